@@ -1,0 +1,3 @@
+import { vpioVitestConfig } from './lib/vitest-preset.mjs';
+
+export default vpioVitestConfig();

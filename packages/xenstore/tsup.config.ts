@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'bin/vpio-xenstored': 'src/bin/vpio-xenstored.ts',
+  },
+  format: ['esm'],
+  dts: { entry: { index: 'src/index.ts' } },
+  target: 'node20',
+  platform: 'node',
+  clean: true,
+  sourcemap: true,
+});

@@ -50,6 +50,18 @@ constexpr uintptr_t kRingAlign = 16;
 // Most packets a single burst call accepts (a ring holds at most 4095).
 constexpr uint32_t kMaxBurst = 65536;
 
+// Largest scratch a dequeue burst allocates (each packet needs buf_size
+// bytes): a call returns fewer packets rather than allocate more, so no
+// argument can make the (exception-less) allocation fail.
+constexpr size_t kMaxScratch = 64u << 20;
+
+uint32_t CapBurst(uint32_t max, uint32_t num_slots, uint32_t buf_size)
+{
+	uint32_t n = max < num_slots ? max : num_slots;
+	size_t fit = kMaxScratch / (buf_size ? buf_size : 1);
+	return n < fit ? n : static_cast<uint32_t>(fit);
+}
+
 // ---------------------------------------------------------------------------
 // Argument helpers. Each returns false after throwing a JS exception.
 
@@ -142,8 +154,11 @@ bool GetBytes(Napi::Env env, Napi::Value v, const std::string &name, Bytes *out)
 // A JS array of Uint8Arrays, each at most max_len bytes, copied into one
 // scratch vector as it is read (an element's getter could detach an earlier
 // element, and C must never read JS memory that might alias the pool).
-bool GetPackets(Napi::Env env, Napi::Value v, const char *name, size_t max_len, std::vector<uint8_t> *scratch,
-		std::vector<const void *> *ptrs, std::vector<uint16_t> *lens, uint32_t *count)
+// Only the first copy_limit packets are copied and counted: a ring cannot
+// take more in one burst, every element is still checked.
+bool GetPackets(Napi::Env env, Napi::Value v, const char *name, size_t max_len, uint32_t copy_limit,
+		std::vector<uint8_t> *scratch, std::vector<const void *> *ptrs, std::vector<uint16_t> *lens,
+		uint32_t *count)
 {
 	if (!v.IsArray()) {
 		ThrowArg(env, true, std::string(name) + ": expected an array of Buffers");
@@ -170,10 +185,13 @@ bool GetPackets(Napi::Env env, Napi::Value v, const char *name, size_t max_len, 
 			ThrowArg(env, false, ename + ": expected at most " + std::to_string(max_len) + " bytes");
 			return false;
 		}
+		if (i >= copy_limit)
+			continue;
 		offsets[i] = scratch->size();
 		scratch->insert(scratch->end(), b.data, b.data + b.len);
 		(*lens)[i] = static_cast<uint16_t>(b.len);
 	}
+	n = n < copy_limit ? n : copy_limit;
 	scratch->push_back(0); // never empty: data() is a valid pointer
 	ptrs->assign(n ? n : 1, scratch->data());
 	for (uint32_t i = 0; i < n; i++)
@@ -507,7 +525,9 @@ private:
 		uint32_t n = 0;
 		int kick = 0;
 
-		if (!GetPackets(env, info[0], "packets", 0xffff, &scratch, &src, &lens, &n) || !NeedFe(env))
+		if (!NeedFe(env) ||
+		    !GetPackets(env, info[0], "packets", 0xffff, fe_.num_slots, &scratch, &src, &lens, &n) ||
+		    !MemoryIntact(env)) // element getters may have run JS
 			return env.Undefined();
 		uint32_t done = vring_fe_tx_burst(&fe_, src.data(), lens.data(), n, &kick);
 		Napi::Object r = Napi::Object::New(env);
@@ -527,7 +547,7 @@ private:
 		if (!NeedBe(env) || !GetU32(env, info[0], "max", kMaxBurst, &max))
 			return env.Undefined();
 		// At most num_slots - 1 packets are ever pending: capping keeps the scratch small.
-		uint32_t n = max < be_.num_slots ? max : be_.num_slots;
+		uint32_t n = CapBurst(max, be_.num_slots, be_.lim.buf_size);
 		std::vector<uint8_t> scratch(static_cast<size_t>(n ? n : 1) * be_.lim.buf_size);
 		std::vector<void *> dst(n ? n : 1);
 		std::vector<uint16_t> lens(n ? n : 1);
@@ -556,9 +576,17 @@ private:
 		int kick = 0;
 
 		// vring_be_rx_burst() requires every length <= buf_size: enforced here.
-		if (!NeedBe(env) || !GetPackets(env, info[0], "packets", be_.lim.buf_size, &scratch, &src, &lens, &n) ||
-		    !MemoryIntact(env))
+		if (!NeedBe(env) ||
+		    !GetPackets(env, info[0], "packets", be_.lim.buf_size, be_.num_slots, &scratch, &src, &lens, &n) ||
+		    !MemoryIntact(env)) // element getters may have run JS
 			return env.Undefined();
+		// ...and may have re-run beInit() with a smaller buf_size: check again.
+		for (uint32_t i = 0; i < n; i++) {
+			if (lens[i] > be_.lim.buf_size) {
+				ThrowArg(env, false, "packets[" + std::to_string(i) + "]: longer than buf_size");
+				return env.Undefined();
+			}
+		}
 		uint32_t done = vring_be_rx_burst(&be_, src.data(), lens.data(), n, drops, &kick);
 		Napi::Object r = Napi::Object::New(env);
 		r.Set("n", Napi::Number::New(env, done));
@@ -576,7 +604,7 @@ private:
 
 		if (!NeedFe(env) || !GetU32(env, info[0], "max", kMaxBurst, &max))
 			return env.Undefined();
-		uint32_t n = max < fe_.num_slots ? max : fe_.num_slots;
+		uint32_t n = CapBurst(max, fe_.num_slots, fe_.buf_size);
 		std::vector<uint8_t> scratch(static_cast<size_t>(n ? n : 1) * fe_.buf_size);
 		std::vector<void *> dst(n ? n : 1);
 		std::vector<uint16_t> lens(n ? n : 1);

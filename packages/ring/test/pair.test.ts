@@ -2,7 +2,8 @@
 // memfd, real pipes, the real ring_fe.h / ring_be.h burst helpers and kick
 // protocol, all in the sanitized build (ASan + UBSan, leaks checked).
 // Each scenario states its objective in its name.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '@vpio/errors';
@@ -16,6 +17,38 @@ beforeAll(() => {
   const r = spawnSync('make', ['-s', 'build/test/vring-pair'], { cwd: PKG, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`make build/test/vring-pair failed:\n${r.stderr}`);
 });
+
+/** Starts `vring-pair run ARGS`, waits until both peers exist, hands their pids to `poke`, returns exit code and output. */
+async function runAndPoke(
+  args: string[],
+  poke: (pids: { producer: number; consumer: number }) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(BIN, ['run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const pids = { producer: 0, consumer: 0 };
+  for (let i = 0; i < 200 && (!pids.producer || !pids.consumer); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    let kids: number[] = [];
+    try {
+      kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      break;
+    }
+    for (const pid of kids) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[1] === 'producer') pids.producer = pid;
+      if (argv[1] === 'consumer') pids.consumer = pid;
+    }
+  }
+  expect(pids.producer && pids.consumer, 'both peers started').toBeTruthy();
+  await new Promise((r) => setTimeout(r, 150)); // let packets flow first
+  poke(pids);
+  return { code: await done, stdout, stderr };
+}
 
 function expectClean(r: PairResult): void {
   expect({ lost: r.lost, dup: r.dupOrReordered, corrupt: r.corrupt, lostWakeups: r.lostWakeups }).toEqual({
@@ -186,5 +219,29 @@ describe('vring-pair (sanitized build)', () => {
     const err = await run.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PairError);
     expect((err as PairError).code).toBe('PAIR_ABORTED');
+  });
+
+  it('15 the watchdog kills both peers when no packet moves for --stall-ms and exits 3 with both sides\' counters and the ring indices', async () => {
+    const r = await runAndPoke(['--seconds', '30', '--stall-ms', '400'], ({ producer, consumer }) => {
+      process.kill(producer, 'SIGSTOP');
+      process.kill(consumer, 'SIGSTOP');
+    });
+    expect(r.code).toBe(3);
+    const err = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
+    expect(err.type).toBe('error');
+    expect(err.error).toMatch(/^stalled: no packet moved for 400 ms/);
+    expect(err.producer.packets).toBeGreaterThan(0);
+    expect(err.consumer).toHaveProperty('packets');
+    expect(err.ring).toHaveProperty('head');
+    expect(err.ring).toHaveProperty('tail');
+  });
+
+  it('16 a peer that dies makes the parent kill the other and exit 4 naming it (not a result)', async () => {
+    const r = await runAndPoke(['--seconds', '30'], ({ consumer }) => process.kill(consumer, 'SIGKILL'));
+    expect(r.code).toBe(4);
+    const err = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
+    expect(err.type).toBe('error');
+    expect(err.error).toMatch(/consumer killed by signal 9/);
+    expect(r.stdout).not.toMatch(/"type":"result"/);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { NODE_PERM_BYTES, NODE_RECORD_HEADER_BYTES } from './protocol.js';
 import type { XsPerm } from './permissions.js';
-import { segments } from './paths.js';
+import { parentPath, segments } from './paths.js';
 import { fail } from './xenstore-error.js';
 
 export interface XsNode {
@@ -139,6 +139,7 @@ export class NodeTree {
     if (!node || path === '/') return [];
     const removed: Array<{ path: string; node: XsNode }> = [];
     const walk = (p: string, n: XsNode): void => {
+      if (this.accessed && !this.accessed.has(p)) this.get(p);
       removed.push({ path: p, node: n });
       for (const [name, child] of n.children) walk(`${p}/${name}`, child);
     };
@@ -166,6 +167,9 @@ export class NodeTree {
 
   /** Path-copying replacement of the node at `path` (undefined removes it and its subtree). */
   private replace(path: string, leaf: XsNode | undefined): void {
+    // Record the parent's generation before its child list changes, so a
+    // transaction's own change never reads back as a conflict.
+    if (this.accessed) this.get(parentPath(path));
     const segs = segments(path);
     const chain: XsNode[] = [this.root];
     for (let i = 0; i < segs.length - 1; i++) {

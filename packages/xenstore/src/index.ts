@@ -9,3 +9,7 @@ export {
   type XsHeader, type XsMessage, type XsRequest,
 } from './wire.js';
 export * from './protocol.js';
+export {
+  decodePieces, encodePieces, loadStream, replayStream, validateStream,
+  type ReplayOptions, type StreamEvent, type StreamExpect, type StreamResult, type StreamStep, type XsStream,
+} from './replay.js';

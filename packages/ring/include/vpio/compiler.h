@@ -41,18 +41,28 @@
 /* Error numbers, as Linux and Xen number them (the C code returns -VP_Exxx). */
 #define VP_EPERM 1
 #define VP_ENOENT 2
+#define VP_EIO 5
+#define VP_E2BIG 7
 #define VP_EAGAIN 11
 #define VP_ENOMEM 12
 #define VP_EACCES 13
 #define VP_EFAULT 14
 #define VP_EBUSY 16
 #define VP_EEXIST 17
+#define VP_EISDIR 21
 #define VP_EINVAL 22
 #define VP_ENOSPC 28
+#define VP_EROFS 30
+#define VP_EPIPE 32
 #define VP_ERANGE 34
+#define VP_ENOSYS 38
+#define VP_ENOTEMPTY 39
 #define VP_EPROTO 71
+#define VP_EOVERFLOW 75
 #define VP_EMSGSIZE 90
 #define VP_EPROTONOSUPPORT 93
+#define VP_EISCONN 106
+#define VP_ETIMEDOUT 110
 
 #ifdef __cplusplus
 #define VP_STATIC_ASSERT(c, msg) static_assert(c, msg)

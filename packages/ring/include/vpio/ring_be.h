@@ -129,14 +129,21 @@ static inline uint32_t vring_be_tx_pending(const struct vring_be *be, uint32_t h
 
 /*
  * TX: the backend consumed slots up to (not including) new_hwcur: give them
- * back to the guest. Returns nonzero if the guest asked to be kicked.
+ * back to the guest. The _nokick variant is for a guest that polls and
+ * never sleeps: it skips the kick check and its full barrier.
  */
-static inline int vring_be_tx_release(struct vring_be *be, uint32_t new_hwcur)
+static inline void vring_be_tx_release_nokick(struct vring_be *be, uint32_t new_hwcur)
 {
 	be->hwcur = new_hwcur;
 	be->hwtail = (new_hwcur - 1) & be->mask;
-	/* pairs with the acquire in vring_fe_tx_space(): we are done reading those slots */
+	/* pairs with the acquire in vring_fe_avail(): we are done reading those slots */
 	vp_store_release(&be->hdr->tail, be->hwtail);
+}
+
+/* As vring_be_tx_release_nokick(); returns nonzero if the guest asked to be kicked. */
+static inline int vring_be_tx_release(struct vring_be *be, uint32_t new_hwcur)
+{
+	vring_be_tx_release_nokick(be, new_hwcur);
 	return vring_kick_needed(&be->hdr->fe_need_kick);
 }
 
@@ -149,13 +156,19 @@ static inline uint32_t vring_be_rx_space(struct vring_be *be, uint32_t head)
 
 /*
  * RX: the backend filled slots up to (not including) new_tail: publish them.
- * Returns nonzero if the guest asked to be kicked.
+ * The _nokick variant skips the kick check (a polling guest).
  */
-static inline int vring_be_rx_publish(struct vring_be *be, uint32_t new_tail)
+static inline void vring_be_rx_publish_nokick(struct vring_be *be, uint32_t new_tail)
 {
 	be->hwtail = new_tail;
-	/* pairs with the acquire in vring_fe_rx_avail(): slot contents before tail */
+	/* pairs with the acquire in vring_fe_avail(): slot contents before tail */
 	vp_store_release(&be->hdr->tail, new_tail);
+}
+
+/* As vring_be_rx_publish_nokick(); returns nonzero if the guest asked to be kicked. */
+static inline int vring_be_rx_publish(struct vring_be *be, uint32_t new_tail)
+{
+	vring_be_rx_publish_nokick(be, new_tail);
 	return vring_kick_needed(&be->hdr->fe_need_kick);
 }
 
@@ -165,7 +178,8 @@ static inline int vring_be_rx_publish(struct vring_be *be, uint32_t new_tail)
  * least buf_size bytes), their lengths into lens[i]; count invalid slots by
  * reason in drops[] (VRING_VERDICT_COUNT entries, caller-owned). Chains are
  * not reassembled here (a VRING_F_MORE slot is validated and delivered as
- * its own fragment). Returns packets delivered; *kick is set when the
+ * its own fragment). Returns packets delivered; *kick (may be NULL: a
+ * polling peer that never sleeps, no kick check and no full barrier) is set when the
  * guest asked for a kick. A bad head is counted and nothing is consumed.
  */
 static inline uint32_t vring_be_tx_burst(struct vring_be *be, void *const dst[], uint16_t lens[], uint32_t n,
@@ -174,7 +188,8 @@ static inline uint32_t vring_be_tx_burst(struct vring_be *be, void *const dst[],
 	uint32_t head, cur, got = 0, seen = 0;
 	enum vring_verdict v = vring_be_read_head(be, &head);
 
-	*kick = 0;
+	if (kick)
+		*kick = 0;
 	if (v != VRING_OK) {
 		drops[v]++;
 		return 0;
@@ -194,8 +209,12 @@ static inline uint32_t vring_be_tx_burst(struct vring_be *be, void *const dst[],
 		cur = vring_next(cur, be->mask);
 		seen++;
 	}
-	if (seen)
-		*kick = vring_be_tx_release(be, cur);
+	if (seen) {
+		if (kick)
+			*kick = vring_be_tx_release(be, cur);
+		else
+			vring_be_tx_release_nokick(be, cur);
+	}
 	return got;
 }
 
@@ -205,7 +224,7 @@ static inline uint32_t vring_be_tx_burst(struct vring_be *be, void *const dst[],
  * the guest's (it may have swapped buffers) and is validated; a slot with a
  * foreign buf_idx stops the burst (counted as VRING_DROP_BUF_IDX) so the
  * guest sees no gap. lens[i] must already be <= buf_size (the caller's
- * packets). Returns packets enqueued; *kick as above.
+ * packets). Returns packets enqueued; *kick as above (may be NULL).
  */
 static inline uint32_t vring_be_rx_burst(struct vring_be *be, const void *const src[], const uint16_t lens[],
 					 uint32_t n, uint64_t drops[], int *kick)
@@ -213,7 +232,8 @@ static inline uint32_t vring_be_rx_burst(struct vring_be *be, const void *const 
 	uint32_t head, space, tail, i;
 	enum vring_verdict v = vring_be_read_head(be, &head);
 
-	*kick = 0;
+	if (kick)
+		*kick = 0;
 	if (v != VRING_OK)
 		drops[v]++;
 	space = vring_be_rx_space(be, head);
@@ -233,8 +253,12 @@ static inline uint32_t vring_be_rx_burst(struct vring_be *be, const void *const 
 		VP_WRITE_ONCE(s->flags, (uint16_t)0);
 		tail = vring_next(tail, be->mask);
 	}
-	if (i)
-		*kick = vring_be_rx_publish(be, tail);
+	if (i) {
+		if (kick)
+			*kick = vring_be_rx_publish(be, tail);
+		else
+			vring_be_rx_publish_nokick(be, tail);
+	}
 	return i;
 }
 

@@ -102,13 +102,20 @@ static inline uint32_t vring_fe_avail_cached(struct vring_fe *fe, uint32_t want)
 
 /*
  * Hand slots [old head, fe->head) to the backend (TX: packets; RX: slots
- * given back). Returns nonzero if the backend asked to be kicked.
+ * given back). The _nokick variant is for a backend that polls and never
+ * sleeps: it skips the kick check and its full barrier.
  */
-static inline int vring_fe_publish(struct vring_fe *fe)
+static inline void vring_fe_publish_nokick(struct vring_fe *fe)
 {
 	VP_WRITE_ONCE(fe->hdr->cur, fe->head);
 	/* pairs with the acquire in vring_be_read_head(): slot contents before head */
 	vp_store_release(&fe->hdr->head, fe->head);
+}
+
+/* As vring_fe_publish_nokick(); returns nonzero if the backend asked to be kicked. */
+static inline int vring_fe_publish(struct vring_fe *fe)
+{
+	vring_fe_publish_nokick(fe);
 	return vring_kick_needed(&fe->hdr->be_need_kick);
 }
 
@@ -116,14 +123,16 @@ static inline int vring_fe_publish(struct vring_fe *fe)
  * Burst enqueue (guest, TX ring): copy up to n packets into free slots and
  * publish them. lens[i] must be in [VRING_ETH_HLEN, buf_size]; a packet
  * outside that, or a slot whose buf_idx is not in the pool, stops the burst.
- * Returns packets enqueued; *kick is set when the backend asked for a kick.
+ * Returns packets enqueued; *kick (may be NULL: a
+ * polling peer that never sleeps, no kick check and no full barrier) is set when the backend asked for a kick.
  */
 static inline uint32_t vring_fe_tx_burst(struct vring_fe *fe, const void *const src[], const uint16_t lens[],
 					 uint32_t n, int *kick)
 {
 	uint32_t space = vring_fe_avail_cached(fe, n), i, head = fe->head;
 
-	*kick = 0;
+	if (kick)
+		*kick = 0;
 	if (n > space)
 		n = space;
 	for (i = 0; i < n; i++) {
@@ -140,7 +149,10 @@ static inline uint32_t vring_fe_tx_burst(struct vring_fe *fe, const void *const 
 	}
 	if (i) {
 		fe->head = head;
-		*kick = vring_fe_publish(fe);
+		if (kick)
+			*kick = vring_fe_publish(fe);
+		else
+			vring_fe_publish_nokick(fe);
 	}
 	return i;
 }
@@ -148,7 +160,8 @@ static inline uint32_t vring_fe_tx_burst(struct vring_fe *fe, const void *const 
 /*
  * Burst dequeue (guest, RX ring): copy up to n received packets into dst[i]
  * (each at least buf_size bytes), lengths into lens[i], give the slots back.
- * Returns packets dequeued; *kick is set when the backend asked for a kick
+ * Returns packets dequeued; *kick (may be NULL: a
+ * polling peer that never sleeps, no kick check and no full barrier) is set when the backend asked for a kick
  * (a lossless port waiting for RX space).
  */
 static inline uint32_t vring_fe_rx_burst(struct vring_fe *fe, void *const dst[], uint16_t lens[], uint32_t n,
@@ -156,7 +169,8 @@ static inline uint32_t vring_fe_rx_burst(struct vring_fe *fe, void *const dst[],
 {
 	uint32_t avail = vring_fe_avail_cached(fe, n), i, head = fe->head;
 
-	*kick = 0;
+	if (kick)
+		*kick = 0;
 	if (n > avail)
 		n = avail;
 	for (i = 0; i < n; i++) {
@@ -173,7 +187,10 @@ static inline uint32_t vring_fe_rx_burst(struct vring_fe *fe, void *const dst[],
 	}
 	if (n) {
 		fe->head = head;
-		*kick = vring_fe_publish(fe);
+		if (kick)
+			*kick = vring_fe_publish(fe);
+		else
+			vring_fe_publish_nokick(fe);
 	}
 	return n;
 }

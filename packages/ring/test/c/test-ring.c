@@ -1079,6 +1079,35 @@ static void t_kick_words(void)
 	CHECK(vring_kick_needed(&w));
 }
 
+/* Polling peers pass kick = NULL: every burst still moves and publishes. */
+static void t_kick_null_polling(void)
+{
+	struct port tx, rx;
+	static uint8_t pkt[64], out[4][2048];
+	const void *src[2] = {pkt, pkt};
+	void *dst[4] = {out[0], out[1], out[2], out[3]};
+	uint16_t lens[2] = {60, 61}, olens[4];
+
+	memset(pkt, 0xab, sizeof(pkt));
+	port_open(&tx, VRING_KIND_TX, 64, 2048, 64, 0, 0);
+	tx.be.hdr->be_need_kick = 1; /* even an armed peer gets no kick check */
+	CHECK_EQ(vring_fe_tx_burst(&tx.fe, src, lens, 2, NULL), 2);
+	CHECK_EQ(tx.be.hdr->head, 2);
+	CHECK_EQ(vring_be_tx_burst(&tx.be, dst, olens, 4, tx.drops, NULL), 2);
+	CHECK_EQ(olens[1], 61);
+	CHECK_EQ(out[1][60], 0xab);
+	CHECK_EQ(tx.be.hdr->tail, 1); /* slots 0 and 1 given back */
+	port_close(&tx);
+
+	port_open(&rx, VRING_KIND_RX, 64, 2048, 64, 0, 0);
+	CHECK_EQ(vring_be_rx_burst(&rx.be, src, lens, 2, rx.drops, NULL), 2);
+	CHECK_EQ(rx.be.hdr->tail, 2);
+	CHECK_EQ(vring_fe_rx_burst(&rx.fe, dst, olens, 4, NULL), 2);
+	CHECK_EQ(rx.be.hdr->head, 2);
+	CHECK_EQ(olens[0], 60);
+	port_close(&rx);
+}
+
 int main(void)
 {
 	run("layout: slot 16 bytes, header 320, lines apart", t_layout);
@@ -1110,6 +1139,7 @@ int main(void)
 	run("kick: guest waiting for TX slots is kicked on release", t_kick_tx_guest_waits_for_slots);
 	run("kick: lossless backend waiting for RX space is kicked", t_kick_rx_backend_waits_for_space);
 	run("kick words: arm, needed, disarm", t_kick_words);
+	run("kick = NULL (polling peers): bursts move and publish without a kick check", t_kick_null_polling);
 	printf("1..%d\n", n_cases);
 	return n_failed ? 1 : 0;
 }

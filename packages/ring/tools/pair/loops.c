@@ -264,10 +264,11 @@ int pair_produce(struct peer *p)
 	uint64_t deadline = o->seconds > 0 ? p->c.t_start_ns + (uint64_t)(o->seconds * 1e9) : UINT64_MAX;
 	uint32_t staged = 0, off = 0, turns = 0;
 	int rc;
+	/* a polling peer never sleeps: its partner skips the kick check and its barrier */
+	int want_kick_slot, *kick_out = o->wait == PAIR_WAIT_POLL ? NULL : &want_kick_slot;
 
 	for (;;) {
 		uint32_t n;
-		int want_kick;
 
 		if (off == staged) {
 			if (!s.remaining)
@@ -277,11 +278,11 @@ int pair_produce(struct peer *p)
 			if (!staged)
 				break;
 		}
-		n = ops->burst(p, p->bufs + off, p->lens + off, staged - off, &want_kick);
+		n = ops->burst(p, p->bufs + off, p->lens + off, staged - off, kick_out);
 		if (n) {
 			off += n;
 			account(p, n, (uint64_t)n * o->len);
-			if (want_kick && (rc = kick(p)) < 0)
+			if (kick_out && *kick_out && (rc = kick(p)) < 0)
 				return rc;
 			maybe_nap(p, o->producer_sleep);
 		} else if ((rc = idle(p)) < 0) {
@@ -357,10 +358,10 @@ int pair_consume(struct peer *p)
 	const struct peer_ops *ops = p->ops;
 	uint64_t expect = 0;
 	int rc;
+	int want_kick_slot, *kick_out = o->wait == PAIR_WAIT_POLL ? NULL : &want_kick_slot;
 
 	for (;;) {
-		int want_kick;
-		uint32_t n = ops->burst(p, p->bufs, p->lens, o->burst, &want_kick), i;
+		uint32_t n = ops->burst(p, p->bufs, p->lens, o->burst, kick_out), i;
 		uint64_t bytes = 0;
 
 		if (n) {
@@ -369,7 +370,7 @@ int pair_consume(struct peer *p)
 			if (o->verify)
 				verify(p, n, &expect);
 			account(p, n, bytes);
-			if (want_kick && (rc = kick(p)) < 0)
+			if (kick_out && *kick_out && (rc = kick(p)) < 0)
 				return rc;
 			maybe_nap(p, o->consumer_sleep);
 			continue;

@@ -210,8 +210,13 @@ int pair_peer_main(const struct pair_opts *o, enum pair_role role)
 	p.c.tsc_start = pair_tsc();
 	pair_flush_all(&p);
 	rc = role == PAIR_PRODUCER ? pair_produce(&p) : pair_consume(&p);
-	if (rc)
-		status = fail(&p, role == PAIR_PRODUCER ? "producing" : "consuming", rc);
+	if (rc) {
+		char what[64];
+
+		snprintf(what, sizeof what, "%s as the %s", role == PAIR_PRODUCER ? "producing" : "consuming",
+			 p.ops->name);
+		status = fail(&p, what, rc);
+	}
 out:
 	free_bufs(&p);
 	pair_shm_unmap(p.base, &p.lay);

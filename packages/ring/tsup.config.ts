@@ -10,6 +10,8 @@ export default defineConfig({
   dts: { entry: { index: 'src/index.ts', pair: 'src/pair.ts' } },
   target: 'node20',
   platform: 'node',
+  // devkit is dev tooling found from its own folder (baselines, SHA256SUMS): never bundle it
+  external: ['@vpio/devkit'],
   clean: true,
   sourcemap: true,
 });

@@ -9,7 +9,18 @@
 // way). Each case runs --runs times (default 3); the median counts.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import type { BenchRecord } from '@vpio/devkit/bench';
+import {
+  compileBaseline,
+  cpuInfo,
+  driftWarning,
+  findBaselines,
+  formatTable,
+  parseArgs,
+  parseFigures,
+  record,
+  runCommand,
+  type BenchRecord,
+} from '@vpio/devkit/bench';
 import { type PairResult, type PairWait, pairBinaryPath, runPair } from '../src/pair.js';
 
 interface Case {
@@ -52,19 +63,9 @@ function commit(): string {
   }
 }
 
-// @vpio/devkit is a devDependency, which tsup bundles: bundled, its code
-// would look for its baselines and SHA256SUMS next to dist/bench/ instead of
-// in packages/devkit (it finds them from its own import.meta.url). A
-// specifier in a variable keeps esbuild from bundling it; Node resolves it
-// through the workspace link at run time.
-const DEVKIT_BENCH = '@vpio/devkit/bench';
-type DevkitBench = typeof import('@vpio/devkit/bench');
-
 async function main(): Promise<void> {
-  const { compileBaseline, cpuInfo, driftWarning, findBaselines, formatTable, parseArgs, parseFigures, record, runCommand } =
-    (await import(DEVKIT_BENCH)) as DevkitBench;
-  const { json, seconds, rest } = parseArgs(process.argv.slice(2), { seconds: 2 });
-  let runs = 3;
+  const { json, seconds, rest } = parseArgs(process.argv.slice(2), { seconds: 1 });
+  let runs = 5;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--runs' || arg.startsWith('--runs=')) {

@@ -14,12 +14,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, VpioError, expectInteger, expectOneOf } from '@vpio/errors';
+import { VERDICTS, type Verdict } from './verdict.js';
 
 export type PairDir = 'tx' | 'rx';
 export type PairWait = 'event' | 'poll';
 /** `release`: build/bin/vring-pair (-O2); `sanitized`: build/test/vring-pair (ASan + UBSan). */
 export type PairVariant = 'release' | 'sanitized';
-export type PairDropReason = 'head' | 'cur' | 'buf_idx' | 'len_zero' | 'len_short' | 'len_long' | 'flags' | 'offload';
+/** A drop reason the backend peer counts: every verdict but 'ok'. */
+export type PairDropReason = Exclude<Verdict, 'ok'>;
 
 export interface PairOptions {
   /** Packets the producer sends (default 10 000 000; with `seconds` and no `packets`: unlimited). */
@@ -270,7 +272,7 @@ function side(raw: unknown): PairSideCounters {
 
 function toResult(r: Json): PairResult {
   const drops = (r.drops_by_reason ?? {}) as Json;
-  const reasons: PairDropReason[] = ['head', 'cur', 'buf_idx', 'len_zero', 'len_short', 'len_long', 'flags', 'offload'];
+  const reasons = VERDICTS.filter((v): v is PairDropReason => v !== 'ok');
   return {
     ok: r.ok === true,
     dir: r.dir === 'rx' ? 'rx' : 'tx',

@@ -35,6 +35,41 @@ struct vring_be {
 };
 
 /*
+ * Set up the backend's private state for a ring that was initialised
+ * earlier (by vring_be_init() in another process, or by the control plane's
+ * RingView.init()) from values the backend kept itself, never from the
+ * shared header: the state vring_be_init() leaves, hwcur = 0 and hwtail =
+ * the initial tail. Valid only before the backend consumed or published
+ * anything; the guest may already have moved head, which the next
+ * vring_be_read_head() validates as usual. Writes nothing shared.
+ * Returns 0 or -VP_EINVAL for a bad geometry, kind or feature set.
+ */
+static inline int vring_be_adopt(struct vring_be *be, void *ring_mem, void *pool_mem, uint32_t kind,
+				 uint32_t num_slots, uint32_t buf_size, uint32_t nr_bufs, uint32_t features)
+{
+	int rc = vring_check_geometry(num_slots, buf_size, nr_bufs);
+
+	if (rc)
+		return rc;
+	if (kind != VRING_KIND_TX && kind != VRING_KIND_RX)
+		return -VP_EINVAL;
+	if (features & ~VRING_FEAT_KNOWN)
+		return -VP_EINVAL;
+	be->hdr = (struct vring_hdr *)ring_mem;
+	be->slots = vring_slots(be->hdr);
+	be->pool = (uint8_t *)pool_mem;
+	be->kind = kind;
+	be->num_slots = num_slots;
+	be->mask = num_slots - 1;
+	be->lim.buf_size = buf_size;
+	be->lim.nr_bufs = nr_bufs;
+	be->lim.features = features;
+	be->hwcur = 0;
+	be->hwtail = kind == VRING_KIND_TX ? num_slots - 1 : 0;
+	return 0;
+}
+
+/*
  * Write a fresh ring header and slots into ring memory of ring_bytes bytes
  * (at least vring_ring_bytes(num_slots)), and set up the private state.
  * Slot buf_idx are assigned first_buf, first_buf + 1, ... (caller chooses
@@ -48,16 +83,13 @@ static inline int vring_be_init(struct vring_be *be, void *ring_mem, uint32_t ri
 				uint32_t first_buf, uint32_t features)
 {
 	struct vring_hdr *h = (struct vring_hdr *)ring_mem;
+	struct vring_be st;
 	struct vring_slot *s;
 	uint32_t i;
-	int rc = vring_check_geometry(num_slots, buf_size, nr_bufs);
+	int rc = vring_be_adopt(&st, ring_mem, pool_mem, kind, num_slots, buf_size, nr_bufs, features);
 
 	if (rc)
 		return rc;
-	if (kind != VRING_KIND_TX && kind != VRING_KIND_RX)
-		return -VP_EINVAL;
-	if (features & ~VRING_FEAT_KNOWN)
-		return -VP_EINVAL;
 	if (ring_bytes < vring_ring_bytes(num_slots))
 		return -VP_ERANGE;
 	if (first_buf > nr_bufs || nr_bufs - first_buf < num_slots)
@@ -72,28 +104,17 @@ static inline int vring_be_init(struct vring_be *be, void *ring_mem, uint32_t ri
 	h->features = features;
 	h->head = 0;
 	h->cur = 0;
-	h->tail = kind == VRING_KIND_TX ? num_slots - 1 : 0;
+	h->tail = st.hwtail; /* the private state is the source, never read back */
 	h->fe_need_kick = 0;
 	h->be_need_kick = 0;
-	s = vring_slots(h);
+	s = st.slots;
 	for (i = 0; i < num_slots; i++) {
 		s[i].buf_idx = first_buf + i;
 		s[i].len = 0;
 		s[i].flags = 0;
 		s[i].u.gref = 0;
 	}
-
-	be->hdr = h;
-	be->slots = s;
-	be->pool = (uint8_t *)pool_mem;
-	be->kind = kind;
-	be->num_slots = num_slots;
-	be->mask = num_slots - 1;
-	be->lim.buf_size = buf_size;
-	be->lim.nr_bufs = nr_bufs;
-	be->lim.features = features;
-	be->hwcur = 0;
-	be->hwtail = kind == VRING_KIND_TX ? num_slots - 1 : 0; /* never read back from shared memory */
+	*be = st;
 	vp_store_release(&h->magic, VRING_MAGIC); /* pairs with the acquire in vring_fe_attach() */
 	return 0;
 }

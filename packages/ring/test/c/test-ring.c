@@ -1108,6 +1108,29 @@ static void t_kick_null_polling(void)
 	port_close(&rx);
 }
 
+/* adopt: the private state another process's vring_be_init() would have left. */
+static void t_be_adopt(void)
+{
+	struct port p;
+	struct vring_be a;
+
+	port_open(&p, VRING_KIND_TX, 128, 2048, 256, 0, VRING_FEAT_CHAIN);
+	p.be.hdr->tail = 5; /* hostile: adopt must not read the shared header */
+	CHECK_EQ(vring_be_adopt(&a, p.ring, p.pool, VRING_KIND_TX, 128, 2048, 256, VRING_FEAT_CHAIN), 0);
+	CHECK(a.hdr == p.be.hdr && a.slots == p.be.slots && a.pool == p.be.pool);
+	CHECK_EQ(a.hwcur, 0);
+	CHECK_EQ(a.hwtail, 127);
+	CHECK_EQ(a.mask, 127);
+	CHECK_EQ(a.lim.nr_bufs, 256);
+	CHECK_EQ(a.lim.features, VRING_FEAT_CHAIN);
+	CHECK_EQ(vring_be_adopt(&a, p.ring, p.pool, VRING_KIND_RX, 128, 2048, 256, 0), 0);
+	CHECK_EQ(a.hwtail, 0);
+	CHECK_EQ(vring_be_adopt(&a, p.ring, p.pool, 3, 128, 2048, 256, 0), -VP_EINVAL);
+	CHECK_EQ(vring_be_adopt(&a, p.ring, p.pool, VRING_KIND_TX, 100, 2048, 256, 0), -VP_EINVAL);
+	CHECK_EQ(vring_be_adopt(&a, p.ring, p.pool, VRING_KIND_TX, 128, 2048, 256, 0x80), -VP_EINVAL);
+	port_close(&p);
+}
+
 int main(void)
 {
 	run("layout: slot 16 bytes, header 320, lines apart", t_layout);
@@ -1122,6 +1145,7 @@ int main(void)
 	run("check_slot applies the offload word only to a first, unchained, flagged slot", t_check_slot_offload);
 	run("be_init writes the header and slots, TX gives the guest num_slots-1", t_be_init);
 	run("be_init rejects bad kinds, geometry, features, short memory, too few buffers", t_be_init_errors);
+	run("be_adopt rebuilds the private state from the caller's values, never the shared header", t_be_adopt);
 	run("fe_attach: ERANGE, EPROTO, EPROTONOSUPPORT, EINVAL (kind, geometry, indices)", t_fe_attach_errors);
 	run("TX bursts over 40 laps of 64- and 128-slot rings keep order and content", t_tx_laps);
 	run("RX bursts over 40 laps of 64- and 128-slot rings keep order and content", t_rx_laps);

@@ -35,40 +35,6 @@ static const char *role_name(enum pair_role r)
 	return r == PAIR_PRODUCER ? "producer" : "consumer";
 }
 
-/*
- * Take over, as the backend, a ring this backend set up earlier (here the
- * parent ran vring_be_init() before forking us): the private state comes
- * only from values the backend kept itself, never from the shared header,
- * exactly as vring_be_init() would have left it. Valid only while nothing
- * was consumed or published yet on the backend's side: hwcur = 0, hwtail =
- * the tail vring_be_init() wrote (num_slots - 1 on TX, 0 on RX); the guest
- * may already have moved head, which the next read validates as usual.
- * Returns 0 or -VP_EINVAL for a bad geometry or kind.
- * (ring_be.h has no such helper yet; see the report.)
- */
-static int pair_be_adopt(struct vring_be *be, void *ring_mem, void *pool_mem, uint32_t kind, uint32_t num_slots,
-			 uint32_t buf_size, uint32_t nr_bufs)
-{
-	int rc = vring_check_geometry(num_slots, buf_size, nr_bufs);
-
-	if (rc)
-		return rc;
-	if (kind != VRING_KIND_TX && kind != VRING_KIND_RX)
-		return -VP_EINVAL;
-	be->hdr = (struct vring_hdr *)ring_mem;
-	be->slots = vring_slots(be->hdr);
-	be->pool = (uint8_t *)pool_mem;
-	be->kind = kind;
-	be->num_slots = num_slots;
-	be->mask = num_slots - 1;
-	be->lim.buf_size = buf_size;
-	be->lim.nr_bufs = nr_bufs;
-	be->lim.features = 0;
-	be->hwcur = 0;
-	be->hwtail = kind == VRING_KIND_TX ? num_slots - 1 : 0;
-	return 0;
-}
-
 static int fail(const struct peer *p, const char *what, int err)
 {
 	fprintf(stderr, "vring-pair %s: %s: %s\n", role_name(p->role), what, strerror(err < 0 ? -err : err));
@@ -121,7 +87,7 @@ static int map_and_attach(struct peer *p)
 			return -EINVAL;
 		p->ops = kind == VRING_KIND_TX ? &pair_ops_fe_tx : &pair_ops_fe_rx;
 	} else {
-		rc = pair_be_adopt(&p->be, ring, pool, kind, o->slots, o->buf_size, p->lay.nr_bufs);
+		rc = vring_be_adopt(&p->be, ring, pool, kind, o->slots, o->buf_size, p->lay.nr_bufs, 0);
 		if (rc)
 			return -EINVAL;
 		p->ops = kind == VRING_KIND_TX ? &pair_ops_be_tx : &pair_ops_be_rx;

@@ -19,40 +19,7 @@
 #include "vpio/ring.h"
 #include "vpio/ring_be.h"
 #include "vpio/ring_fe.h"
-
-/* ------------------------------------------------------------------------ */
-/* TAP                                                                      */
-
-static int n_cases, n_failed, case_failed;
-
-#define CHECK(cond)                                                                                  \
-	do {                                                                                         \
-		if (!(cond)) {                                                                       \
-			printf("# %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
-			case_failed = 1;                                                             \
-		}                                                                                    \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                               \
-	do {                                                                                         \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                   \
-		if (a_ != b_) {                                                                      \
-			printf("# %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, \
-			       #b, b_);                                                              \
-			case_failed = 1;                                                             \
-		}                                                                                    \
-	} while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-	case_failed = 0;
-	fn();
-	n_cases++;
-	if (case_failed)
-		n_failed++;
-	printf("%s %d - %s\n", case_failed ? "not ok" : "ok", n_cases, name);
-	fflush(stdout);
-}
+#include "vpio/tap.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixtures                                                                 */
@@ -1133,37 +1100,36 @@ static void t_be_adopt(void)
 
 int main(void)
 {
-	run("layout: slot 16 bytes, header 320, lines apart", t_layout);
-	run("index arithmetic: next, dist, pow2", t_index_arith);
-	run("geometry: slot counts, buffer sizes, empty pool", t_geometry);
-	run("check_head equals the slot-walking oracle for every index of a 64-slot ring", t_check_head_exhaustive);
-	run("check_cur equals the slot-walking oracle for every index of a 64-slot ring", t_check_cur_exhaustive);
-	run("check_head boundaries: hwtail+1, hwcur-1, num_slots, 2^32-1, wrapped windows", t_check_head_boundaries);
-	run("check_cur boundaries", t_check_cur_boundaries);
-	run("check_slot: buf_idx, len, flags and features at their limits, rule order", t_check_slot_rules);
-	run("check_offload: checksum span, unknown flags, gso type and size limits", t_check_offload_rules);
-	run("check_slot applies the offload word only to a first, unchained, flagged slot", t_check_slot_offload);
-	run("be_init writes the header and slots, TX gives the guest num_slots-1", t_be_init);
-	run("be_init rejects bad kinds, geometry, features, short memory, too few buffers", t_be_init_errors);
-	run("be_adopt rebuilds the private state from the caller's values, never the shared header", t_be_adopt);
-	run("fe_attach: ERANGE, EPROTO, EPROTONOSUPPORT, EINVAL (kind, geometry, indices)", t_fe_attach_errors);
-	run("TX bursts over 40 laps of 64- and 128-slot rings keep order and content", t_tx_laps);
-	run("RX bursts over 40 laps of 64- and 128-slot rings keep order and content", t_rx_laps);
-	run("TX: empty, exactly num_slots-1 in flight, then full", t_tx_full_and_empty);
-	run("RX: the backend never fills slot head-1", t_rx_full_and_empty);
-	run("TX: a bad head or cur is counted and consumes nothing", t_tx_bad_head);
-	run("TX: bad slots are dropped by reason, good ones delivered in order", t_tx_bad_slots);
-	run("TX: the burst limit counts delivered packets, not dropped slots", t_tx_burst_limit_with_drops);
-	run("RX: a foreign buf_idx stops the burst without a gap", t_rx_foreign_buf);
-	run("RX: a bad head is counted and the last valid head is used", t_rx_bad_head);
-	run("fe TX burst stops at a bad length or a bad buf_idx", t_fe_tx_stops);
-	run("fe RX burst never copies a bad len or buf_idx", t_fe_rx_bad_slot);
-	run("kick: guest sleeping on RX is kicked until it wakes", t_kick_rx_guest_sleeps);
-	run("kick: backend sleeping on TX is kicked until it wakes", t_kick_tx_backend_sleeps);
-	run("kick: guest waiting for TX slots is kicked on release", t_kick_tx_guest_waits_for_slots);
-	run("kick: lossless backend waiting for RX space is kicked", t_kick_rx_backend_waits_for_space);
-	run("kick words: arm, needed, disarm", t_kick_words);
-	run("kick = NULL (polling peers): bursts move and publish without a kick check", t_kick_null_polling);
-	printf("1..%d\n", n_cases);
-	return n_failed ? 1 : 0;
+	tap_run("layout: slot 16 bytes, header 320, lines apart", t_layout);
+	tap_run("index arithmetic: next, dist, pow2", t_index_arith);
+	tap_run("geometry: slot counts, buffer sizes, empty pool", t_geometry);
+	tap_run("check_head equals the slot-walking oracle for every index of a 64-slot ring", t_check_head_exhaustive);
+	tap_run("check_cur equals the slot-walking oracle for every index of a 64-slot ring", t_check_cur_exhaustive);
+	tap_run("check_head boundaries: hwtail+1, hwcur-1, num_slots, 2^32-1, wrapped windows", t_check_head_boundaries);
+	tap_run("check_cur boundaries", t_check_cur_boundaries);
+	tap_run("check_slot: buf_idx, len, flags and features at their limits, rule order", t_check_slot_rules);
+	tap_run("check_offload: checksum span, unknown flags, gso type and size limits", t_check_offload_rules);
+	tap_run("check_slot applies the offload word only to a first, unchained, flagged slot", t_check_slot_offload);
+	tap_run("be_init writes the header and slots, TX gives the guest num_slots-1", t_be_init);
+	tap_run("be_init rejects bad kinds, geometry, features, short memory, too few buffers", t_be_init_errors);
+	tap_run("be_adopt rebuilds the private state from the caller's values, never the shared header", t_be_adopt);
+	tap_run("fe_attach: ERANGE, EPROTO, EPROTONOSUPPORT, EINVAL (kind, geometry, indices)", t_fe_attach_errors);
+	tap_run("TX bursts over 40 laps of 64- and 128-slot rings keep order and content", t_tx_laps);
+	tap_run("RX bursts over 40 laps of 64- and 128-slot rings keep order and content", t_rx_laps);
+	tap_run("TX: empty, exactly num_slots-1 in flight, then full", t_tx_full_and_empty);
+	tap_run("RX: the backend never fills slot head-1", t_rx_full_and_empty);
+	tap_run("TX: a bad head or cur is counted and consumes nothing", t_tx_bad_head);
+	tap_run("TX: bad slots are dropped by reason, good ones delivered in order", t_tx_bad_slots);
+	tap_run("TX: the burst limit counts delivered packets, not dropped slots", t_tx_burst_limit_with_drops);
+	tap_run("RX: a foreign buf_idx stops the burst without a gap", t_rx_foreign_buf);
+	tap_run("RX: a bad head is counted and the last valid head is used", t_rx_bad_head);
+	tap_run("fe TX burst stops at a bad length or a bad buf_idx", t_fe_tx_stops);
+	tap_run("fe RX burst never copies a bad len or buf_idx", t_fe_rx_bad_slot);
+	tap_run("kick: guest sleeping on RX is kicked until it wakes", t_kick_rx_guest_sleeps);
+	tap_run("kick: backend sleeping on TX is kicked until it wakes", t_kick_tx_backend_sleeps);
+	tap_run("kick: guest waiting for TX slots is kicked on release", t_kick_tx_guest_waits_for_slots);
+	tap_run("kick: lossless backend waiting for RX space is kicked", t_kick_rx_backend_waits_for_space);
+	tap_run("kick words: arm, needed, disarm", t_kick_words);
+	tap_run("kick = NULL (polling peers): bursts move and publish without a kick check", t_kick_null_polling);
+	return tap_done();
 }

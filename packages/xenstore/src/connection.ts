@@ -1,9 +1,18 @@
 /**
  * One socket connection of the daemon: frames the byte stream, feeds the
- * engine, and writes replies and events through a bounded output queue. A
- * peer that stops reading is disconnected once more than
- * `maxQueuedBytes` wait for it, so it can never make the daemon hold
- * unbounded memory or block anyone else.
+ * engine, and writes the engine's queued output while the socket takes it.
+ *
+ * Memory stays bounded per connection:
+ * - input: at most one socket chunk of decoded requests plus one partial
+ *   frame (header + 4096) is held; while the engine says an unprivileged
+ *   domain may not be read (outstanding requests or hard memory quota,
+ *   as C xenstored 4.17) the socket is paused, so the kernel holds the rest
+ *   and the peer eventually blocks;
+ * - output: an unprivileged domain's queued output counts against its
+ *   memory quota (events beyond it are dropped, replies stop because
+ *   reading stops); a privileged peer that stops reading is disconnected
+ *   once more than `maxQueuedBytes` wait for it (vpio's own bound: C
+ *   xenstored would buffer for it without limit).
  */
 import type { Socket } from 'node:net';
 import { encodeMessage, FrameDecoder, type XsMessage } from './wire.js';
@@ -14,6 +23,9 @@ export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 export class SocketConnection {
   readonly conn: EngineConnection;
   private readonly decoder = new FrameDecoder();
+  /** Requests decoded but not yet handled because the engine delayed reading. */
+  private backlog: XsMessage[] = [];
+  private resumeScheduled = false;
   private ended = false;
   private corked = false;
   private readonly uncork = (): void => {
@@ -29,8 +41,18 @@ export class SocketConnection {
     private readonly log: XenstoreLogger,
     private readonly onGone: (c: SocketConnection) => void,
   ) {
-    this.conn = engine.connect({ send: (m) => this.send(m), close: () => this.destroy('domain released') }, domid);
+    this.conn = engine.connect(
+      {
+        send: (m) => this.send(m),
+        close: () => this.destroy('domain released'),
+        ready: () => !this.ended && !this.socket.writableNeedDrain,
+        backlog: (bytes) => this.checkBacklog(bytes),
+        resume: () => this.scheduleResume(),
+      },
+      domid,
+    );
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.engine.pump(this.conn));
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.destroy());
     socket.on('end', () => this.destroy());
@@ -44,9 +66,45 @@ export class SocketConnection {
       this.destroy(`bad frame: ${(e as Error).message}`);
       return;
     }
-    for (const m of messages) {
-      if (this.ended) return;
-      this.engine.handle(this.conn, m);
+    if (this.backlog.length > 0) {
+      this.backlog.push(...messages);
+      return;
+    }
+    this.backlog = messages;
+    this.work();
+  }
+
+  /** Handles backlogged requests while the engine lets this connection be read. */
+  private work(): void {
+    let i = 0;
+    while (i < this.backlog.length && !this.ended) {
+      if (!this.engine.canRead(this.conn)) {
+        this.socket.pause();
+        this.backlog = this.backlog.slice(i);
+        return;
+      }
+      this.engine.handle(this.conn, this.backlog[i] as XsMessage);
+      i++;
+    }
+    this.backlog = [];
+    if (!this.ended && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private scheduleResume(): void {
+    if (this.resumeScheduled || this.ended) return;
+    this.resumeScheduled = true;
+    // Not from inside the engine's delivery loop: a fresh turn.
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      if (!this.ended) this.work();
+    });
+  }
+
+  private checkBacklog(queuedBytes: number): void {
+    const bounded = this.conn.domid !== 0 && this.engine.quotas.memoryPerDomainBytes > 0;
+    const total = queuedBytes + this.socket.writableLength;
+    if (!bounded && total > this.maxQueuedBytes) {
+      this.destroy(`peer does not read: ${total} bytes queued (limit ${this.maxQueuedBytes})`);
     }
   }
 
@@ -62,15 +120,13 @@ export class SocketConnection {
       process.nextTick(this.uncork);
     }
     this.socket.write(encodeMessage(message));
-    if (this.socket.writableLength > this.maxQueuedBytes) {
-      this.destroy(`peer does not read: ${this.socket.writableLength} bytes queued (limit ${this.maxQueuedBytes})`);
-    }
   }
 
   /** Ends the connection and forgets its watches and transactions. */
   destroy(reason?: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.backlog = [];
     if (reason) this.log({ level: 'warn', event: 'connection', domid: this.conn.domid, message: `closing connection ${this.conn.id}: ${reason}` });
     this.engine.disconnect(this.conn);
     this.socket.destroy();

@@ -12,23 +12,66 @@ import { NodeTree } from './node-tree.js';
 import * as ops from './store-ops.js';
 import { Transaction } from './transactions.js';
 import { eventPathFor, firedPaths, type Watch } from './watches.js';
-import { CONTROL_COMMANDS, DOMID_FIRST_RESERVED, INTRODUCE_DOMAIN, QUOTA_DEFAULTS, REL_PATH_MAX, RELEASE_DOMAIN, XS, type XenstoreQuotas } from './protocol.js';
+import { CONTROL_COMMANDS, DOMID_FIRST_RESERVED, HEADER_BYTES, INTRODUCE_DOMAIN, messageTypeName, QUOTA_DEFAULTS, REL_PATH_MAX, RELEASE_DOMAIN, XS, type XenstoreQuotas, type XsErrorName, type XsMessageType } from './protocol.js';
 import { fail, XenstoreError } from './xenstore-error.js';
+
+/** What a quota log entry reports, for machines (the message is for people). */
+export interface XenstoreQuotaReport {
+  readonly name: keyof XenstoreQuotas;
+  /** The count or size that hit the limit. */
+  readonly value: number;
+  readonly limit: number;
+  /** What the daemon did: answered an error, delayed reading, or dropped a watch event. */
+  readonly action: XsErrorName | 'delayed' | 'event-dropped' | 'logged';
+}
 
 export interface XenstoreLogEntry {
   readonly level: 'debug' | 'info' | 'warn';
   readonly event: 'quota' | 'control' | 'connection' | 'domain' | 'internal';
   readonly message: string;
   readonly domid?: number;
+  /** Set on every `quota` entry. */
+  readonly quota?: XenstoreQuotaReport;
 }
 
 export type XenstoreLogger = (entry: XenstoreLogEntry) => void;
 
-/** Where the engine delivers a connection's replies and events. */
+/**
+ * Where the engine delivers a connection's replies and events. The engine
+ * queues a connection's output (C xenstored's out_list) and hands messages
+ * to `send` while `ready()` says the transport takes more; a transport that
+ * said no calls `engine.pump(conn)` once it can write again.
+ */
 export interface EngineSink {
   send(message: XsMessage): void;
   /** Ends the connection (its domain was released). */
   close(): void;
+  /** False while the transport cannot take more output (default: always true). */
+  ready?(): boolean;
+  /** Output is left queued in the engine: `queuedBytes` wait in total. */
+  backlog?(queuedBytes: number): void;
+  /** The connection may be read again after `canRead()` said no. */
+  resume?(): void;
+}
+
+/**
+ * A request that is still outstanding: its reply or a watch event it
+ * caused has not been handed to a transport yet (xenstored's
+ * domain_outstanding_inc/dec, with events keeping their request alive).
+ */
+interface PendingRequest {
+  readonly domid: number;
+  events: number;
+  replied: boolean;
+  /** The request is still being processed: more events may attach. */
+  open: boolean;
+  settled: boolean;
+}
+
+interface QueuedMessage {
+  readonly message: XsMessage;
+  readonly bytes: number;
+  readonly ticket?: PendingRequest;
 }
 
 export interface XenstoreEngineOptions {
@@ -37,18 +80,33 @@ export interface XenstoreEngineOptions {
   readonly log?: XenstoreLogger;
 }
 
+/** One log line: `<level> <event> [dom<N>] [<quota>=<value>/<limit> <action>]: <message>`. */
+export function formatLogEntry(e: XenstoreLogEntry): string {
+  const dom = e.domid === undefined ? '' : ` dom${e.domid}`;
+  const q = e.quota ? ` ${e.quota.name}=${e.quota.value}/${e.quota.limit} ${e.quota.action}` : '';
+  return `${e.level} ${e.event}${dom}${q}: ${e.message}`;
+}
+
 /** The default logger: silent unless DEBUG names vpio:* or vpio:xenstore. */
 export function defaultLogger(): XenstoreLogger {
   const debug = process.env.DEBUG ?? '';
   const on = /(^|,)\s*vpio:(\*|xenstore)/.test(debug);
   return (e) => {
-    if (on) process.stderr.write(`vpio:xenstore ${e.level} ${e.event}${e.domid === undefined ? '' : ` dom${e.domid}`}: ${e.message}\n`);
+    if (on) process.stderr.write(`vpio:xenstore ${formatLogEntry(e)}\n`);
   };
 }
 
 export class EngineConnection {
   readonly watches: Watch[] = [];
   readonly transactions = new Map<number, Transaction>();
+  /** Output not yet taken by the transport, oldest first. */
+  readonly out: QueuedMessage[] = [];
+  /** Bytes (headers included) in `out`. */
+  outBytes = 0;
+  /** `canRead()` said no; cleared when the engine calls `sink.resume()`. */
+  stalled = false;
+  /** Watch events dropped since the queue last emptied (memory quota). */
+  eventsDropped = 0;
   nextTxId = 1;
   closed = false;
 
@@ -67,14 +125,21 @@ interface Outcome {
 }
 
 const OK = encodeString('OK');
-/** Types whose tx_id is not looked up (C xenstored's XS_FLAG_NOTID). */
-const NO_TXID = new Set<XsRequest['op']>(['WATCH', 'UNWATCH', 'TRANSACTION_START', 'INTRODUCE', 'RELEASE', 'GET_DOMAIN_PATH', 'IS_DOMAIN_INTRODUCED', 'RESUME', 'SET_TARGET', 'RESET_WATCHES']);
-const PRIVILEGED_ONLY = new Set<XsRequest['op']>(['CONTROL', 'INTRODUCE', 'RELEASE', 'IS_DOMAIN_INTRODUCED', 'RESUME', 'SET_TARGET']);
+/**
+ * Types whose tx_id is not looked up (XS_FLAG_NOTID of C xenstored 4.17:
+ * WATCH and UNWATCH only). Every other request, TRANSACTION_START
+ * included, answers ENOENT for a tx_id that names no open transaction.
+ */
+const NO_TXID = new Set<XsMessageType>(['WATCH', 'UNWATCH']);
+/** XS_FLAG_PRIV: EACCES for unprivileged callers, before the tx_id and the arguments are looked at. */
+const PRIVILEGED_ONLY = new Set<XsMessageType>(['CONTROL', 'INTRODUCE', 'RELEASE', 'IS_DOMAIN_INTRODUCED', 'RESUME', 'SET_TARGET']);
+/** Types a client may not send (ENOSYS before anything else). */
+const NOT_REQUESTS = new Set<XsMessageType>(['WATCH_EVENT', 'ERROR', 'RESTRICT']);
 
 export class XenstoreEngine {
   readonly quotas: XenstoreQuotas;
   /** Counters for tests and monitoring. */
-  readonly stats = { requests: 0, errors: 0, quotaHits: 0, events: 0 };
+  readonly stats = { requests: 0, errors: 0, quotaHits: 0, events: 0, eventsDeduplicated: 0, eventsDropped: 0 };
   private tree = NodeTree.initial();
   private readonly conns = new Set<EngineConnection>();
   private readonly introduced = new Map<number, { gfn: number; port: number }>();
@@ -86,6 +151,11 @@ export class XenstoreEngine {
   private readonly log: XenstoreLogger;
   private nextConnId = 1;
   private logging = true;
+  /** Outstanding requests per domain (see PendingRequest). */
+  private readonly outstanding = new Map<number, number>();
+  /** Domains whose soft memory quota was reported and not yet left. */
+  private readonly softReported = new Set<number>();
+  private stalledConns = 0;
 
   constructor(options: XenstoreEngineOptions = {}) {
     this.quotas = Object.freeze({ ...QUOTA_DEFAULTS, ...options.quotas });
@@ -99,12 +169,123 @@ export class XenstoreEngine {
     return conn;
   }
 
-  /** Drops the connection's watches and transactions. */
+  /** Drops the connection's watches, transactions and queued output. */
   disconnect(conn: EngineConnection): void {
+    if (conn.closed) return;
     conn.closed = true;
     conn.watches.length = 0;
     conn.transactions.clear();
+    if (conn.stalled) this.stalledConns--;
+    conn.stalled = false;
     this.conns.delete(conn);
+    // Discarded output counts as delivered, so its requests stop being outstanding.
+    const dropped = conn.out.splice(0);
+    conn.outBytes = 0;
+    for (const item of dropped) this.delivered(item);
+  }
+
+  /**
+   * May the transport read this connection's next request? Always for
+   * privileged connections; an unprivileged domain waits while it has
+   * `requestsOutstanding` requests outstanding or uses its hard memory
+   * quota (domain_can_read() of C xenstored 4.17): a delay, never an error.
+   * When this says no, the engine calls `sink.resume()` once it would say yes.
+   */
+  canRead(conn: EngineConnection): boolean {
+    if (conn.closed) return false;
+    if (conn.domid === 0) return true;
+    const hit = this.readBlocker(conn.domid);
+    if (!hit) return true;
+    if (!conn.stalled) {
+      conn.stalled = true;
+      this.stalledConns++;
+      this.quotaHit(conn.domid, { ...hit, action: 'delayed' }, 'reading from this domain is delayed until its output is taken');
+    }
+    return false;
+  }
+
+  /** Requests of `domid` still outstanding (for tests and monitoring). */
+  outstandingOf(domid: number): number {
+    return this.outstanding.get(domid) ?? 0;
+  }
+
+  /** Bytes held for `domid`: its nodes' records plus its connections' queued output. */
+  memoryOf(domid: number): number {
+    let bytes = this.tree.usageOf(domid).bytes;
+    for (const c of this.conns) if (c.domid === domid) bytes += c.outBytes;
+    return bytes;
+  }
+
+  /**
+   * Hands queued output to the transport while it is ready. Transports
+   * call this when they can write again (after `ready()` said no).
+   */
+  pump(conn: EngineConnection): void {
+    let moved = false;
+    while (conn.out.length > 0 && !conn.closed && (conn.sink.ready?.() ?? true)) {
+      const item = conn.out.shift() as QueuedMessage;
+      conn.outBytes -= item.bytes;
+      moved = true;
+      conn.sink.send(item.message);
+      this.delivered(item);
+    }
+    if (conn.out.length === 0) conn.eventsDropped = 0;
+    else if (!conn.closed) conn.sink.backlog?.(conn.outBytes);
+    if (moved && conn.domid !== 0) this.wake(conn.domid);
+  }
+
+  private readBlocker(domid: number): Omit<XenstoreQuotaReport, 'action'> | undefined {
+    const limit = this.quotas.requestsOutstanding;
+    const n = this.outstandingOf(domid);
+    if (limit > 0 && n >= limit) return { name: 'requestsOutstanding', value: n, limit };
+    const hard = this.quotas.memoryPerDomainBytes;
+    if (hard > 0) {
+      const used = this.memoryOf(domid);
+      if (used >= hard) return { name: 'memoryPerDomainBytes', value: used, limit: hard };
+    }
+    return undefined;
+  }
+
+  /** Resumes stalled connections of `domid` that may read again. */
+  private wake(domid: number): void {
+    if (this.stalledConns === 0 || this.readBlocker(domid)) return;
+    for (const c of [...this.conns]) {
+      if (c.domid !== domid || !c.stalled) continue;
+      c.stalled = false;
+      this.stalledConns--;
+      c.sink.resume?.();
+    }
+  }
+
+  private enqueue(conn: EngineConnection, message: XsMessage, ticket?: PendingRequest): void {
+    if (conn.closed) return;
+    if (ticket && message.type === XS.WATCH_EVENT) ticket.events++;
+    conn.out.push({ message, bytes: HEADER_BYTES + message.payload.length, ticket });
+    conn.outBytes += HEADER_BYTES + message.payload.length;
+    this.pump(conn);
+  }
+
+  private delivered(item: QueuedMessage): void {
+    const t = item.ticket;
+    if (!t) return;
+    if (item.message.type === XS.WATCH_EVENT) t.events--;
+    else t.replied = true;
+    this.settle(t);
+  }
+
+  private settle(t: PendingRequest): void {
+    if (t.open || t.settled || !t.replied || t.events > 0) return;
+    t.settled = true;
+    const n = this.outstandingOf(t.domid) - 1;
+    if (n > 0) this.outstanding.set(t.domid, n);
+    else this.outstanding.delete(t.domid);
+    if (t.domid !== 0) this.wake(t.domid);
+  }
+
+  private quotaHit(domid: number, quota: XenstoreQuotaReport, consequence: string): void {
+    if (quota.action !== 'logged') this.stats.quotaHits++;
+    const level = quota.action === 'logged' ? 'info' : 'warn';
+    this.emit({ level, event: 'quota', domid, quota, message: `${quota.name} hit (${quota.value} for a limit of ${quota.limit}): ${consequence}` });
   }
 
   /** Read-only view of the current store, for tests and diagnostics. */
@@ -112,25 +293,63 @@ export class XenstoreEngine {
     return this.tree;
   }
 
-  /** Processes one request: sends its reply, then the watch events it caused. */
+  /**
+   * Processes one request: queues its reply, then the watch events it
+   * caused. Checks run in C xenstored's order: unknown type (ENOSYS),
+   * privileged-only type (EACCES), tx_id lookup (ENOENT), then arguments.
+   */
   handle(conn: EngineConnection, message: XsMessage): void {
     if (conn.closed) return;
     this.stats.requests++;
-    let outcome: Outcome;
+    const ticket: PendingRequest = { domid: conn.domid, events: 0, replied: false, open: true, settled: false };
+    this.outstanding.set(conn.domid, this.outstandingOf(conn.domid) + 1);
     try {
-      outcome = this.dispatch(conn, message, decodeRequest(message));
-    } catch (e) {
-      this.stats.errors++;
-      let name = 'EINVAL';
-      if (e instanceof XenstoreError) name = e.errnoName;
-      else this.emit({ level: 'warn', event: 'internal', message: `untranslatable error, sent as EINVAL: ${String(e)}`, domid: conn.domid });
-      conn.sink.send({ type: XS.ERROR, reqId: message.reqId, txId: message.txId, payload: encodeString(name) });
-      return;
+      let outcome: Outcome;
+      try {
+        outcome = this.process(conn, message);
+      } catch (e) {
+        this.stats.errors++;
+        let name = 'EINVAL';
+        if (e instanceof XenstoreError) name = e.errnoName;
+        else this.emit({ level: 'warn', event: 'internal', message: `untranslatable error, sent as EINVAL: ${String(e)}`, domid: conn.domid });
+        this.enqueue(conn, { type: XS.ERROR, reqId: message.reqId, txId: message.txId, payload: encodeString(name) }, ticket);
+        return;
+      }
+      this.enqueue(conn, { type: message.type, reqId: message.reqId, txId: message.txId, payload: outcome.payload }, ticket);
+      outcome.after?.();
+      if (outcome.changes && outcome.changes.length > 0) this.fire(outcome.changes, ticket);
+      if (outcome.special) this.fireSpecial(outcome.special);
+    } finally {
+      if (!ticket.replied && conn.closed) ticket.replied = true; // the reply went with the connection
+      ticket.open = false;
+      this.settle(ticket);
+      this.checkSoftMemory(conn.domid);
     }
-    conn.sink.send({ type: message.type, reqId: message.reqId, txId: message.txId, payload: outcome.payload });
-    outcome.after?.();
-    if (outcome.changes && outcome.changes.length > 0) this.fire(outcome.changes);
-    if (outcome.special) this.fireSpecial(outcome.special);
+  }
+
+  private process(conn: EngineConnection, message: XsMessage): Outcome {
+    const name = messageTypeName(message.type);
+    if (name === undefined || NOT_REQUESTS.has(name)) return fail('ENOSYS', `message type ${message.type} is not a request`);
+    if (PRIVILEGED_ONLY.has(name) && conn.domid !== 0) fail('EACCES', `${name} is for privileged callers`);
+    let tx: Transaction | undefined;
+    if (!NO_TXID.has(name) && message.txId !== 0) {
+      tx = conn.transactions.get(message.txId);
+      if (!tx) fail('ENOENT', `no transaction ${message.txId}`);
+    }
+    return this.dispatch(conn, decodeRequest(message), tx);
+  }
+
+  /** Logs the soft memory quota once per crossing (as xenstored's soft_quota_reported). */
+  private checkSoftMemory(domid: number): void {
+    const soft = this.quotas.memoryPerDomainSoftBytes;
+    if (domid === 0 || soft === 0) return;
+    const used = this.memoryOf(domid);
+    if (used < soft) {
+      this.softReported.delete(domid);
+    } else if (!this.softReported.has(domid)) {
+      this.softReported.add(domid);
+      this.quotaHit(domid, { name: 'memoryPerDomainSoftBytes', value: used, limit: soft, action: 'logged' }, 'soft limit, nothing refused');
+    }
   }
 
   private caller(conn: EngineConnection): XsCaller {
@@ -148,8 +367,7 @@ export class XenstoreEngine {
       quotas: this.quotas,
       domainExists: (d) => this.domainExists(d),
       onQuota: (hit) => {
-        this.stats.quotaHits++;
-        this.emit({ level: 'warn', event: 'quota', domid: hit.domid, message: `${hit.quota} hit: ${hit.value} > ${hit.limit}, answered ${hit.error}` });
+        this.quotaHit(hit.domid, { name: hit.quota, value: hit.value, limit: hit.limit, action: hit.error }, `answered ${hit.error}`);
       },
     };
   }
@@ -164,14 +382,8 @@ export class XenstoreEngine {
     return false;
   }
 
-  private dispatch(conn: EngineConnection, message: XsMessage, req: XsRequest): Outcome {
+  private dispatch(conn: EngineConnection, req: XsRequest, tx: Transaction | undefined): Outcome {
     const ctx = this.context(conn);
-    if (PRIVILEGED_ONLY.has(req.op) && !isPrivileged(ctx.caller)) fail('EACCES', `${req.op} is for privileged callers`);
-    let tx: Transaction | undefined;
-    if (!NO_TXID.has(req.op) && message.txId !== 0) {
-      tx = conn.transactions.get(message.txId);
-      if (!tx) fail('ENOENT', `no transaction ${message.txId}`);
-    }
     const change = (op: (tree: NodeTree) => ops.Change[]): Outcome => {
       if (tx) {
         tx.apply(op);
@@ -210,9 +422,9 @@ export class XenstoreEngine {
         conn.transactions.clear();
         return { payload: OK };
       case 'TRANSACTION_START':
-        return this.transactionStart(conn, ctx, message.txId);
+        return this.transactionStart(conn, ctx, tx);
       case 'TRANSACTION_END':
-        return this.transactionEnd(conn, message.txId, req.commit);
+        return this.transactionEnd(conn, tx, req.commit);
       case 'GET_DOMAIN_PATH':
         return { payload: encodeString(domainPath(req.domid)) };
       case 'INTRODUCE':
@@ -258,7 +470,7 @@ export class XenstoreEngine {
       let count = 0;
       for (const c of this.conns) if (c.domid === conn.domid) count += c.watches.length;
       if (count > limit) {
-        this.context(conn).onQuota({ quota: 'watchesPerDomain', domid: conn.domid, value: count + 1, limit, error: 'E2BIG' });
+        this.context(conn).onQuota({ quota: 'watchesPerDomain', domid: conn.domid, value: count, limit, error: 'E2BIG' });
         fail('E2BIG', `domain ${conn.domid} has ${count} watches`);
       }
     }
@@ -275,8 +487,9 @@ export class XenstoreEngine {
     return { payload: OK };
   }
 
-  private transactionStart(conn: EngineConnection, ctx: ops.OpContext, txId: number): Outcome {
-    if (txId !== 0) fail('EBUSY', 'transactions do not nest');
+  private transactionStart(conn: EngineConnection, ctx: ops.OpContext, current: Transaction | undefined): Outcome {
+    // An unknown tx_id was already ENOENT (process()); a live one is EBUSY.
+    if (current) fail('EBUSY', 'transactions do not nest');
     const limit = this.quotas.transactionsPerConnection;
     if (!isPrivileged(ctx.caller) && limit > 0 && conn.transactions.size > limit) {
       ctx.onQuota({ quota: 'transactionsPerConnection', domid: conn.domid, value: conn.transactions.size + 1, limit, error: 'ENOSPC' });
@@ -289,12 +502,11 @@ export class XenstoreEngine {
     return { payload: encodeString(String(id)) };
   }
 
-  private transactionEnd(conn: EngineConnection, txId: number, commit: boolean): Outcome {
-    const tx = conn.transactions.get(txId);
-    if (txId === 0 || !tx) fail('ENOENT', `no transaction ${txId}`);
-    conn.transactions.delete(txId);
+  private transactionEnd(conn: EngineConnection, tx: Transaction | undefined, commit: boolean): Outcome {
+    if (!tx) fail('ENOENT', 'TRANSACTION_END outside a transaction');
+    for (const [id, t] of conn.transactions) if (t === tx) conn.transactions.delete(id);
     if (!commit) return { payload: OK };
-    if (tx.conflictsWith(this.tree)) fail('EAGAIN', `transaction ${txId} conflicts`);
+    if (tx.conflictsWith(this.tree)) fail('EAGAIN', 'transaction conflicts');
     const { tree, changes } = tx.replay(this.tree);
     this.tree = tree;
     return { payload: OK, changes };
@@ -375,9 +587,37 @@ export class XenstoreEngine {
     }
   }
 
-  private sendEvent(conn: EngineConnection, path: string, token: string): void {
+  /**
+   * Queues a watch event (send_event() of C xenstored 4.17): an event
+   * identical to one still queued for the connection is dropped (except
+   * `@...` events), and one that would take an unprivileged domain to its
+   * hard memory quota is dropped and logged. `ticket` keeps the request
+   * that caused it outstanding until the event is taken.
+   */
+  private sendEvent(conn: EngineConnection, path: string, token: string, ticket?: PendingRequest): void {
+    if (conn.closed) return;
+    const payload = encodeStrings([path, token]);
+    if (!path.startsWith('@')) {
+      for (const q of conn.out) {
+        if (q.message.type === XS.WATCH_EVENT && q.message.payload.equals(payload)) {
+          this.stats.eventsDeduplicated++;
+          return;
+        }
+      }
+    }
+    const hard = this.quotas.memoryPerDomainBytes;
+    if (conn.domid !== 0 && hard > 0) {
+      const used = this.memoryOf(conn.domid) + HEADER_BYTES + payload.length;
+      if (used >= hard) {
+        this.stats.eventsDropped++;
+        if (conn.eventsDropped++ === 0) {
+          this.quotaHit(conn.domid, { name: 'memoryPerDomainBytes', value: used, limit: hard, action: 'event-dropped' }, `watch event ${path} dropped (further drops are not logged until the queue empties)`);
+        }
+        return;
+      }
+    }
     this.stats.events++;
-    conn.sink.send({ type: XS.WATCH_EVENT, reqId: 0, txId: 0, payload: encodeStrings([path, token]) });
+    this.enqueue(conn, { type: XS.WATCH_EVENT, reqId: 0, txId: 0, payload }, ticket);
   }
 
   /** May `caller` see an event about a node with `perms` (watch_permitted)? */
@@ -389,7 +629,7 @@ export class XenstoreEngine {
     return parent !== undefined && allows(caller, parent.perms, PERM_READ);
   }
 
-  private fire(changes: readonly ops.Change[]): void {
+  private fire(changes: readonly ops.Change[], ticket: PendingRequest): void {
     for (const conn of [...this.conns]) {
       if (conn.closed || conn.watches.length === 0) continue;
       const caller = this.caller(conn);
@@ -397,7 +637,7 @@ export class XenstoreEngine {
         for (const watch of [...conn.watches]) {
           for (const hit of firedPaths(watch, change)) {
             if (!this.permitted(caller, hit.path, hit.perms, hit.path === change.path ? change.oldPerms : undefined)) continue;
-            this.sendEvent(conn, eventPathFor(watch, hit.path, conn.domid), watch.token);
+            this.sendEvent(conn, eventPathFor(watch, hit.path, conn.domid), watch.token, ticket);
           }
         }
       }

@@ -1,6 +1,6 @@
 export { XenstoreClient, defaultSocketPath, type WatchEvent, type XenstoreOps, type XenstoreTransactionOptions, type XenstoreWatch } from './client.js';
 export { XenstoreDaemon, type XenstoreDaemonOptions } from './daemon.js';
-export { XenstoreEngine, EngineConnection, defaultLogger, type EngineSink, type XenstoreEngineOptions, type XenstoreLogEntry, type XenstoreLogger } from './engine.js';
+export { XenstoreEngine, EngineConnection, defaultLogger, formatLogEntry, type EngineSink, type XenstoreEngineOptions, type XenstoreLogEntry, type XenstoreLogger, type XenstoreQuotaReport } from './engine.js';
 export { XenstoreError } from './xenstore-error.js';
 export { formatPerm, parsePerm, permFor, type XsAccess, type XsCaller, type XsPerm } from './permissions.js';
 export { canonicalize, domainPath, isValidNodePath } from './paths.js';

@@ -119,6 +119,13 @@ export interface XenstoreQuotas {
   readonly memoryPerDomainBytes: number;
   /** Soft memory limit per domain: logged only. */
   readonly memoryPerDomainSoftBytes: number;
+  /**
+   * Requests of one domain whose reply (or a watch event they caused) has
+   * not been handed to the transport yet. At this many, the daemon stops
+   * reading that domain's requests until some are delivered: a delay, never
+   * an error (domain_can_read() of C xenstored 4.17).
+   */
+  readonly requestsOutstanding: number;
 }
 
 /** Xen 4.17's defaults (xenstored_core.c globals). */
@@ -131,6 +138,7 @@ export const QUOTA_DEFAULTS: XenstoreQuotas = Object.freeze({
   nodesPerTransaction: 1024,
   memoryPerDomainBytes: 2 * 1024 * 1024 + 512 * 1024,
   memoryPerDomainSoftBytes: 2 * 1024 * 1024,
+  requestsOutstanding: 20,
 });
 
 /** Commands of XS_CONTROL this daemon knows (Xen's subset plus vpio's own). */

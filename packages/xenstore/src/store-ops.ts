@@ -83,13 +83,16 @@ function checkNodeSize(ctx: OpContext, n: Pick<XsNode, 'perms' | 'value' | 'chil
   if (size >= limit) quota(ctx, 'nodeSizeBytes', size, limit, 'ENOSPC', `node ${path} would hold ${size} bytes`);
 }
 
+/**
+ * The hard memory quota (domain_memory_add → domain_chk_quota: refused when
+ * the new total reaches the limit). The soft quota only logs; the engine
+ * reports it once per crossing after the request.
+ */
 function checkMemory(ctx: OpContext, tree: NodeTree, addBytes: number): void {
   const hard = ctx.quotas.memoryPerDomainBytes;
   if (isPrivileged(ctx.caller) || hard === 0 || addBytes <= 0) return;
   const used = tree.usageOf(ctx.caller.domid).bytes + addBytes;
-  if (used > hard) quota(ctx, 'memoryPerDomainBytes', used, hard, 'ENOMEM', `domain ${ctx.caller.domid} would use ${used} bytes`);
-  const soft = ctx.quotas.memoryPerDomainSoftBytes;
-  if (soft > 0 && used > soft) ctx.onQuota({ quota: 'memoryPerDomainSoftBytes', domid: ctx.caller.domid, value: used, limit: soft, error: 'ENOMEM' });
+  if (used >= hard) quota(ctx, 'memoryPerDomainBytes', used, hard, 'ENOMEM', `domain ${ctx.caller.domid} would use ${used} bytes`);
 }
 
 /** create_node(): creates `path` and every missing parent with inherited perms. */

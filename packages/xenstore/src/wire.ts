@@ -190,8 +190,11 @@ export function decodeRequest(message: XsMessage): XsRequest {
       return { op: name, path: oneArg(p, name) };
     case 'WATCH':
     case 'UNWATCH': {
-      // get_strings(in, vec, 2) stops after two strings, so extra ones are ignored.
-      const [path, token] = strings(p, 2, name) as [string, string];
+      // 4.17's get_strings() counts every string, so exactly two: a third
+      // (the `depth` of newer Xen) is EINVAL, as C xenstored 4.17 answers.
+      const list = strings(p, 2, name);
+      if (list.length !== 2) fail('EINVAL', `${name} takes exactly 2 strings, got ${list.length}`);
+      const [path, token] = list as [string, string];
       return { op: name, path, token };
     }
     case 'TRANSACTION_START':
@@ -225,6 +228,10 @@ export function decodeRequest(message: XsMessage): XsRequest {
       return { op: name, path: list[0] ?? '', perms: parsePermStrings(list.slice(1)) };
     }
     case 'DIRECTORY_PART': {
+      // xs_count_strings(): exactly two NULs in the whole payload.
+      let nuls = 0;
+      for (const b of p) if (b === 0) nuls++;
+      if (nuls !== 2) fail('EINVAL', `DIRECTORY_PART takes path and offset, got ${nuls} NULs`);
       const [path, offset] = strings(p, 2, name) as [string, string];
       return { op: name, path, offset: cAtoi(offset) };
     }

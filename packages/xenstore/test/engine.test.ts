@@ -204,12 +204,27 @@ describe('transactions', () => {
     expect(a.call('READ', '/e\0')).toBe('b');
   });
 
-  it('rejects nesting with EBUSY and unknown ids with ENOENT', () => {
+  it('looks up the tx_id of TRANSACTION_START first: ENOENT when unknown, EBUSY inside a transaction (4.17)', () => {
     const { open } = setup();
     const a = open();
-    expect(a.call('TRANSACTION_START', '\0', 5)).toBe('EBUSY');
+    expect(a.call('TRANSACTION_START', '\0', 5)).toBe('ENOENT');
+    const id = Number(a.call('TRANSACTION_START', '\0').replace('\0', ''));
+    expect(a.call('TRANSACTION_START', '\0', id)).toBe('EBUSY');
     expect(a.call('READ', '/\0', 99)).toBe('ENOENT');
     expect(a.call('TRANSACTION_END', 'T\0', 0)).toBe('ENOENT');
+  });
+
+  it('checks privilege, then the tx_id, then the arguments (process_message order); only WATCH/UNWATCH ignore tx_id', () => {
+    const { open } = setup();
+    const d0 = open();
+    const d5 = open(5);
+    expect(d5.call('CONTROL', '')).toBe('EACCES');
+    expect(d5.call('INTRODUCE', 'x\0', 77)).toBe('EACCES');
+    expect(d0.call('GET_DOMAIN_PATH', '3\0', 77)).toBe('ENOENT');
+    expect(d0.call('RESET_WATCHES', '', 77)).toBe('ENOENT');
+    expect(d0.call('READ', '', 77)).toBe('ENOENT');
+    expect(d0.call('WATCH', '/w\0t\0', 77)).toBe('OK\0');
+    expect(d0.call('UNWATCH', '/w\0t\0', 77)).toBe('OK\0');
   });
 });
 
@@ -290,6 +305,15 @@ describe('watches', () => {
     expect(d0.call('RELEASE', '7\0')).toBe('ENOENT');
     expect(d0.call('RELEASE', '0\0')).toBe('EINVAL');
     expect(d0.call('INTRODUCE', '8\0' + '1\0' + '0\0')).toBe('EINVAL');
+  });
+
+  it('refuses a third WATCH string (the depth of newer Xen) and DIRECTORY_PART without exactly two NULs, as 4.17', () => {
+    const { open } = setup();
+    const a = open();
+    expect(a.call('WATCH', '/w\0t\0' + '1\0')).toBe('EINVAL');
+    expect(a.call('UNWATCH', '/w\0t\0' + '1\0')).toBe('EINVAL');
+    expect(a.call('DIRECTORY_PART', '/\0' + '0\0' + 'x\0')).toBe('EINVAL');
+    expect(a.call('DIRECTORY_PART', '/\0' + '0\0')).toMatch(/^\d+\0tool\0\0$/);
   });
 
   it('drops watches and transactions on RESET_WATCHES', () => {

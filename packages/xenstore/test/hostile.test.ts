@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type DaemonFixture } from './helpers.js';
 import { encodeMessage, FrameDecoder, type XsMessage } from '../src/wire.js';
 import { MESSAGE_TYPES, XS } from '../src/protocol.js';
-import { XenstoreEngine } from '../src/engine.js';
+import { XenstoreEngine, type XenstoreLogEntry } from '../src/engine.js';
 
 let fx: DaemonFixture;
 beforeAll(async () => { fx = await startDaemon({ maxQueuedBytes: 64 * 1024 }); });
@@ -81,6 +81,43 @@ describe('hostile input', () => {
     for (let i = 0; i < 2000 && !sock.destroyed; i++) sock.write(read);
     await closed;
     await stillServes();
+  });
+
+  it('delays, never refuses or drops, a guest that pipelines 2000 reads without reading replies (quota-outstanding)', async () => {
+    const log: XenstoreLogEntry[] = [];
+    const own = await startDaemon({ maxQueuedBytes: 64 * 1024, log: (e) => log.push(e) });
+    try {
+      const setup = await own.client();
+      await setup.write('/big', 'x'.repeat(4000));
+      await setup.setPerms('/big', [{ access: 'r', domid: 0 }]);
+      const sock = createConnection(own.path);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.on('error', () => undefined);
+      send(sock, XS.CONTROL, 'vpio-demote\0' + '7\0');
+      const read = encodeMessage({ type: XS.READ, reqId: 1, txId: 0, payload: Buffer.from('/big\0') });
+      sock.pause();
+      for (let i = 0; i < 2000; i++) sock.write(read);
+      await new Promise((r) => setTimeout(r, 300));
+      // Stalled well before 2000: the kernel holds the rest; the daemon holds ~20 replies.
+      expect(own.daemon.engine.stats.requests).toBeLessThan(1500);
+      expect(own.daemon.engine.outstandingOf(7)).toBeLessThanOrEqual(20);
+      expect(own.daemon.connectionCount).toBe(2);
+      expect(log.some((e) => e.quota?.name === 'requestsOutstanding' && e.quota.action === 'delayed' && e.domid === 7)).toBe(true);
+      const d = new FrameDecoder();
+      const replies: XsMessage[] = [];
+      await new Promise<void>((resolve) => {
+        sock.on('data', (c) => {
+          replies.push(...d.push(c));
+          if (replies.length === 2001) resolve();
+        });
+        sock.resume();
+      });
+      expect(replies[0]?.type).toBe(XS.CONTROL);
+      expect(replies.slice(1).every((m) => m.type === XS.READ && m.payload.length === 4000)).toBe(true);
+      sock.destroy();
+    } finally {
+      await own.close();
+    }
   });
 
   it('survives a watch flood and a transaction flood from one connection', async () => {

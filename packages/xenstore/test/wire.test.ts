@@ -88,11 +88,12 @@ describe('wire codec', () => {
     }
   });
 
-  it('requires T or F to end a transaction and two strings to watch', () => {
+  it('requires T or F to end a transaction and exactly two strings to watch (4.17 get_strings counts them all)', () => {
     expect(decodeRequest(msg(XS.TRANSACTION_END, 'T\0'))).toEqual({ op: 'TRANSACTION_END', commit: true });
     expect(errName(() => decodeRequest(msg(XS.TRANSACTION_END, 'X\0')))).toBe('EINVAL');
     expect(errName(() => decodeRequest(msg(XS.WATCH, '/a\0')))).toBe('EINVAL');
-    expect(decodeRequest(msg(XS.WATCH, '/a\0tok\0extra\0'))).toEqual({ op: 'WATCH', path: '/a', token: 'tok' });
+    expect(decodeRequest(msg(XS.WATCH, '/a\0tok\0'))).toEqual({ op: 'WATCH', path: '/a', token: 'tok' });
+    expect(errName(() => decodeRequest(msg(XS.WATCH, '/a\0tok\0extra\0')))).toBe('EINVAL');
   });
 
   it('reads numbers with C atoi semantics', () => {

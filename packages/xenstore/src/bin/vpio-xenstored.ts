@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { XenstoreDaemon } from '../daemon.js';
+import { formatLogEntry } from '../engine.js';
 import { SOCKET_PATH_ENV } from '../protocol.js';
 
 const HELP = `usage: vpio-xenstored --socket PATH [--verbose]
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   }
   const daemon = new XenstoreDaemon({
     socketPath: values.socket,
-    log: values.verbose ? (e) => process.stderr.write(`vpio-xenstored ${e.level} ${e.event}${e.domid === undefined ? '' : ` dom${e.domid}`}: ${e.message}\n`) : undefined,
+    log: values.verbose ? (e) => process.stderr.write(`vpio-xenstored ${formatLogEntry(e)}\n`) : undefined,
   });
   await daemon.start();
   process.stdout.write(`vpio-xenstored: listening on ${daemon.path}\n`);

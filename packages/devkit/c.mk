@@ -28,6 +28,12 @@
 ifndef VPIO_C_MK_INCLUDED
 VPIO_C_MK_INCLUDED := 1
 
+# The TAP harness of C test programs (include/vpio/tap.h, csrc/tap.c):
+# add $(VPIO_TAP_INC) to a test program's flags and $(VPIO_TAP_SRC) to its sources.
+VPIO_DEVKIT_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+VPIO_TAP_INC := -I$(VPIO_DEVKIT_DIR)/include
+VPIO_TAP_SRC := $(VPIO_DEVKIT_DIR)/csrc/tap.c
+
 VPIO_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE
 VPIO_OPT := -O2 -g
 VPIO_SAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

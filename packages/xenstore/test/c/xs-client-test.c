@@ -19,49 +19,7 @@
 #include <unistd.h>
 
 #include "vpio/xs.h"
-
-/* ------------------------------------------------------------------------ */
-/* TAP                                                                      */
-
-static int n_cases, n_failed, case_failed;
-
-#define CHECK(cond)                                                                                  \
-	do {                                                                                         \
-		if (!(cond)) {                                                                       \
-			printf("# %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
-			case_failed = 1;                                                             \
-		}                                                                                    \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                               \
-	do {                                                                                         \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                   \
-		if (a_ != b_) {                                                                      \
-			printf("# %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, \
-			       #b, b_);                                                              \
-			case_failed = 1;                                                             \
-		}                                                                                    \
-	} while (0)
-
-#define CHECK_STR(a, b)                                                                              \
-	do {                                                                                         \
-		const char *a_ = (a), *b_ = (b);                                                     \
-		if (strcmp(a_, b_) != 0) {                                                           \
-			printf("# %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a, a_, b_); \
-			case_failed = 1;                                                             \
-		}                                                                                    \
-	} while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-	case_failed = 0;
-	fn();
-	n_cases++;
-	if (case_failed)
-		n_failed++;
-	printf("%s %d - %s\n", case_failed ? "not ok" : "ok", n_cases, name);
-	fflush(stdout);
-}
+#include "vpio/tap.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixtures: connections to the daemon at $XENSTORED_PATH                   */
@@ -680,7 +638,7 @@ static void t_script_hostile(void)
 		script_msg(s, cases[i].type, cases[i].req_id, cases[i].len_field, cases[i].payload, cases[i].len);
 		if (xs_read(h, XS_NO_TX, "/p", buf, sizeof(buf), NULL) != -XS_EPROTO) {
 			printf("# %s: not EPROTO\n", cases[i].name);
-			case_failed = 1;
+			tap_case_failed = 1;
 		}
 		/* dead for good: nothing else is sent */
 		s->out_len = 0;
@@ -743,32 +701,31 @@ int main(void)
 		return 1;
 	}
 	conn_close(probe);
-	run("connects through $XENSTORED_PATH", t_connect_env);
-	run("write then read returns the bytes, NULs and empty values included", t_write_read);
-	run("mkdir and directory list children in creation order; ERANGE keeps the handle", t_directory_mkdir);
-	run("rm is recursive, OK on a missing leaf, ENOENT without a parent, EINVAL on /", t_rm);
-	run("daemon errors arrive as negative errnos (ENOENT, EINVAL, ENOSYS)", t_errors_mapped);
-	run("a 4096-byte payload is sent; one byte more is E2BIG without traffic", t_payload_limit);
-	run("a read into a too-small buffer is ERANGE with the length, then the handle works", t_read_small_buffer);
-	run("get_domain_path gives /local/domain/<domid>", t_domain_path);
-	run("relative paths resolve under /local/domain/0", t_relative_paths);
-	run("a transaction is invisible until commit; abort discards", t_tx_commit_abort);
-	run("a conflicting commit is EAGAIN and the retry loop succeeds", t_tx_eagain_retry);
-	run("transactions do not nest (EBUSY)", t_tx_nested_busy);
-	run("a watch fires once on registration; duplicate is EEXIST; waits time out", t_watch_registration);
-	run("events arriving while replies are pending are queued in order", t_watch_events_during_replies);
-	run("a too-small event buffer is ERANGE and keeps the event queued", t_watch_small_buffers);
-	run("a full event queue drops, counts, reports EOVERFLOW once, and wraps", t_watch_queue_overflow);
-	run("unwatch stops events; unwatch of an unknown watch is ENOENT", t_unwatch);
-	run("a transaction's watch events fire at commit", t_watch_fires_at_commit);
-	run("a demoted connection gets EACCES on dom0's nodes and privileged requests", t_demoted_eacces);
-	run("an inherited fd is adopted as the transport", t_adopt_fd);
-	run("adopting a negative fd is EBADF", t_adopt_bad_fd);
-	run("connecting to a missing socket is ENOENT", t_connect_errors);
-	run("frames split into 1-byte reads reassemble; unknown error names are EINVAL", t_script_fragmented);
-	run("a hostile daemon (len > 4096, wrong req_id/type, bad event) kills the handle with EPROTO", t_script_hostile);
-	run("a daemon that vanishes mid-reply gives EPIPE from then on", t_script_transport_gone);
-	run("Xen's error names map to Linux errnos through one table", t_errno_table);
-	printf("1..%d\n", n_cases);
-	return n_failed ? 1 : 0;
+	tap_run("connects through $XENSTORED_PATH", t_connect_env);
+	tap_run("write then read returns the bytes, NULs and empty values included", t_write_read);
+	tap_run("mkdir and directory list children in creation order; ERANGE keeps the handle", t_directory_mkdir);
+	tap_run("rm is recursive, OK on a missing leaf, ENOENT without a parent, EINVAL on /", t_rm);
+	tap_run("daemon errors arrive as negative errnos (ENOENT, EINVAL, ENOSYS)", t_errors_mapped);
+	tap_run("a 4096-byte payload is sent; one byte more is E2BIG without traffic", t_payload_limit);
+	tap_run("a read into a too-small buffer is ERANGE with the length, then the handle works", t_read_small_buffer);
+	tap_run("get_domain_path gives /local/domain/<domid>", t_domain_path);
+	tap_run("relative paths resolve under /local/domain/0", t_relative_paths);
+	tap_run("a transaction is invisible until commit; abort discards", t_tx_commit_abort);
+	tap_run("a conflicting commit is EAGAIN and the retry loop succeeds", t_tx_eagain_retry);
+	tap_run("transactions do not nest (EBUSY)", t_tx_nested_busy);
+	tap_run("a watch fires once on registration; duplicate is EEXIST; waits time out", t_watch_registration);
+	tap_run("events arriving while replies are pending are queued in order", t_watch_events_during_replies);
+	tap_run("a too-small event buffer is ERANGE and keeps the event queued", t_watch_small_buffers);
+	tap_run("a full event queue drops, counts, reports EOVERFLOW once, and wraps", t_watch_queue_overflow);
+	tap_run("unwatch stops events; unwatch of an unknown watch is ENOENT", t_unwatch);
+	tap_run("a transaction's watch events fire at commit", t_watch_fires_at_commit);
+	tap_run("a demoted connection gets EACCES on dom0's nodes and privileged requests", t_demoted_eacces);
+	tap_run("an inherited fd is adopted as the transport", t_adopt_fd);
+	tap_run("adopting a negative fd is EBADF", t_adopt_bad_fd);
+	tap_run("connecting to a missing socket is ENOENT", t_connect_errors);
+	tap_run("frames split into 1-byte reads reassemble; unknown error names are EINVAL", t_script_fragmented);
+	tap_run("a hostile daemon (len > 4096, wrong req_id/type, bad event) kills the handle with EPROTO", t_script_hostile);
+	tap_run("a daemon that vanishes mid-reply gives EPIPE from then on", t_script_transport_gone);
+	tap_run("Xen's error names map to Linux errnos through one table", t_errno_table);
+	return tap_done();
 }

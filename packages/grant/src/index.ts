@@ -1,0 +1,15 @@
+export type { GrantAccess, GrantDriver, MappedRegion, SharedRegion } from './driver.js';
+export { GrantError, SEAL, sealNames, type GrantErrorCode } from './grant-error.js';
+export {
+  DEFAULT_GRANT_LIMITS,
+  FIRST_GRANT_REF,
+  Grant,
+  GrantTable,
+  MAX_DOMID,
+  type GrantLimits,
+  type GrantRegionOptions,
+  type GrantState,
+  type GrantTableOptions,
+} from './grant-table.js';
+export { hostGrantDriver, sealsOf } from './host-driver.js';
+export { Mapping, mapGrant, type MapGrantOptions } from './map-grant.js';

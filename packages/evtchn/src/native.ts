@@ -3,11 +3,7 @@
  * root (the package.json named @vpio/evtchn above this file), so the same
  * code works from src/ (vitest) and from dist/ (bundled).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { VpioError } from '@vpio/errors';
+import { loadAddon } from '@vpio/addon';
 
 /** The raw addon (binding/evtchn_addon.cc). Every call returns 0/count or a negative errno. */
 export interface NativeEvtchnAddon {
@@ -31,37 +27,11 @@ export interface NativeWatcher {
   close(): void;
 }
 
-function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === '@vpio/evtchn') return dir;
-      } catch {
-        // not a readable manifest: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new VpioError('EVTCHN_ADDON_MISSING', `no package.json named @vpio/evtchn above ${from}`);
-    dir = up;
-  }
-}
 
 let addon: NativeEvtchnAddon | undefined;
 
 /** The addon, loaded once per module instance. Throws VpioError EVTCHN_ADDON_MISSING. */
 export function loadNative(): NativeEvtchnAddon {
-  if (addon === undefined) {
-    const root = packageRoot();
-    const path = join(root, 'build', 'Release', 'vpio_evtchn.node');
-    try {
-      addon = createRequire(join(root, 'package.json'))(path) as NativeEvtchnAddon;
-    } catch (cause) {
-      throw new VpioError('EVTCHN_ADDON_MISSING', `cannot load ${path}: build it with \`npm run build -w @vpio/evtchn\``, {
-        cause,
-      });
-    }
-  }
+  addon ??= loadAddon<NativeEvtchnAddon>({ packageName: '@vpio/evtchn', addonName: 'vpio_evtchn', fromUrl: import.meta.url, code: 'EVTCHN_ADDON_MISSING' });
   return addon;
 }

@@ -8,11 +8,7 @@
  * package.json named @vpio/ring, so the same code works from src/ (vitest)
  * and from dist/ (bundled).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { VpioError } from '@vpio/errors';
+import { loadAddon, packageRoot as findPackageRoot } from '@vpio/addon';
 
 /** A struct's layout as the addon computes it (same shape as the generated file). */
 export interface NativeStructLayout {
@@ -102,40 +98,16 @@ export interface NativeRingAddon {
   RingHarness: new (ring: Uint8Array, pool: Uint8Array) => NativeRingHarness;
 }
 
-/** The directory of the package.json named @vpio/ring above `from`. */
-export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === '@vpio/ring') return dir;
-      } catch {
-        // not a readable manifest: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new VpioError('RING_ADDON_MISSING', `no package.json named @vpio/ring above ${from}`);
-    dir = up;
-  }
-}
 
 let addon: NativeRingAddon | undefined;
 
 /** Loads the addon once per module instance (per thread). Throws VpioError RING_ADDON_MISSING. */
 export function loadNative(): NativeRingAddon {
-  if (addon === undefined) {
-    const root = packageRoot();
-    const path = join(root, 'build', 'Release', 'vpio_ring.node');
-    try {
-      addon = createRequire(join(root, 'package.json'))(path) as NativeRingAddon;
-    } catch (cause) {
-      throw new VpioError(
-        'RING_ADDON_MISSING',
-        `cannot load ${path}: build it with \`npm run build -w @vpio/ring\` (or \`npx node-gyp rebuild\`)`,
-        { cause },
-      );
-    }
-  }
+  addon ??= loadAddon<NativeRingAddon>({ packageName: '@vpio/ring', addonName: 'vpio_ring', fromUrl: import.meta.url, code: 'RING_ADDON_MISSING' });
   return addon;
+}
+
+/** The directory of the package.json named @vpio/ring above this module. */
+export function packageRoot(): string {
+  return findPackageRoot('@vpio/ring', import.meta.url, 'RING_ADDON_MISSING');
 }

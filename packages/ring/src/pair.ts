@@ -10,9 +10,9 @@
  * or a sanitizer report rejects with a {@link PairError} carrying stderr.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '@vpio/addon';
 import { ArgumentError, VpioError, expectInteger, expectOneOf } from '@vpio/errors';
 import { VERDICTS, type Verdict } from './verdict.js';
 
@@ -159,34 +159,10 @@ export class PairError extends VpioError {
 const STDERR_KEEP = 64 * 1024;
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
-let packageRootCache: string | undefined;
-
-/** The @vpio/ring package folder: walks up from this module (dist/pair.js or src/pair.ts). */
-function packageRoot(): string {
-  if (packageRootCache) return packageRootCache;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === '@vpio/ring') {
-          packageRootCache = dir;
-          return dir;
-        }
-      } catch {
-        // not a readable manifest: keep walking
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new VpioError('PAIR_NO_PACKAGE', 'cannot find the @vpio/ring package folder above this module');
-    dir = parent;
-  }
-}
-
 /** Absolute path of the vring-pair binary of a build variant (it may not exist yet). */
 export function pairBinaryPath(variant: PairVariant = 'release'): string {
   expectOneOf('variant', variant, ['release', 'sanitized'] as const);
-  return join(packageRoot(), 'build', variant === 'release' ? 'bin' : 'test', 'vring-pair');
+  return join(packageRoot('@vpio/ring', import.meta.url, 'PAIR_NO_PACKAGE'), 'build', variant === 'release' ? 'bin' : 'test', 'vring-pair');
 }
 
 function expectNumber(parameter: string, value: unknown, min: number, max: number, minOpen = false): number {

@@ -1,0 +1,1 @@
+export { loadAddon, packageRoot, type LoadAddonOptions } from './load-addon.js';

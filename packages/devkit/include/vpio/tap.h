@@ -26,6 +26,9 @@ void tap_run(const char *name, void (*fn)(void));
 /* Prints the plan; returns 0 if every case passed, else 1. */
 int tap_done(void);
 
+/* Descriptors this process has open (for leak checks), or -1. */
+int tap_open_fds(void);
+
 #define CHECK(cond)                                                                                  \
 	do {                                                                                         \
 		if (!(cond)) {                                                                       \

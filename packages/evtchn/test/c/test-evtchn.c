@@ -6,7 +6,6 @@
  * closed side is seen by the other, no descriptor is shared between the
  * sides and none leaks. TAP via vpio/tap.h; ASan + UBSan.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,21 +23,6 @@
 
 #define ROUNDS 100000
 #define WAIT_MS 5000 /* a lost wake-up shows as this timeout */
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
 
 static long long now_ms(void)
 {
@@ -256,7 +240,7 @@ static void t_bad_descriptors(void)
 
 static void t_no_fd_leak(void)
 {
-	int before = count_fds(), i;
+	int before = tap_open_fds(), i;
 	struct evtchn_end a, b;
 
 	for (i = 0; i < 1000; i++) {
@@ -268,7 +252,7 @@ static void t_no_fd_leak(void)
 		evtchn_host_close_end(&b);
 		evtchn_host_close_end(&a);
 	}
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(tap_open_fds(), before);
 }
 
 int main(void)

@@ -6,7 +6,6 @@
  * /proc/self/fd/N. TAP on stdout.
  * Built with ASan + UBSan (make test-bins); the harness is vpio/tap.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,21 +22,6 @@
 static long page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own descriptor */
 }
 
 /* Runs fn in a forked child; returns its exit status (0 = all checks held). */
@@ -258,7 +242,7 @@ static void t_bad_arguments(void)
 
 static void t_no_fd_leak(void)
 {
-	int before = count_fds(), i;
+	int before = tap_open_fds(), i;
 	struct vgnt_region r;
 	struct vgnt_map m;
 
@@ -275,7 +259,7 @@ static void t_no_fd_leak(void)
 	}
 	/* failed calls leave nothing behind either */
 	CHECK_EQ(vgnt_host_share(3, VGNT_ACCESS_RO, &r), -EINVAL);
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(tap_open_fds(), before);
 }
 
 int main(void)

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * launch.h - internal interface between the parts of vpio-launch.
+ *
+ *   launcher.c  argument parsing, the order of the steps, --check
+ *   ns.c        namespaces, the private /proc, identity (uid/gid/groups)
+ *   seccomp.c   the classic-BPF deny filter
+ *   cgroup.c    per-domain cgroup: create, limit, join (v1 and v2)
+ *
+ * Every function returns 0 or a negative errno; none prints. The caller
+ * (launcher.c) turns a failure into the step's exit status and a one-line
+ * message naming the step.
+ */
+#ifndef VPIO_LAUNCH_H
+#define VPIO_LAUNCH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Limits of one domain's cgroup. 0 means "leave the default". */
+struct launch_limits {
+	uint64_t memory_bytes;   /* memory.limit_in_bytes / memory.max (+ swap off) */
+	uint32_t cpu_shares;     /* cpu.shares (v1) or the equivalent cpu.weight (v2) */
+	uint32_t cpu_quota_us;   /* cpu.cfs_quota_us / cpu.max quota */
+	uint32_t cpu_period_us;  /* cpu.cfs_period_us / cpu.max period (default 100000) */
+	uint32_t max_pids;       /* pids.max (the launcher's own process counts) */
+};
+
+/* ---- ns.c ---- */
+
+/* unshare() the user namespace and map `uid`/`gid` inside to the caller's
+ * ids outside (the unprivileged path). Returns 0 or -errno. */
+int ns_enter_user(uid_t uid, gid_t gid);
+
+/* unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
+ * CLONE_NEWUTS). Children of the caller are then in the new pid ns. */
+int ns_unshare(void);
+
+/* Makes every mount private (no propagation back to the host). */
+int ns_mount_private(void);
+
+/* Mounts a fresh procfs of the current pid ns on /proc (nosuid, nodev,
+ * noexec). Call from pid 1 of the new pid ns. */
+int ns_mount_proc(void);
+
+/* Drops supplementary groups, then gid, then uid (all three ids each).
+ * `step` receives the name of the sub-step that failed. */
+int ns_drop_identity(uid_t uid, gid_t gid, int skip_groups, const char **step);
+
+/* ---- seccomp.c ---- */
+
+/* Sets PR_SET_NO_NEW_PRIVS. */
+int sc_no_new_privs(void);
+
+/* Installs the deny filter (see seccomp.c for the list). Needs no-new-privs
+ * (or CAP_SYS_ADMIN). */
+int sc_install(void);
+
+/* Number of syscalls the filter denies with EPERM (for --check output). */
+unsigned sc_denied_count(void);
+
+/* ---- cgroup.c ---- */
+
+enum cg_mode { CG_NONE = 0, CG_V1 = 1, CG_V2 = 2 };
+
+#define CG_MAX_BASES 3
+
+/* Where domain cgroups go: one base directory per hierarchy that carries
+ * cpu, memory or pids (v1), or the one cgroup2 directory (v2). */
+struct cg_bases {
+	enum cg_mode mode;
+	unsigned n;
+	char ctrl[CG_MAX_BASES][16];   /* "cpu", "memory", "pids", or "unified" */
+	char dir[CG_MAX_BASES][512];
+};
+
+/* Finds the bases: v2 when /sys/fs/cgroup is cgroup2, else the v1
+ * hierarchies cpu, memory and pids, each at the caller's own cgroup (so a
+ * domain never escapes the limits its manager runs under). Returns 0,
+ * -ENOENT when a controller is missing, -ENAMETOOLONG. */
+int cg_find_bases(struct cg_bases *b);
+
+/* Creates <base>/<name> in every base, writes the limits, and moves the
+ * caller into it. `name` must be a single path component. On failure the
+ * directories created so far are removed and *step names the file. */
+int cg_create_join(const struct cg_bases *b, const char *name, const struct launch_limits *lim, const char **step);
+
+/* Creates and removes a probe cgroup (for --check). */
+int cg_probe(const struct cg_bases *b, const char *name, const char **step);
+
+#endif

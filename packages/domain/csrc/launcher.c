@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: MIT
+//
+// launcher.c - vpio-launch: starts one domain's guest inside its sandbox.
+//
+//   vpio-launch --domid N --uid U --gid G [--cgroup NAME] [limits]
+//               [--ctrl-fd FD] [--userns] [--skip STEP]... -- GUEST ARGV...
+//   vpio-launch --check     probe which steps this machine supports
+//
+// Process tree and order of the steps (each failing step exits with its own
+// status, see enum step, and prints one line "vpio-launch: STEP: reason"):
+//
+//   vpiod
+//    └─ vpio-launch (the "monitor": host namespaces, stays root, holds nothing)
+//         1 ctrl-fd       the control socket is moved to fd 3
+//         2 cgroup        create <base>/NAME, write limits, join (children inherit)
+//         3 userns        (not root, or --userns) new user ns mapping U/G to us
+//         4 namespaces    unshare pid, mount, net, ipc, uts
+//         5 fork          ──► pid 1 of the new pid ns (the "init"):
+//                              6 pdeathsig      SIGKILL when the monitor dies
+//                              7 mount-private  no propagation to the host
+//                              8 proc           this pid ns's own /proc
+//                              9 close-fds      all but 0, 1, 2, 3
+//                             10 no-new-privs
+//                             11 groups, 12 gid, 13 uid   the tenant identity
+//                             14 seccomp        the deny filter (seccomp.c)
+//                             15 guest-fork     ──► pid 2: 16 environment,
+//                                                          17 exec the guest
+//                              init then closes fd 3, forwards SIGTERM/SIGINT/
+//                              SIGHUP to the guest, reaps orphans, and exits
+//                              with the guest's status (128+signal if killed).
+//         the monitor closes fd 3, forwards the same signals to init, and
+//         exits with init's status. vpiod watches the monitor through a pidfd.
+//
+// When the monitor is SIGKILLed, init gets SIGKILL (pdeathsig) and the
+// kernel kills everything left in the pid namespace; vpiod also kills every
+// process left in the domain's cgroup before removing it.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+#define CTRL_FD 3
+
+/* Exit statuses, one per step. A guest's own status passes through
+ * unchanged, so vpiod tells them apart by the "vpio-launch:" line too. */
+enum step {
+	ST_USAGE = 64,
+	ST_CTRL_FD = 101,
+	ST_CGROUP,
+	ST_USERNS,
+	ST_NAMESPACES,
+	ST_FORK,
+	ST_PDEATHSIG,
+	ST_MOUNT_PRIVATE,
+	ST_PROC,
+	ST_CLOSE_FDS,
+	ST_NO_NEW_PRIVS,
+	ST_GROUPS,
+	ST_GID,
+	ST_UID,
+	ST_SECCOMP,
+	ST_GUEST_FORK,
+	ST_ENVIRONMENT,
+	ST_EXEC,
+};
+
+struct config {
+	long domid;
+	long uid, gid;
+	int ctrl_fd;
+	int userns;
+	const char *cgroup;
+	struct launch_limits lim;
+	unsigned skip;           /* bit (step - ST_CTRL_FD) set: skip that step (vpiod --insecure) */
+	char **argv;
+};
+
+static volatile pid_t forward_to;
+
+static void forward_signal(int sig)
+{
+	if (forward_to > 0)
+		kill(forward_to, sig);
+}
+
+static void fail(enum step st, const char *name, int neg_errno, const char *fmt, ...)
+{
+	char extra[256] = "";
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(extra, sizeof(extra), fmt, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "vpio-launch: %s: %s%s%s\n", name, neg_errno ? strerror(-neg_errno) : "", neg_errno && extra[0] ? ": " : "", extra);
+	_exit(st);
+}
+
+static int skipped(const struct config *c, enum step st)
+{
+	return (c->skip >> (st - ST_CTRL_FD)) & 1u;
+}
+
+static int close_extra_fds(int keep_max)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)keep_max + 1, ~0U, 0) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+#endif
+	for (int fd = keep_max + 1; fd < 65536; fd++)
+		close(fd);
+	return 0;
+}
+
+/* Waits for `child`, forwarding the usual termination signals to it, and
+ * reaping anything else (init's duty). Returns the exit status to pass on. */
+static int wait_forwarding(pid_t child)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sigemptyset(&sa.sa_mask);
+	forward_to = child;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	for (;;) {
+		int status;
+		pid_t p = waitpid(-1, &status, 0);
+		if (p < 0) {
+			if (errno == EINTR)
+				continue;
+			return 70; /* EX_SOFTWARE: no child left without seeing ours */
+		}
+		if (p != child)
+			continue;
+		if (WIFEXITED(status))
+			return WEXITSTATUS(status);
+		if (WIFSIGNALED(status))
+			return 128 + WTERMSIG(status);
+	}
+}
+
+static void set_env_num(const char *key, long v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%ld", v);
+	if (setenv(key, buf, 1) < 0)
+		fail(ST_ENVIRONMENT, "environment", -errno, "%s", key);
+}
+
+/* pid 1 of the domain's pid namespace. Never returns. */
+static void run_init(const struct config *c)
+{
+	const char *sub = NULL;
+	int err;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail(ST_PDEATHSIG, "pdeathsig", -errno, NULL);
+	if (!skipped(c, ST_MOUNT_PRIVATE) && (err = ns_mount_private()) < 0)
+		fail(ST_MOUNT_PRIVATE, "mount-private", err, NULL);
+	if (!skipped(c, ST_PROC) && (err = ns_mount_proc()) < 0)
+		fail(ST_PROC, "proc", err, NULL);
+	if ((err = close_extra_fds(CTRL_FD)) < 0)
+		fail(ST_CLOSE_FDS, "close-fds", err, NULL);
+	if (!skipped(c, ST_NO_NEW_PRIVS) && (err = sc_no_new_privs()) < 0)
+		fail(ST_NO_NEW_PRIVS, "no-new-privs", err, NULL);
+	if (!skipped(c, ST_UID) && (err = ns_drop_identity((uid_t)c->uid, (gid_t)c->gid, c->userns, &sub)) < 0)
+		fail(strcmp(sub, "groups") == 0 ? ST_GROUPS : strcmp(sub, "gid") == 0 ? ST_GID : ST_UID, sub, err, "%ld", strcmp(sub, "gid") == 0 ? c->gid : c->uid);
+	if (!skipped(c, ST_SECCOMP) && (err = sc_install()) < 0)
+		fail(ST_SECCOMP, "seccomp", err, NULL);
+
+	pid_t guest = fork();
+	if (guest < 0)
+		fail(ST_GUEST_FORK, "guest-fork", -errno, NULL);
+	if (guest == 0) {
+		set_env_num("VPIO_DOMID", c->domid);
+		set_env_num("VPIO_CTRL_FD", CTRL_FD);
+		execvp(c->argv[0], c->argv);
+		fail(ST_EXEC, "exec", -errno, "%s", c->argv[0]);
+	}
+	close(CTRL_FD);
+	_exit(wait_forwarding(guest));
+}
+
+static void run(struct config *c)
+{
+	struct stat st;
+	const char *sub = "";
+	int err;
+
+	/* 1: the control socket, at fd 3 */
+	if (fstat(c->ctrl_fd, &st) < 0)
+		fail(ST_CTRL_FD, "ctrl-fd", -errno, "fd %d", c->ctrl_fd);
+	if (!S_ISSOCK(st.st_mode))
+		fail(ST_CTRL_FD, "ctrl-fd", 0, "fd %d is not a socket", c->ctrl_fd);
+	if (c->ctrl_fd != CTRL_FD) {
+		if (dup2(c->ctrl_fd, CTRL_FD) < 0)
+			fail(ST_CTRL_FD, "ctrl-fd", -errno, "dup2");
+		close(c->ctrl_fd);
+	}
+	if (fcntl(CTRL_FD, F_SETFD, 0) < 0) /* inherited across exec */
+		fail(ST_CTRL_FD, "ctrl-fd", -errno, "F_SETFD");
+
+	/* 2: the cgroup, joined by the monitor so every descendant is in it */
+	if (!skipped(c, ST_CGROUP)) {
+		struct cg_bases b;
+		if (!c->cgroup)
+			fail(ST_CGROUP, "cgroup", 0, "--cgroup NAME is required (or --skip cgroup)");
+		if ((err = cg_find_bases(&b)) < 0)
+			fail(ST_CGROUP, "cgroup", err, "no cpu/memory/pids hierarchy");
+		if ((err = cg_create_join(&b, c->cgroup, &c->lim, &sub)) < 0)
+			fail(ST_CGROUP, "cgroup", err, "%s/%s: %s", b.dir[0], c->cgroup, sub);
+	}
+
+	/* 3, 4: namespaces */
+	if (c->userns && (err = ns_enter_user((uid_t)c->uid, (gid_t)c->gid)) < 0)
+		fail(ST_USERNS, "userns", err, NULL);
+	if (!skipped(c, ST_NAMESPACES) && (err = ns_unshare()) < 0)
+		fail(ST_NAMESPACES, "namespaces", err, NULL);
+
+	/* 5: init */
+	pid_t init = fork();
+	if (init < 0)
+		fail(ST_FORK, "fork", -errno, NULL);
+	if (init == 0)
+		run_init(c);
+	close(CTRL_FD);
+	_exit(wait_forwarding(init));
+}
+
+/* ---- --check: each probe runs in a child so the launcher stays clean ---- */
+
+typedef int (*probe_fn)(void);
+
+static int probe_in_child(probe_fn fn, int *child_err)
+{
+	pid_t p = fork();
+	if (p < 0)
+		return -errno;
+	if (p == 0) {
+		int e = fn();
+		_exit(e < 0 ? (-e & 0xff) : 0);
+	}
+	int status;
+	while (waitpid(p, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	*child_err = WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
+	return 0;
+}
+
+static int probe_namespaces(void)
+{
+	return ns_unshare();
+}
+
+static int probe_userns(void)
+{
+	return ns_enter_user(getuid(), getgid());
+}
+
+static int probe_proc_init(void)
+{
+	int err = ns_mount_private();
+	return err < 0 ? err : ns_mount_proc();
+}
+
+static int probe_proc(void)
+{
+	int err = ns_unshare(), child_err = 0;
+	if (err < 0)
+		return err;
+	err = probe_in_child(probe_proc_init, &child_err);
+	return err < 0 ? err : child_err;
+}
+
+static int probe_identity(void)
+{
+	const char *sub;
+	return ns_drop_identity(0x70000 + 32767, 0x70000 + 32767, 0, &sub);
+}
+
+static int probe_seccomp(void)
+{
+	int err = sc_no_new_privs();
+	if (err < 0 || (err = sc_install()) < 0)
+		return err;
+	/* The filter must really answer EPERM. */
+	if (syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0) == 0 || errno != EPERM)
+		return -ENOSYS;
+	if (syscall(SYS_unshare, 0) == 0 || errno != EPERM)
+		return -ENOSYS;
+	return 0;
+}
+
+static int probe_pidfd(void)
+{
+#ifdef SYS_pidfd_open
+	long fd = syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0)
+		return -errno;
+	close((int)fd);
+	return 0;
+#else
+	return -ENOSYS;
+#endif
+}
+
+static int report(const char *step, int err, const char *detail)
+{
+	if (err == 0)
+		printf("ok %s%s%s\n", step, detail ? " " : "", detail ? detail : "");
+	else
+		printf("missing %s: %s\n", step, detail && err == -EINVAL ? detail : strerror(-err));
+	return err == 0 ? 0 : 1;
+}
+
+static int run_check(void)
+{
+	static const struct {
+		const char *name;
+		probe_fn fn;
+		int root_only, user_only;
+	} probes[] = {
+		{ "namespaces", probe_namespaces, 1, 0 },
+		{ "userns", probe_userns, 0, 1 },
+		{ "proc", probe_proc, 1, 0 },
+		{ "identity", probe_identity, 1, 0 },
+		{ "seccomp", probe_seccomp, 0, 0 },
+		{ "pidfd", probe_pidfd, 0, 0 },
+	};
+	int root = geteuid() == 0, missing = 0;
+	char detail[64];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("mode %s\n", root ? "root" : "user");
+	for (unsigned i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		if ((probes[i].root_only && !root) || (probes[i].user_only && root))
+			continue;
+		int child_err = 0, err = probe_in_child(probes[i].fn, &child_err);
+		detail[0] = '\0';
+		if (probes[i].fn == probe_seccomp)
+			snprintf(detail, sizeof(detail), "%u-denied", sc_denied_count());
+		missing |= report(probes[i].name, err < 0 ? err : child_err, detail[0] ? detail : NULL);
+	}
+	/* no-new-privs is a plain prctl; test it in a child too */
+	{
+		int child_err = 0, err = probe_in_child(sc_no_new_privs, &child_err);
+		missing |= report("no-new-privs", err < 0 ? err : child_err, NULL);
+	}
+	/* cgroup: find the bases, create and remove a probe directory */
+	{
+		struct cg_bases b;
+		const char *sub = "";
+		char name[64];
+		int err = cg_find_bases(&b);
+		if (err == 0) {
+			snprintf(name, sizeof(name), "vpio-probe-%ld", (long)getpid());
+			err = cg_probe(&b, name, &sub);
+		}
+		if (err == 0) {
+			printf("cgroup-mode %s\n", b.mode == CG_V2 ? "v2" : "v1");
+			for (unsigned i = 0; i < b.n; i++)
+				printf("cgroup-base %s %s\n", b.ctrl[i], b.dir[i]);
+		}
+		missing |= report("cgroup", err, NULL);
+	}
+	return missing ? 1 : 0;
+}
+
+/* ---- arguments ---- */
+
+static const char *const step_names[] = {
+	"ctrl-fd", "cgroup", "userns", "namespaces", "fork", "pdeathsig", "mount-private", "proc",
+	"close-fds", "no-new-privs", "groups", "gid", "uid", "seccomp", "guest-fork", "environment", "exec",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vpio-launch --domid N --uid U --gid G [--cgroup NAME] [--memory-bytes B]\n"
+		"                   [--cpu-shares S] [--cpu-quota-us Q] [--cpu-period-us P] [--max-pids N]\n"
+		"                   [--ctrl-fd FD] [--userns] [--skip STEP]... -- GUEST [ARGS...]\n"
+		"       vpio-launch --check\n"
+		"Steps --skip accepts (vpiod --insecure only): cgroup namespaces mount-private proc\n"
+		"no-new-privs uid seccomp.\n");
+}
+
+static long num_arg(const char *opt, const char *s, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "vpio-launch: usage: %s expects an integer in [%ld, %ld], got \"%s\"\n", opt, min, max, s);
+		exit(ST_USAGE);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP };
+	static const struct option opts[] = {
+		{ "check", no_argument, NULL, O_CHECK },      { "domid", required_argument, NULL, O_DOMID },
+		{ "uid", required_argument, NULL, O_UID },      { "gid", required_argument, NULL, O_GID },
+		{ "cgroup", required_argument, NULL, O_CGROUP }, { "memory-bytes", required_argument, NULL, O_MEM },
+		{ "cpu-shares", required_argument, NULL, O_SHARES }, { "cpu-quota-us", required_argument, NULL, O_QUOTA },
+		{ "cpu-period-us", required_argument, NULL, O_PERIOD }, { "max-pids", required_argument, NULL, O_PIDS },
+		{ "ctrl-fd", required_argument, NULL, O_CTRL }, { "userns", no_argument, NULL, O_USERNS },
+		{ "skip", required_argument, NULL, O_SKIP },    { "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (opt) {
+		case O_CHECK: return run_check();
+		case O_HELP: usage(stdout); return 0;
+		case O_DOMID: c.domid = num_arg("--domid", optarg, 1, 32751); break;
+		case O_UID: c.uid = num_arg("--uid", optarg, 1, 0x7fffffff); break;
+		case O_GID: c.gid = num_arg("--gid", optarg, 1, 0x7fffffff); break;
+		case O_CGROUP: c.cgroup = optarg; break;
+		case O_MEM: c.lim.memory_bytes = (uint64_t)num_arg("--memory-bytes", optarg, 1 << 20, 0x7fffffffffffffffL); break;
+		case O_SHARES: c.lim.cpu_shares = (uint32_t)num_arg("--cpu-shares", optarg, 2, 262144); break;
+		case O_QUOTA: c.lim.cpu_quota_us = (uint32_t)num_arg("--cpu-quota-us", optarg, 1000, 1000000000); break;
+		case O_PERIOD: c.lim.cpu_period_us = (uint32_t)num_arg("--cpu-period-us", optarg, 1000, 1000000); break;
+		case O_PIDS: c.lim.max_pids = (uint32_t)num_arg("--max-pids", optarg, 3, 4194304); break;
+		case O_CTRL: c.ctrl_fd = (int)num_arg("--ctrl-fd", optarg, 0, 1 << 20); break;
+		case O_USERNS: c.userns = 1; break;
+		case O_SKIP: {
+			unsigned i;
+			for (i = 0; i < sizeof(step_names) / sizeof(step_names[0]); i++)
+				if (strcmp(optarg, step_names[i]) == 0)
+					break;
+			if (i == sizeof(step_names) / sizeof(step_names[0])) {
+				fprintf(stderr, "vpio-launch: usage: unknown step \"%s\" for --skip\n", optarg);
+				return ST_USAGE;
+			}
+			c.skip |= 1u << i;
+			break;
+		}
+		default: usage(stderr); return ST_USAGE;
+		}
+	}
+	if (c.domid < 0 || c.uid < 0 || c.gid < 0 || optind >= argc) {
+		fprintf(stderr, "vpio-launch: usage: --domid, --uid, --gid and a guest command are required\n");
+		return ST_USAGE;
+	}
+	if (geteuid() != 0 && !skipped(&c, ST_USERNS))
+		c.userns = 1;
+	/* Without its own mount and pid namespace, /proc must stay the host's. */
+	if (skipped(&c, ST_NAMESPACES))
+		c.skip |= (1u << (ST_MOUNT_PRIVATE - ST_CTRL_FD)) | (1u << (ST_PROC - ST_CTRL_FD));
+	c.argv = argv + optind;
+	run(&c);
+	return 0;
+}

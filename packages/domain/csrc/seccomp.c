@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+//
+// seccomp.c - the tenant's seccomp filter, classic BPF written by hand (no
+// libseccomp). Layout of the program:
+//
+//   1. arch check: any other audit arch (e.g. i386 via int 0x80 on x86_64)
+//      kills the process, so numbers below cannot be reinterpreted;
+//   2. x86_64 only: syscall numbers with the x32 bit set get EPERM;
+//   3. clone with any CLONE_NEW* flag gets EPERM (flags are the low word of
+//      args[0]); clone3 gets ENOSYS, since its flags live in memory BPF cannot
+//      read, and libc then falls back to clone;
+//   4. every syscall of the deny list gets EPERM;
+//   5. everything else is allowed.
+//
+// The deny list: what lets a process reach another one's memory or the
+// kernel's larger attack surfaces (ptrace, process_vm_*, kcmp, io_uring,
+// bpf, perf_event_open, userfaultfd), leave its namespaces (unshare, setns)
+// or change its mounts and keys (mount API, pivot_root, keyrings).
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+#if defined(__x86_64__)
+#define SC_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SC_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "vpio-launch: add the audit arch of this machine to seccomp.c"
+#endif
+
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+
+#define SC_NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | 0x00000080 /* CLONE_NEWTIME */)
+
+/* A table, not code: a syscall this libc's headers lack is left out. */
+static const long denied[] = {
+	SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_kcmp,
+	SYS_bpf, SYS_perf_event_open, SYS_userfaultfd,
+	SYS_unshare, SYS_setns,
+	SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot,
+	SYS_keyctl, SYS_add_key, SYS_request_key,
+	SYS_open_by_handle_at, SYS_name_to_handle_at,
+	SYS_kexec_load, SYS_init_module, SYS_finit_module, SYS_delete_module,
+	SYS_swapon, SYS_swapoff, SYS_acct, SYS_quotactl, SYS_reboot,
+#ifdef SYS_io_uring_setup
+	SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
+#endif
+#ifdef SYS_fsopen
+	SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick,
+#endif
+#ifdef SYS_mount_setattr
+	SYS_mount_setattr,
+#endif
+#ifdef SYS_process_madvise
+	SYS_process_madvise,
+#endif
+#ifdef SYS_pidfd_getfd
+	SYS_pidfd_getfd,
+#endif
+};
+
+#define N_DENIED (sizeof(denied) / sizeof(denied[0]))
+
+unsigned sc_denied_count(void)
+{
+	return (unsigned)N_DENIED;
+}
+
+int sc_no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+#define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+
+int sc_install(void)
+{
+	/* prologue (arch, x32, clone, clone3) + 2 per denied syscall + allow */
+	struct sock_filter prog[16 + 2 * N_DENIED];
+	unsigned n = 0;
+
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SC_ARCH, 1, 0);
+	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
+	prog[n++] = (struct sock_filter)LD_NR;
+#if defined(__x86_64__)
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1);
+	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+#endif
+	/* clone: low 32 bits of args[0] (little-endian) hold the CLONE_NEW* flags */
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SC_NS_FLAGS, 0, 1);
+	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+#ifdef SYS_clone3
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | ENOSYS);
+#endif
+	for (unsigned i = 0; i < N_DENIED; i++) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
+		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	}
+	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+
+	struct sock_fprog fprog = { .len = (unsigned short)n, .filter = prog };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0) {
+		if (errno != ENOSYS)
+			return -errno;
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}

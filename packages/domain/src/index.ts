@@ -1,0 +1,10 @@
+export { Vpiod, DEFAULT_UID_BASE, FDS_PER_DOMAIN_BASE, FDS_RESERVED, type ControlHandler, type ControlReply, type DestroyOptions, type VpiodEvents, type VpiodLogEntry, type VpiodOptions } from './vpiod.js';
+export { Domain, parseLaunchError, type DomainExit, type DomainInfo, type DomainState } from './domain.js';
+export { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, resolveDomainOptions, type CreateDomainOptions, type DomainBrokerLimits, type ResolvedDomainOptions } from './domain-options.js';
+export { DomidAllocator, DOMID_MAX, DOMID_MIN } from './domid-allocator.js';
+export { checkSandbox, parseSandboxReport, skipFlagsFor, type CgroupBase, type SandboxReport, type SandboxStep } from './sandbox-check.js';
+export {
+  CTRL_ABI, CTRL_F_REPLY, CTRL_FD, CTRL_HDR_BYTES, CTRL_MAX_FDS, CTRL_PAYLOAD_MAX, CTRL_RANGES, CTRL_TYPE,
+  decodeControl, encodeControl, encodeError, encodeHello, type ControlDecodeError, type ControlMessage,
+} from './control-protocol.js';
+export { defaultLauncherPath } from './native.js';

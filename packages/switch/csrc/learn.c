@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * learn.c - the MAC learning table, the switch's default lookup ops.
+ *
+ * Concurrency model (hot: every packet looks up, learns on its source):
+ *   - The table is an array of buckets of VSW_MAC_WAYS entries, each entry
+ *     two 64-bit words {key, val}. Readers never lock: they load key
+ *     (acquire), then val (acquire), then key again; a changed key, a zero
+ *     val or a val whose tag does not match the key is a miss (the frame is
+ *     flooded, which is always safe: VLANs are checked on egress).
+ *   - Writers (a new MAC, a move, aging, a port's flush) take the bucket's
+ *     spin lock. A write clears val before it changes key and sets val
+ *     last, each with release, pairing with the reader's acquires.
+ *   - Refreshing the timestamp of an entry the source already owns is one
+ *     relaxed-ordered store without the lock, and only when the coarse time
+ *     (2^20 ns units) changed, so a flow does not write the line per packet.
+ *   - A port learns at most max_macs entries (port->macs, atomic); a full
+ *     bucket or a port at its cap refuses to learn (counted), it never
+ *     evicts a live entry of another port. The hash is keyed by a per-switch
+ *     random seed, so a guest cannot aim its MACs at one bucket.
+ *   - Aging: entries older than aging_ns miss on lookup at once; a sweep
+ *     (vsw_learn_age, at most every aging_ns / 4, one thread at a time)
+ *     frees them and gives the owner's cap back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw_internal.h"
+
+#define VSW_MAC_WAYS 4u
+#define VSW_TIME_SHIFT 20
+
+static uint64_t mac_key(const uint8_t *mac, uint16_t vid)
+{
+	uint64_t m = 0;
+	unsigned i;
+
+	for (i = 0; i < 6; i++)
+		m = (m << 8) | mac[i];
+	return (1ull << 63) | ((uint64_t)(vid & 0xfff) << 48) | m;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	/* splitmix64 finaliser */
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint32_t bucket_of(const struct vsw *sw, uint64_t key)
+{
+	return (uint32_t)(mix(key ^ sw->seed) & (sw->mac_buckets - 1));
+}
+
+static uint16_t key_tag(uint64_t key)
+{
+	uint64_t h = mix(key);
+
+	return (uint16_t)((h >> 16) | 1); /* never 0 */
+}
+
+static uint64_t make_val(uint32_t port, uint64_t key, uint64_t now)
+{
+	return ((uint64_t)(port + 1) << 48) | ((uint64_t)key_tag(key) << 32) | (uint32_t)(now >> VSW_TIME_SHIFT);
+}
+
+static int expired(const struct vsw *sw, uint64_t val, uint64_t now)
+{
+	uint32_t age = (uint32_t)(now >> VSW_TIME_SHIFT) - (uint32_t)val;
+
+	return ((uint64_t)age << VSW_TIME_SHIFT) > sw->aging_ns;
+}
+
+static void macs_add(struct vsw *sw, uint32_t port, int d)
+{
+	struct vsw_port *p = port < VSW_MAX_PORTS ? __atomic_load_n(&sw->ports[port], __ATOMIC_ACQUIRE) : NULL;
+
+	if (p)
+		__atomic_fetch_add(&p->macs, (uint32_t)d, __ATOMIC_RELAXED);
+}
+
+/* Under the bucket lock: clear an entry (val first: pairs with the reader's acquire of val). */
+static void entry_clear(struct vsw_mac_entry *e)
+{
+	__atomic_store_n(&e->val, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->key, 0, __ATOMIC_RELEASE);
+}
+
+/* Under the bucket lock: install key/val (key first with val 0, then val). */
+static void entry_set(struct vsw_mac_entry *e, uint64_t key, uint64_t val)
+{
+	__atomic_store_n(&e->val, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->val, val, __ATOMIC_RELEASE);
+}
+
+static void learn_slow(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, uint64_t key, uint64_t now)
+{
+	uint32_t b = bucket_of(sw, key), i;
+	struct vsw_mac_entry *e = &sw->mac[(size_t)b * VSW_MAC_WAYS], *free_e = NULL;
+	struct vsw_pcount *pc = &w->pc[src->id];
+
+	vsw_spin_lock(&sw->mac_locks[b]);
+	for (i = 0; i < VSW_MAC_WAYS; i++) {
+		uint64_t k = __atomic_load_n(&e[i].key, __ATOMIC_RELAXED), v = __atomic_load_n(&e[i].val, __ATOMIC_RELAXED);
+
+		if (k == key) {
+			uint32_t owner = (uint32_t)(v >> 48) - 1;
+
+			if (v && owner == src->id) {
+				__atomic_store_n(&e[i].val, make_val(src->id, key, now), __ATOMIC_RELEASE);
+			} else if (__atomic_load_n(&src->macs, __ATOMIC_RELAXED) < src->max_macs) {
+				/* a move (or a dead entry revived): the old owner's cap is given back */
+				if (v && !expired(sw, v, now))
+					VSW_STAT_ADD(pc->mac_moves, 1);
+				else
+					VSW_STAT_ADD(pc->learned, 1);
+				if (v)
+					macs_add(sw, owner, -1);
+				__atomic_fetch_add(&src->macs, 1, __ATOMIC_RELAXED);
+				__atomic_store_n(&e[i].val, make_val(src->id, key, now), __ATOMIC_RELEASE);
+			} else {
+				VSW_STAT_ADD(pc->learn_refused, 1);
+			}
+			goto out;
+		}
+		if (!free_e && (k == 0 || v == 0 || expired(sw, v, now)))
+			free_e = &e[i];
+	}
+	if (!free_e || __atomic_load_n(&src->macs, __ATOMIC_RELAXED) >= src->max_macs) {
+		VSW_STAT_ADD(pc->learn_refused, 1);
+		goto out;
+	}
+	if (free_e->key && __atomic_load_n(&free_e->val, __ATOMIC_RELAXED))
+		macs_add(sw, (uint32_t)(__atomic_load_n(&free_e->val, __ATOMIC_RELAXED) >> 48) - 1, -1); /* an expired entry, not yet swept */
+	entry_set(free_e, key, make_val(src->id, key, now));
+	__atomic_fetch_add(&src->macs, 1, __ATOMIC_RELAXED);
+	VSW_STAT_ADD(pc->learned, 1);
+out:
+	vsw_spin_unlock(&sw->mac_locks[b]);
+}
+
+/* Lock-free probe: the entry's val for key, or 0. */
+static uint64_t probe(const struct vsw *sw, uint64_t key, struct vsw_mac_entry **where)
+{
+	uint32_t b = bucket_of(sw, key), i;
+	struct vsw_mac_entry *e = &sw->mac[(size_t)b * VSW_MAC_WAYS];
+
+	for (i = 0; i < VSW_MAC_WAYS; i++) {
+		/* pairs with the releases in entry_set()/entry_clear() */
+		if (__atomic_load_n(&e[i].key, __ATOMIC_ACQUIRE) != key)
+			continue;
+		uint64_t v = __atomic_load_n(&e[i].val, __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&e[i].key, __ATOMIC_ACQUIRE) != key || !v || (uint16_t)(v >> 32) != key_tag(key))
+			return 0;
+		*where = &e[i];
+		return v;
+	}
+	return 0;
+}
+
+static void learning_learn(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, const uint8_t *mac, uint16_t vid,
+			   uint64_t now)
+{
+	uint64_t key, v;
+	struct vsw_mac_entry *e = NULL;
+
+	if (mac[0] & 1) /* a multicast source is never learned */
+		return;
+	key = mac_key(mac, vid);
+	v = probe(sw, key, &e);
+	if (v && (uint32_t)(v >> 48) - 1 == src->id && !expired(sw, v, now)) {
+		if ((uint32_t)v != (uint32_t)(now >> VSW_TIME_SHIFT)) /* refresh once per time unit */
+			__atomic_compare_exchange_n(&e->val, &v, make_val(src->id, key, now), 0, __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED);
+		return;
+	}
+	learn_slow(sw, w, src, key, now);
+}
+
+static uint16_t learning_lookup(struct vsw *sw, const uint8_t *mac, uint16_t vid, uint64_t now)
+{
+	struct vsw_mac_entry *e = NULL;
+	uint64_t v = probe(sw, mac_key(mac, vid), &e);
+
+	if (!v || expired(sw, v, now))
+		return VSW_DST_NONE;
+	return (uint16_t)((v >> 48) - 1);
+}
+
+const struct vsw_lookup_ops vsw_learning_ops = {
+	.learn = learning_learn,
+	.lookup = learning_lookup,
+};
+
+int vsw_learn_init(struct vsw *sw)
+{
+	uint32_t entries = sw->cfg.mac_entries ? sw->cfg.mac_entries : 8192u;
+
+	if (!vring_is_pow2(entries) || entries < VSW_MAC_TABLE_MIN || entries > (1u << 24))
+		return -VP_EINVAL;
+	sw->mac_buckets = entries / VSW_MAC_WAYS;
+	sw->mac = calloc(entries, sizeof(*sw->mac));
+	sw->mac_locks = calloc(sw->mac_buckets, sizeof(*sw->mac_locks));
+	if (!sw->mac || !sw->mac_locks)
+		return -VP_ENOMEM;
+	return 0;
+}
+
+void vsw_learn_fini(struct vsw *sw)
+{
+	free(sw->mac);
+	free(sw->mac_locks);
+	sw->mac = NULL;
+	sw->mac_locks = NULL;
+}
+
+/* Control path: drop every entry of a port (after it is unreachable by workers). */
+void vsw_learn_flush_port(struct vsw *sw, uint32_t port_id)
+{
+	uint32_t b, i;
+
+	for (b = 0; b < sw->mac_buckets; b++) {
+		struct vsw_mac_entry *e = &sw->mac[(size_t)b * VSW_MAC_WAYS];
+
+		vsw_spin_lock(&sw->mac_locks[b]);
+		for (i = 0; i < VSW_MAC_WAYS; i++)
+			if (e[i].key && (uint32_t)(__atomic_load_n(&e[i].val, __ATOMIC_RELAXED) >> 48) - 1 == port_id)
+				entry_clear(&e[i]);
+		vsw_spin_unlock(&sw->mac_locks[b]);
+	}
+}
+
+/* Frees expired entries; at most one sweeper at a time, at most every aging_ns / 4. */
+void vsw_learn_age(struct vsw *sw, uint64_t now)
+{
+	uint32_t b, i;
+
+	if (now < __atomic_load_n(&sw->next_sweep_ns, __ATOMIC_RELAXED) || !vsw_spin_trylock(&sw->sweep_lock))
+		return;
+	if (now >= sw->next_sweep_ns) {
+		for (b = 0; b < sw->mac_buckets; b++) {
+			struct vsw_mac_entry *e = &sw->mac[(size_t)b * VSW_MAC_WAYS];
+
+			vsw_spin_lock(&sw->mac_locks[b]);
+			for (i = 0; i < VSW_MAC_WAYS; i++) {
+				uint64_t v = __atomic_load_n(&e[i].val, __ATOMIC_RELAXED);
+
+				if (e[i].key && v && expired(sw, v, now)) {
+					macs_add(sw, (uint32_t)(v >> 48) - 1, -1);
+					entry_clear(&e[i]);
+				}
+			}
+			vsw_spin_unlock(&sw->mac_locks[b]);
+		}
+		__atomic_store_n(&sw->next_sweep_ns, now + sw->aging_ns / 4, __ATOMIC_RELAXED);
+	}
+	vsw_spin_unlock(&sw->sweep_lock);
+}

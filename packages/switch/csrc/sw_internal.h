@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sw_internal.h - the switch's private structures, shared by the files of
+ * csrc/ (never installed). The roles:
+ *
+ *   port.c    attach/detach, quiescence (the configuration protocol)
+ *   fwd.c     the forwarding round of one source port (hot)
+ *   lease.c   per-destination slot leases in RX rings (hot)
+ *   learn.c   the MAC table (hot, lock-free reads)
+ *   policy.c  MAC lock, VLAN, token buckets (hot, per source port)
+ *   worker.c  threads, event/poll loops, vsw_poll_once()
+ *   stats.c   counters, summed on read
+ *   switch.c  create/destroy, clocks
+ *
+ * Concurrency, in one place (each hot file repeats its part):
+ *   - sw->ports[i] is published with release by port.c and read with
+ *     acquire by workers inside a "busy" section (worker->qs odd). A
+ *     removed port's slot is NULLed, then vsw_port_remove() waits until
+ *     every worker was seen even (idle or asleep) or moved on: after that
+ *     no worker holds a pointer to it.
+ *   - A source port is served by exactly one worker (port->worker): its TX
+ *     ring state, token buckets and learning counters are that worker's.
+ *   - A destination's RX ring state (vring_be rx, resv, leases) is guarded
+ *     by its lease lock (lease.c), held only to reserve and to complete.
+ *   - Counters are per worker (wstats / pstats[w][port]), written with
+ *     relaxed atomic stores by their worker only, summed on read.
+ */
+#ifndef VSW_INTERNAL_H
+#define VSW_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "vpio/ring_be.h"
+#include "vpio/switch.h"
+
+#define VSW_HDR_COPY 64u /* header bytes copied to scratch before any decision */
+#define VSW_DST_NONE 0xffffu
+#define VSW_DST_FLOOD 0xfffeu
+#define VSW_NO_VID 0xffffu
+#define VSW_END 0xffffu
+#define VSW_CHARGED_RATE 1u /* rate tokens taken */
+#define VSW_CHARGED_HIT 4u  /* at least one (packet, destination) pair */
+
+/* relaxed counter update by the single writer; readers sum concurrently */
+#define VSW_STAT_ADD(field, v) __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
+#define VSW_STAT_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+struct vsw_bucket { /* token bucket; owned by the source port's worker */
+	uint64_t rate;   /* units per second, 0: unlimited */
+	uint64_t burst;  /* capacity */
+	uint64_t tokens; /* scaled by 1e9 (unit-nanoseconds) */
+	uint64_t last_ns;
+};
+
+/* Per-port counters one worker writes. */
+struct vsw_pcount {
+	uint64_t in_packets, in_bytes, fwd_packets, fwd_pairs, out_packets, out_bytes;
+	uint64_t flooded, held, learned, mac_moves, learn_refused;
+	uint64_t drops[VSW_DROP_COUNT];
+} __attribute__((aligned(64)));
+
+struct vsw_port {
+	uint32_t id;
+	uint32_t worker;
+	struct vsw_port_config cfg; /* trunk_vids copied into vid_map */
+	uint8_t vid_map[4096 / 8];  /* trunk: allowed vids */
+	struct vring_be tx; /* source side: owned by the serving worker */
+	/* destination side: guarded by lease_lock (lease.c) */
+	VP_CACHE_ALIGNED int lease_lock;
+	struct vring_be rx;
+	uint32_t resv;      /* next RX slot to lease */
+	uint32_t *lease_end; /* [rx_slots]: end of the lease starting at a slot */
+	uint8_t *lease_done; /* [rx_slots]: that lease is complete */
+	uint32_t pad_kick;
+	/* source-side policy state: the serving worker's */
+	VP_CACHE_ALIGNED struct vsw_bucket rate_pkts, rate_bytes, flood;
+	uint32_t macs; /* learned MACs (atomic) */
+	uint32_t max_macs;
+};
+
+/* One packet of a batch, as the worker copied it. */
+struct vsw_pkt {
+	uint32_t pos;      /* position in the TX window (hwcur + pos) */
+	uint32_t buf_idx;
+	uint16_t len;      /* source length */
+	uint16_t flags;
+	uint16_t vid;      /* classified VLAN */
+	uint16_t tag_in;   /* 4 if the source frame carried an 802.1Q tag */
+	uint16_t dst;      /* port id, VSW_DST_FLOOD or VSW_DST_NONE */
+	uint16_t next;     /* next packet (index) of the same unicast destination, 0xffff ends */
+	uint16_t hdr_len;  /* bytes of hdr[] valid: min(len, VSW_HDR_COPY) */
+	uint8_t drop;      /* 0 or the VSW_DROP_* reason decided at the source */
+	uint8_t charged;   /* VSW_CHARGED_*: what ingress took, what a destination got */
+	struct vring_offload ofl;
+	uint8_t hdr[VSW_HDR_COPY];
+};
+
+struct vsw_wcount {
+	uint64_t batches, packets, hist[VSW_HIST_BUCKETS], busy_ns, idle_ns, sleeps, wakeups;
+} __attribute__((aligned(64)));
+
+struct vsw_worker {
+	struct vsw *sw;
+	uint32_t idx;
+	int core;
+	pthread_t thread;
+	int started;
+	int epfd;   /* event mode */
+	int wakefd; /* eventfd: stop and port changes */
+	VP_CACHE_ALIGNED uint64_t qs; /* odd while touching ports (quiescence) */
+	uint32_t nports;              /* ports served (port.c, under ctl) */
+	struct vsw_wcount wc;
+	struct vsw_pcount *pc;        /* [VSW_MAX_PORTS] */
+	/* scratch of one round */
+	struct vsw_pkt *pkts;         /* [VSW_BATCH_MAX] */
+	uint16_t *flood;              /* [VSW_BATCH_MAX] flooded packets, in order */
+	uint16_t uhead[VSW_MAX_PORTS], utail[VSW_MAX_PORTS], ucount[VSW_MAX_PORTS];
+	struct vsw_port *dp[VSW_MAX_PORTS]; /* destinations of this round */
+	struct vsw_lease { uint32_t start, n; } lease[VSW_MAX_PORTS];
+	uint16_t dl[VSW_MAX_PORTS];   /* destination ids of this round, ascending */
+	uint8_t kick_rx[VSW_MAX_PORTS];
+};
+
+struct vsw_lookup_ops; /* learn.c */
+struct vsw_policy_ops; /* policy.c */
+
+struct vsw_mac_entry {
+	uint64_t key; /* 0 empty, else vsw_mac_key() */
+	uint64_t val; /* port + 1 (16 bits) | tag (16) | time (32, units of 2^20 ns); 0 invalid */
+};
+
+struct vsw {
+	struct vsw_config cfg;
+	vsw_clock_fn clock;
+	void *clock_ctx;
+	struct vsw_port *ports[VSW_MAX_PORTS]; /* release/acquire, see above */
+	uint32_t nworkers;
+	struct vsw_worker *workers; /* nworkers + 1: the last is vsw_poll_once()'s */
+	int stop;
+	/* learning table */
+	struct vsw_mac_entry *mac;
+	int *mac_locks; /* per bucket */
+	uint32_t mac_buckets; /* entries / VSW_MAC_WAYS */
+	uint64_t seed;
+	uint64_t aging_ns;
+	uint64_t next_sweep_ns;
+	int sweep_lock;
+	const struct vsw_lookup_ops *lookup;
+	const struct vsw_policy_ops *policy;
+};
+
+/* ---- spin lock: a short critical section, never held across a copy ---- */
+static inline void vsw_spin_lock(int *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			vp_cpu_relax();
+}
+static inline int vsw_spin_trylock(int *l)
+{
+	return !__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE);
+}
+static inline void vsw_spin_unlock(int *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static inline struct vsw_port *vsw_port_get(struct vsw *sw, uint32_t id)
+{
+	/* pairs with the release in vsw_port_add() / vsw_port_remove() */
+	return id < VSW_MAX_PORTS ? __atomic_load_n(&sw->ports[id], __ATOMIC_ACQUIRE) : NULL;
+}
+
+static inline uint64_t vsw_clock_now(const struct vsw *sw)
+{
+	return sw->clock(sw->clock_ctx);
+}
+
+/* ---- learn.c: the lookup ops (learning switch) ---- */
+struct vsw_lookup_ops {
+	/* Learn (vid, mac) on port src at now; returns nothing, counts on src. */
+	void (*learn)(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, const uint8_t *mac, uint16_t vid, uint64_t now);
+	/* Port id for (vid, mac), or VSW_DST_NONE if unknown or aged out. */
+	uint16_t (*lookup)(struct vsw *sw, const uint8_t *mac, uint16_t vid, uint64_t now);
+};
+extern const struct vsw_lookup_ops vsw_learning_ops;
+int vsw_learn_init(struct vsw *sw);
+void vsw_learn_fini(struct vsw *sw);
+void vsw_learn_flush_port(struct vsw *sw, uint32_t port_id);
+void vsw_learn_age(struct vsw *sw, uint64_t now);
+
+/* ---- policy.c: the policy ops ---- */
+struct vsw_policy_ops {
+	/* Ingress on the header copy: classifies p->vid and p->tag_in; 0 or a VSW_DROP_* reason. */
+	int (*ingress)(struct vsw_port *src, struct vsw_pkt *p, uint64_t now);
+	/* May p (already classified) leave through dst? Sets *tag_out (0 or 4). */
+	int (*egress)(const struct vsw_port *dst, const struct vsw_pkt *p, uint16_t *tag_out);
+	/* A flooded frame from src: 0 or VSW_DROP_FLOOD_LIMIT. */
+	int (*flood)(struct vsw_port *src, uint64_t now);
+	/* Give back what ingress took for a packet that stays in the ring. */
+	void (*refund)(struct vsw_port *src, const struct vsw_pkt *p);
+};
+extern const struct vsw_policy_ops vsw_default_policy_ops;
+void vsw_bucket_init(struct vsw_bucket *b, uint64_t rate, uint64_t burst, uint64_t now);
+
+/* ---- lease.c ---- (struct vsw_lease: first RX slot and slots leased) */
+/* Under the caller-held lease lock: free RX slots beyond the leases (validates the guest's head). */
+uint32_t vsw_lease_space_locked(struct vsw_worker *w, struct vsw_port *dst);
+/* Under the lock: lease n slots (n <= space). */
+void vsw_lease_take_locked(struct vsw_port *dst, uint32_t n, struct vsw_lease *l);
+/* Completes a lease (takes the lock); returns nonzero if the guest asked for an RX kick. */
+int vsw_lease_complete(struct vsw_port *dst, const struct vsw_lease *l);
+int vsw_lease_init(struct vsw_port *p);
+void vsw_lease_fini(struct vsw_port *p);
+
+/* ---- fwd.c ---- */
+/* One round on source port src: returns packets consumed; *blocked set if a lossless dest held one. */
+uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, uint64_t now, int *blocked);
+
+/* ---- worker.c ---- */
+int vsw_workers_start(struct vsw *sw);
+void vsw_workers_stop(struct vsw *sw);
+void vsw_worker_qs_enter(struct vsw_worker *w);
+void vsw_worker_qs_exit(struct vsw_worker *w);
+int vsw_worker_watch(struct vsw_worker *w, const struct vsw_port *p, int add);
+int vsw_worker_alloc(struct vsw_worker *w, struct vsw *sw, uint32_t idx, int core);
+void vsw_worker_free(struct vsw_worker *w);
+void vsw_notify(int fd);
+
+/* ---- port.c ---- */
+void vsw_wait_quiescent(struct vsw *sw);
+
+/* ---- stats.c ---- */
+void vsw_stats_batch(struct vsw_worker *w, uint32_t n);
+
+#endif /* VSW_INTERNAL_H */

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vpio/switch.h - the vpio switch: a VALE-style learning switch that copies
+ * packets between ports' netmap-style rings (@vpio/ring), one port per
+ * guest vif.
+ *
+ *   guest A TX ring ──▶ worker: validate slot, copy header to scratch,
+ *                       policy + learn + lookup on the copy, lease slots in
+ *                       the destination RX ring, copy, publish ──▶ guest B RX ring
+ *
+ * Each port brings three mapped regions (TX ring, RX ring, pool) that the
+ * control plane already set up (RingView.init() / vring_be_init()); the
+ * switch adopts them with vring_be_adopt() from the geometry given here,
+ * never from shared memory, and validates everything a guest writes.
+ *
+ * Threading: the control functions (create, destroy, port add/remove,
+ * stats, clock) may be called from any one thread at a time (the caller
+ * serialises them); vsw_stats_*() may run concurrently with forwarding.
+ * Forwarding runs on the switch's own workers, or with no workers on the
+ * thread calling vsw_poll_once().
+ *
+ * Return values: 0 or a negative errno (-VP_Exxx from vpio/compiler.h).
+ */
+#ifndef VPIO_SWITCH_H
+#define VPIO_SWITCH_H
+
+#include <stdint.h>
+
+#include "vpio/ring.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VSW_MAX_PORTS 256u      /* port ids are in [0, VSW_MAX_PORTS) */
+#define VSW_MAX_WORKERS 64u
+#define VSW_BATCH_MAX 1024u     /* packets one worker takes from one TX ring per round */
+#define VSW_MAC_TABLE_MIN 4096u /* learning table entries, at least */
+#define VSW_DEFAULT_AGING_NS (300ull * 1000000000ull)
+#define VSW_DEFAULT_MAX_MACS 64u /* learned MACs per port unless configured */
+#define VSW_HIST_BUCKETS 11u     /* batch sizes by log2: 1, 2-3, 4-7, ..., 512-1023, 1024 */
+
+/* Nanoseconds of the clock that ages MAC entries and refills token buckets. */
+typedef uint64_t (*vsw_clock_fn)(void *ctx);
+
+enum vsw_mode {
+	VSW_MODE_EVENT = 0, /* adaptive spin, then sleep on the ports' TX event fds */
+	VSW_MODE_POLL = 1,  /* busy-poll: never sleeps */
+};
+
+struct vsw_config {
+	uint32_t n_workers;      /* 0: no threads, forwarding only through vsw_poll_once() */
+	const int *cores;        /* n_workers cores to pin to 1:1; NULL or -1 entries: unpinned */
+	enum vsw_mode mode;
+	vsw_clock_fn clock;      /* NULL: CLOCK_MONOTONIC */
+	void *clock_ctx;
+	uint32_t mac_entries;    /* learning table size, power of two >= VSW_MAC_TABLE_MIN; 0: 8192 */
+	uint64_t aging_ns;       /* 0: VSW_DEFAULT_AGING_NS */
+	uint64_t hash_seed;      /* keys the MAC table hash; 0: random */
+};
+
+enum vsw_vlan_mode {
+	VSW_VLAN_ACCESS = 0, /* untagged frames join access_vid; tagged frames are dropped */
+	VSW_VLAN_TRUNK = 1,  /* tagged frames of allowed vids; untagged join native_vid if set */
+};
+
+#define VSW_PORT_MAC_LOCK 0x1u /* frames must carry the port's MAC as source (guest ports) */
+#define VSW_PORT_LOSSLESS 0x2u /* a full RX ring holds the packet in the source TX ring */
+
+struct vsw_port_config {
+	/* memory, mapped by the caller and kept mapped until vsw_port_remove() returns */
+	void *tx_ring;
+	uint64_t tx_ring_bytes;
+	void *rx_ring;
+	uint64_t rx_ring_bytes;
+	void *pool;
+	uint64_t pool_bytes;
+	/* geometry, from the control plane's own records */
+	uint32_t tx_slots;
+	uint32_t rx_slots;
+	uint32_t buf_size;
+	uint32_t nr_bufs;
+	uint32_t features; /* VRING_FEAT_OFFLOAD; VRING_FEAT_CHAIN is not supported yet */
+	/* policy */
+	uint8_t mac[6];
+	uint32_t flags;          /* VSW_PORT_* */
+	enum vsw_vlan_mode vlan_mode;
+	uint16_t access_vid;     /* access: 1..4094 */
+	uint16_t native_vid;     /* trunk: 0 (untagged frames dropped) or 1..4094 */
+	const uint16_t *trunk_vids; /* trunk: allowed vids, 1..4094 */
+	uint32_t n_trunk_vids;
+	uint64_t rate_pps, burst_pkts;    /* 0: unlimited; burst 0: one second's worth */
+	uint64_t rate_bps, burst_bytes;   /* bits per second; bucket in bytes */
+	uint64_t flood_pps, flood_burst;  /* flooded frames (broadcast/multicast/unknown unicast) */
+	uint32_t max_macs;       /* learned-MAC cap; 0: VSW_DEFAULT_MAX_MACS */
+	/* event channel ends of the switch's side, -1 when absent (a polling guest) */
+	int tx_wait_fd;   /* guest kicks "TX has packets" here; the worker waits on it */
+	int tx_notify_fd; /* the switch signals "TX slots freed" */
+	int rx_wait_fd;   /* guest kicks "RX has space" (lossless ports) */
+	int rx_notify_fd; /* the switch signals "RX has packets" */
+	int worker;       /* worker serving this port; -1: the least loaded */
+};
+
+/*
+ * Drop reasons. The first ones are the ring verdicts (same numbers as enum
+ * vring_verdict); the rest are the switch's own.
+ */
+enum vsw_drop {
+	VSW_DROP_HEAD = VRING_DROP_HEAD, /* events: a bad head/cur left the ring as it was */
+	VSW_DROP_CUR = VRING_DROP_CUR,
+	VSW_DROP_BUF_IDX = VRING_DROP_BUF_IDX,
+	VSW_DROP_LEN_ZERO = VRING_DROP_LEN_ZERO,
+	VSW_DROP_LEN_SHORT = VRING_DROP_LEN_SHORT,
+	VSW_DROP_LEN_LONG = VRING_DROP_LEN_LONG,
+	VSW_DROP_FLAGS = VRING_DROP_FLAGS,
+	VSW_DROP_OFFLOAD = VRING_DROP_OFFLOAD,
+	VSW_DROP_RING_FULL = VRING_VERDICT_COUNT, /* counted on the destination */
+	VSW_DROP_NO_DEST,
+	VSW_DROP_MAC_LOCK,
+	VSW_DROP_VLAN,
+	VSW_DROP_RATE_LIMIT,
+	VSW_DROP_FLOOD_LIMIT,
+	VSW_DROP_COUNT
+};
+
+/* Name of a drop reason ("ring_full", "buf_idx", ...), or "unknown". */
+const char *vsw_drop_name(unsigned reason);
+
+struct vsw_port_stats {
+	uint64_t in_packets, in_bytes;   /* taken from the port's TX ring (consumed), valid or not */
+	uint64_t fwd_packets;            /* in packets that had at least one destination */
+	uint64_t fwd_pairs;              /* (packet, destination) pairs this port sent */
+	uint64_t out_packets, out_bytes; /* delivered into the port's RX ring */
+	uint64_t flooded;                /* in packets that were flooded */
+	uint64_t held;                   /* times a packet stayed in the TX ring (lossless dest full) */
+	uint64_t learned, mac_moves, learn_refused; /* learning events by this port */
+	uint64_t drops[VSW_DROP_COUNT];
+	uint32_t macs;                   /* learned MACs now */
+	uint32_t worker;
+};
+
+struct vsw_worker_stats {
+	uint64_t batches;
+	uint64_t packets;
+	uint64_t hist[VSW_HIST_BUCKETS]; /* batch sizes, see VSW_HIST_BUCKETS */
+	uint64_t busy_ns, idle_ns;       /* CLOCK_MONOTONIC time with / without work */
+	uint64_t sleeps, wakeups;
+	int core;                        /* pinned core or -1 */
+};
+
+struct vsw;
+
+/* Returns 0 and *out, -VP_EINVAL (bad config), -VP_ENOMEM, or a pthread/epoll errno. */
+int vsw_create(const struct vsw_config *cfg, struct vsw **out);
+
+/* Stops the workers and frees everything; the ports' memory is the caller's. NULL is ignored. */
+void vsw_destroy(struct vsw *sw);
+
+/*
+ * Attaches a port; *id gets its id. The port takes traffic at once.
+ * Returns 0, -VP_EINVAL (geometry, policy or fd values), -VP_ERANGE (memory
+ * smaller than the geometry), -VP_ENOSPC (no free port id or worker),
+ * -VP_ENOMEM. VRING_FEAT_CHAIN is not supported yet (-VP_EINVAL).
+ */
+int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id);
+
+/*
+ * Detaches a port: no worker touches its memory once this returns (it waits
+ * for every worker to pass a quiescent point), and its learned MACs are
+ * gone. Returns 0 or -VP_ENOENT.
+ */
+int vsw_port_remove(struct vsw *sw, uint32_t id);
+
+/* Counters of a port, summed over the workers. 0 or -VP_ENOENT. Safe during forwarding. */
+int vsw_port_stats(const struct vsw *sw, uint32_t id, struct vsw_port_stats *out);
+
+/* Counters of worker w (w == n_workers: the vsw_poll_once() pseudo-worker). 0 or -VP_ENOENT. */
+int vsw_worker_stats(const struct vsw *sw, uint32_t w, struct vsw_worker_stats *out);
+
+/* Number of workers; the ids of the attached ports into ids[] (up to max), returns the count. */
+uint32_t vsw_n_workers(const struct vsw *sw);
+uint32_t vsw_port_ids(const struct vsw *sw, uint32_t *ids, uint32_t max);
+
+/*
+ * Processes every port once on the calling thread (one batch each) and ages
+ * the MAC table. For deterministic tests and for switches without workers.
+ * Returns the packets taken from TX rings, or -VP_EBUSY if the switch runs
+ * worker threads.
+ */
+int vsw_poll_once(struct vsw *sw);
+
+/* The clock as the switch sees it (ns). */
+uint64_t vsw_now(const struct vsw *sw);
+
+/* Built-in clocks: vsw_clock_monotonic (ctx unused) and a manual one (ctx: uint64_t *ns, read atomically). */
+uint64_t vsw_clock_monotonic(void *ctx);
+uint64_t vsw_clock_manual(void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VPIO_SWITCH_H */

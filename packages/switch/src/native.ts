@@ -1,0 +1,91 @@
+/**
+ * Loads the addon (build/Release/vpio_switch.node). Internal: src/switch.ts
+ * is the only user; the public API validates before anything reaches it.
+ */
+import { loadAddon } from '@vpio/addon';
+
+export interface NativePortStats {
+  readonly inPackets: number;
+  readonly inBytes: number;
+  readonly fwdPackets: number;
+  readonly fwdPairs: number;
+  readonly outPackets: number;
+  readonly outBytes: number;
+  readonly flooded: number;
+  readonly held: number;
+  readonly learned: number;
+  readonly macMoves: number;
+  readonly learnRefused: number;
+  readonly macs: number;
+  readonly worker: number;
+  readonly drops: number[];
+}
+
+export interface NativeWorkerStats {
+  readonly batches: number;
+  readonly packets: number;
+  readonly busyNs: number;
+  readonly idleNs: number;
+  readonly sleeps: number;
+  readonly wakeups: number;
+  readonly core: number;
+  readonly batchHistogram: number[];
+}
+
+export interface NativePortConfig {
+  txRing: Uint8Array;
+  rxRing: Uint8Array;
+  pool: Uint8Array;
+  mac: Uint8Array;
+  txSlots: number;
+  rxSlots: number;
+  bufSize: number;
+  nrBufs: number;
+  features: number;
+  flags: number;
+  vlanMode: 0 | 1;
+  accessVid: number;
+  nativeVid: number;
+  trunkVids: number[];
+  ratePps: number;
+  burstPkts: number;
+  rateBps: number;
+  burstBytes: number;
+  floodPps: number;
+  floodBurst: number;
+  maxMacs: number;
+  txWaitFd: number;
+  txNotifyFd: number;
+  rxWaitFd: number;
+  rxNotifyFd: number;
+  worker: number;
+}
+
+export interface NativeSwitch {
+  addPort(cfg: NativePortConfig): number;
+  removePort(id: number): void;
+  portStats(id: number): NativePortStats;
+  workerStats(w: number): NativeWorkerStats;
+  portIds(): number[];
+  nWorkers(): number;
+  advanceClock(ns: number): void;
+  now(): bigint;
+  pollOnce(): number;
+  close(): void;
+}
+
+export interface NativeSwitchAddon {
+  NativeSwitch: new (opts: { cores: number[]; mode: 0 | 1; manualClock: boolean; macEntries?: number; agingNs?: number }) => NativeSwitch;
+  readonly dropNames: Readonly<Record<number, string>>;
+  readonly maxPorts: number;
+  readonly maxWorkers: number;
+  readonly histBuckets: number;
+}
+
+let addon: NativeSwitchAddon | undefined;
+
+/** Loads the addon once per module instance. Throws VpioError SWITCH_ADDON_MISSING. */
+export function loadNative(): NativeSwitchAddon {
+  addon ??= loadAddon<NativeSwitchAddon>({ packageName: '@vpio/switch', addonName: 'vpio_switch', fromUrl: import.meta.url, code: 'SWITCH_ADDON_MISSING' });
+  return addon;
+}

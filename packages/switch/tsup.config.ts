@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm'],
+  dts: { entry: { index: 'src/index.ts' } },
+  target: 'node20',
+  platform: 'node',
+  // devkit is dev tooling found from its own folder: never bundle it
+  external: ['@vpio/devkit'],
+  clean: true,
+  sourcemap: true,
+});

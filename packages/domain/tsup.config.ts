@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'bin/vpiod': 'src/bin/vpiod.ts',
+    'bench/domain-bench': 'bench/domain-bench.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },

@@ -1,11 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', 'bench/grant-bench': 'bench/grant-bench.ts' },
   format: ['esm'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   target: 'node20',
   platform: 'node',
+  // devkit is dev tooling found from its own folder: never bundle it
+  external: ['@vpio/devkit'],
   clean: true,
   sourcemap: true,
 });

@@ -8,7 +8,8 @@
 //   socketpair(seqpacket)                [fd, fd] (both O_CLOEXEC) | -errno
 //   setNonblock(fd)                      0 | -errno
 //   sendmsg(fd, bytes, fds[])            bytes sent | -errno   (MSG_DONTWAIT | MSG_NOSIGNAL)
-//   recvmsg(fd, maxBytes)                { data, fds, truncated } | -errno | 0 at EOF
+//   recvmsg(fd, maxBytes)                { data, fds, truncated } | -errno | 0 at EOF (hang-up;
+//                                        an empty datagram is data of length 0)
 //                                        (received fds are O_CLOEXEC)
 //   close(fd)                            0 | -errno
 //   new FdWatcher(fd, cb)                uv_poll for readability on the JS thread's
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -204,8 +206,13 @@ Napi::Value RecvMsg(const Napi::CallbackInfo &info)
 			fds.Set(k++, Napi::Number::New(env, f));
 		}
 	}
-	if (n == 0 && k == 0)
-		return Napi::Number::New(env, 0); /* EOF (an empty datagram also reads as 0) */
+	if (n == 0 && k == 0) {
+		/* EOF, or an empty datagram (SOCK_SEQPACKET reads both as 0): only a
+		 * hang-up is EOF, or a guest could stop vpiod reading its socket */
+		struct pollfd p = { static_cast<int>(fd), POLLIN | POLLRDHUP, 0 };
+		if (poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+			return Napi::Number::New(env, 0);
+	}
 	Napi::Object out = Napi::Object::New(env);
 	out.Set("data", Napi::Buffer<uint8_t>::Copy(env, buf.data(), static_cast<size_t>(n)));
 	out.Set("fds", fds);

@@ -22,6 +22,56 @@ export const CTRL_TYPE = {
   PING: 0x0003,
 } as const;
 
+/**
+ * The broker's requests (guest → vpiod). Payloads are arrays of u32 LE
+ * fields, exactly as long as listed (anything else: EINVAL); the reply has
+ * the same type with CTRL_F_REPLY, or ERROR with a positive errno.
+ *
+ *   GRANT_SHARE     {dom, grantee, pages, access} + 1 fd (sealed memfd) → {ref}
+ *   GRANT_END       {ref} → {}
+ *   GRANT_MAP       {granter, flags, count, refs[count]} → {handle, count, pages[count]} + count fds
+ *   GRANT_UNMAP     {handle} → {}
+ *   EVTCHN_ALLOC_UNBOUND      {dom, remote} → {port} + 2 fds [rx, tx]
+ *   EVTCHN_BIND_INTERDOMAIN   {remote, remotePort} → {port} + 2 fds [rx, tx]
+ *   EVTCHN_CLOSE              {port} → {}
+ *
+ * `dom` is Xen's: DOMID_SELF or the caller's own domid, anything else EPERM.
+ */
+export const CTRL_BROKER = {
+  GRANT_SHARE: 0x0101,
+  GRANT_END: 0x0102,
+  GRANT_MAP: 0x0103,
+  GRANT_UNMAP: 0x0104,
+  EVTCHN_ALLOC_UNBOUND: 0x0201,
+  EVTCHN_BIND_INTERDOMAIN: 0x0202,
+  EVTCHN_CLOSE: 0x0203,
+} as const;
+
+/** Xen's DOMID_SELF: "the caller", in a `dom` field. */
+export const DOMID_SELF = 0x7ff0;
+/** GRANT_MAP flags: map read-write. */
+export const GRANT_MAP_F_WRITABLE = 0x1;
+/** GRANT_SHARE access values. */
+export const GRANT_ACCESS_RO = 0;
+export const GRANT_ACCESS_RW = 1;
+/** Most refs in one GRANT_MAP (one descriptor each, CTRL_MAX_FDS per message). */
+export const GRANT_MAP_MAX_REFS = 16;
+
+/** Reads a payload of exactly `count` u32 LE fields (or at least, with `atLeast`); undefined when the length is wrong. */
+export function readU32s(payload: Buffer, count: number, atLeast = false): number[] | undefined {
+  if (atLeast ? payload.length < count * 4 || payload.length % 4 !== 0 : payload.length !== count * 4) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < payload.length / 4; i++) out.push(payload.readUInt32LE(i * 4));
+  return out;
+}
+
+/** A payload of u32 LE fields. */
+export function u32s(...values: number[]): Buffer {
+  const out = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => out.writeUInt32LE(v >>> 0, i * 4));
+  return out;
+}
+
 /** Type ranges reserved for the brokers that come on top of vpiod. */
 export const CTRL_RANGES = {
   grant: { first: 0x0100, last: 0x01ff },

@@ -1,10 +1,12 @@
-export { Vpiod, DEFAULT_UID_BASE, FDS_PER_DOMAIN_BASE, FDS_RESERVED, type ControlHandler, type ControlReply, type DestroyOptions, type VpiodEvents, type VpiodLogEntry, type VpiodOptions } from './vpiod.js';
+export { Vpiod, DEFAULT_UID_BASE, DOM0_GRANTS_PER_DOMAIN, DOM0_PORTS_PER_DOMAIN, FDS_PER_DOMAIN_BASE, FDS_RESERVED, type ControlHandler, type ControlReply, type DestroyOptions, type VpiodEvents, type VpiodLogEntry, type VpiodOptions } from './vpiod.js';
 export { Domain, parseLaunchError, type DomainExit, type DomainInfo, type DomainState } from './domain.js';
 export { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, resolveDomainOptions, type CreateDomainOptions, type DomainBrokerLimits, type ResolvedDomainOptions } from './domain-options.js';
 export { DomidAllocator, DOMID_MAX, DOMID_MIN } from './domid-allocator.js';
 export { checkSandbox, parseSandboxReport, skipFlagsFor, type CgroupBase, type SandboxReport, type SandboxStep } from './sandbox-check.js';
 export {
-  CTRL_ABI, CTRL_F_REPLY, CTRL_FD, CTRL_HDR_BYTES, CTRL_MAX_FDS, CTRL_PAYLOAD_MAX, CTRL_RANGES, CTRL_TYPE,
+  CTRL_ABI, CTRL_BROKER, CTRL_F_REPLY, DOMID_SELF, GRANT_ACCESS_RO, GRANT_ACCESS_RW, GRANT_MAP_F_WRITABLE, GRANT_MAP_MAX_REFS, readU32s, u32s, CTRL_FD, CTRL_HDR_BYTES, CTRL_MAX_FDS, CTRL_PAYLOAD_MAX, CTRL_RANGES, CTRL_TYPE,
   decodeControl, encodeControl, encodeError, encodeHello, type ControlDecodeError, type ControlMessage,
 } from './control-protocol.js';
 export { defaultLauncherPath } from './native.js';
+export { GrantBroker, type GrantUsage } from './grant-broker.js';
+export { EvtchnBroker } from './evtchn-broker.js';

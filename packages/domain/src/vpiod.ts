@@ -19,6 +19,10 @@
  * the xenstore (@releaseDomain, the domain's nodes and connection go) → free
  * name and domid → `domain.released` resolves and 'domainReleased' is emitted.
  *
+ * Brokers: `grants` (grant-broker.ts) and `evtchn` (evtchn-broker.ts) own
+ * control types 0x0101-0x0104 and 0x0201-0x0203; on death their part of the
+ * domain is released before RELEASE, so @releaseDomain means "all gone".
+ *
  * Threading: everything runs on the JS thread that owns the instance; the
  * pidfds and control sockets are uv_poll handles on its loop.
  */
@@ -38,6 +42,11 @@ import { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, resolveDomainOptions, type Cr
 import { DomidAllocator, DOMID_MAX, DOMID_MIN } from './domid-allocator.js';
 import { check, defaultLauncherPath, loadNative, type NativeDomainAddon, type NativeFdWatcher } from './native.js';
 import { checkSandbox, skipFlagsFor, type SandboxReport, type SandboxStep } from './sandbox-check.js';
+import type { ControlHandler, ControlReply } from './broker-host.js';
+import { EvtchnBroker } from './evtchn-broker.js';
+import { GrantBroker } from './grant-broker.js';
+
+export type { ControlHandler, ControlReply } from './broker-host.js';
 
 /** Tenant uids when vpiod runs as root: UID_BASE + domid (0x70000..0x77fef). */
 export const DEFAULT_UID_BASE = 0x70000;
@@ -46,6 +55,10 @@ export const DEFAULT_UID_BASE = 0x70000;
 export const FDS_PER_DOMAIN_BASE = 8;
 /** Descriptors vpiod keeps for itself (xenstore listener, dom0 client, logs, Node's own). */
 export const FDS_RESERVED = 256;
+/** dom0's own grants per domain slot (netback rings and pools): one memfd each. */
+export const DOM0_GRANTS_PER_DOMAIN = 8;
+/** dom0's own event channel ports per domain slot: up to 4 descriptors each (its end, a held end). */
+export const DOM0_PORTS_PER_DOMAIN = 4;
 
 const EAGAIN = 11;
 const ENOSYS = 38;
@@ -74,6 +87,8 @@ export interface VpiodOptions {
   readonly domids?: { readonly first: number; readonly last: number };
   /** Largest eventChannels limit a domain may get (sizes the fd limit; default 64). */
   readonly maxEventChannelsPerDomain?: number;
+  /** Most grants a domain may have vpiod hold (one descriptor each; sizes the fd limit; default 64). */
+  readonly maxGrantsPerDomain?: number;
   /** Graceful stop time for close() (default 1000 ms). */
   readonly closeGraceMs?: number;
   readonly launcherPath?: string;
@@ -81,21 +96,6 @@ export interface VpiodOptions {
   readonly xenstoreLog?: XenstoreLogger;
 }
 
-/** A broker's answer to a control request. */
-export interface ControlReply {
-  readonly payload?: Uint8Array;
-  /** Descriptors to pass; vpiod closes its copies after sending. */
-  readonly fds?: readonly number[];
-  /** A positive errno: reply with ERROR instead. */
-  readonly errno?: number;
-}
-
-/**
- * Handles one control request of a domain. `fds` came with the message and
- * belong to the handler (close them or keep them). The domain is the one
- * on the other end of the socket: its identity, never taken from the message.
- */
-export type ControlHandler = (domain: Domain, message: ControlMessage, fds: number[]) => ControlReply | Promise<ControlReply>;
 
 export interface DestroyOptions {
   /** Time between SIGTERM and SIGKILL (default 2000; 0 kills at once). */
@@ -127,6 +127,11 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
   private readonly maxDomains: number;
   private readonly uidBase: number;
   private readonly maxEventChannels: number;
+  private readonly maxGrants: number;
+  /** The grant broker: dom0's own grants and the tenants' (control types 0x0101-0x0104). */
+  readonly grants: GrantBroker;
+  /** The event-channel broker: dom0's own ports and the tenants' (control types 0x0201-0x0203). */
+  readonly evtchn: EvtchnBroker;
   private readonly allocator: DomidAllocator;
   private readonly slots = new Map<number, Slot>();
   private readonly names = new Set<string>();
@@ -154,7 +159,15 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     this.launcher = options.launcherPath ?? defaultLauncherPath();
     this.log = options.log ?? (() => undefined);
     this.native = loadNative();
-    this.handlers.set(CTRL_TYPE.PING, (_d, m) => ({ payload: m.payload }));
+    this.maxGrants = options.maxGrantsPerDomain === undefined ? 64 : expectInteger('maxGrantsPerDomain', options.maxGrantsPerDomain, 0, 1 << 16);
+    this.handlers.set(CTRL_TYPE.PING, (_d, m, fds) => {
+      for (const fd of fds) this.native.close(fd);
+      return { payload: m.payload };
+    });
+    const host = { isLive: (domid: number) => this.slots.get(domid)?.domain.state === 'running', closeFd: (fd: number) => void this.native.close(fd) };
+    this.grants = new GrantBroker(host, this.maxGrants, DOM0_GRANTS_PER_DOMAIN * this.maxDomains);
+    this.evtchn = new EvtchnBroker(host, DOM0_PORTS_PER_DOMAIN * this.maxDomains);
+    for (const [type, handler] of [...this.grants.handlers(), ...this.evtchn.handlers()]) this.handlers.set(type, handler);
   }
 
   /** The xenstore socket (0600 in the 0700 dir). */
@@ -224,7 +237,8 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
 
   /** The fd limit vpiod needs for maxDomains domains. */
   fdsNeeded(): number {
-    return FDS_RESERVED + this.maxDomains * (FDS_PER_DOMAIN_BASE + 2 * this.maxEventChannels);
+    const perDomain = FDS_PER_DOMAIN_BASE + 2 * this.maxEventChannels + this.maxGrants + DOM0_GRANTS_PER_DOMAIN + 4 * DOM0_PORTS_PER_DOMAIN;
+    return FDS_RESERVED + this.maxDomains * perDomain;
   }
 
   private raiseFdLimit(): void {
@@ -434,6 +448,8 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     this.native.close(slot.ctrlFd);
     slot.ctrlFd = -1;
     if (domain.cgroup) await this.removeCgroup(domain.cgroup, domain.domid);
+    this.grants.releaseDomain(domain.domid);
+    this.evtchn.releaseDomain(domain.domid);
     try {
       await this.dom0?.release(domain.domid);
       await this.dom0?.rm(`/local/domain/${domain.domid}`).catch(() => undefined);
@@ -531,7 +547,8 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     }
     if (answer.errno) this.reply(slot, encodeError(msg.type, msg.seq, answer.errno), []);
     else this.reply(slot, encodeControl(msg.type, CTRL_F_REPLY, msg.seq, answer.payload), answer.fds ?? []);
-    for (const fd of answer.fds ?? []) this.native.close(fd);
+    if (!answer.keepFds) for (const fd of answer.fds ?? []) this.native.close(fd);
+    answer.after?.();
   }
 
   private reply(slot: Slot, bytes: Buffer, fds: readonly number[]): void {
@@ -553,6 +570,8 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     if (wasRunning) {
       const grace = this.options.closeGraceMs ?? 1000;
       await Promise.all([...this.slots.keys()].map((id) => this.destroyDomain(id, { graceMs: grace }).catch(() => undefined)));
+      this.evtchn.closeAll();
+      this.grants.close();
       await this.dom0?.close().catch(() => undefined);
       await this.daemon?.close();
     }

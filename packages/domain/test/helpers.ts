@@ -3,13 +3,13 @@
  * with every domain, also when a test fails), the guest-probe tenant, and
  * readers for what tenants print.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
 import { packageRoot } from '../src/native.js';
-import { Vpiod, type VpiodOptions } from '../src/index.js';
+import { Vpiod, type CreateDomainOptions, type Domain, type VpiodOptions } from '../src/index.js';
 
 export const root = packageRoot();
 export const GUEST_PROBE = join(root, 'build', 'test', 'guest-probe');
@@ -58,4 +58,103 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export const GUEST_BROKER = join(root, 'build', 'test', 'guest-broker');
+export const GUEST_FUZZ = join(root, 'build', 'test', 'guest-fuzz');
+
+/**
+ * Reads "key=value" facts from a running tenant's stdout as they come:
+ * `await facts.get('ref')` waits for that key (rejecting after timeoutMs).
+ */
+export class FactStream {
+  readonly facts: Record<string, string> = {};
+  private buffered = '';
+  private ended = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(stream: Readable | null) {
+    if (!stream) throw new Error('FactStream needs a piped stdout');
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      this.buffered += chunk;
+      let nl: number;
+      while ((nl = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        const i = line.indexOf('=');
+        if (i > 0) this.facts[line.slice(0, i)] = line.slice(i + 1);
+      }
+      for (const w of [...this.waiters]) w();
+    });
+    stream.on('end', () => {
+      this.ended = true;
+      for (const w of [...this.waiters]) w();
+    });
+  }
+
+  /** The value of `key`, waiting for it. */
+  async get(key: string, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = this.facts[key];
+      if (v !== undefined) return v;
+      if (this.ended) throw new Error(`the tenant ended without printing ${key} (facts: ${JSON.stringify(this.facts)})`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${key} (facts: ${JSON.stringify(this.facts)})`);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(t);
+          this.waiters.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, left);
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  /** Waits for the stream to end and returns every fact. */
+  async all(timeoutMs = 10000): Promise<Record<string, string>> {
+    await waitFor(() => this.ended, timeoutMs, 'the tenant to finish');
+    return this.facts;
+  }
+}
+
+/** Memfd mappings of this process (/proc/self/maps lines naming a memfd). */
+export function memfdMappingCount(): number {
+  return readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('/memfd:')).length;
+}
+
+/** Starts guest-broker (or another program) as a domain with its stdout read as facts. */
+export async function startTenant(
+  vpiod: Vpiod,
+  name: string,
+  argv: readonly string[],
+  limits?: CreateDomainOptions['limits'],
+): Promise<{ domain: Domain; facts: FactStream }> {
+  const domain = await vpiod.createDomain({ name, argv: [...argv], stdout: 'pipe', ...(limits ? { limits } : {}) });
+  return { domain, facts: new FactStream(domain.stdout) };
+}
+
+/**
+ * A guest-broker tenant that waits for its arguments: start it first (so
+ * its domid exists for grants and ports offered to it), then `go(args)`
+ * writes them to a world-readable file and sends SIGHUP (vpio-launch
+ * forwards it to the guest).
+ */
+export async function startWaiting(vpiod: Vpiod, name: string, limits?: CreateDomainOptions['limits']): Promise<{ domain: Domain; facts: FactStream; go: (args: readonly (string | number)[]) => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vpio-args-'));
+  chmodSync(dir, 0o755);
+  const file = join(dir, 'args');
+  const t = await startTenant(vpiod, name, [GUEST_BROKER, '@wait', file], limits);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  await t.facts.get('waiting');
+  return {
+    ...t,
+    go: (args) => {
+      writeFileSync(file, `${args.join(' ')}\n`, { mode: 0o644 });
+      process.kill(t.domain.pid, 'SIGHUP');
+    },
+  };
 }

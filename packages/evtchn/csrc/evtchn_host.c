@@ -76,6 +76,11 @@ int evtchn_drain(int rx_fd)
 		n = recv(rx_fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n > 0) {
 			total = total > 0x7fffffff - (int)n ? 0x7fffffff : total + (int)n;
+			/* a short read of a stream socket took everything queued: skip
+			 * the recv that would only say EAGAIN (a byte arriving now stays
+			 * pending for the next wait, so no wake-up is lost) */
+			if ((size_t)n < sizeof(buf))
+				return total;
 			continue;
 		}
 		if (n == 0) /* the peer closed; report what was pending first */

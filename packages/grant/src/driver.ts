@@ -34,4 +34,6 @@ export interface GrantDriver {
   share(bytes: number, access: GrantAccess): SharedRegion;
   /** Verifies and maps a region handed in. Throws the map-side errors of grant-error.ts. */
   map(handle: number, bytes: number, access: GrantAccess): MappedRegion;
+  /** The checks of map() without mapping. Throws the map-side errors of grant-error.ts. */
+  verify(handle: number, bytes: number, access: GrantAccess): void;
 }

@@ -63,6 +63,11 @@ export const hostGrantDriver: GrantDriver = {
     }
     return new HostMapped(r);
   },
+  verify(handle: number, bytes: number, access: GrantAccess): void {
+    const native = loadNative();
+    const rc = native.verify(handle, bytes, access === 'rw');
+    if (rc < 0) throw mapSideError(rc, `checking fd ${handle} (${access}, ${bytes} bytes)`, access, native.seals(handle));
+  },
 };
 
 /** The seal bits on a descriptor (SEAL.*), or a negative errno (EINVAL: not sealable). */

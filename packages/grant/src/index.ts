@@ -12,4 +12,4 @@ export {
   type GrantTableOptions,
 } from './grant-table.js';
 export { hostGrantDriver, sealsOf } from './host-driver.js';
-export { Mapping, mapGrant, type MapGrantOptions } from './map-grant.js';
+export { Mapping, mapGrant, verifyGrantFd, type MapGrantOptions } from './map-grant.js';

@@ -72,3 +72,20 @@ export function mapGrant(fd: number, options: MapGrantOptions): Mapping {
   const driver = options.driver ?? hostGrantDriver;
   return new Mapping(driver.map(handle, bytes, access), bytes, access);
 }
+
+/**
+ * Checks, without mapping, that the region behind `fd` could be mapped with
+ * this size and access (the checks mapGrant() makes): what a broker runs on
+ * a descriptor a domain hands in before it passes it on. Returns nothing;
+ * throws ERR_ARGUMENT or the map-side errors (ErrnoError with `errno`:
+ * GRANT_BAD_FD, GRANT_NOT_MEMFD, GRANT_UNSEALED, GRANT_ACCESS_MISMATCH,
+ * GRANT_SIZE_MISMATCH).
+ */
+export function verifyGrantFd(fd: number, options: MapGrantOptions): void {
+  const handle = expectInteger('fd', fd, 0, 0x7fffffff);
+  if (typeof options !== 'object' || options === null) throw new ArgumentError('options', 'an object', options);
+  const bytes = expectInteger('options.bytes', options.bytes, 1, Number.MAX_SAFE_INTEGER);
+  const access = expectOneOf('options.access', options.access, ['rw', 'ro'] as const);
+  const driver = options.driver ?? hostGrantDriver;
+  driver.verify(handle, bytes, access);
+}

@@ -30,8 +30,45 @@
  *                  EPROTO: malformed; EMSGSIZE: too long; E2BIG: too many fds).
  *   0x0003 PING    guest → vpiod; the reply (flags REPLY, same type and seq)
  *                  echoes the payload. Liveness checks and tests.
- *   0x0100-0x01ff  reserved: grant broker (@vpio/grant host driver)
- *   0x0200-0x02ff  reserved: event channel broker (@vpio/evtchn host driver)
+ *   0x0100-0x01ff  grant broker (below)
+ *   0x0200-0x02ff  event channel broker (below)
+ *
+ * Broker requests (guest → vpiod; payloads are u32 LE fields, exactly as
+ * long as listed, else EINVAL; the reply has the same type and flags REPLY):
+ *
+ *   0x0101 GRANT_SHARE  {dom, grantee, pages, access} + 1 fd: a memfd the
+ *          guest created, mapped and sealed (vpio/grant_share.h order);
+ *          vpiod checks it as vpio/grant.h's verify does and keeps it.
+ *          → {ref}
+ *   0x0102 GRANT_END    {ref}: no new mapping of ref (vpiod closes its
+ *          descriptor); the guest keeps its own mapping. → {}
+ *   0x0103 GRANT_MAP    {granter, flags, count, refs[count]}, 1 <= count
+ *          <= VPIO_GRANT_MAP_MAX_REFS, flags VPIO_GRANT_MAP_WRITABLE: every
+ *          ref must be granted by `granter` to the caller with that access.
+ *          → {handle, count, pages[count]} + count fds (one per ref). The
+ *          guest maps them (vpio/guest.h) and later sends UNMAP.
+ *   0x0104 GRANT_UNMAP  {handle}: the pages leave the caller's mappedPages. → {}
+ *   0x0201 EVTCHN_ALLOC_UNBOUND  {dom, remote}: a port offered to remote.
+ *          → {port} + 2 fds {rx, tx}: the caller's own ends (pending once)
+ *   0x0202 EVTCHN_BIND_INTERDOMAIN  {remote, remote_port}: binds a port
+ *          remote offered to the caller. → {port} + 2 fds {rx, tx}
+ *   0x0203 EVTCHN_CLOSE {port}: vpiod forgets the port; the guest closes
+ *          its ends (the peer then sees EPIPE). → {}
+ *
+ * `dom` is Xen's: VPIO_DOMID_SELF or the caller's own domid; anything else
+ * is EPERM (identity is the socket, never the message). Errors (ERROR.err):
+ *   EINVAL  malformed payload (length, access, flags, pages or count 0)
+ *   EPERM   another domid claimed; a ref granted to another domain or with
+ *           another access; a port offered to another domain or bound
+ *   ENOENT  no such ref (never granted, or ended) / handle / port
+ *   ESRCH   the named domain is not alive
+ *   EBADF   GRANT_SHARE without exactly one descriptor
+ *   ENOSPC  a per-domain limit (grantPages, grants, mappedPages,
+ *           eventChannels) would be exceeded
+ *   E2BIG   more than VPIO_GRANT_MAP_MAX_REFS refs
+ *   from the descriptor check of GRANT_SHARE: EPERM (size or write seal
+ *   missing), EMSGSIZE (size != pages), EINVAL (not a memfd), EACCES (rw
+ *   grant through a read-only descriptor); the descriptor is closed.
  *
  * vpiod closes at once every fd a guest attaches to a message that does not
  * take one, answers every request with either its reply or ERROR, and
@@ -59,7 +96,18 @@ enum vpio_ctrl_type {
 	VPIO_CTRL_GRANT_LAST = 0x01ff,
 	VPIO_CTRL_EVTCHN_FIRST = 0x0200,
 	VPIO_CTRL_EVTCHN_LAST = 0x02ff,
+	VPIO_CTRL_GRANT_SHARE = 0x0101,
+	VPIO_CTRL_GRANT_END = 0x0102,
+	VPIO_CTRL_GRANT_MAP = 0x0103,
+	VPIO_CTRL_GRANT_UNMAP = 0x0104,
+	VPIO_CTRL_EVTCHN_ALLOC_UNBOUND = 0x0201,
+	VPIO_CTRL_EVTCHN_BIND_INTERDOMAIN = 0x0202,
+	VPIO_CTRL_EVTCHN_CLOSE = 0x0203,
 };
+
+#define VPIO_DOMID_SELF 0x7ff0u
+#define VPIO_GRANT_MAP_WRITABLE 0x1u
+#define VPIO_GRANT_MAP_MAX_REFS 16u
 
 struct vpio_ctrl_hdr {
 	uint16_t type;

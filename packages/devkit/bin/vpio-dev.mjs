@@ -80,7 +80,7 @@ Arguments after the options go to every benchmark, e.g.
   npm run bench -- --seconds 5 --json`,
     passthrough: true,
     run: async (ctx) => {
-      await prepare(ctx, { debian: BUILD_TOOLS });
+      await prepare(ctx, { debian: BUILD_TOOLS, bench: true });
       const built = await build(ctx);
       // --only: the build ran above, quietly (a package whose build failed
       // fails its bench; the others still run). One at a time: benchmarks
@@ -161,13 +161,14 @@ class UsageError extends Error {}
 /**
  * Bootstrap steps (a) and (b): Debian packages, then npm dependencies.
  * @param {Context} ctx
- * @param {{ debian: string[] | null }} needs  what this command needs; null: skip the Debian check
+ * @param {{ debian: string[] | null, bench?: boolean }} needs  what this command needs; null: skip the
+ *   Debian check; bench: also every "vpio.debianBench" list
  */
-async function prepare(ctx, { debian }) {
+async function prepare(ctx, { debian, bench = false }) {
   if (debian && !ctx.skipDebian) {
     const manifests = [{ manifest: readJson(join(REPO_ROOT, 'package.json')), file: 'package.json' }];
     for (const w of listWorkspaces(REPO_ROOT)) manifests.push({ manifest: w.manifest, file: `${w.relDir}/package.json` });
-    await ensureDebianPackages(collectDebianPackages(manifests, debian), { verbose: ctx.verbose });
+    await ensureDebianPackages(collectDebianPackages(manifests, debian, { bench }), { verbose: ctx.verbose });
   }
   await ensureNpmDeps(REPO_ROOT, { verbose: ctx.verbose });
 }

@@ -1,6 +1,10 @@
 // System packages. Each package.json may declare the Debian packages its
 // build or tests need:   "vpio": { "debian": ["iproute2", "clang"] }
-// Bootstrap installs the union (as root) or prints the command to run.
+// and, separately, what only its benchmarks need (baselines such as DPDK):
+//                         "vpio": { "debianBench": ["dpdk-dev"] }
+// Bootstrap installs the union (as root) or prints the command to run;
+// only `npm run bench` adds the bench lists, so tests and the demo never
+// pay for them.
 import { existsSync, readdirSync } from 'node:fs';
 import { capture, run, say } from './proc.mjs';
 
@@ -13,28 +17,31 @@ const DEBIAN_NAME = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?$/;
  * @param {string} file                   where it came from, for errors
  * @returns {string[]}
  */
-export function debianPackagesOf(manifest, file) {
-  const list = manifest?.vpio?.debian;
+export function debianPackagesOf(manifest, file, key = 'debian') {
+  const list = manifest?.vpio?.[key];
   if (list === undefined) return [];
-  if (!Array.isArray(list)) throw new Error(`${file}: "vpio.debian" must be an array of Debian package names`);
+  if (!Array.isArray(list)) throw new Error(`${file}: "vpio.${key}" must be an array of Debian package names`);
   for (const name of list) {
     if (typeof name !== 'string' || !DEBIAN_NAME.test(name)) {
-      throw new Error(`${file}: "vpio.debian" holds ${JSON.stringify(name)}, which is not a Debian package name`);
+      throw new Error(`${file}: "vpio.${key}" holds ${JSON.stringify(name)}, which is not a Debian package name`);
     }
   }
   return list;
 }
 
 /**
- * The sorted union of every manifest's "vpio.debian" plus `extra`.
+ * The sorted union of every manifest's "vpio.debian" (and, for benchmarks,
+ * "vpio.debianBench") plus `extra`.
  * @param {Array<{ manifest: Record<string, any>, file: string }>} manifests
  * @param {string[]} [extra]  what the current command needs itself
+ * @param {{ bench?: boolean }} [options]
  * @returns {string[]}
  */
-export function collectDebianPackages(manifests, extra = []) {
+export function collectDebianPackages(manifests, extra = [], { bench = false } = {}) {
   const all = new Set(extra);
   for (const { manifest, file } of manifests) {
     for (const name of debianPackagesOf(manifest, file)) all.add(name);
+    if (bench) for (const name of debianPackagesOf(manifest, file, 'debianBench')) all.add(name);
   }
   return [...all].sort();
 }

@@ -62,6 +62,23 @@ describe('collecting "vpio.debian" from the workspaces', () => {
     ]);
   });
 
+  it('adds the benchmark-only lists for benchmarks and only for them', () => {
+    const root = tree({
+      'package.json': { workspaces: ['packages/*'] },
+      'packages/switch/package.json': { name: '@vpio/switch', vpio: { debian: ['iproute2'], debianBench: ['dpdk-dev'] } },
+    });
+    expect(collectDebianPackages(manifestsOf(root))).toEqual(['iproute2']);
+    expect(collectDebianPackages(manifestsOf(root), [], { bench: true })).toEqual(['dpdk-dev', 'iproute2']);
+  });
+
+  it('validates the benchmark-only list like the other', () => {
+    const root = tree({
+      'package.json': { workspaces: ['packages/*'] },
+      'packages/x/package.json': { name: 'x', vpio: { debianBench: ['Not A Package'] } },
+    });
+    expect(() => collectDebianPackages(manifestsOf(root), [], { bench: true })).toThrow(/packages\/x\/package.json: "vpio.debianBench" holds/);
+  });
+
   it('is empty when nobody declares anything and the command needs nothing', () => {
     const root = tree({
       'package.json': { workspaces: ['packages/*'] },

@@ -1,6 +1,6 @@
 /**
  * The control socket's message vocabulary and framing (the C side is
- * include/vpio/domain_ctrl.h; this module is its TS twin and the only place
+ * @vpio/guest include/vpio/domain_ctrl.h; this module is its TS twin and the only place
  * TS code spells these numbers). Pure: encode/decode, no I/O.
  *
  * One SOCK_SEQPACKET datagram = a 16-byte little-endian header

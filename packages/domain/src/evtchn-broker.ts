@@ -1,7 +1,7 @@
 /**
  * The event-channel broker inside vpiod (host mode). Control types
  * 0x0201-0x0203 (ALLOC_UNBOUND, BIND_INTERDOMAIN, CLOSE; layouts in
- * control-protocol.ts and include/vpio/domain_ctrl.h).
+ * control-protocol.ts and @vpio/guest include/vpio/domain_ctrl.h).
  *
  * vpiod only creates channels and hands ends out: no file description is
  * ever shared between a tenant and vpiod.

@@ -1,7 +1,7 @@
 /**
  * The grant broker inside vpiod (host mode): the only way a domain's memory
  * reaches another domain. Control types 0x0101-0x0104 (GRANT_SHARE, END,
- * MAP, UNMAP; layouts in control-protocol.ts and include/vpio/domain_ctrl.h).
+ * MAP, UNMAP; layouts in control-protocol.ts and @vpio/guest include/vpio/domain_ctrl.h).
  *
  * Two kinds of grants, one MAP path:
  *   - tenant grants: a guest creates, maps and seals a memfd itself and

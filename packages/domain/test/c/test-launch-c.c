@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // test-launch-c - C unit tests of the launcher's seccomp filter (run in a
-// forked child, since a filter cannot be removed) and of the guest side of
-// the control-socket framing (csrc/guest.c) over a real socketpair.
+// forked child, since a filter cannot be removed). The guest side of the
+// control framing is tested in @vpio/guest (test/c/test-guest.c).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "launch.h"
-#include "vpio/domain_ctrl.h"
 #include "vpio/tap.h"
 
 /* Runs fn in a child under the filter; the child's exit status is the
@@ -104,64 +103,10 @@ static void t_allowed(void)
 	CHECK_EQ(under_filter(allowed_syscalls), 0);
 }
 
-static void t_ctrl_roundtrip(void)
-{
-	int sv[2], fds[VPIO_CTRL_MAX_FDS], pfd[2];
-	struct vpio_ctrl_hdr hdr;
-	char payload[VPIO_CTRL_PAYLOAD_MAX];
-	unsigned nfds = 99;
-
-	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	CHECK_EQ(pipe(pfd), 0);
-	CHECK_EQ(vpio_ctrl_send(sv[0], VPIO_CTRL_PING, 0, 42, "hello", 5, &pfd[1], 1), 0);
-	CHECK_EQ(vpio_ctrl_recv(sv[1], &hdr, payload, sizeof(payload), fds, VPIO_CTRL_MAX_FDS, &nfds), 0);
-	CHECK_EQ(hdr.type, VPIO_CTRL_PING);
-	CHECK_EQ(hdr.seq, 42);
-	CHECK_EQ(hdr.len, 5);
-	CHECK_EQ(memcmp(payload, "hello", 5), 0);
-	CHECK_EQ(nfds, 1);
-	CHECK_EQ(write(fds[0], "z", 1), 1); /* the passed fd is the pipe's write end */
-	char c = 0;
-	CHECK_EQ(read(pfd[0], &c, 1), 1);
-	CHECK_EQ(c, 'z');
-	CHECK(fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
-	close(fds[0]);
-	close(pfd[0]);
-	close(pfd[1]);
-	close(sv[0]);
-	close(sv[1]);
-}
-
-static void t_ctrl_malformed(void)
-{
-	int sv[2], fds[VPIO_CTRL_MAX_FDS];
-	struct vpio_ctrl_hdr hdr = { .type = 1, .len = 100 };
-	char payload[64];
-	unsigned nfds;
-
-	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	/* len says 100, datagram carries 0 payload bytes */
-	CHECK_EQ(send(sv[0], &hdr, sizeof(hdr), 0), (long)sizeof(hdr));
-	CHECK_EQ(vpio_ctrl_recv(sv[1], &hdr, payload, sizeof(payload), fds, VPIO_CTRL_MAX_FDS, &nfds), -EPROTO);
-	/* shorter than a header */
-	CHECK_EQ(send(sv[0], "abc", 3, 0), 3);
-	CHECK_EQ(vpio_ctrl_recv(sv[1], &hdr, payload, sizeof(payload), fds, VPIO_CTRL_MAX_FDS, &nfds), -EPROTO);
-	/* longer than the caller's buffer: truncated, refused */
-	char big[200] = { 0 };
-	CHECK_EQ(vpio_ctrl_send(sv[0], 5, 0, 1, big, sizeof(big), NULL, 0), 0);
-	CHECK_EQ(vpio_ctrl_recv(sv[1], &hdr, payload, sizeof(payload), fds, VPIO_CTRL_MAX_FDS, &nfds), -EPROTO);
-	CHECK_EQ(vpio_ctrl_send(sv[0], 5, 0, 1, big, VPIO_CTRL_PAYLOAD_MAX + 1, NULL, 0), -EMSGSIZE);
-	close(sv[0]);
-	CHECK_EQ(vpio_ctrl_recv(sv[1], &hdr, payload, sizeof(payload), fds, VPIO_CTRL_MAX_FDS, &nfds), -ECONNRESET);
-	close(sv[1]);
-}
-
 int main(void)
 {
 	tap_run("seccomp denies ptrace, process_vm_*, bpf, perf, kcmp, unshare, setns, io_uring, userfaultfd, mount API, keyrings with EPERM", t_denied);
 	tap_run("seccomp refuses clone with CLONE_NEW* flags (EPERM) and clone3 (ENOSYS) while fork works", t_clone);
 	tap_run("seccomp leaves ordinary syscalls alone", t_allowed);
-	tap_run("control framing: a message and its fd arrive intact, fd is O_CLOEXEC", t_ctrl_roundtrip);
-	tap_run("control framing: short, lying and oversized datagrams are refused", t_ctrl_malformed);
 	return tap_done();
 }

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nf_handshake.c - the frontend's half of the vif handshake and teardown
+ * (see vpio/netfront.h for the steps; @vpio/vif's frontendStep() decides
+ * the same things in the same order and is the tests' oracle).
+ *
+ * Concurrency: runs on the caller's thread, one request in flight on the
+ * caller's xs handle; every wait is a xenstore watch event (a watch on the
+ * whole backend directory) or a timeout, never a spin. Freestanding.
+ */
+#include "nf_internal.h"
+
+#define NF_VAL_MAX 256u /* longest value read */
+#define NF_TX_ATTEMPTS 16
+
+struct nf_val {
+	char s[NF_VAL_MAX];
+	uint32_t len;
+	int present; /* 0: missing (or unreadable) */
+};
+
+static uint64_t page_round(uint64_t n)
+{
+	return (n + NF_PAGE_BYTES - 1) & ~(uint64_t)(NF_PAGE_BYTES - 1);
+}
+
+/* dir "/" key [index]; index < 0: none. */
+static int make_path(char *buf, uint32_t cap, const char *dir, const char *key, int index)
+{
+	struct nf_str s;
+
+	nf_str_init(&s, buf, cap);
+	nf_str_add(&s, dir);
+	nf_str_add(&s, "/");
+	nf_str_add(&s, key);
+	if (index >= 0)
+		nf_str_add_u32(&s, (uint32_t)index);
+	return s.overflow ? -VP_ERANGE : 0;
+}
+
+/* Reads dir/key[index]. 0 (v->present tells), or a transport/daemon errno other than ENOENT/EACCES. */
+static int read_val(struct nf_dev *nf, const char *dir, const char *key, int index, struct nf_val *v)
+{
+	char path[224];
+	int rc = make_path(path, sizeof(path), dir, key, index);
+
+	v->present = 0;
+	v->len = 0;
+	v->s[0] = '\0';
+	if (rc)
+		return rc;
+	rc = xs_read(nf->cfg.xs, XS_NO_TX, path, v->s, sizeof(v->s), &v->len);
+	if (rc == -XS_ERANGE) { /* too long to be valid: keep what fits, to show it */
+		v->present = 1;
+		v->len = NF_VAL_MAX;
+		return 0;
+	}
+	if (rc == -XS_ENOENT || rc == -XS_EACCES)
+		return 0;
+	if (rc)
+		return rc;
+	v->present = 1;
+	return 0;
+}
+
+static int write_own(struct nf_dev *nf, uint32_t tx, const char *key, const char *value)
+{
+	char path[96];
+	int rc = make_path(path, sizeof(path), nf->dir, key, -1);
+
+	return rc ? rc : xs_write(nf->cfg.xs, tx, path, value, nf_strlen(value));
+}
+
+static int write_state(struct nf_dev *nf, uint32_t state)
+{
+	char v[4];
+	struct nf_str s;
+
+	nf_str_init(&s, v, sizeof(v));
+	nf_str_add_u32(&s, state);
+	return write_own(nf, XS_NO_TX, VIF_KEY_STATE, v);
+}
+
+/*
+ * Writes "<prefix><key><index>: expected <what>, got <shown>" as the own
+ * `error` node (the text @vpio/vif's parsers produce) and returns -VP_EPROTO.
+ */
+static int fail_value(struct nf_dev *nf, const char *prefix, const char *key, int index, const char *what,
+		      const struct nf_val *v)
+{
+	char text[VIF_LIMIT_MAX_ERROR_BYTES];
+	struct nf_str s;
+
+	nf_str_init(&s, text, sizeof(text));
+	nf_str_add(&s, prefix);
+	nf_str_add(&s, key);
+	if (index >= 0)
+		nf_str_add_u32(&s, (uint32_t)index);
+	nf_str_add(&s, ": expected ");
+	nf_str_add(&s, what);
+	nf_str_add(&s, ", got ");
+	if (v->present)
+		nf_str_add_shown(&s, v->s, v->len, 32);
+	else
+		nf_str_add(&s, "nothing");
+	(void)write_own(nf, XS_NO_TX, VIF_KEY_ERROR, text); /* best effort: the errno below is the result */
+	return -VP_EPROTO;
+}
+
+/* The backend's state: 0 and *st, -VP_ENOENT when absent, -VP_EPROTO (error node written) when garbage. */
+static int backend_state(struct nf_dev *nf, uint32_t *st)
+{
+	struct nf_val v;
+	int rc = read_val(nf, nf->backend, VIF_KEY_STATE, -1, &v);
+
+	if (rc)
+		return rc;
+	if (!v.present)
+		return -VP_ENOENT;
+	if (nf_parse_state(v.s, v.len, st))
+		return fail_value(nf, "backend ", VIF_KEY_STATE, -1, "a xenbus state in [0, 8]", &v);
+	return 0;
+}
+
+/* Waits for the next event on the backend watch. 0, -VP_ETIMEDOUT or an errno. */
+static int wait_watch(struct nf_dev *nf)
+{
+	char path[224], token[32];
+	int rc = xs_wait_event(nf->cfg.xs, nf->cfg.timeout_ms, path, sizeof(path), token, sizeof(token));
+
+	if (rc == -XS_EOVERFLOW || rc == -XS_ERANGE) /* dropped or oversized events: re-read anyway */
+		return 0;
+	if (rc == -XS_ETIMEDOUT)
+		return -VP_ETIMEDOUT;
+	return rc;
+}
+
+/* Step 2: sizes and refs of one ring from the own directory. */
+static int read_ring(struct nf_dev *nf, int is_tx, uint32_t *slots, uint32_t refs[VIF_LIMIT_MAX_RING_REFS],
+		     uint32_t *nrefs)
+{
+	const char *desc = is_tx ? VIF_KEY_TX_DESC : VIF_KEY_RX_DESC;
+	const char *count = is_tx ? VIF_KEY_TX_RING_REFS : VIF_KEY_RX_RING_REFS;
+	const char *prefix = is_tx ? VIF_KEY_TX_RING_REF_PREFIX : VIF_KEY_RX_RING_REF_PREFIX;
+	struct nf_val v;
+	uint32_t i;
+	int rc;
+
+	if ((rc = read_val(nf, nf->dir, desc, -1, &v)))
+		return rc;
+	if (!v.present || nf_parse_slots(v.s, v.len, slots))
+		return fail_value(nf, "", desc, -1, "a power of two in [64, 4096]", &v);
+	if ((rc = read_val(nf, nf->dir, count, -1, &v)))
+		return rc;
+	if (!v.present || nf_parse_ref_count(v.s, v.len, nrefs))
+		return fail_value(nf, "", count, -1, "a ref count in [1, 17]", &v);
+	for (i = 0; i < *nrefs; i++) {
+		if ((rc = read_val(nf, nf->dir, prefix, (int)i, &v)))
+			return rc;
+		if (!v.present || nf_parse_gref(v.s, v.len, &refs[i]))
+			return fail_value(nf, "", prefix, (int)i, "a grant ref in [8, 4294967295]", &v);
+	}
+	return 0;
+}
+
+static int map_ring(struct nf_dev *nf, int is_tx, uint32_t slots, const uint32_t *refs, uint32_t nrefs)
+{
+	uint64_t bytes = page_round(vring_ring_bytes(slots));
+	void *addr = 0;
+	int rc = nf->gops.map(nf->gops.ctx, nf->backend_id, refs, nrefs, bytes, 1, &addr);
+
+	if (rc)
+		return rc;
+	if (is_tx) {
+		nf->tx_ring = addr;
+		nf->tx_ring_bytes = bytes;
+		nf->have |= NF_HAVE_TX_RING;
+	} else {
+		nf->rx_ring = addr;
+		nf->rx_ring_bytes = bytes;
+		nf->have |= NF_HAVE_RX_RING;
+	}
+	return 0;
+}
+
+/* The pool's refs: the slots' grefs in slot order (TX, then RX), consecutive equal refs once. */
+static int pool_refs(struct nf_dev *nf, uint32_t *refs, uint32_t *n)
+{
+	const struct vring_fe *rings[2] = { &nf->tx, &nf->rx };
+	uint32_t r, i, count = 0;
+
+	for (r = 0; r < 2; r++) {
+		for (i = 0; i < rings[r]->num_slots; i++) {
+			uint64_t g = VP_READ_ONCE(rings[r]->slots[i].u.gref); /* once: checked below */
+
+			if (g == 0 || (count && refs[count - 1] == g))
+				continue;
+			if (g < 8 || g > 0xffffffffull)
+				return -VP_EPROTO;
+			if (count == NF_MAX_POOL_REFS)
+				return -VP_E2BIG;
+			refs[count++] = (uint32_t)g;
+		}
+	}
+	*n = count;
+	return count ? 0 : -VP_EPROTO;
+}
+
+/* Step 2: map both rings, check them, map the pool, attach. */
+static int map_all(struct nf_dev *nf)
+{
+	uint32_t tx_slots, rx_slots, tx_refs[VIF_LIMIT_MAX_RING_REFS], rx_refs[VIF_LIMIT_MAX_RING_REFS];
+	uint32_t ntx, nrx, prefs[NF_MAX_POOL_REFS], npool;
+	struct nf_val v;
+	int rc;
+
+	if ((rc = read_val(nf, nf->dir, VIF_KEY_FEATURE_NETMAP, -1, &v)))
+		return rc;
+	if (!v.present || v.len != 1 || v.s[0] != '1')
+		return fail_value(nf, "", VIF_KEY_FEATURE_NETMAP, -1, "\"1\"", &v);
+	if ((rc = read_ring(nf, 1, &tx_slots, tx_refs, &ntx)) || (rc = read_ring(nf, 0, &rx_slots, rx_refs, &nrx)))
+		return rc;
+	if ((rc = map_ring(nf, 1, tx_slots, tx_refs, ntx)) || (rc = map_ring(nf, 0, rx_slots, rx_refs, nrx)))
+		return rc;
+	/* headers first, without a pool: magic, ABI version, geometry, kind */
+	if ((rc = vring_fe_attach(&nf->tx, nf->tx_ring, nf->tx_ring_bytes, 0, ~(uint64_t)0, VRING_KIND_TX)) ||
+	    (rc = vring_fe_attach(&nf->rx, nf->rx_ring, nf->rx_ring_bytes, 0, ~(uint64_t)0, VRING_KIND_RX)))
+		return rc;
+	if (nf->tx.num_slots != tx_slots || nf->rx.num_slots != rx_slots || nf->tx.nr_bufs != nf->rx.nr_bufs ||
+	    nf->tx.buf_size != nf->rx.buf_size)
+		return -VP_EPROTO;
+	if ((rc = pool_refs(nf, prefs, &npool)))
+		return rc;
+	nf->pool_bytes = page_round((uint64_t)nf->tx.nr_bufs * nf->tx.buf_size);
+	if ((rc = nf->gops.map(nf->gops.ctx, nf->backend_id, prefs, npool, nf->pool_bytes, 1, &nf->pool)))
+		return rc;
+	nf->have |= NF_HAVE_POOL;
+	if ((rc = vring_fe_attach(&nf->tx, nf->tx_ring, nf->tx_ring_bytes, nf->pool, nf->pool_bytes, VRING_KIND_TX)) ||
+	    (rc = vring_fe_attach(&nf->rx, nf->rx_ring, nf->rx_ring_bytes, nf->pool, nf->pool_bytes, VRING_KIND_RX)))
+		return rc;
+	return 0;
+}
+
+/* Step 3: one transaction, channels then state=Connected. */
+static int publish_channels(struct nf_dev *nf)
+{
+	char txp[12], rxp[12];
+	struct nf_str s;
+	uint32_t tx;
+	int attempt, rc = -VP_EAGAIN;
+
+	nf_str_init(&s, txp, sizeof(txp));
+	nf_str_add_u32(&s, nf->tx_port);
+	nf_str_init(&s, rxp, sizeof(rxp));
+	nf_str_add_u32(&s, nf->rx_port);
+	for (attempt = 0; attempt < NF_TX_ATTEMPTS && rc == -VP_EAGAIN; attempt++) {
+		char path[96];
+
+		if ((rc = xs_transaction_start(nf->cfg.xs, &tx)))
+			return rc;
+		rc = write_own(nf, tx, VIF_KEY_EVENT_CHANNEL_TX, txp);
+		if (!rc)
+			rc = write_own(nf, tx, VIF_KEY_EVENT_CHANNEL_RX, rxp);
+		if (!rc && !(rc = make_path(path, sizeof(path), nf->dir, VIF_KEY_ERROR, -1))) {
+			rc = xs_rm(nf->cfg.xs, tx, path);
+			if (rc == -XS_ENOENT)
+				rc = 0;
+		}
+		if (!rc)
+			rc = write_own(nf, tx, VIF_KEY_STATE, "4");
+		if (rc) {
+			(void)xs_transaction_end(nf->cfg.xs, tx, 0);
+			return rc;
+		}
+		rc = xs_transaction_end(nf->cfg.xs, tx, 1);
+	}
+	return rc;
+}
+
+static void undo(struct nf_dev *nf)
+{
+	if (nf->have & NF_HAVE_RX_PORT)
+		(void)nf->eops.close(nf->eops.ctx, nf->rx_port);
+	if (nf->have & NF_HAVE_TX_PORT)
+		(void)nf->eops.close(nf->eops.ctx, nf->tx_port);
+	if (nf->have & NF_HAVE_POOL)
+		(void)nf->gops.unmap(nf->gops.ctx, nf->pool, nf->pool_bytes);
+	if (nf->have & NF_HAVE_RX_RING)
+		(void)nf->gops.unmap(nf->gops.ctx, nf->rx_ring, nf->rx_ring_bytes);
+	if (nf->have & NF_HAVE_TX_RING)
+		(void)nf->gops.unmap(nf->gops.ctx, nf->tx_ring, nf->tx_ring_bytes);
+	if (nf->have & NF_HAVE_WATCH)
+		(void)xs_unwatch(nf->cfg.xs, nf->backend, NF_WATCH_TOKEN);
+	nf->have = 0;
+	nf->state = NF_STATE_CLOSED;
+}
+
+static int same_val(const struct nf_val *a, const struct nf_val *b)
+{
+	uint32_t i;
+
+	if (a->present != b->present || a->len != b->len)
+		return 0;
+	for (i = 0; i < a->len && i < NF_VAL_MAX; i++)
+		if (a->s[i] != b->s[i])
+			return 0;
+	return 1;
+}
+
+static int connect_steps(struct nf_dev *nf)
+{
+	struct nf_val v, stale;
+	uint32_t st;
+	int rc;
+
+	/* 1. where the backend is; wait for InitWait */
+	if ((rc = read_val(nf, nf->dir, VIF_KEY_BACKEND, -1, &v)))
+		return rc;
+	if (!v.present || v.len == 0 || v.len >= sizeof(nf->backend) || v.s[0] != '/')
+		return v.present ? fail_value(nf, "", VIF_KEY_BACKEND, -1, "a backend path", &v) : -VP_ENOENT;
+	vp_memcpy(nf->backend, v.s, v.len);
+	nf->backend[v.len] = '\0';
+	if ((rc = read_val(nf, nf->dir, VIF_KEY_BACKEND_ID, -1, &v)))
+		return rc;
+	if (!v.present)
+		return -VP_ENOENT;
+	if (nf_parse_u32(v.s, v.len, &nf->backend_id) || nf->backend_id > VIF_LIMIT_MAX_DOMID)
+		return fail_value(nf, "", VIF_KEY_BACKEND_ID, -1, "a domid in [0, 32751]", &v);
+	if ((rc = xs_watch(nf->cfg.xs, nf->backend, NF_WATCH_TOKEN)))
+		return rc;
+	nf->have |= NF_HAVE_WATCH;
+	for (;;) {
+		rc = backend_state(nf, &st);
+		if (rc && rc != -VP_ENOENT)
+			return rc;
+		if (!rc && st == VIF_STATE_INIT_WAIT)
+			break;
+		if (!rc && (st == VIF_STATE_CLOSING || st == VIF_STATE_CLOSED))
+			return -NF_ECONNREFUSED;
+		if (!rc && st == VIF_STATE_CONNECTED)
+			return -VP_EPROTO; /* Connected before this frontend connected */
+		if ((rc = wait_watch(nf)))
+			return rc;
+	}
+	/* 2. map and attach */
+	if ((rc = map_all(nf)))
+		return rc;
+	/* 3. channels, then one transaction */
+	if ((rc = nf->eops.alloc(nf->eops.ctx, nf->backend_id, &nf->tx_port)))
+		return rc;
+	nf->have |= NF_HAVE_TX_PORT;
+	if ((rc = nf->eops.alloc(nf->eops.ctx, nf->backend_id, &nf->rx_port)))
+		return rc;
+	nf->have |= NF_HAVE_RX_PORT;
+	/* an error node from an earlier attempt stays until the backend accepts this one: remember it */
+	if ((rc = read_val(nf, nf->backend, VIF_KEY_ERROR, -1, &stale)))
+		return rc;
+	if ((rc = publish_channels(nf)))
+		return rc;
+	/* 4. wait for backend Connected; an error node means refused */
+	for (;;) {
+		if ((rc = backend_state(nf, &st)) && rc != -VP_ENOENT)
+			return rc;
+		if (!rc && st == VIF_STATE_CONNECTED)
+			break;
+		if (rc == -VP_ENOENT || st == VIF_STATE_CLOSING || st == VIF_STATE_CLOSED)
+			return -NF_ECONNREFUSED;
+		if ((rc = read_val(nf, nf->backend, VIF_KEY_ERROR, -1, &v)))
+			return rc;
+		if (v.present && !same_val(&v, &stale))
+			return -NF_ECONNREFUSED;
+		if ((rc = wait_watch(nf)))
+			return rc;
+	}
+	if ((rc = read_val(nf, nf->backend, VIF_KEY_MAC, -1, &v)))
+		return rc;
+	if (!v.present || nf_parse_mac(v.s, v.len, nf->mac))
+		return fail_value(nf, "backend ", VIF_KEY_MAC, -1, "a unicast MAC xx:xx:xx:xx:xx:xx", &v);
+	if ((rc = read_val(nf, nf->backend, VIF_KEY_MTU, -1, &v)))
+		return rc;
+	nf->mtu = 1500;
+	if (v.present && nf_parse_mtu(v.s, v.len, &nf->mtu))
+		return fail_value(nf, "backend ", VIF_KEY_MTU, -1, "an MTU in [68, 65535]", &v);
+	return 0;
+}
+
+int nf_connect(struct nf_dev *nf, const struct nf_config *cfg)
+{
+	struct nf_str s;
+	int rc;
+
+	if (!nf || !cfg || !cfg->xs || !cfg->grant || !cfg->evtchn || !cfg->grant->map || !cfg->grant->unmap ||
+	    !cfg->evtchn->alloc || !cfg->evtchn->notify || !cfg->evtchn->wait || !cfg->evtchn->close ||
+	    (cfg->mode != NF_MODE_EVENT && cfg->mode != NF_MODE_POLL))
+		return -VP_EINVAL;
+	nf_zero(nf, sizeof(*nf));
+	nf->cfg = *cfg;
+	nf->gops = *cfg->grant;
+	nf->eops = *cfg->evtchn;
+	nf_str_init(&s, nf->dir, sizeof(nf->dir));
+	nf_str_add(&s, VIF_PATH_DEVICE_VIF_RELATIVE);
+	nf_str_add_u32(&s, cfg->devid);
+	rc = connect_steps(nf);
+	if (rc) {
+		undo(nf);
+		return rc;
+	}
+	nf->state = NF_STATE_CONNECTED;
+	return 0;
+}
+
+int nf_disconnect(struct nf_dev *nf)
+{
+	uint32_t st;
+	int rc, result = 0;
+
+	if (!nf || nf->state == NF_STATE_CLOSED)
+		return -NF_ENOTCONN;
+	/* frontend 5 -> backend 5 -> (unmap) -> frontend 6 */
+	if ((rc = write_state(nf, VIF_STATE_CLOSING)))
+		result = rc;
+	while (!result) {
+		rc = backend_state(nf, &st);
+		if (rc == -VP_ENOENT || (!rc && (st == VIF_STATE_CLOSING || st == VIF_STATE_CLOSED)))
+			break;
+		if (rc || (rc = wait_watch(nf)))
+			result = rc;
+	}
+	undo(nf);
+	if ((rc = write_state(nf, VIF_STATE_CLOSED)) && !result)
+		result = rc;
+	return result;
+}

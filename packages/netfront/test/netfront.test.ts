@@ -1,0 +1,124 @@
+/**
+ * netfront's C core in real guest processes (build/test/nf-guest, ASan +
+ * UBSan) against a scripted dom0 (test/scripted-dom0.ts): a real xenstore
+ * daemon, real memfd grants, real event channels and a real Switch, with
+ * the backend's decisions taken by @vpio/vif's backendStep().
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backendStep, ringRefKey } from '@vpio/vif';
+import { ScriptedDom0, type Guest } from './scripted-dom0.js';
+
+let dom0: ScriptedDom0;
+beforeEach(async () => {
+  dom0 = await ScriptedDom0.start();
+});
+afterEach(async () => {
+  await dom0.close();
+});
+
+const MAC = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
+
+async function traffic(a: Guest, b: Guest, count: number): Promise<void> {
+  a.send('go');
+  b.send('go');
+  const [da, db] = await Promise.all([a.next('done', 30_000), b.next('done', 30_000)]);
+  for (const d of [da, db]) {
+    expect(d).toMatchObject({ sent: count, received: count, corrupt: 0, reordered: 0 });
+  }
+}
+
+describe('1. handshake and disconnect: states and xenstore contents in order', () => {
+  it('connects as DESIGN.md says: backend InitWait with everything published, frontend channels + Connected in one go, backend Connected', async () => {
+    const vif = await dom0.createVif(1, 0, { mac: MAC(1), txSlots: 128, rxSlots: 512, mtu: 9000 });
+    const g = await dom0.spawnGuest(vif, ['--no-traffic']);
+    expect(await g.next('connected')).toEqual({ event: 'connected', mac: MAC(1), mtu: 9000, txSlots: 128, rxSlots: 512 });
+    await dom0.settle(vif);
+    expect(vif.log).toEqual(['backend 2', 'frontend 4', 'backend 4']);
+    const { frontend, backend } = await dom0.dirs(vif);
+    expect(frontend).toMatchObject({
+      'feature-netmap': '1',
+      'feature-netmap-tx-desc': '128', 'tx-ring-refs': '1', [ringRefKey('tx', 0)]: String(vif.record.tx.refs[0]),
+      'feature-netmap-rx-desc': '512', 'rx-ring-refs': '1', [ringRefKey('rx', 0)]: String(vif.record.rx.refs[0]),
+      'event-channel-tx': '1', 'event-channel-rx': '2', state: '4',
+    });
+    expect(frontend.error).toBeUndefined();
+    expect(backend).toMatchObject({ state: '4', mac: MAC(1), mtu: '9000' });
+    expect(backend.error).toBeUndefined();
+    expect(vif.port).toBeDefined();
+    expect(vif.decisions.map((d) => d.kind)).toEqual(['transaction', 'connect', 'transaction']);
+
+    // 2. clean disconnect: frontend 5 -> backend 5 -> frontend 6 -> backend 6, port detached
+    g.send('close');
+    expect(await g.next('closed')).toEqual({ event: 'closed', rc: 0 });
+    expect(await g.exited).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    await dom0.settle(vif);
+    expect(vif.log).toEqual(['backend 2', 'frontend 4', 'backend 4', 'frontend 5', 'backend 5', 'frontend 6', 'backend 6']);
+    expect(vif.port).toBeUndefined();
+    expect(dom0.sw.stats().ports).toHaveLength(0);
+    expect(vif.errors).toEqual([]);
+  });
+});
+
+describe('2. two C guests exchange checksummed traffic through a Switch', () => {
+  it('event mode: 20,000 packets each way, none lost, corrupt or reordered', async () => {
+    const va = await dom0.createVif(1, 0, { mac: MAC(1) });
+    const vb = await dom0.createVif(2, 0, { mac: MAC(2) });
+    const a = await dom0.spawnGuest(va, ['--peer', MAC(2), '--count', '20000', '--size', '200']);
+    const b = await dom0.spawnGuest(vb, ['--peer', MAC(1), '--count', '20000', '--size', '200']);
+    await Promise.all([a.next('connected'), b.next('connected')]);
+    await traffic(a, b, 20000);
+    const stats = dom0.sw.stats().ports;
+    expect(stats.map((p) => p.inPackets).reduce((x, y) => x + y)).toBe(40000);
+    for (const g of [a, b]) g.send('close');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  });
+
+  it('poll mode: 3,000 packets each way of 1514 bytes', async () => {
+    const va = await dom0.createVif(1, 0, { mac: MAC(1), txSlots: 64, rxSlots: 64 });
+    const vb = await dom0.createVif(2, 0, { mac: MAC(2), txSlots: 64, rxSlots: 64 });
+    const a = await dom0.spawnGuest(va, ['--mode', 'poll', '--peer', MAC(2), '--count', '3000', '--size', '1514']);
+    const b = await dom0.spawnGuest(vb, ['--mode', 'poll', '--peer', MAC(1), '--count', '3000', '--size', '1514']);
+    await Promise.all([a.next('connected'), b.next('connected')]);
+    await traffic(a, b, 3000);
+    for (const g of [a, b]) g.send('close');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  });
+});
+
+describe('3. a guest writing garbage into its directory mid-handshake', () => {
+  it("gets the error node backendStep decides, can retry, and the other guests' traffic is unaffected", async () => {
+    const va = await dom0.createVif(1, 0, { mac: MAC(1) });
+    const vb = await dom0.createVif(2, 0, { mac: MAC(2) });
+    const vg = await dom0.createVif(3, 0, { mac: MAC(3) });
+    const a = await dom0.spawnGuest(va, ['--peer', MAC(2), '--count', '10000']);
+    const b = await dom0.spawnGuest(vb, ['--peer', MAC(1), '--count', '10000']);
+    const bad = await dom0.spawnGuest(vg, ['--garbage', '--no-traffic']);
+    await Promise.all([a.next('connected'), b.next('connected')]);
+    const run = traffic(a, b, 10000);
+
+    const refused = await bad.next('refused');
+    // the decision is the pure function's: replay it on the garbage the guest wrote
+    const expected = backendStep({
+      own: { state: '2' },
+      frontend: { state: '4', 'event-channel-tx': 'garbage', 'event-channel-rx': '\x01\x02-1' },
+      record: vg.record,
+      local: { attached: false },
+    });
+    expect(expected).toEqual([{ kind: 'error', text: 'event-channel-tx: expected a port in [1, 131071], got "garbage"' }]);
+    expect(refused.error).toBe('event-channel-tx: expected a port in [1, 131071], got "garbage"');
+    expect(vg.errors[0]).toBe(refused.error);
+
+    // retryable: the same guest then connects properly and the error node goes away
+    expect(await bad.next('connected')).toMatchObject({ mac: MAC(3) });
+    await dom0.settle(vg);
+    expect((await dom0.dirs(vg)).backend.error).toBeUndefined();
+    expect(vg.log).toEqual(['backend 2', 'frontend 4', 'backend 4']);
+
+    await run;
+    for (const g of [a, b, bad]) g.send('close');
+    for (const g of [a, b, bad]) expect(await g.exited).toBe(0);
+  });
+});

@@ -1,0 +1,353 @@
+/**
+ * A scripted dom0 for netfront's tests, until netback and vpiod's broker
+ * exist: a real XenstoreDaemon, real grants (GrantTable memfds, rings set
+ * up with RingView.init), real event-channel pairs, a real Switch driven by
+ * pollOnce(), and the backend's decisions taken by @vpio/vif's pure
+ * backendStep() on every xenstore change. Guests are real C processes
+ * (build/test/nf-guest) that inherit at known fd numbers:
+ *
+ *   3  their xenstore connection, demoted to their domid (CONTROL vpio-demote)
+ *   4  TX ring grant   5  RX ring grant   6  pool grant        (VPIO_NF_GRANTS)
+ *   7/8  TX channel end (rx/tx fd)   9/10  RX channel end      (VPIO_NF_EVTCHNS)
+ *
+ * vpiod's broker replaces the fd tables next (the guest asks it for a ref's
+ * descriptor and for channels); the handshake does not change.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SANITIZER_ENV } from '@vpio/devkit/c-tests';
+import { createChannelPair, type ChannelEnd } from '@vpio/evtchn';
+import { GrantTable, type Grant } from '@vpio/grant';
+import { RingView } from '@vpio/ring';
+import { Switch } from '@vpio/switch';
+import {
+  VIF_KEYS, XENBUS_STATES, backendDir, backendStep, frontendDir,
+  type BackendAction, type BackendRecord, type Dir, type KeyWrite,
+} from '@vpio/vif';
+import { XenstoreClient, XenstoreDaemon, encodeMessage, type XenstoreOps } from '@vpio/xenstore';
+
+export const GUEST_BIN = fileURLToPath(new URL('../build/test/nf-guest', import.meta.url));
+const PAGE = 4096;
+const BUF_SIZE = 2048;
+const roundPage = (n: number): number => Math.ceil(n / PAGE) * PAGE;
+
+export interface VifOptions {
+  readonly mac: string;
+  readonly txSlots?: number;
+  readonly rxSlots?: number;
+  readonly mtu?: number;
+}
+
+export interface Vif {
+  readonly domid: number;
+  readonly devid: number;
+  readonly mac: string;
+  readonly record: BackendRecord;
+  readonly beDir: string;
+  readonly feDir: string;
+  /** State changes as the backend saw them, in order: "frontend 4", "backend 2", ... */
+  readonly log: string[];
+  /** Error nodes the backend wrote. */
+  readonly errors: string[];
+  /** Every backendStep decision, in order (kinds). */
+  readonly decisions: BackendAction[];
+  port: number | undefined;
+}
+
+interface VifInternal extends Vif {
+  grants: { tx: Grant; rx: Grant; pool: Grant };
+  nrBufs: number;
+  /** port number the guest sees -> [backend end, guest end] */
+  channels: Map<number, [ChannelEnd, ChannelEnd]>;
+  last: { fe?: string };
+  chain: Promise<void>;
+  closed: boolean;
+}
+
+export interface GuestEvent {
+  readonly event: string;
+  readonly [k: string]: unknown;
+}
+
+export class Guest {
+  readonly events: GuestEvent[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<number | null>;
+  #waiters: Array<() => void> = [];
+
+  constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        this.events.push(JSON.parse(line) as GuestEvent);
+      } catch {
+        this.events.push({ event: 'unparsed', line });
+      }
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => {
+      for (const w of this.#waiters.splice(0)) w();
+      resolve(code);
+    }));
+  }
+
+  /** The first event named `name` (or an error event, which fails). */
+  async next(name: string, timeoutMs = 15_000): Promise<GuestEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const e = this.events.find((x) => x.event === name || x.event === 'error');
+      if (e?.event === 'error') throw new Error(`guest failed: ${JSON.stringify(e)} ${this.stderr.join('')}`);
+      if (e) return e;
+      if (this.child.exitCode !== null) throw new Error(`guest exited (${this.child.exitCode}) before "${name}": ${this.stderr.join('')}`);
+      if (Date.now() > deadline) throw new Error(`no "${name}" from the guest within ${timeoutMs} ms: ${this.stderr.join('')}`);
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+
+  send(line: string): void {
+    this.child.stdin!.write(`${line}\n`);
+  }
+}
+
+async function readDir(xs: XenstoreOps, path: string): Promise<Dir> {
+  const out: Record<string, string> = {};
+  let names: string[];
+  try {
+    names = await xs.directory(path);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      out[n] = (await xs.read(`${path}/${n}`)).toString('latin1');
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  return out;
+}
+
+export class ScriptedDom0 {
+  readonly vifs: Vif[] = [];
+  readonly guests: Guest[] = [];
+  #poller: NodeJS.Timeout;
+
+  private constructor(
+    readonly dir: string,
+    readonly daemon: XenstoreDaemon,
+    readonly xs: XenstoreClient,
+    readonly grants: GrantTable,
+    readonly sw: Switch,
+  ) {
+    this.#poller = setInterval(() => {
+      try {
+        this.sw.pollOnce();
+      } catch {
+        /* closed */
+      }
+    }, 1);
+  }
+
+  static async start(): Promise<ScriptedDom0> {
+    const dir = mkdtempSync(join(tmpdir(), 'vpio-nf-'));
+    const daemon = new XenstoreDaemon({ socketPath: join(dir, 'xs.sock'), log: () => undefined });
+    await daemon.start();
+    const xs = await XenstoreClient.connect(daemon.path);
+    return new ScriptedDom0(dir, daemon, xs, new GrantTable({ domid: 0 }), new Switch({ cores: [], clock: 'manual' }));
+  }
+
+  /** The toolstack's part plus netback's set-up: regions, rings, channels, both directories, watches. */
+  async createVif(domid: number, devid: number, opts: VifOptions): Promise<Vif> {
+    const txSlots = opts.txSlots ?? 256;
+    const rxSlots = opts.rxSlots ?? 256;
+    const nrBufs = txSlots + rxSlots + 64;
+    const tx = this.grants.grantRegion({ bytes: roundPage(RingView.bytes(txSlots)), grantee: domid, access: 'rw' });
+    const rx = this.grants.grantRegion({ bytes: roundPage(RingView.bytes(rxSlots)), grantee: domid, access: 'rw' });
+    const pool = this.grants.grantRegion({ bytes: roundPage(nrBufs * BUF_SIZE), grantee: domid, access: 'rw' });
+    const txView = RingView.init(tx.buffer, 0, { kind: 'tx', numSlots: txSlots, bufSizeBytes: BUF_SIZE, nrBufs });
+    const rxView = RingView.init(rx.buffer, 0, { kind: 'rx', numSlots: rxSlots, bufSizeBytes: BUF_SIZE, nrBufs, firstBuf: txSlots });
+    for (let i = 0; i < txSlots; i++) txView.writeSlot(i, { gref: BigInt(pool.ref) });
+    for (let i = 0; i < rxSlots; i++) rxView.writeSlot(i, { gref: BigInt(pool.ref) });
+    const vif: VifInternal = {
+      domid, devid, mac: opts.mac, beDir: backendDir(domid, devid), feDir: frontendDir(domid, devid),
+      record: { tx: { numSlots: txSlots, refs: [tx.ref] }, rx: { numSlots: rxSlots, refs: [rx.ref] } },
+      log: [], errors: [], decisions: [], port: undefined,
+      grants: { tx, rx, pool }, nrBufs,
+      channels: new Map([[1, createChannelPair()], [2, createChannelPair()]]),
+      last: {}, chain: Promise.resolve(), closed: false,
+    };
+    // the domain exists for xenstore (owners must be live domains)
+    if (!(await this.xs.isDomainIntroduced(domid))) await this.xs.introduce(domid, 0, 1);
+    // toolstack: both directories in one transaction, with their permissions
+    await this.xs.transaction(async (t) => {
+      await t.write(`${vif.feDir}/${VIF_KEYS.backend}`, vif.beDir);
+      await t.write(`${vif.feDir}/${VIF_KEYS.backendId}`, '0');
+      await t.write(`${vif.feDir}/${VIF_KEYS.handle}`, String(devid));
+      await t.write(`${vif.feDir}/${VIF_KEYS.state}`, String(XENBUS_STATES.Initialising));
+      await t.setPerms(vif.feDir, [{ domid, access: 'n' }]);
+      await t.setPerms(`${vif.feDir}/${VIF_KEYS.state}`, [{ domid, access: 'n' }]);
+      for (const k of [VIF_KEYS.backend, VIF_KEYS.backendId, VIF_KEYS.handle]) await t.setPerms(`${vif.feDir}/${k}`, [{ domid: 0, access: 'r' }, { domid, access: 'r' }]);
+      await t.write(`${vif.beDir}/${VIF_KEYS.frontend}`, vif.feDir);
+      await t.write(`${vif.beDir}/${VIF_KEYS.frontendId}`, String(domid));
+      await t.write(`${vif.beDir}/${VIF_KEYS.handle}`, String(devid));
+      await t.write(`${vif.beDir}/${VIF_KEYS.mac}`, opts.mac);
+      await t.write(`${vif.beDir}/${VIF_KEYS.mtu}`, String(opts.mtu ?? 1500));
+      await t.write(`${vif.beDir}/${VIF_KEYS.state}`, String(XENBUS_STATES.Initialising));
+      for (const p of [vif.beDir, ...[VIF_KEYS.frontend, VIF_KEYS.frontendId, VIF_KEYS.handle, VIF_KEYS.mac, VIF_KEYS.mtu, VIF_KEYS.state].map((k) => `${vif.beDir}/${k}`)]) {
+        await t.setPerms(p, [{ domid: 0, access: 'n' }, { domid, access: 'r' }]);
+      }
+    });
+    this.vifs.push(vif);
+    for (const path of [vif.feDir, vif.beDir]) {
+      const w = await this.xs.watch(path);
+      void (async () => {
+        try {
+          for await (const _e of w) this.#schedule(vif);
+        } catch {
+          /* watch ended */
+        }
+      })();
+    }
+    return vif;
+  }
+
+  #schedule(vif: VifInternal): void {
+    vif.chain = vif.chain.then(() => this.#step(vif)).catch((e: unknown) => {
+      vif.errors.push(`step failed: ${String(e)}`);
+    });
+  }
+
+  /** Read, decide with backendStep(), act. */
+  async #step(vif: VifInternal): Promise<void> {
+    if (vif.closed) return;
+    // one snapshot of both directories: read key by key outside a transaction, a step could see
+    // the frontend's state=Connected without the channels committed with it
+    const { own, frontend } = await this.xs.transaction(async (t) => ({
+      own: await readDir(t, vif.beDir), frontend: await readDir(t, vif.feDir),
+    }));
+    // frontend states as observed; backend states as written (#transaction), so the log keeps their true order
+    if (frontend.state !== undefined && vif.last.fe !== frontend.state) {
+      if (vif.last.fe !== undefined) vif.log.push(`frontend ${frontend.state}`);
+      vif.last.fe = frontend.state;
+    }
+    const actions = backendStep({ own, frontend, record: vif.record, local: { attached: vif.port !== undefined } });
+    for (const a of actions) {
+      if (a.kind !== 'wait') vif.decisions.push(a);
+      switch (a.kind) {
+        case 'transaction':
+          await this.#transaction(vif, a.writes);
+          break;
+        case 'error':
+          vif.errors.push(a.text);
+          await this.xs.write(`${vif.beDir}/${VIF_KEYS.error}`, a.text);
+          break;
+        case 'connect': {
+          const tx = vif.channels.get(a.txPort);
+          const rx = vif.channels.get(a.rxPort);
+          if (!tx || !rx) {
+            const text = `${tx ? VIF_KEYS.eventChannelRx : VIF_KEYS.eventChannelTx}: no channel ${tx ? a.rxPort : a.txPort} was offered to domain ${vif.domid}`;
+            vif.errors.push(text);
+            await this.xs.write(`${vif.beDir}/${VIF_KEYS.error}`, text);
+            return; // the Connected write that follows must not happen
+          }
+          vif.port = this.sw.addPort({
+            txRing: vif.grants.tx.buffer, rxRing: vif.grants.rx.buffer, pool: vif.grants.pool.buffer,
+            txSlots: vif.record.tx.numSlots, rxSlots: vif.record.rx.numSlots, bufSizeBytes: BUF_SIZE, nrBufs: vif.nrBufs,
+            mac: vif.mac, lossless: true,
+            txWaitFd: tx[0].rxFd, txNotifyFd: tx[0].txFd, rxWaitFd: rx[0].rxFd, rxNotifyFd: rx[0].txFd,
+          });
+          break;
+        }
+        case 'disconnect':
+          if (vif.port !== undefined) this.sw.removePort(vif.port);
+          vif.port = undefined;
+          break;
+        case 'wait':
+          break;
+      }
+    }
+  }
+
+  async #transaction(vif: VifInternal, writes: readonly KeyWrite[]): Promise<void> {
+    await this.xs.transaction(async (t) => {
+      for (const w of writes) {
+        const path = `${w.dir === 'frontend' ? vif.feDir : vif.beDir}/${w.key}`;
+        if (w.value === null) await t.rm(path).catch(() => undefined);
+        else await t.write(path, w.value);
+      }
+    });
+    for (const w of writes) if (w.dir === 'backend' && w.key === VIF_KEYS.state && w.value !== null) vif.log.push(`backend ${w.value}`);
+  }
+
+  /** A connection to the daemon demoted to `domid`, not read by this process any more. */
+  async #guestConnection(domid: number): Promise<Socket> {
+    const sock = createConnection(this.daemon.path);
+    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+    const payload = Buffer.from(`vpio-demote\0${domid}\0`);
+    const reply = new Promise<Buffer>((resolve) => sock.once('data', resolve));
+    sock.write(encodeMessage({ type: 0, reqId: 1, txId: 0, payload }));
+    const r = await reply;
+    sock.pause();
+    if (r.readUInt32LE(0) !== 0) throw new Error(`vpio-demote failed: ${r.subarray(16).toString()}`);
+    return sock;
+  }
+
+  /** Spawns build/test/nf-guest as `vif`'s domain. */
+  async spawnGuest(vif: Vif, args: string[] = []): Promise<Guest> {
+    const v = vif as VifInternal;
+    const sock = await this.#guestConnection(v.domid);
+    const [tx, rx] = [v.channels.get(1)!, v.channels.get(2)!];
+    const child = spawn(GUEST_BIN, ['--devid', String(v.devid), ...args], {
+      stdio: ['pipe', 'pipe', 'pipe', sock, v.grants.tx.fd, v.grants.rx.fd, v.grants.pool.fd, tx[1].rxFd, tx[1].txFd, rx[1].rxFd, rx[1].txFd],
+      env: {
+        ...process.env, ...SANITIZER_ENV,
+        VPIO_NF_XS_FD: '3',
+        VPIO_NF_GRANTS: `${v.grants.tx.ref}:4,${v.grants.rx.ref}:5,${v.grants.pool.ref}:6`,
+        VPIO_NF_EVTCHNS: '1:7:8,2:9:10',
+      },
+    });
+    sock.destroy();
+    tx[1].close();
+    rx[1].close();
+    const g = new Guest(child);
+    this.guests.push(g);
+    return g;
+  }
+
+  /** Both directories now. */
+  async dirs(vif: Vif): Promise<{ frontend: Dir; backend: Dir }> {
+    return { frontend: await readDir(this.xs, vif.feDir), backend: await readDir(this.xs, vif.beDir) };
+  }
+
+  /** Resolves once every scheduled backend step of `vif` ran. */
+  async settle(vif: Vif): Promise<void> {
+    await (vif as VifInternal).chain;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#poller);
+    for (const g of this.guests) if (g.child.exitCode === null) g.child.kill('SIGKILL');
+    await Promise.all(this.guests.map((g) => g.exited));
+    for (const v of this.vifs as VifInternal[]) {
+      v.closed = true;
+      if (v.port !== undefined) this.sw.removePort(v.port);
+      for (const [be, fe] of v.channels.values()) {
+        be.close();
+        if (!fe.closed) fe.close();
+      }
+    }
+    this.sw.close();
+    this.grants.close();
+    await this.xs.close().catch(() => undefined);
+    await this.daemon.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * What a handshake step decides. The step functions are pure: they read a
+ * view of xenstore (plus the caller's own record) and return actions; the
+ * caller does the I/O in order and calls the step again when xenstore or
+ * its local state changes.
+ */
+
+/** One xenstore directory level: key -> value; an absent key is absent. */
+export type Dir = Readonly<Record<string, string>>;
+
+/** A write (value) or removal (null) of `key` in the frontend's or the backend's directory. */
+export interface KeyWrite {
+  readonly dir: 'frontend' | 'backend';
+  readonly key: string;
+  readonly value: string | null;
+}
+
+/** The grants of one ring as published: its slot count and its page refs in order. */
+export interface RingGrant {
+  readonly numSlots: number;
+  readonly refs: readonly number[];
+}
+
+/** Nothing to do until xenstore (or local state) changes; `until` says what is awaited. */
+export interface WaitAction {
+  readonly kind: 'wait';
+  readonly until: string;
+}
+
+/** Write these keys in one transaction (retried on EAGAIN), in this order. */
+export interface TransactionAction {
+  readonly kind: 'transaction';
+  readonly writes: readonly KeyWrite[];
+}
+
+/**
+ * The handshake failed on something the other end wrote: write `text` as
+ * the `error` node of the acting end's own directory. The acting end keeps
+ * its state, so a corrected peer can retry.
+ */
+export interface ErrorAction {
+  readonly kind: 'error';
+  readonly text: string;
+}
+
+export type FrontendAction =
+  | WaitAction
+  | TransactionAction
+  | ErrorAction
+  /** Map both rings (and then the pool their slots' grefs name). */
+  | { readonly kind: 'map'; readonly tx: RingGrant; readonly rx: RingGrant }
+  /** Allocate one TX and one RX event channel to the backend domain. */
+  | { readonly kind: 'alloc-channels' }
+  /** Both ends are Connected: traffic may flow. */
+  | { readonly kind: 'connected'; readonly mac: string; readonly mtu: number }
+  /** Unmap the rings and pool, close the channels. */
+  | { readonly kind: 'unmap' }
+  /** The vif is Closed on this side: nothing more to do. */
+  | { readonly kind: 'closed' };
+
+export type BackendAction =
+  | WaitAction
+  | TransactionAction
+  | ErrorAction
+  /** Bind the frontend's channels and attach the port to the switch. */
+  | { readonly kind: 'connect'; readonly txPort: number; readonly rxPort: number }
+  /** Detach the port from the switch and unbind the channels. */
+  | { readonly kind: 'disconnect' };

@@ -1,0 +1,107 @@
+/**
+ * The vif protocol vocabulary, defined once: xenbus states, the xenstore
+ * paths and keys of a vpio vif, and the limits both ends check. netback,
+ * netfront (through the generated C header include/vpio/vif_proto.h) and
+ * the tests import these; nothing else spells a key.
+ *
+ * Layout (DESIGN.md "The handshake"; reference §3.2, §3.6):
+ *
+ *   backend dir  /local/domain/0/backend/vif/<domid>/<n>
+ *     written by the toolstack: frontend, frontend-id, handle, mac, mtu, state=1
+ *     written by the backend:   state, error
+ *   frontend dir /local/domain/<domid>/device/vif/<n>
+ *     written by the toolstack: backend, backend-id, handle, state=1
+ *     written by the backend, one transaction, before its state=InitWait:
+ *       feature-netmap=1, feature-netmap-tx-desc, feature-netmap-rx-desc,
+ *       tx-ring-refs, tx-ring-ref0.., rx-ring-refs, rx-ring-ref0..
+ *     written by the frontend, one transaction: event-channel-tx,
+ *       event-channel-rx, state=Connected; later state, error
+ */
+
+/** xenbus states (xen/include/public/io/xenbus.h); `state` holds the decimal number. */
+export const XENBUS_STATES = {
+  Unknown: 0,
+  Initialising: 1,
+  InitWait: 2,
+  Initialised: 3,
+  Connected: 4,
+  Closing: 5,
+  Closed: 6,
+  Reconfiguring: 7,
+  Reconfigured: 8,
+} as const;
+
+export type XenbusStateName = keyof typeof XENBUS_STATES;
+export type XenbusState = (typeof XENBUS_STATES)[XenbusStateName];
+
+/** The name of a state number, or undefined when it is not one. */
+export function xenbusStateName(n: number): XenbusStateName | undefined {
+  return (Object.keys(XENBUS_STATES) as XenbusStateName[]).find((k) => XENBUS_STATES[k] === n);
+}
+
+/** Every key of a vif directory. `*Prefix` keys take a decimal index: `tx-ring-ref0`. */
+export const VIF_KEYS = {
+  state: 'state',
+  error: 'error',
+  handle: 'handle',
+  backend: 'backend',
+  backendId: 'backend-id',
+  frontend: 'frontend',
+  frontendId: 'frontend-id',
+  mac: 'mac',
+  mtu: 'mtu',
+  featureNetmap: 'feature-netmap',
+  txDesc: 'feature-netmap-tx-desc',
+  rxDesc: 'feature-netmap-rx-desc',
+  txRingRefs: 'tx-ring-refs',
+  txRingRefPrefix: 'tx-ring-ref',
+  rxRingRefs: 'rx-ring-refs',
+  rxRingRefPrefix: 'rx-ring-ref',
+  eventChannelTx: 'event-channel-tx',
+  eventChannelRx: 'event-channel-rx',
+} as const;
+
+export type VifKeyName = keyof typeof VIF_KEYS;
+
+/** Path pieces: backend `/local/domain/0/backend/vif/<domid>/<n>`, frontend `/local/domain/<domid>/device/vif/<n>`. */
+export const VIF_PATHS = {
+  localDomain: '/local/domain/',
+  backendVif: '/backend/vif/',
+  deviceVif: '/device/vif/',
+  /** The frontend's own directory relative to its domain path (xenstore resolves relative paths there). */
+  deviceVifRelative: 'device/vif/',
+} as const;
+
+/** Limits both ends check. */
+export const VIF_LIMITS = {
+  /** Ring sizes: a power of two in [minSlots, maxSlots]. */
+  minSlots: 64,
+  maxSlots: 4096,
+  /** Grant refs per ring in xenstore: a 4096-slot ring is 320 + 16 x 4096 bytes = 17 pages. */
+  maxRingRefs: 17,
+  /** Event-channel ports: Xen's 2-level ABI has 4096, FIFO up to 2^17; vpio accepts [1, maxPort]. */
+  maxPort: 131071,
+  minMtu: 68,
+  maxMtu: 65535,
+  /** Longest `error` node text either end writes. */
+  maxErrorBytes: 256,
+  /** Backend domid: the toolstack's (dom0) in both modes. */
+  backendDomid: 0,
+  /** Largest domid (DOMID_FIRST_RESERVED - 1). */
+  maxDomid: 32751,
+} as const;
+
+/** `/local/domain/0/backend/vif/<domid>/<n>` */
+export function backendDir(domid: number, devid: number, backendDomid: number = VIF_LIMITS.backendDomid): string {
+  return `${VIF_PATHS.localDomain}${backendDomid}${VIF_PATHS.backendVif}${domid}/${devid}`;
+}
+
+/** `/local/domain/<domid>/device/vif/<n>` */
+export function frontendDir(domid: number, devid: number): string {
+  return `${VIF_PATHS.localDomain}${domid}${VIF_PATHS.deviceVif}${devid}`;
+}
+
+/** `tx-ring-ref<i>` / `rx-ring-ref<i>` */
+export function ringRefKey(dir: 'tx' | 'rx', i: number): string {
+  return `${dir === 'tx' ? VIF_KEYS.txRingRefPrefix : VIF_KEYS.rxRingRefPrefix}${i}`;
+}

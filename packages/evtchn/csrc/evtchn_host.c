@@ -6,11 +6,17 @@
  * Concurrency: stateless. Two threads of one side may call these on the
  * same descriptors: notify is one send, drain loops recv until EAGAIN, and
  * a notification raced by a drain is either drained or left pending.
- * Nothing here blocks except evtchn_wait(), and only up to its timeout.
+ * Nothing here blocks except evtchn_wait() and evtchn_waiter_wait(), and
+ * only up to their timeout. evtchn_waiter_wait() assumes one waiter per rx
+ * end (its blocking recv is both the sleep and the drain); the state it
+ * needs (the receive timeout set on the socket) lives in the caller's
+ * struct evtchn_waiter.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "vpio/evtchn.h"
@@ -91,4 +97,82 @@ int evtchn_drain(int rx_fd)
 			return total;
 		return -errno;
 	}
+}
+
+int evtchn_waiter_init(struct evtchn_waiter *w, int rx_fd)
+{
+	struct timeval tv = { 0, 0 }; /* 0: no receive timeout */
+	int fl;
+
+	w->rx_fd = -1;
+	w->timeo_ms = -1;
+	if (rx_fd < 0)
+		return -EBADF;
+	fl = fcntl(rx_fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	if (setsockopt(rx_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	if ((fl & O_NONBLOCK) && fcntl(rx_fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -errno;
+	w->rx_fd = rx_fd;
+	return 0;
+}
+
+/* Sets the socket's receive timeout to timeout_ms (> 0, or -1: none) if it
+ * is not that already. */
+static int waiter_set_timeo(struct evtchn_waiter *w, int timeout_ms)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (w->timeo_ms == timeout_ms)
+		return 0;
+	if (timeout_ms > 0) {
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
+	}
+	if (setsockopt(w->rx_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	w->timeo_ms = timeout_ms;
+	return 0;
+}
+
+int evtchn_waiter_wait(struct evtchn_waiter *w, int timeout_ms)
+{
+	unsigned char buf[64];
+	long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int rc, left;
+	ssize_t n;
+
+	if (w->rx_fd < 0)
+		return -EBADF;
+	if (timeout_ms == 0)
+		return evtchn_drain(w->rx_fd);
+	rc = waiter_set_timeo(w, timeout_ms < 0 ? -1 : timeout_ms);
+	if (rc < 0)
+		return rc;
+	n = recv(w->rx_fd, buf, sizeof(buf), 0); /* sleeps (the end is blocking) */
+	if (n > 0) {
+		/* a short read of a stream socket took everything queued (as in
+		 * evtchn_drain()); a full one may have left more: drain it */
+		if ((size_t)n < sizeof(buf))
+			return (int)n;
+		rc = evtchn_drain(w->rx_fd);
+		return rc > 0x7fffffff - (int)n ? 0x7fffffff : (int)n + (rc > 0 ? rc : 0);
+	}
+	if (n == 0)
+		return -EPIPE;
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		return -errno;
+	/* The receive timeout expired, a signal came, or the end is
+	 * non-blocking again: poll for whatever time is left, then drain. */
+	left = -1;
+	if (timeout_ms > 0) {
+		long long rem = deadline - now_ms();
+		left = rem > 0 ? (int)rem : 0;
+	}
+	rc = evtchn_wait(w->rx_fd, left);
+	if (rc <= 0)
+		return rc;
+	return evtchn_drain(w->rx_fd);
 }

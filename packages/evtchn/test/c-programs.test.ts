@@ -12,5 +12,5 @@ import { defineTapSuite, runTapProgram } from '@vpio/devkit/c-tests';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 defineTapSuite('test-evtchn (C, ASan + UBSan)', await runTapProgram(join(root, 'build', 'test', 'test-evtchn'), { cwd: root }), {
-  minCases: 9,
+  minCases: 13,
 });

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 //
 // evtchn-pingpong - notify→wake round trips between two processes (a fork):
-//   evtchn-pingpong channel|pipe ROUNDS   → "p50_ns=.. p99_ns=.. mean_ns=.."
-//   evtchn-pingpong rate SECONDS          → "notifies_per_s=.. wakes_per_s=.."
+//   evtchn-pingpong channel|waiter|pipe ROUNDS → "p50_ns=.. p99_ns=.. mean_ns=.."
+//   evtchn-pingpong rate SECONDS               → "notifies_per_s=.. wakes_per_s=.."
 // channel: an evtchn_host_pair, parent notify → child wait+drain+notify →
-// parent wait+drain. pipe: the same over two bare pipes (1-byte write/read),
-// the baseline. Each round trip is two notify→wake hops.
+// parent wait+drain (poll + recv per wake). waiter: the same pair, each side
+// sleeping in evtchn_waiter_wait (one blocking recv per wake). pipe: the
+// same over two bare pipes (1-byte write/read), the baseline. Each round
+// trip is two notify→wake hops.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +44,10 @@ static void report(long long *t, long n)
 	printf("p50_ns=%lld\np99_ns=%lld\nmean_ns=%lld\n", t[n / 2], t[n * 99 / 100], sum / n);
 }
 
-static int channel(long rounds)
+static int channel(long rounds, int use_waiter)
 {
 	struct evtchn_end a, b;
+	struct evtchn_waiter w;
 	long long *t = calloc((size_t)rounds, sizeof(*t));
 	pid_t pid;
 
@@ -53,6 +56,13 @@ static int channel(long rounds)
 	pid = fork();
 	if (pid == 0) {
 		evtchn_host_close_end(&a);
+		if (use_waiter) {
+			if (evtchn_waiter_init(&w, b.rx_fd) < 0)
+				_exit(1);
+			while (evtchn_waiter_wait(&w, -1) >= 0 && evtchn_notify(b.tx_fd) >= 0)
+				;
+			_exit(0);
+		}
 		for (;;) {
 			if (evtchn_wait(b.rx_fd, -1) < 0 || evtchn_drain(b.rx_fd) < 0 || evtchn_notify(b.tx_fd) < 0)
 				_exit(0);
@@ -62,12 +72,19 @@ static int channel(long rounds)
 	evtchn_drain(a.rx_fd);
 	usleep(1000);
 	evtchn_drain(a.rx_fd);
+	if (use_waiter && evtchn_waiter_init(&w, a.rx_fd) < 0)
+		return 1;
 	for (long i = 0; i < rounds; i++) {
 		long long t0 = now_ns();
 		evtchn_notify(a.tx_fd);
-		do
-			evtchn_wait(a.rx_fd, -1);
-		while (evtchn_drain(a.rx_fd) == 0);
+		if (use_waiter) {
+			while (evtchn_waiter_wait(&w, -1) == 0)
+				;
+		} else {
+			do
+				evtchn_wait(a.rx_fd, -1);
+			while (evtchn_drain(a.rx_fd) == 0);
+		}
 		t[i] = now_ns() - t0;
 	}
 	evtchn_host_close_end(&a);
@@ -159,7 +176,9 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		return 64;
 	if (strcmp(argv[1], "channel") == 0)
-		return channel(atol(argv[2]));
+		return channel(atol(argv[2]), 0);
+	if (strcmp(argv[1], "waiter") == 0)
+		return channel(atol(argv[2]), 1);
 	if (strcmp(argv[1], "pipe") == 0)
 		return bare_pipe(atol(argv[2]));
 	if (strcmp(argv[1], "rate") == 0)

@@ -24,6 +24,15 @@
  * Spurious wake-ups happen (a fresh channel starts pending once, as Xen's
  * do): callers always re-check their state after waking.
  *
+ * Two ways to sleep. evtchn_wait() + evtchn_drain() (poll, then recv) is
+ * stateless and shares the rx end with anything else (an epoll set, libuv,
+ * several threads). A side with a single waiter on an rx end can instead
+ * make that end a blocking one it sleeps on directly (struct evtchn_waiter):
+ * one recv per wake-up, as a bare pipe's read, instead of poll + recv. Either
+ * way the sleeper protocol is the same: arm (ask the peer to notify), full
+ * barrier, re-check the ring, then sleep; a notify after the re-check leaves
+ * a byte queued, so the sleep returns at once.
+ *
  * Return values: 0 or a positive count as documented, or a negative errno.
  */
 #ifndef VPIO_EVTCHN_H
@@ -70,6 +79,41 @@ int evtchn_wait(int rx_fd, int timeout_ms);
  *   -EBADF, -errno
  */
 int evtchn_drain(int rx_fd);
+
+/*
+ * A single waiter's rx end, slept on with a blocking recv. The state lives
+ * in the caller's struct (the receive timeout currently set on the socket);
+ * the library keeps none.
+ */
+struct evtchn_waiter {
+	int rx_fd;    /* this side's own rx end (never shared with the peer) */
+	int timeo_ms; /* SO_RCVTIMEO now set on rx_fd; -1: none (sleep forever) */
+};
+
+/*
+ * Prepares rx_fd for evtchn_waiter_wait(): clears O_NONBLOCK on it (this
+ * side's own file description: the peer's ends are unaffected, and
+ * evtchn_drain()/evtchn_wait() still never block on it) and clears its
+ * receive timeout. Call once per end, from its only waiter.
+ *   0, or -EBADF, -ENOTSOCK, -errno (w->rx_fd is -1 then)
+ */
+int evtchn_waiter_init(struct evtchn_waiter *w, int rx_fd);
+
+/*
+ * Sleeps until a notification is pending or timeout_ms passes (-1: no
+ * limit; 0: just look), then consumes every pending notification: one
+ * blocking recv (SO_RCVTIMEO for the timeout, set only when it changes),
+ * a non-blocking drain only if that recv filled its buffer. One waiter per
+ * rx end: two sleepers on one end would not both wake (use evtchn_wait()
+ * to share an end). If the end was switched back to O_NONBLOCK, or a signal
+ * interrupts the sleep, it falls back to evtchn_wait() + evtchn_drain() for
+ * the time left: slower, never wrong.
+ *   n > 0   how many were pending (drained)
+ *   0       timed out (or a spurious wake-up: re-check and sleep again)
+ *   -EPIPE  none pending and the peer closed its end
+ *   -EBADF, -errno
+ */
+int evtchn_waiter_wait(struct evtchn_waiter *w, int timeout_ms);
 
 #ifdef __cplusplus
 }

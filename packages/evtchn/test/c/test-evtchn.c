@@ -4,7 +4,8 @@
  * a forked child and its parent ping-pong 100,000 notifications with no
  * lost wake-up, a side that never drains cannot block its notifier, a
  * closed side is seen by the other, no descriptor is shared between the
- * sides and none leaks. TAP via vpio/tap.h; ASan + UBSan.
+ * sides and none leaks; the same for the single-waiter path
+ * (struct evtchn_waiter: a blocking recv instead of poll + recv). TAP via vpio/tap.h; ASan + UBSan.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -97,10 +99,24 @@ struct pingpong {
 	uint32_t seq;
 };
 
+/* Set by the waiter variant of the ping-pong: sleep through
+ * evtchn_waiter_wait() on this process's rx end instead. */
+static struct evtchn_waiter *pp_waiter;
+
 /* Waits until pp->seq == want: drain first, re-check, then sleep
  * (spurious wake-ups are fine). 0, or -1 on a lost wake-up or an error. */
 static int await_seq(const struct evtchn_end *e, struct pingpong *pp, uint32_t want)
 {
+	if (pp_waiter) {
+		/* the waiter's sleep drains too: re-check, then sleep+drain; a
+		 * stamp after the re-check left a byte, so the sleep returns */
+		for (;;) {
+			if (__atomic_load_n(&pp->seq, __ATOMIC_ACQUIRE) == want)
+				return 0;
+			if (evtchn_waiter_wait(pp_waiter, WAIT_MS) <= 0)
+				return -1;
+		}
+	}
 	for (;;) {
 		if (evtchn_drain(e->rx_fd) < 0)
 			return -1;
@@ -117,9 +133,10 @@ static int stamp(const struct evtchn_end *e, struct pingpong *pp, uint32_t seq)
 	return evtchn_notify(e->tx_fd) < 0 ? -1 : 0;
 }
 
-static void t_pingpong_processes(void)
+static void pingpong_processes(int use_waiter)
 {
 	struct evtchn_end a, b;
+	struct evtchn_waiter w;
 	struct pingpong *pp;
 	uint32_t k;
 	int status;
@@ -136,12 +153,21 @@ static void t_pingpong_processes(void)
 	pid = fork();
 	if (pid == 0) {
 		evtchn_host_close_end(&a); /* the child is side B only */
+		if (use_waiter) {
+			if (evtchn_waiter_init(&w, b.rx_fd) < 0)
+				_exit(11);
+			pp_waiter = &w;
+		}
 		for (k = 0; k < ROUNDS / 2; k++)
 			if (await_seq(&b, pp, 2 * k + 1) < 0 || stamp(&b, pp, 2 * k + 2) < 0)
 				_exit(10);
 		_exit(0);
 	}
 	evtchn_host_close_end(&b);
+	if (use_waiter) {
+		CHECK_EQ(evtchn_waiter_init(&w, a.rx_fd), 0);
+		pp_waiter = &w;
+	}
 	t0 = now_ms();
 	for (k = 0; k < ROUNDS / 2; k++) {
 		if (stamp(&a, pp, 2 * k + 1) < 0 || await_seq(&a, pp, 2 * k + 2) < 0) {
@@ -156,8 +182,115 @@ static void t_pingpong_processes(void)
 	CHECK_EQ(WEXITSTATUS(status), 0);
 	CHECK_EQ(pp->seq, ROUNDS);
 	printf("# %d notifications in %lld ms\n", ROUNDS, now_ms() - t0);
+	pp_waiter = NULL;
 	evtchn_host_close_end(&a);
 	munmap(pp, sizeof(*pp));
+}
+
+static void t_pingpong_processes(void)
+{
+	pingpong_processes(0);
+}
+
+static void t_pingpong_processes_waiter(void)
+{
+	pingpong_processes(1);
+}
+
+static void t_waiter_wait_drains(void)
+{
+	struct evtchn_end a, b;
+	struct evtchn_waiter w;
+	long long t0;
+
+	CHECK_EQ(evtchn_host_pair(&a, &b), 0);
+	CHECK_EQ(evtchn_waiter_init(&w, b.rx_fd), 0);
+	/* B's own end is blocking now; A's ends are untouched */
+	CHECK(!(fcntl(b.rx_fd, F_GETFL) & O_NONBLOCK));
+	CHECK(fcntl(a.tx_fd, F_GETFL) & O_NONBLOCK);
+	CHECK(fcntl(a.rx_fd, F_GETFL) & O_NONBLOCK);
+	/* pending once, drained by the wait; then nothing: 0 */
+	CHECK_EQ(evtchn_waiter_wait(&w, WAIT_MS), 1);
+	CHECK_EQ(evtchn_waiter_wait(&w, 0), 0);
+	t0 = now_ms();
+	CHECK_EQ(evtchn_waiter_wait(&w, 50), 0);
+	CHECK(now_ms() - t0 >= 45);
+	CHECK_EQ(evtchn_notify(a.tx_fd), EVTCHN_SENT);
+	CHECK_EQ(evtchn_notify(a.tx_fd), EVTCHN_SENT);
+	CHECK_EQ(evtchn_waiter_wait(&w, -1), 2);
+	/* a timeout, then no timeout: the cached SO_RCVTIMEO follows */
+	CHECK_EQ(evtchn_notify(a.tx_fd), EVTCHN_SENT);
+	CHECK_EQ(evtchn_waiter_wait(&w, 30), 1);
+	CHECK_EQ(evtchn_notify(a.tx_fd), EVTCHN_SENT);
+	CHECK_EQ(evtchn_waiter_wait(&w, -1), 1);
+	/* the stateless calls still never block on the now-blocking end */
+	CHECK_EQ(evtchn_drain(b.rx_fd), 0);
+	CHECK_EQ(evtchn_wait(b.rx_fd, 0), 0);
+	evtchn_host_close_end(&a);
+	evtchn_host_close_end(&b);
+}
+
+static void t_waiter_full_link(void)
+{
+	struct evtchn_end a, b;
+	struct evtchn_waiter w;
+	unsigned char bytes[200] = { 0 };
+	int sent = 1, rc, sv[2]; /* the initial pending one */
+
+	CHECK_EQ(evtchn_host_pair(&a, &b), 0);
+	CHECK_EQ(evtchn_waiter_init(&w, b.rx_fd), 0);
+	while ((rc = evtchn_notify(a.tx_fd)) == EVTCHN_SENT)
+		sent++;
+	CHECK_EQ(rc, EVTCHN_COALESCED); /* full: counts as signalled */
+	CHECK_EQ(evtchn_waiter_wait(&w, WAIT_MS), sent);
+	CHECK_EQ(evtchn_waiter_wait(&w, 0), 0);
+	evtchn_host_close_end(&a);
+	evtchn_host_close_end(&b);
+	/* more than one recv buffer queued (a link with a larger send
+	 * buffer): the blocking recv, then the non-blocking drain */
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK_EQ(send(sv[0], bytes, sizeof(bytes), 0), (ssize_t)sizeof(bytes));
+	CHECK_EQ(evtchn_waiter_init(&w, sv[1]), 0);
+	CHECK_EQ(evtchn_waiter_wait(&w, WAIT_MS), (int)sizeof(bytes));
+	CHECK_EQ(evtchn_waiter_wait(&w, 0), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void t_waiter_close_and_fallback(void)
+{
+	struct evtchn_end a, b;
+	struct evtchn_waiter w;
+	long long t0;
+	int fd[2];
+
+	signal(SIGPIPE, SIG_DFL);
+	CHECK_EQ(evtchn_host_pair(&a, &b), 0);
+	CHECK_EQ(evtchn_waiter_init(&w, a.rx_fd), 0);
+	CHECK_EQ(evtchn_waiter_wait(&w, WAIT_MS), 1);
+	/* re-flagged non-blocking behind the waiter's back: still sleeps
+	 * (poll fallback) for the whole timeout, still wakes on a notify */
+	CHECK_EQ(fcntl(a.rx_fd, F_SETFL, O_NONBLOCK), 0);
+	t0 = now_ms();
+	CHECK_EQ(evtchn_waiter_wait(&w, 50), 0);
+	CHECK(now_ms() - t0 >= 45);
+	CHECK_EQ(evtchn_notify(b.tx_fd), EVTCHN_SENT);
+	CHECK_EQ(evtchn_waiter_wait(&w, WAIT_MS), 1);
+	CHECK_EQ(evtchn_waiter_init(&w, a.rx_fd), 0);
+	/* pending notifications first, then the close */
+	CHECK_EQ(evtchn_notify(b.tx_fd), EVTCHN_SENT);
+	evtchn_host_close_end(&b);
+	CHECK_EQ(evtchn_waiter_wait(&w, WAIT_MS), 1);
+	CHECK_EQ(evtchn_waiter_wait(&w, WAIT_MS), -EPIPE);
+	CHECK_EQ(evtchn_waiter_wait(&w, -1), -EPIPE);
+	evtchn_host_close_end(&a);
+	/* bad ends */
+	CHECK_EQ(evtchn_waiter_init(&w, -1), -EBADF);
+	CHECK_EQ(evtchn_waiter_wait(&w, 0), -EBADF);
+	CHECK_EQ(pipe(fd), 0);
+	CHECK_EQ(evtchn_waiter_init(&w, fd[0]), -ENOTSOCK);
+	close(fd[0]);
+	close(fd[1]);
 }
 
 static void t_full_link_never_blocks(void)
@@ -263,6 +396,13 @@ int main(void)
 		t_no_shared_description);
 	tap_run("a forked child and its parent ping-pong 100000 notifications with no lost wake-up",
 		t_pingpong_processes);
+	tap_run("the same ping-pong with both sides sleeping in evtchn_waiter_wait (blocking recv)",
+		t_pingpong_processes_waiter);
+	tap_run("evtchn_waiter_wait: times out with 0, returns the count drained, leaves the peer's ends alone",
+		t_waiter_wait_drains);
+	tap_run("evtchn_waiter_wait drains a full link, and more than one recv buffer", t_waiter_full_link);
+	tap_run("evtchn_waiter_wait: a non-blocking end falls back to poll; a closed peer gives EPIPE",
+		t_waiter_close_and_fallback);
 	tap_run("a side that never drains cannot block its notifier: notify coalesces", t_full_link_never_blocks);
 	tap_run("closing one side is seen by the other after its pending notifications", t_close_seen_by_peer);
 	tap_run("a peer process that exits is seen as closed", t_close_seen_across_processes);

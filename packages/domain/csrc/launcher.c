@@ -22,6 +22,7 @@
 //                              9 close-fds      all but 0, 1, 2, 3
 //                             10 no-new-privs
 //                             11 groups, 12 gid, 13 uid   the tenant identity
+//                                (pdeathsig armed again: a credential change clears it)
 //                             14 seccomp        the deny filter (seccomp.c)
 //                             15 guest-fork     ──► pid 2: 16 environment,
 //                                                          17 exec the guest
@@ -31,7 +32,8 @@
 //         the monitor closes fd 3, forwards the same signals to init, and
 //         exits with init's status. vpiod watches the monitor through a pidfd.
 //
-// When the monitor is SIGKILLed, init gets SIGKILL (pdeathsig) and the
+// When vpiod dies (even by SIGKILL) the monitor gets SIGKILL (its pdeathsig,
+// step 0); when the monitor is SIGKILLed, init gets SIGKILL (pdeathsig) and the
 // kernel kills everything left in the pid namespace; vpiod also kills every
 // process left in the domain's cgroup before removing it.
 
@@ -183,6 +185,11 @@ static void run_init(const struct config *c)
 		fail(ST_NO_NEW_PRIVS, "no-new-privs", err, NULL);
 	if (!skipped(c, ST_UID) && (err = ns_drop_identity((uid_t)c->uid, (gid_t)c->gid, c->userns, &sub)) < 0)
 		fail(strcmp(sub, "groups") == 0 ? ST_GROUPS : strcmp(sub, "gid") == 0 ? ST_GID : ST_UID, sub, err, "%ld", strcmp(sub, "gid") == 0 ? c->gid : c->uid);
+	/* The identity change above cleared the parent-death signal (the kernel
+	 * resets it on every credential change), so init would have survived
+	 * its monitor: arm it again, still before the seccomp filter. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail(ST_PDEATHSIG, "pdeathsig", -errno, "after the identity change");
 	if (!skipped(c, ST_SECCOMP) && (err = sc_install()) < 0)
 		fail(ST_SECCOMP, "seccomp", err, NULL);
 
@@ -204,6 +211,15 @@ static void run(struct config *c)
 	struct stat st;
 	const char *sub = "";
 	int err;
+
+	/* 0: die with vpiod. Without this a SIGKILLed vpiod left the monitor
+	 * (reparented to the host's init) and so init and the guest running.
+	 * Read the parent first: if it died before prctl(), getppid() changed. */
+	pid_t parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail(ST_PDEATHSIG, "pdeathsig", -errno, "monitor");
+	if (getppid() != parent)
+		fail(ST_PDEATHSIG, "pdeathsig", 0, "the parent (vpiod) is already gone");
 
 	/* 1: the control socket, at fd 3 */
 	if (fstat(c->ctrl_fd, &st) < 0)

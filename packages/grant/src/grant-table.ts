@@ -59,10 +59,19 @@ export interface GrantRegionOptions {
   readonly access: GrantAccess;
 }
 
+/** A hold on a grant's owner mapping (Grant.hold()): the memory stays mapped until it is dropped. */
+export interface GrantHold {
+  /** Ends the hold. Idempotent. A released grant is unmapped when its last hold ends. */
+  drop(): void;
+  [Symbol.dispose](): void;
+}
+
 /** One granted region, owned by its GrantTable. */
 export class Grant {
   #state: GrantState = 'active';
   #view: Buffer | undefined;
+  #holds = 0;
+  #unmapPending = false;
 
   /** @internal created by GrantTable.grantRegion() */
   constructor(
@@ -103,12 +112,53 @@ export class Grant {
     this.#state = 'revoked';
   }
 
-  /** Revokes if needed, unmaps the owner's mapping and frees the ref. Call once the grantee is gone. Idempotent. */
+  /**
+   * Keeps the owner's mapping alive for native code that holds raw pointers
+   * into it (the switch's ports): release() with holds outstanding revokes,
+   * marks the grant released and stops handing out `buffer`, but unmaps
+   * (and frees the ref and the bytes) only when the last hold is dropped.
+   * Views are detached at that point, never while a holder may still use
+   * the memory. Throws GRANT_RELEASED on a released grant.
+   */
+  hold(): GrantHold {
+    if (this.#state === 'released') {
+      throw new GrantError('GRANT_RELEASED', `grant ref ${this.ref} was released: its memory is gone`);
+    }
+    this.#holds++;
+    let held = true;
+    const drop = (): void => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      if (this.#holds === 0 && this.#unmapPending) this.#unmap();
+    };
+    return { drop, [Symbol.dispose]: drop };
+  }
+
+  /** Holds taken with hold() and not dropped yet. */
+  get holds(): number {
+    return this.#holds;
+  }
+
+  /**
+   * Revokes if needed, unmaps the owner's mapping and frees the ref. Call
+   * once the grantee is gone. Idempotent. With holds outstanding the unmap
+   * waits for the last one (see hold()).
+   */
   release(): void {
     if (this.#state === 'released') return;
     this.revoke();
     this.#view = undefined;
     this.#state = 'released';
+    if (this.#holds > 0) {
+      this.#unmapPending = true;
+      return;
+    }
+    this.#unmap();
+  }
+
+  #unmap(): void {
+    this.#unmapPending = false;
     try {
       this.region.unmap();
     } finally {

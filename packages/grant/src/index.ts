@@ -6,6 +6,7 @@ export {
   Grant,
   GrantTable,
   MAX_DOMID,
+  type GrantHold,
   type GrantLimits,
   type GrantRegionOptions,
   type GrantState,

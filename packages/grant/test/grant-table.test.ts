@@ -101,6 +101,30 @@ describe('lifecycle: active → revoked → released', () => {
     g.release(); // idempotent
   });
 
+  it('a hold keeps the owner mapping through release() until the last hold is dropped', () => {
+    using table = new GrantTable();
+    const g = table.grantRegion({ bytes: PAGE, grantee: 2, access: 'rw' });
+    const view = g.buffer;
+    const h1 = g.hold();
+    const h2 = g.hold();
+    expect(g.holds).toBe(2);
+    g.release(); // the grantee died while native code (the switch) still uses the memory
+    expect(g.state).toBe('released');
+    expect(() => g.buffer).toThrow(expect.objectContaining({ code: 'GRANT_RELEASED' }));
+    expect(() => g.hold()).toThrow(expect.objectContaining({ code: 'GRANT_RELEASED' }));
+    view[7] = 42; // still mapped
+    expect(view.length).toBe(PAGE);
+    expect(view[7]).toBe(42);
+    expect(table.usage).toEqual({ grants: 1, bytes: PAGE }); // the memory is still held
+    h1.drop();
+    h1.drop(); // idempotent: one hold is dropped once
+    expect(view.length).toBe(PAGE);
+    h2[Symbol.dispose]();
+    expect(view.length).toBe(0); // unmapped with the last hold
+    expect(table.usage).toEqual({ grants: 0, bytes: 0 });
+    expect(() => table.get(g.ref)).toThrow(expect.objectContaining({ code: 'GRANT_NO_SUCH_REF' }));
+  });
+
   it('releaseGrantee releases every grant to that domain and no other', () => {
     using table = new GrantTable();
     table.grantRegion({ bytes: PAGE, grantee: 5, access: 'rw' });

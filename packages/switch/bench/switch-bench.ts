@@ -12,9 +12,10 @@
 // the raw copy loop (ringcopy.c).
 //
 //   npm run bench -w @vpio/switch [-- --json] [--seconds N] [--no-baselines]
+//   (VPIO_BENCH_DEBUG=1: timestamps of each step on stderr)
 //
 // Needs root (the sandbox, namespaces). Runs `make bench-bins` first.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const benchBin = (name: string): string => join(root, 'build', 'bench', name);
 const warnings: string[] = [];
 const log = (s: string): void => { if (!args.json) console.error(s); };
+const dbg = (s: string): void => { if (process.env.VPIO_BENCH_DEBUG) console.error(`[${(performance.now() / 1000).toFixed(3)}] ${s}`); };
 
 interface CaseSpec { readonly name: string; readonly len: number; readonly gens: number; readonly sinks: number; readonly cores: readonly number[] }
 interface CaseResult {
@@ -87,7 +89,7 @@ async function runCase(spec: CaseSpec, tscHz: number): Promise<CaseResult> {
       const bytes = poolOff + poolBytes;
       const grant = vpiod.grants.grantRegion({ bytes, grantee: domain.domid, access: 'rw' });
       const mem = grant.buffer;
-      held.push(grant, mem);
+      held.push(grant, mem); // (the switch also holds the grant: memory below)
       RingView.init(mem, txOff, { kind: 'tx', numSlots: NUM_SLOTS, bufSizeBytes: BUF_SIZE_BYTES, nrBufs: NR_BUFS });
       RingView.init(mem, rxOff, { kind: 'rx', numSlots: NUM_SLOTS, bufSizeBytes: BUF_SIZE_BYTES, nrBufs: NR_BUFS, firstBuf: NUM_SLOTS });
       const txPort = vpiod.evtchn.allocUnbound(domain.domid);
@@ -100,6 +102,7 @@ async function runCase(spec: CaseSpec, tscHz: number): Promise<CaseResult> {
         mac: mac(sink ? 2 : 1, idx), lossless: sink, floodPps: 1e6, floodBurst: 1024,
         txWaitFd: tx.rxFd, txNotifyFd: tx.txFd, rxWaitFd: rx.rxFd, rxNotifyFd: rx.txFd,
         worker: spec.cores.length > 1 ? idx % spec.cores.length : 0,
+        memory: grant, // vpiod releases the grant when the guest dies: the switch's hold keeps it mapped until close()
       });
       if (sink) sinkPorts.push(id);
       const reply = Buffer.alloc(32);
@@ -111,6 +114,7 @@ async function runCase(spec: CaseSpec, tscHz: number): Promise<CaseResult> {
       const d = await vpiod.createDomain({ name: `sink${i}`, argv: [benchBin('sink'), '0', mac(2, i)], stdout: 'pipe', limits });
       domains.push(d);
       await waitLine(d, 'sink ready', 10_000);
+      dbg(`sink${i} ready`);
     }
     await sleep(100); // the sinks' hello frames are learned
     const dsts = Array.from({ length: spec.sinks }, (_, i) => mac(2, i));
@@ -118,8 +122,10 @@ async function runCase(spec: CaseSpec, tscHz: number): Promise<CaseResult> {
       const d = await vpiod.createDomain({ name: `gen${i}`, argv: [benchBin('gen'), '0', String(spec.len), mac(1, i), ...dsts], stdout: 'pipe', limits });
       domains.push(d);
       await waitLine(d, 'gen ready', 10_000);
+      dbg(`gen${i} ready`);
     }
     await sleep(1000); // warm-up
+    dbg('warm');
     const s0 = sw.stats(); const c0 = cpuTimes(0); const t0 = process.hrtime.bigint();
     await sleep(args.seconds * 1000);
     const s1 = sw.stats(); const c1 = cpuTimes(0); const t1 = process.hrtime.bigint();
@@ -140,9 +146,13 @@ async function runCase(spec: CaseSpec, tscHz: number): Promise<CaseResult> {
       avgBatch: batches ? wpkts / batches : 0,
       core0Util: (c1.busy - c0.busy) / Math.max(1, c1.total - c0.total), drops,
     };
+  } catch (e) {
+    dbg(`case failed: ${String(e)}`);
+    throw e;
   } finally {
+    dbg('teardown');
+    sw.close(); // workers stop first; then the guests may go
     for (const d of domains) await vpiod.destroyDomain(d.domid, { graceMs: 200 }).catch(() => undefined);
-    await sw.close();
     await vpiod.close();
     rmSync(base, { recursive: true, force: true });
   }
@@ -204,6 +214,17 @@ function hasCommand(cmd: string): boolean {
 }
 
 // ---- main ----
+
+// The global watchdog: a separate process, so it fires even if this JS
+// thread is blocked in a synchronous call. It SIGKILLs this process; the
+// domains die with it (vpio-launch has a parent-death signal), and the
+// exit status is non-zero (137).
+const budgetS = 8 * (args.seconds + 15) + (withBaselines ? 300 : 0);
+const watchdog = spawn('sh', ['-c',
+  `sleep ${budgetS}; echo "switch bench: watchdog: no result after ${budgetS} s; killing the benchmark (pid ${process.pid}) and its domains" >&2; kill -KILL ${process.pid}`,
+], { stdio: ['ignore', 'ignore', 'inherit'] });
+watchdog.unref();
+process.on('exit', () => watchdog.kill('SIGKILL'));
 
 execFileSync('make', ['-s', 'bench-bins'], { cwd: root, stdio: 'inherit' });
 const tscHz = Number(/tsc_hz=(\d+)/.exec(execFileSync(benchBin('tsc-hz'), { encoding: 'utf8' }))?.[1]);

@@ -6,6 +6,7 @@
 export {
   Switch,
   type DropReason,
+  type MemoryOwner,
   type PortOptions,
   type PortStats,
   type SwitchClock,

@@ -52,6 +52,19 @@ export interface PortOptions {
   readonly rxWaitFd?: number;
   readonly rxNotifyFd?: number;
   readonly worker?: number;
+  /**
+   * What owns the mapping behind txRing/rxRing/pool when it can be unmapped
+   * explicitly (a @vpio/grant Grant): the switch takes `hold()` at addPort
+   * and drops it after removePort()/close() returned, i.e. once no worker
+   * can touch the memory. Without it, releasing the grant (its grantee
+   * died) would unmap the memory under the workers.
+   */
+  readonly memory?: MemoryOwner;
+}
+
+/** Anything that can keep a mapping alive: a @vpio/grant Grant. */
+export interface MemoryOwner {
+  hold(): { drop(): void };
 }
 
 export type DropReason =
@@ -121,6 +134,8 @@ export class Switch implements AsyncDisposable {
   readonly #native: NativeSwitch;
   readonly #manual: boolean;
   readonly #workers: number;
+  /** Per port: the hold on its memory's owner (strong: keeps the owner from being collected too). */
+  readonly #holds = new Map<number, { drop(): void }>();
   #closed = false;
 
   constructor(options: SwitchOptions) {
@@ -171,6 +186,9 @@ export class Switch implements AsyncDisposable {
     for (const key of ['txRing', 'rxRing'] as const) {
       if (opts[key].byteOffset % 16 !== 0) throw new ArgumentError(key, 'memory aligned to 16 bytes', opts[key].byteOffset);
     }
+    if (opts.memory !== undefined && (typeof opts.memory !== 'object' || opts.memory === null || typeof opts.memory.hold !== 'function')) {
+      throw new ArgumentError('memory', 'an owner with hold() (a @vpio/grant Grant)', opts.memory);
+    }
     const mac = parseMac(opts.mac);
     const vlan = opts.vlan ?? { mode: 'access', vid: 1 };
     const vlanMode = expectOneOf('vlan.mode', vlan.mode, ['access', 'trunk'] as const);
@@ -191,8 +209,10 @@ export class Switch implements AsyncDisposable {
       if (typeof v !== 'boolean') throw new ArgumentError(name, 'a boolean', v);
       return v;
     };
+    const hold = opts.memory?.hold();
+    let id: number;
     try {
-      return native.addPort({
+      id = native.addPort({
         txRing: opts.txRing,
         rxRing: opts.rxRing,
         pool: opts.pool,
@@ -221,8 +241,11 @@ export class Switch implements AsyncDisposable {
         worker,
       });
     } catch (err) {
+      hold?.drop();
       throw nativeError(err, 'adding the port');
     }
+    if (hold) this.#holds.set(id, hold);
+    return id;
   }
 
   /** Detaches a port; returns once no worker touches its memory. */
@@ -230,10 +253,12 @@ export class Switch implements AsyncDisposable {
     const native = this.#open();
     expectInteger('id', id, 0, loadNative().maxPorts - 1);
     try {
-      native.removePort(id);
+      native.removePort(id); // returns at a quiescent point: no worker touches the memory any more
     } catch (err) {
       throw nativeError(err, `removing port ${id}`);
     }
+    this.#holds.get(id)?.drop();
+    this.#holds.delete(id);
   }
 
   /** Counters of every port and worker, read while traffic flows. */
@@ -288,7 +313,9 @@ export class Switch implements AsyncDisposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#native.close();
+    this.#native.close(); // the workers are stopped
+    for (const h of this.#holds.values()) h.drop();
+    this.#holds.clear();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

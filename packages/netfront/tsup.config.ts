@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', 'test-utils': 'src/test-utils.ts' },
   format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
+  dts: { entry: { index: 'src/index.ts', 'test-utils': 'src/test-utils.ts' } },
   target: 'node20',
   platform: 'node',
   external: ['@vpio/devkit'],

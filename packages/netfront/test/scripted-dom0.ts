@@ -13,14 +13,9 @@
  * vpiod's broker replaces the fd tables next (the guest asks it for a ref's
  * descriptor and for channels); the handshake does not change.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { SANITIZER_ENV } from '@vpio/devkit/c-tests';
 import { createChannelPair, type ChannelEnd } from '@vpio/evtchn';
 import { GrantTable, type Grant } from '@vpio/grant';
 import { RingView } from '@vpio/ring';
@@ -29,9 +24,10 @@ import {
   VIF_KEYS, XENBUS_STATES, backendDir, backendStep, frontendDir,
   type BackendAction, type BackendRecord, type Dir, type KeyWrite,
 } from '@vpio/vif';
-import { XenstoreClient, XenstoreDaemon, encodeMessage, type XenstoreOps } from '@vpio/xenstore';
+import { XenstoreClient, XenstoreDaemon, type XenstoreOps } from '@vpio/xenstore';
+import { spawnStaticGuest, type Guest } from '../src/test-utils.js';
 
-export const GUEST_BIN = fileURLToPath(new URL('../build/test/nf-guest', import.meta.url));
+export { GUEST_BIN, Guest, type GuestEvent } from '../src/test-utils.js';
 const PAGE = 4096;
 const BUF_SIZE = 2048;
 const roundPage = (n: number): number => Math.ceil(n / PAGE) * PAGE;
@@ -67,54 +63,6 @@ interface VifInternal extends Vif {
   last: { fe?: string };
   chain: Promise<void>;
   closed: boolean;
-}
-
-export interface GuestEvent {
-  readonly event: string;
-  readonly [k: string]: unknown;
-}
-
-export class Guest {
-  readonly events: GuestEvent[] = [];
-  readonly stderr: string[] = [];
-  readonly exited: Promise<number | null>;
-  #waiters: Array<() => void> = [];
-
-  constructor(readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        this.events.push(JSON.parse(line) as GuestEvent);
-      } catch {
-        this.events.push({ event: 'unparsed', line });
-      }
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
-    this.exited = new Promise((resolve) => child.on('exit', (code) => {
-      for (const w of this.#waiters.splice(0)) w();
-      resolve(code);
-    }));
-  }
-
-  /** The first event named `name` (or an error event, which fails). */
-  async next(name: string, timeoutMs = 15_000): Promise<GuestEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const e = this.events.find((x) => x.event === name || x.event === 'error');
-      if (e?.event === 'error') throw new Error(`guest failed: ${JSON.stringify(e)} ${this.stderr.join('')}`);
-      if (e) return e;
-      if (this.child.exitCode !== null) throw new Error(`guest exited (${this.child.exitCode}) before "${name}": ${this.stderr.join('')}`);
-      if (Date.now() > deadline) throw new Error(`no "${name}" from the guest within ${timeoutMs} ms: ${this.stderr.join('')}`);
-      await new Promise<void>((r) => {
-        this.#waiters.push(r);
-        setTimeout(r, 200);
-      });
-    }
-  }
-
-  send(line: string): void {
-    this.child.stdin!.write(`${line}\n`);
-  }
 }
 
 async function readDir(xs: XenstoreOps, path: string): Promise<Dir> {
@@ -287,37 +235,14 @@ export class ScriptedDom0 {
     for (const w of writes) if (w.dir === 'backend' && w.key === VIF_KEYS.state && w.value !== null) vif.log.push(`backend ${w.value}`);
   }
 
-  /** A connection to the daemon demoted to `domid`, not read by this process any more. */
-  async #guestConnection(domid: number): Promise<Socket> {
-    const sock = createConnection(this.daemon.path);
-    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
-    const payload = Buffer.from(`vpio-demote\0${domid}\0`);
-    const reply = new Promise<Buffer>((resolve) => sock.once('data', resolve));
-    sock.write(encodeMessage({ type: 0, reqId: 1, txId: 0, payload }));
-    const r = await reply;
-    sock.pause();
-    if (r.readUInt32LE(0) !== 0) throw new Error(`vpio-demote failed: ${r.subarray(16).toString()}`);
-    return sock;
-  }
-
   /** Spawns build/test/nf-guest as `vif`'s domain. */
   async spawnGuest(vif: Vif, args: string[] = []): Promise<Guest> {
     const v = vif as VifInternal;
-    const sock = await this.#guestConnection(v.domid);
-    const [tx, rx] = [v.channels.get(1)!, v.channels.get(2)!];
-    const child = spawn(GUEST_BIN, ['--devid', String(v.devid), ...args], {
-      stdio: ['pipe', 'pipe', 'pipe', sock, v.grants.tx.fd, v.grants.rx.fd, v.grants.pool.fd, tx[1].rxFd, tx[1].txFd, rx[1].rxFd, rx[1].txFd],
-      env: {
-        ...process.env, ...SANITIZER_ENV,
-        VPIO_NF_XS_FD: '3',
-        VPIO_NF_GRANTS: `${v.grants.tx.ref}:4,${v.grants.rx.ref}:5,${v.grants.pool.ref}:6`,
-        VPIO_NF_EVTCHNS: '1:7:8,2:9:10',
-      },
+    const g = await spawnStaticGuest({
+      daemonPath: this.daemon.path, domid: v.domid, devid: v.devid, args,
+      grants: [v.grants.tx, v.grants.rx, v.grants.pool].map((x) => ({ ref: x.ref, fd: x.fd })),
+      channels: [1, 2].map((port) => ({ port, end: v.channels.get(port)![1] })),
     });
-    sock.destroy();
-    tx[1].close();
-    rx[1].close();
-    const g = new Guest(child);
     this.guests.push(g);
     return g;
   }

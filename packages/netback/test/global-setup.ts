@@ -1,0 +1,5 @@
+import { ensureGuestBinary } from '@vpio/netfront/test-utils';
+
+export default function setup(): void {
+  ensureGuestBinary();
+}

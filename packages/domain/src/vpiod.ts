@@ -97,6 +97,12 @@ export interface VpiodOptions {
 }
 
 
+/** Callbacks into createDomain() (the toolstack's part of domain creation). */
+export interface CreateDomainHooks {
+  /** After INTRODUCE, before the guest starts: create the domain's devices here. */
+  readonly beforeSpawn?: (domid: number) => Promise<void>;
+}
+
 export interface DestroyOptions {
   /** Time between SIGTERM and SIGKILL (default 2000; 0 kills at once). */
   readonly graceMs?: number;
@@ -135,6 +141,8 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
   private readonly allocator: DomidAllocator;
   private readonly slots = new Map<number, Slot>();
   private readonly names = new Set<string>();
+  /** Domids between their before-spawn hook and their slot (the brokers treat them as live). */
+  private readonly creating = new Set<number>();
   private readonly handlers = new Map<number, ControlHandler>();
   private readonly instanceTag = `${process.pid}-${Math.floor(Math.random() * 0xffffff).toString(16)}`;
   private readonly log: (entry: VpiodLogEntry) => void;
@@ -164,7 +172,8 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
       for (const fd of fds) this.native.close(fd);
       return { payload: m.payload };
     });
-    const host = { isLive: (domid: number) => this.slots.get(domid)?.domain.state === 'running', closeFd: (fd: number) => void this.native.close(fd) };
+    // a domain being created counts as live from its before-spawn hook on (the toolstack grants to it there)
+    const host = { isLive: (domid: number) => this.slots.get(domid)?.domain.state === 'running' || this.creating.has(domid), closeFd: (fd: number) => void this.native.close(fd) };
     this.grants = new GrantBroker(host, this.maxGrants, DOM0_GRANTS_PER_DOMAIN * this.maxDomains);
     this.evtchn = new EvtchnBroker(host, DOM0_PORTS_PER_DOMAIN * this.maxDomains);
     for (const [type, handler] of [...this.grants.handlers(), ...this.evtchn.handlers()]) this.handlers.set(type, handler);
@@ -283,8 +292,14 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     return [...this.slots.values()].map((s) => s.domain);
   }
 
-  /** Creates a domain and starts its guest in the sandbox. Resolves once the launcher runs. */
-  async createDomain(options: CreateDomainOptions): Promise<Domain> {
+  /**
+   * Creates a domain and starts its guest in the sandbox. Resolves once the launcher runs.
+   * `hooks.beforeSpawn(domid)` runs once the domain is introduced to the xenstore and
+   * before its guest starts (the toolstack creates its devices there, so a frontend
+   * finds them at once); if it throws, the domain is undone (step `before-spawn`) and
+   * the hook's own work is the hook's to undo (a @releaseDomain watcher sees the release).
+   */
+  async createDomain(options: CreateDomainOptions, hooks: CreateDomainHooks = {}): Promise<Domain> {
     this.assertRunning('createDomain');
     const o = resolveDomainOptions(options);
     if (this.slots.size >= this.maxDomains) throw new VpioError('DOMAIN_LIMIT', `vpiod already runs ${this.slots.size} domains (--max-domains ${this.maxDomains})`);
@@ -317,6 +332,17 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
       step = 'xenstore-introduce';
       await this.dom0!.introduce(domid, 0, 1);
       undo.push(() => this.dom0!.release(domid).catch(() => undefined));
+
+      if (hooks.beforeSpawn) {
+        step = 'before-spawn';
+        this.creating.add(domid);
+        undo.push(() => {
+          this.creating.delete(domid);
+          this.grants.releaseDomain(domid);
+          this.evtchn.releaseDomain(domid);
+        });
+        await hooks.beforeSpawn(domid);
+      }
 
       step = 'spawn';
       const uid = this.uidBase + domid;
@@ -361,6 +387,7 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
         reason: 'exited', killTimer: undefined, releasing: undefined,
       };
       this.slots.set(domid, slot);
+      this.creating.delete(domid);
       slot.pidWatch = new this.native.FdWatcher(pidfd, () => void this.onDeath(slot));
       check(this.native.setNonblock(ctrlVpiod), 'DOMAIN_CREATE', 'O_NONBLOCK on the control socket');
       slot.ctrlWatch = new this.native.FdWatcher(ctrlVpiod, () => this.onControl(slot));

@@ -1,0 +1,182 @@
+/**
+ * The CLI control socket, server side: a unix stream socket in vpiod's 0700
+ * directory, created 0600, that serves newline-delimited JSON requests
+ * (protocol.ts) to its owner only. Each accepted connection's SO_PEERCRED
+ * uid must equal the server's effective uid (root's socket: root only);
+ * anyone else gets one CLI_PEER_REJECTED line and the connection closes.
+ * The directory and file modes already keep others out; the credential
+ * check holds when they are loosened by mistake.
+ *
+ * Every request is validated here (unknown command, bad arguments: an error
+ * reply, never a crash); a line over MAX_LINE_BYTES or that is not JSON
+ * gets a CLI_PROTOCOL reply and the connection is closed.
+ */
+import { chmodSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { ArgumentError, VpioError } from '@vpio/errors';
+import { CliError } from './cli-error.js';
+import { peerCred, type PeerCred } from './peer-cred.js';
+import type { Platform } from './platform.js';
+import { COMMANDS, MAX_LINE_BYTES, type Command, type ErrorBody, type Response, type RunArgs } from './protocol.js';
+import { parseVifSpec, type VifSpec } from './vif-spec.js';
+
+export interface ControlServerOptions {
+  readonly path: string;
+  readonly platform: Platform;
+  /** Called once after a `down` request was answered. */
+  readonly onDown: () => void;
+  /** Who may connect (default: this process's effective uid). */
+  readonly allowedUid?: number;
+  readonly log?: (entry: { level: 'info' | 'warn'; event: string; message: string }) => void;
+}
+
+function errorBody(e: unknown): ErrorBody {
+  if (e instanceof ArgumentError) return { code: e.code, message: e.message, parameter: e.parameter };
+  if (e instanceof VpioError) return { code: e.code, message: e.message };
+  return { code: 'CLI_INTERNAL', message: (e as Error)?.message ?? String(e) };
+}
+
+function obj(args: unknown): Record<string, unknown> {
+  if (args === undefined) return {};
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new ArgumentError('args', 'an object', args);
+  return args as Record<string, unknown>;
+}
+
+/** Validates a `run` request's args into RunArgs (vifs re-parsed from their text form). */
+function runArgs(raw: unknown): RunArgs {
+  const a = obj(raw);
+  if (a.name !== undefined && typeof a.name !== 'string') throw new ArgumentError('name', 'a string', a.name);
+  if (!Array.isArray(a.argv) || a.argv.length === 0 || !a.argv.every((x) => typeof x === 'string')) throw new ArgumentError('argv', 'a non-empty array of strings', a.argv);
+  const vifsIn = a.vifs ?? [];
+  if (!Array.isArray(vifsIn) || !vifsIn.every((x) => typeof x === 'string')) throw new ArgumentError('vifs', 'an array of --vif strings', vifsIn);
+  const vifs: VifSpec[] = vifsIn.map((s: string) => parseVifSpec(s));
+  if (a.memoryMiB !== undefined && typeof a.memoryMiB !== 'number') throw new ArgumentError('memoryMiB', 'a number', a.memoryMiB);
+  return { name: a.name as string | undefined, argv: a.argv as string[], vifs, memoryMiB: a.memoryMiB as number | undefined };
+}
+
+export class ControlServer {
+  readonly #options: ControlServerOptions;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #allowedUid: number;
+  #closed = false;
+
+  private constructor(options: ControlServerOptions) {
+    this.#options = options;
+    this.#allowedUid = options.allowedUid ?? process.geteuid?.() ?? 0;
+    this.#server = createServer((s) => this.#accept(s));
+  }
+
+  /** Listens on `path` (created 0600). Throws when it is taken. */
+  static async listen(options: ControlServerOptions): Promise<ControlServer> {
+    const server = new ControlServer(options);
+    const old = process.umask(0o177); // the socket file is born 0600: no window where it is wider
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.#server.once('error', reject);
+        server.#server.listen(options.path, () => {
+          server.#server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(old);
+    }
+    chmodSync(options.path, 0o600);
+    return server;
+  }
+
+  /** Stops accepting, ends open connections, removes the socket file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(socket: Socket): void {
+    // every connection is tracked (close() destroys them, so server.close() never waits on one)
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const refuse = (e: unknown): void => {
+      socket.resume(); // read (and drop) until the peer's EOF, so the connection really closes
+      socket.end(`${JSON.stringify({ id: null, ok: false, error: errorBody(e) })}\n`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    let cred: PeerCred;
+    try {
+      cred = peerCred(socket);
+    } catch (e) {
+      refuse(e);
+      return;
+    }
+    if (cred.uid !== this.#allowedUid) {
+      this.#options.log?.({ level: 'warn', event: 'peer-rejected', message: `pid ${cred.pid} uid ${cred.uid} is not uid ${this.#allowedUid}` });
+      refuse(new CliError('CLI_PEER_REJECTED', `this control socket serves uid ${this.#allowedUid} only (you are uid ${cred.uid})`));
+      return;
+    }
+    let buf = '';
+    let chain = Promise.resolve();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim() === '') continue;
+        chain = chain.then(() => this.#handleLine(socket, line));
+      }
+      if (Buffer.byteLength(buf) > MAX_LINE_BYTES) {
+        buf = '';
+        this.#reply(socket, { id: null, ok: false, error: { code: 'CLI_PROTOCOL', message: `request line longer than ${MAX_LINE_BYTES} bytes` } });
+        socket.end();
+      }
+    });
+  }
+
+  #reply(socket: Socket, r: Response): void {
+    if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(r)}\n`);
+  }
+
+  async #handleLine(socket: Socket, line: string): Promise<void> {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      this.#reply(socket, { id: null, ok: false, error: { code: 'CLI_PROTOCOL', message: 'a request line is not JSON' } });
+      socket.end();
+      return;
+    }
+    const m = msg as { id?: unknown; cmd?: unknown; args?: unknown };
+    const id = typeof m === 'object' && m !== null && Number.isSafeInteger(m.id) ? (m.id as number) : null;
+    if (id === null || typeof m.cmd !== 'string' || !(COMMANDS as readonly string[]).includes(m.cmd)) {
+      this.#reply(socket, { id, ok: false, error: { code: 'CLI_PROTOCOL', message: `expected {"id": integer, "cmd": one of ${COMMANDS.join(', ')}}` } });
+      return;
+    }
+    try {
+      const result = await this.#dispatch(m.cmd as Command, m.args);
+      this.#reply(socket, { id, ok: true, result });
+      if (m.cmd === 'down') socket.end(() => this.#options.onDown());
+    } catch (e) {
+      this.#reply(socket, { id, ok: false, error: errorBody(e) });
+    }
+  }
+
+  async #dispatch(cmd: Command, raw: unknown): Promise<unknown> {
+    const p = this.#options.platform;
+    switch (cmd) {
+      case 'ping': return p.info();
+      case 'ls': return p.ls();
+      case 'stats': return p.stats();
+      case 'run': return p.run(runArgs(raw));
+      case 'destroy': {
+        const a = obj(raw);
+        if (typeof a.name !== 'string') throw new ArgumentError('name', 'a domain name', a.name);
+        return p.destroy(a.name);
+      }
+      case 'down': return { stopping: true };
+    }
+  }
+}

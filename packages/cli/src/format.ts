@@ -1,0 +1,51 @@
+/** Human output of the read commands (pure; --json prints the objects instead). */
+import type { LsResult, StatsResult } from './protocol.js';
+import type { DoctorReport } from './doctor.js';
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+export function formatLs(r: LsResult): string {
+  if (r.domains.length === 0) return 'no domains (start one with `vpio run <binary> --vif mac=...`)';
+  const rows: string[][] = [['DOMID', 'NAME', 'STATE', 'PID', 'VIF', 'MAC', 'VLAN', 'BACKEND', 'FRONTEND', 'PORT']];
+  for (const d of r.domains) {
+    if (d.vifs.length === 0) rows.push([String(d.domid), d.name, d.state, String(d.pid), '-', '', '', '', '', '']);
+    for (const [i, v] of d.vifs.entries()) {
+      rows.push([
+        i === 0 ? String(d.domid) : '', i === 0 ? d.name : '', i === 0 ? d.state : '', i === 0 ? String(d.pid) : '',
+        String(v.devid), v.mac, v.vlan === undefined ? '-' : String(v.vlan),
+        v.backendStateName, v.frontendStateName + (v.error ? ` (error: ${v.error})` : ''), v.port === undefined ? '-' : String(v.port),
+      ]);
+    }
+  }
+  return table(rows);
+}
+
+function si(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return n.toFixed(0);
+}
+
+export function formatStats(r: StatsResult): string {
+  if (r.ports.length === 0) return 'no switch ports (a vif becomes a port when its frontend connects)';
+  const rows: string[][] = [['PORT', 'DOMAIN', 'VIF', 'IN pps', 'OUT pps', 'IN b/s', 'OUT b/s', 'IN pkts', 'OUT pkts', 'DROPS', 'DROP REASONS']];
+  for (const p of r.ports) {
+    const reasons = Object.entries(p.drops).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
+    rows.push([
+      String(p.port), p.name ?? (p.domid === undefined ? '?' : String(p.domid)), p.devid === undefined ? '-' : String(p.devid),
+      si(p.rates.inPps), si(p.rates.outPps), si(p.rates.inBitsPerSec), si(p.rates.outBitsPerSec),
+      String(p.inPackets), String(p.outPackets), String(p.dropsTotal), reasons || '-',
+    ]);
+  }
+  return `${table(rows)}\n(rates over the last ${(r.intervalMs / 1000).toFixed(1)} s)`;
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines = r.checks.map((c) => (c.ok ? `ok       ${c.name}` : `MISSING  ${c.name}: ${c.reason}\n         fix: ${c.fix}`));
+  lines.push(r.ok ? 'everything vpio needs is here' : 'some checks failed: `vpio up` refuses to start unless --insecure (which runs without them)');
+  return lines.join('\n');
+}

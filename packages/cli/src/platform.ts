@@ -1,0 +1,321 @@
+/**
+ * The dom0 platform `vpio up` runs: a Vpiod (xenstored + grant/evtchn
+ * brokers + domain table), a Switch, and a Netback connected to both. The
+ * CLI control server (control-server.ts) calls the methods below; this
+ * module holds no socket of its own.
+ *
+ * Start order: vpiod → switch → netback; close() undoes it in reverse
+ * (netback tears every vif down, then the switch, then vpiod destroys its
+ * domains). A step that fails on start undoes the steps before it and the
+ * error names the step.
+ */
+import { basename } from 'node:path';
+import { Vpiod, type Domain, type VpiodLogEntry } from '@vpio/domain';
+import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
+import { Netback, type NetbackLogEntry, type VifInfo } from '@vpio/netback';
+import { Switch, type PortStats } from '@vpio/switch';
+import { xenbusStateName } from '@vpio/vif';
+import { CliError } from './cli-error.js';
+import type { DestroyResult, DomainRow, LsResult, PlatformInfo, PortRow, RunArgs, StatsResult, VifRow } from './protocol.js';
+import { defaultMac } from './vif-spec.js';
+
+export interface PlatformOptions {
+  /** vpiod's directory (0700): xenstored.sock, and the CLI's vpio.sock beside it. */
+  readonly dir: string;
+  /** Switch worker cores (-1: unpinned). */
+  readonly cores: readonly number[];
+  readonly mode?: 'event' | 'poll';
+  readonly insecure?: boolean;
+  /** Sampling interval of the per-port rates (default 1000 ms). */
+  readonly statsIntervalMs?: number;
+  readonly log?: (entry: PlatformLogEntry) => void;
+}
+
+export interface PlatformLogEntry {
+  readonly level: 'debug' | 'info' | 'warn';
+  readonly source: 'vpiod' | 'netback' | 'platform';
+  readonly event: string;
+  readonly message?: string;
+  readonly [key: string]: unknown;
+}
+
+const DEFAULT_SLOTS = 256;
+const DEFAULT_BUF_BYTES = 2048;
+const DEFAULT_MEMORY_MIB = 256;
+
+interface Sample {
+  readonly atMs: number;
+  readonly ports: ReadonlyMap<number, PortStats>;
+}
+
+function stateName(n: number): string {
+  return xenbusStateName(n) ?? `state ${n}`;
+}
+
+function dropsTotal(p: PortStats): number {
+  return Object.values(p.drops).reduce((a, b) => a + b, 0);
+}
+
+export class Platform implements AsyncDisposable {
+  readonly #options: PlatformOptions;
+  readonly #log: (entry: PlatformLogEntry) => void;
+  #vpiod: Vpiod | undefined;
+  #switch: Switch | undefined;
+  #netback: Netback | undefined;
+  /** Per vif `${domid}/${devid}`: the frontend state netback last observed, the last error text. */
+  readonly #frontend = new Map<string, number>();
+  readonly #errors = new Map<string, string>();
+  readonly #argv = new Map<number, readonly string[]>();
+  #samples: Sample[] = [];
+  #sampler: NodeJS.Timeout | undefined;
+  #state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
+  #closed: Promise<void> | undefined;
+  #nameSeq = 0;
+
+  constructor(options: PlatformOptions) {
+    if (typeof options !== 'object' || options === null) throw new ArgumentError('options', 'an object', options);
+    if (typeof options.dir !== 'string' || !options.dir.startsWith('/')) throw new ArgumentError('dir', 'an absolute path', options.dir);
+    if (!Array.isArray(options.cores)) throw new ArgumentError('cores', 'an array of core numbers', options.cores);
+    this.#options = options;
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  /** Starts vpiod, the switch and netback. Throws VpioError PLATFORM_START naming the step (cause: the step's error). */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new VpioError('PLATFORM_STATE', `start() on a ${this.#state} platform`);
+    this.#state = 'starting';
+    let step = 'vpiod';
+    try {
+      this.#vpiod = new Vpiod({
+        dir: this.#options.dir,
+        insecure: this.#options.insecure ?? false,
+        log: (e: VpiodLogEntry) => this.#log({ ...e, source: 'vpiod' }),
+      });
+      await this.#vpiod.start();
+      step = 'switch';
+      this.#switch = new Switch({ cores: this.#options.cores, mode: this.#options.mode ?? 'event' });
+      step = 'netback';
+      this.#netback = await Netback.connect({
+        xenstorePath: this.#vpiod.xenstorePath,
+        grants: this.#vpiod.grants,
+        channels: this.#vpiod.evtchn,
+        switch: this.#switch,
+        log: (e: NetbackLogEntry) => this.#log({ ...e, source: 'netback' }),
+      });
+    } catch (e) {
+      await this.#teardown();
+      this.#state = 'closed';
+      const detail = e instanceof VpioError ? `${e.code}: ${e.message}` : (e as Error).message;
+      throw new VpioError('PLATFORM_START', `the platform did not start (step ${step}): ${detail}`, { cause: e });
+    }
+    const netback = this.#netback;
+    const key = (v: VifInfo): string => `${v.domid}/${v.devid}`;
+    netback.on('vifState', (v, side, state) => {
+      if (side === 'frontend') this.#frontend.set(key(v), state);
+    });
+    netback.on('vifError', (v, text) => this.#errors.set(key(v), text));
+    netback.on('vifConnected', (v) => this.#errors.delete(key(v)));
+    netback.on('vifDestroyed', (v) => {
+      this.#frontend.delete(key(v));
+      this.#errors.delete(key(v));
+    });
+    this.#vpiod.on('domainReleased', (d) => {
+      this.#argv.delete(d.domid);
+      void netback.releaseDomain(d.domid).catch(() => undefined);
+    });
+    const interval = this.#options.statsIntervalMs ?? 1000;
+    this.#sample();
+    this.#sampler = setInterval(() => this.#sample(), interval);
+    this.#sampler.unref();
+    this.#state = 'running';
+  }
+
+  info(): PlatformInfo {
+    const vpiod = this.#running('info');
+    return {
+      pid: process.pid,
+      dir: this.#options.dir,
+      xenstorePath: vpiod.xenstorePath,
+      cores: [...this.#options.cores],
+      mode: this.#options.mode ?? 'event',
+      skippedSteps: [...vpiod.skippedSteps],
+    };
+  }
+
+  /**
+   * Creates a domain whose vifs netback creates after the domain is introduced
+   * and before its guest starts (the frontend finds backend InitWait at once).
+   */
+  async run(args: RunArgs): Promise<DomainRow> {
+    const vpiod = this.#running('run');
+    const netback = this.#netback!;
+    if (!Array.isArray(args.argv) || args.argv.length === 0 || args.argv.some((a) => typeof a !== 'string')) {
+      throw new ArgumentError('argv', 'the guest binary and its arguments', args.argv);
+    }
+    if (!Array.isArray(args.vifs)) throw new ArgumentError('vifs', 'an array of vif specs', args.vifs);
+    const name = args.name ?? `${basename(args.argv[0] ?? 'guest').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48)}-${++this.#nameSeq}`;
+    const memoryMiB = args.memoryMiB === undefined ? DEFAULT_MEMORY_MIB : expectInteger('memoryMiB', args.memoryMiB, 16, 1 << 20);
+    let madeVifs = 0;
+    let domain: Domain;
+    try {
+      domain = await vpiod.createDomain(
+        { name, argv: args.argv, memoryMiB, env: args.env },
+        {
+          beforeSpawn: async (domid) => {
+            try {
+              for (const [i, spec] of args.vifs.entries()) {
+                const txSlots = spec.txSlots ?? DEFAULT_SLOTS;
+                const rxSlots = spec.rxSlots ?? DEFAULT_SLOTS;
+                const mtu = spec.mtu ?? 1500;
+                await netback.createVif(domid, {
+                  mac: spec.mac ?? defaultMac(domid, i),
+                  vlan: spec.vlan,
+                  mtu,
+                  txSlots,
+                  rxSlots,
+                  bufSizeBytes: spec.bufSizeBytes ?? Math.max(DEFAULT_BUF_BYTES, mtu + 14),
+                });
+                madeVifs++;
+              }
+            } catch (e) {
+              await netback.releaseDomain(domid).catch(() => undefined);
+              throw new CliError('CLI_RUN', `vif ${madeVifs} (--vif #${madeVifs + 1}): ${(e as Error).message}`, { cause: e });
+            }
+          },
+        },
+      );
+    } catch (e) {
+      if (e instanceof VpioError && e.code === 'ERR_ARGUMENT') throw e;
+      if (e instanceof VpioError && e.code === 'DOMAIN_NAME_TAKEN') throw e;
+      const inner = e instanceof VpioError && e.cause instanceof CliError ? e.cause : undefined;
+      throw new CliError('CLI_RUN', `cannot run "${name}": ${inner ? inner.message : (e as Error).message}`, { cause: e });
+    }
+    this.#argv.set(domain.domid, [...args.argv]);
+    return this.#row(domain);
+  }
+
+  ls(): LsResult {
+    const vpiod = this.#running('ls');
+    return { domains: vpiod.domains().map((d) => this.#row(d)).sort((a, b) => a.domid - b.domid) };
+  }
+
+  /** Per-port counters now and rates over the last sampling interval. */
+  stats(): StatsResult {
+    this.#running('stats');
+    this.#sample();
+    const cur = this.#samples.at(-1)!;
+    const prev = this.#samples.length > 1 ? this.#samples[0]! : undefined;
+    const dt = prev ? (cur.atMs - prev.atMs) / 1000 : 0;
+    const byPort = new Map<number, VifInfo & { name: string | undefined }>();
+    for (const v of this.#netback!.vifs()) {
+      if (v.port !== undefined) byPort.set(v.port, { ...v, name: this.#vpiod!.domain(v.domid)?.name });
+    }
+    const rate = (a: number, b: number | undefined, scale = 1): number => (dt > 0 && b !== undefined ? Math.max(0, ((a - b) * scale) / dt) : 0);
+    const ports: PortRow[] = [...cur.ports.values()].map((p) => {
+      const before = prev?.ports.get(p.id);
+      const vif = byPort.get(p.id);
+      return {
+        port: p.id,
+        domid: vif?.domid,
+        devid: vif?.devid,
+        name: vif?.name,
+        inPackets: p.inPackets,
+        inBytes: p.inBytes,
+        outPackets: p.outPackets,
+        outBytes: p.outBytes,
+        drops: { ...p.drops },
+        dropsTotal: dropsTotal(p),
+        rates: {
+          inPps: rate(p.inPackets, before?.inPackets),
+          outPps: rate(p.outPackets, before?.outPackets),
+          inBitsPerSec: rate(p.inBytes, before?.inBytes, 8),
+          outBitsPerSec: rate(p.outBytes, before?.outBytes, 8),
+          dropsPerSec: rate(dropsTotal(p), before ? dropsTotal(before) : undefined),
+        },
+      };
+    });
+    return { atMs: cur.atMs, intervalMs: Math.round(dt * 1000), ports };
+  }
+
+  /** Destroys the live domain named `name` (or with domid `name` when it is all digits). */
+  async destroy(name: string, graceMs = 2000): Promise<DestroyResult> {
+    const vpiod = this.#running('destroy');
+    if (typeof name !== 'string' || name === '') throw new ArgumentError('name', 'a domain name or domid', name);
+    const d = vpiod.domains().find((x) => x.name === name) ?? (/^[0-9]+$/.test(name) ? vpiod.domain(Number(name)) : undefined);
+    if (!d) {
+      const live = vpiod.domains().map((x) => x.name);
+      throw new CliError('CLI_NO_SUCH_DOMAIN', `no live domain "${name}"${live.length ? ` (live: ${live.join(', ')})` : ' (none is running)'}; see \`vpio ls\``);
+    }
+    const exit = await vpiod.destroyDomain(d.domid, { graceMs });
+    await this.#netback!.releaseDomain(d.domid);
+    return { domid: d.domid, name: d.name, exit: { code: exit.code, signal: exit.signal, reason: exit.reason } };
+  }
+
+  /** Netback (every vif), then the switch, then vpiod (every domain). Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#state = 'closing';
+      await this.#teardown();
+      this.#state = 'closed';
+    })();
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #teardown(): Promise<void> {
+    if (this.#sampler) clearInterval(this.#sampler);
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['netback', async () => this.#netback?.close()],
+      ['switch', async () => this.#switch?.close()],
+      ['vpiod', async () => this.#vpiod?.close()],
+    ];
+    for (const [step, f] of steps) {
+      try {
+        await f();
+      } catch (e) {
+        this.#log({ level: 'warn', source: 'platform', event: 'close-failed', step, message: (e as Error).message });
+      }
+    }
+  }
+
+  #running(op: string): Vpiod {
+    if (this.#state !== 'running' || !this.#vpiod) throw new VpioError('PLATFORM_STATE', `${op}() on a ${this.#state} platform`);
+    return this.#vpiod;
+  }
+
+  #sample(): void {
+    if (!this.#switch || this.#state === 'closed') return;
+    const ports = new Map(this.#switch.stats().ports.map((p) => [p.id, p] as const));
+    const now = Date.now();
+    // keep the newest and the one before it, at least ~half an interval apart
+    const last = this.#samples.at(-1);
+    const minGap = (this.#options.statsIntervalMs ?? 1000) / 2;
+    if (last && now - last.atMs < minGap && this.#samples.length > 1) this.#samples[this.#samples.length - 1] = { atMs: now, ports };
+    else this.#samples = [...this.#samples.slice(-1), { atMs: now, ports }];
+  }
+
+  #row(d: Domain): DomainRow {
+    const vifs: VifRow[] = this.#netback!.vifs(d.domid)
+      .sort((a, b) => a.devid - b.devid)
+      .map((v) => {
+        const k = `${v.domid}/${v.devid}`;
+        const fe = this.#frontend.get(k) ?? 1;
+        return {
+          devid: v.devid,
+          mac: v.mac,
+          vlan: v.vlan,
+          mtu: v.mtu,
+          backendState: v.backendState,
+          backendStateName: stateName(v.backendState),
+          frontendState: fe,
+          frontendStateName: stateName(fe),
+          port: v.port,
+          error: this.#errors.get(k),
+        };
+      });
+    return { domid: d.domid, name: d.name, pid: d.pid, state: d.state, argv: this.#argv.get(d.domid) ?? [], vifs };
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * `vpio up`: the platform process (foreground) and the launcher that starts
+ * it in the background and waits until its control socket answers.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { VpioError } from '@vpio/errors';
+import { CliError } from './cli-error.js';
+import { ControlClient } from './control-client.js';
+import { ControlServer } from './control-server.js';
+import { Platform, type PlatformLogEntry } from './platform.js';
+import type { PlatformInfo } from './protocol.js';
+import { logPath, pidPath, socketPath } from './paths.js';
+
+export interface UpOptions {
+  readonly dir: string;
+  readonly cores: readonly number[];
+  readonly mode: 'event' | 'poll';
+  readonly insecure: boolean;
+  readonly verbose: boolean;
+}
+
+/** Alive and not a zombie (a detached platform's parent is whoever reaps orphans, maybe nobody). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The pid in DIR/vpio.pid when that process is alive. */
+export function runningPid(dir: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(pidPath(dir), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+}
+
+async function answering(dir: string): Promise<PlatformInfo | undefined> {
+  try {
+    const c = await ControlClient.connect(socketPath(dir), dir);
+    try {
+      return await c.request<PlatformInfo>('ping');
+    } finally {
+      c.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+async function refuseIfRunning(dir: string): Promise<void> {
+  const pid = runningPid(dir) ?? (await answering(dir))?.pid;
+  if (pid !== undefined) throw new CliError('CLI_ALREADY_RUNNING', `a vpio platform (pid ${pid}) already runs on ${dir}: use it, or stop it with \`vpio down --dir ${dir}\``);
+}
+
+/** Runs the platform in this process until SIGINT/SIGTERM or `vpio down`. */
+export async function upForeground(o: UpOptions, out: (line: string) => void): Promise<void> {
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  await refuseIfRunning(o.dir);
+  // claim the directory: exclusive create, or take over a dead platform's file
+  try {
+    writeFileSync(pidPath(o.dir), `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+  } catch {
+    if (runningPid(o.dir) !== undefined) await refuseIfRunning(o.dir);
+    writeFileSync(pidPath(o.dir), `${process.pid}\n`, { mode: 0o600 });
+  }
+  rmSync(socketPath(o.dir), { force: true }); // a dead platform's socket (nobody answered above)
+  const debug = o.verbose || /(^|,)vpio:\*/.test(process.env.DEBUG ?? '');
+  const log = (e: PlatformLogEntry | { level: string; event: string; message: string }): void => {
+    if (debug || e.level === 'warn') process.stderr.write(`vpio ${JSON.stringify(e)}\n`);
+  };
+  let stopNow: () => void = () => undefined;
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    stopNow = resolve;
+  });
+  const platform = new Platform({ dir: o.dir, cores: o.cores, mode: o.mode, insecure: o.insecure, log });
+  let server: ControlServer | undefined;
+  try {
+    await platform.start();
+    server = await ControlServer.listen({ path: socketPath(o.dir), platform, onDown: () => stopNow(), log });
+    const info = platform.info();
+    out(`vpio: platform up (pid ${process.pid}) on ${o.dir}: switch cores [${info.cores.join(',')}] ${info.mode} mode` +
+      `${info.skippedSteps.length ? `, INSECURE: without ${info.skippedSteps.join(', ')}` : ''}`);
+    await stop;
+  } finally {
+    await server?.close();
+    await platform.close();
+    rmSync(socketPath(o.dir), { force: true });
+    if (runningPid(o.dir) === process.pid) rmSync(pidPath(o.dir), { force: true });
+  }
+}
+
+/** Starts `vpio up --foreground` detached, logging to DIR/platform.log, and waits until it answers. */
+export async function upBackground(o: UpOptions, self: readonly string[], timeoutMs = 30_000): Promise<PlatformInfo> {
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  await refuseIfRunning(o.dir);
+  const logFd = openSync(logPath(o.dir), 'a', 0o600);
+  const args = [...self, 'up', '--foreground', '--dir', o.dir, `--cores=${o.cores.join(',')}`, '--mode', o.mode,
+    ...(o.insecure ? ['--insecure'] : []), ...(o.verbose ? ['--verbose'] : [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) break;
+    const info = await answering(o.dir);
+    if (info && info.pid === child.pid) {
+      child.unref();
+      return info;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (exited === undefined) child.kill('SIGTERM');
+  const tail = readFileSync(logPath(o.dir), 'utf8').trim().split('\n').slice(-5).join('\n');
+  throw new CliError('CLI_UP_FAILED', `the platform did not come up${exited === undefined ? ` within ${timeoutMs} ms` : ` (exit ${exited})`}; ${logPath(o.dir)} says:\n${tail}`);
+}
+
+/** Asks the platform to stop and waits until its process is gone. */
+export async function down(dir: string, timeoutMs = 20_000): Promise<number> {
+  const c = await ControlClient.connect(socketPath(dir), dir);
+  let pid: number;
+  try {
+    pid = (await c.request<PlatformInfo>('ping')).pid;
+    await c.request('down');
+  } finally {
+    c.close();
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new VpioError('CLI_DOWN_TIMEOUT', `the platform (pid ${pid}) did not stop within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return pid;
+}

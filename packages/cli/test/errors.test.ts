@@ -1,0 +1,65 @@
+/**
+ * Scenario 2 (no daemon, bad arguments, doctor): objective: every command
+ * without a platform says how to start one; bad flags name the flag; every
+ * command has --help; doctor runs its checks for real and reports a missing
+ * one (cgroups as the unprivileged user `nobody`, where it really is missing).
+ */
+import { describe, expect, it } from 'vitest';
+import { tempBase, vpio } from './helpers.js';
+
+describe('vpio without a platform, bad arguments, doctor', () => {
+  it('2.1 ls, run, stats, destroy and down without a platform say how to start it', async () => {
+    const t = tempBase();
+    try {
+      for (const args of [['ls'], ['run', '/bin/true'], ['stats'], ['destroy', 'x'], ['down']]) {
+        const r = await vpio([args[0]!, '--dir', t.dir, ...args.slice(1)]);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toContain(`no vpio platform is running on ${t.dir}: start it with \`vpio up --dir ${t.dir}\``);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('2.2 bad flags name the flag and exit 2', async () => {
+    const r = await vpio(['up', '--cores', 'x', '--dir', '/nonexistent/x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--cores: expected an integer in [-1, 1023], got "x"');
+    const m = await vpio(['up', '--mode', 'turbo']);
+    expect(m.stderr).toContain('--mode: expected event or poll, got "turbo"');
+    const u = await vpio(['ls', '--frobnicate']);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain("Unknown option '--frobnicate'");
+    const c = await vpio(['launch']);
+    expect(c.stderr).toContain('command: expected one of up, run, ls, stats, destroy, down, doctor, got "launch"');
+  });
+
+  it('2.3 every command has --help', async () => {
+    for (const cmd of ['up', 'run', 'ls', 'stats', 'destroy', 'down', 'doctor']) {
+      const r = await vpio([cmd, '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout).toContain(`usage: vpio ${cmd}`);
+    }
+    expect((await vpio(['--help'])).stdout).toContain('usage: vpio <command>');
+  });
+
+  it('2.4 doctor --json reports every check; as root here all pass', async () => {
+    const r = await vpio(['doctor', '--json']);
+    const report = JSON.parse(r.stdout);
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(['user-namespaces', 'namespaces', 'seccomp', 'memfd-seals', 'no-new-privs', 'pidfd', 'cgroups']);
+    expect(report).toMatchObject({ ok: true, mode: 'root' });
+    expect(r.code).toBe(0);
+  });
+
+  it('2.5 doctor reports cgroups missing, with the fix, for an unprivileged user (exit 1)', async () => {
+    const r = await vpio(['doctor', '--json'], { uid: 65534 });
+    const report = JSON.parse(r.stdout);
+    expect(r.code).toBe(1);
+    expect(report.ok).toBe(false);
+    const cg = report.checks.find((c: { name: string }) => c.name === 'cgroups');
+    expect(cg).toMatchObject({ ok: false, reason: expect.stringContaining('cgroup'), fix: expect.stringContaining('Delegate=yes') });
+    expect(report.checks.find((c: { name: string }) => c.name === 'memfd-seals')).toEqual({ name: 'memfd-seals', ok: true });
+    const human = await vpio(['doctor'], { uid: 65534 });
+    expect(human.stdout).toMatch(/MISSING {2}cgroups: .*\n {9}fix: /);
+  });
+});

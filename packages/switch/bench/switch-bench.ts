@@ -11,7 +11,7 @@
 // memif pair (testpmd txonly → rxonly), veth + Linux bridge (trafgen), and
 // the raw copy loop (ringcopy.c).
 //
-//   npm run bench -w @vpio/switch [-- --json] [--seconds N] [--no-baselines]
+//   npm run bench -w @vpio/switch [-- --json] [--seconds N] [--no-baselines] [--case=TEXT ...]
 //   (VPIO_BENCH_DEBUG=1: timestamps of each step on stderr)
 //
 // Needs root (the sandbox, namespaces). Runs `make bench-bins` first.
@@ -35,6 +35,8 @@ const PAGE = 4096;
 
 const args = parseArgs(process.argv.slice(2), { seconds: 3 });
 const withBaselines = !args.rest.includes('--no-baselines');
+// --case=TEXT (repeatable): run only the cases whose name contains TEXT (for profiling one case)
+const caseFilters = args.rest.filter((a) => a.startsWith('--case=')).map((a) => a.slice('--case='.length));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const benchBin = (name: string): string => join(root, 'build', 'bench', name);
 const warnings: string[] = [];
@@ -238,6 +240,7 @@ for (const len of lens) {
 }
 const results: CaseResult[] = [];
 for (const spec of specs) {
+  if (caseFilters.length && !caseFilters.some((f) => spec.name.includes(f))) continue;
   log(`running ${spec.name}...`);
   results.push(await runCase(spec, tscHz));
 }

@@ -13,6 +13,11 @@
  *     header is copied into the worker's scratch (struct vsw_pkt.hdr)
  *     before lookup, learning and policy, and the bytes delivered for the
  *     header are the scratch copy's: what was checked is what is sent.
+ *   - The only other guest read is a prefetch hint in classify(): the
+ *     buf_idx of a slot a few ahead, bounds-checked and used for nothing
+ *     but __builtin_prefetch; that slot is read and validated normally later.
+ *   - Learning and lookup results are cached for one round only (one `now`,
+ *     one source): a learn that may have written the table drops the cache.
  *   - Destinations: the only lock is each destination's lease lock
  *     (lease.c), held to reserve and to complete, never during a copy.
  *     A round that sends to lossless destinations holds their lease locks
@@ -63,11 +68,32 @@ static inline int eligible(const struct vsw *sw, const struct vsw_port *dst, con
 	return (uint32_t)p->len - p->tag_in + *tag_out <= dst->cfg.buf_size;
 }
 
+/*
+ * As eligible(), for a packet met while walking dst's packets: a unicast
+ * packet is on dst's list only, and classify() decided it once (uok, utag);
+ * a flooded one is decided here, per destination.
+ */
+static inline int eligible_for(const struct vsw *sw, const struct vsw_port *dst, const struct vsw_pkt *p, uint16_t *tag_out)
+{
+	if (vp_likely(p->dst != VSW_DST_FLOOD)) {
+		*tag_out = p->utag;
+		return p->uok;
+	}
+	return eligible(sw, dst, p, tag_out);
+}
+
 /* Writes the frame for one destination: header from scratch, the rest from the source buffer. */
 static inline uint32_t build_frame(uint8_t *out, const struct vsw_pkt *p, const uint8_t *srcbuf, uint16_t tag_out)
 {
 	uint32_t o = 12, r = 12u + p->tag_in;
 
+	if (vp_likely(!tag_out && !p->tag_in && p->hdr_len == VSW_HDR_COPY)) {
+		/* the common case: the frame as it came, a fixed-size header copy (vector moves) */
+		vp_memcpy(out, p->hdr, VSW_HDR_COPY);
+		if (p->len > VSW_HDR_COPY)
+			vp_memcpy(out + VSW_HDR_COPY, srcbuf + VSW_HDR_COPY, p->len - VSW_HDR_COPY);
+		return p->len;
+	}
 	vp_memcpy(out, p->hdr, 12);
 	if (tag_out) {
 		uint16_t tci = (uint16_t)(p->vid | (p->tag_in ? (p->hdr[14] & 0xe0) << 8 : 0));
@@ -90,20 +116,52 @@ static inline uint32_t build_frame(uint8_t *out, const struct vsw_pkt *p, const 
 	return o;
 }
 
-/* Phase 1: read, validate, copy headers, decide. Returns the number of flooded packets. */
+/* (vid, MAC at m): the key of the per-round lookup caches; never 0 (bit 63). */
+static inline uint64_t mac_vid_key(const uint8_t *m, uint16_t vid)
+{
+	uint32_t lo;
+	uint16_t hi;
+
+	/* two loads combined in registers (one 6-byte copy into a u64 would stall store forwarding) */
+	vp_memcpy(&lo, m, 4);
+	vp_memcpy(&hi, m + 4, 2);
+	return (uint64_t)lo | (uint64_t)hi << 32 | (uint64_t)vid << 48 | 1ull << 63;
+}
+
+/*
+ * Phase 1: read, validate, copy headers, decide. Returns the number of flooded packets.
+ *
+ * Per-round caches (the round has one `now` and one source port): the last
+ * source (vid, MAC) whose learn was a no-op is not learned again, and the
+ * last (vid, destination MAC) looked up is not looked up again until a learn
+ * that may have written the table. Both are decided on the header copy.
+ */
 static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, uint32_t n, uint64_t now,
 			 uint32_t *ndl)
 {
 	struct vring_be *tx = &src->tx;
-	uint32_t i, nflood = 0, nd = 0;
+	const struct vsw_policy_ops *pol = sw->policy;
+	const struct vsw_lookup_ops *lk = sw->lookup;
+	uint64_t learned_key = 0, dst_key = 0;
+	uint32_t i, nflood = 0, nd = 0, hwcur = tx->hwcur, mask = tx->mask;
+	uint16_t dst_d = VSW_DST_NONE;
 
 	for (i = 0; i < n; i++) {
 		struct vsw_pkt *p = &w->pkts[i];
 		struct vring_slot s;
 		enum vring_verdict v;
 		uint16_t d, tag;
+		uint64_t k;
 
-		vring_slot_read(&tx->slots[(tx->hwcur + i) & tx->mask], &s);
+		vring_slot_read(&tx->slots[(hwcur + i) & mask], &s);
+		if (vp_likely(i + 4 < n)) {
+			/* the slot after next, and the buffer of a slot read earlier: both are the guest's, read only */
+			uint32_t nb = VP_READ_ONCE(tx->slots[(hwcur + i + 4) & mask].buf_idx);
+
+			__builtin_prefetch(&tx->slots[(hwcur + i + 8) & mask]);
+			if (nb < tx->lim.nr_bufs)
+				__builtin_prefetch(vring_be_buf(tx, nb));
+		}
 		p->pos = i;
 		p->len = s.len;
 		p->dst = VSW_DST_NONE;
@@ -117,17 +175,39 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 		}
 		p->buf_idx = s.buf_idx;
 		p->flags = s.flags;
-		if (s.flags & VRING_F_OFFLOAD)
+		if (vp_unlikely(s.flags & VRING_F_OFFLOAD))
 			p->ofl = s.u.offload;
-		p->hdr_len = (uint16_t)(s.len < VSW_HDR_COPY ? s.len : VSW_HDR_COPY);
 		p->tag_in = 0;
 		/* copy first, then decide: everything below reads p->hdr only */
-		vp_memcpy(p->hdr, vring_be_buf(tx, s.buf_idx), p->hdr_len);
-		p->drop = (uint8_t)sw->policy->ingress(src, p, now);
+		if (vp_likely(s.len >= VSW_HDR_COPY)) {
+			p->hdr_len = VSW_HDR_COPY;
+			vp_memcpy(p->hdr, vring_be_buf(tx, s.buf_idx), VSW_HDR_COPY); /* fixed size: vector moves */
+		} else {
+			p->hdr_len = s.len;
+			vp_memcpy(p->hdr, vring_be_buf(tx, s.buf_idx), s.len);
+		}
+		p->drop = (uint8_t)pol->ingress(src, p, now);
 		if (p->drop)
 			continue;
-		sw->lookup->learn(sw, w, src, p->hdr + 6, p->vid, now);
-		d = (p->hdr[0] & 1) ? VSW_DST_NONE : sw->lookup->lookup(sw, p->hdr, p->vid, now);
+		k = mac_vid_key(p->hdr + 6, p->vid);
+		if (k != learned_key) {
+			if (lk->learn(sw, w, src, p->hdr + 6, p->vid, now)) {
+				learned_key = k;
+			} else {
+				learned_key = 0;
+				dst_key = 0; /* the table may have changed: look up again */
+			}
+		}
+		if (p->hdr[0] & 1) {
+			d = VSW_DST_NONE;
+		} else {
+			k = mac_vid_key(p->hdr, p->vid);
+			if (k != dst_key) {
+				dst_d = lk->lookup(sw, p->hdr, p->vid, now);
+				dst_key = k;
+			}
+			d = dst_d;
+		}
 		if (d == src->id) {
 			p->drop = VSW_DROP_NO_DEST; /* addressed to its own port */
 			continue;
@@ -135,21 +215,25 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 		if (d != VSW_DST_NONE && d < VSW_MAX_PORTS) {
 			struct vsw_port *dp = w->ucount[d] ? w->dp[d] : vsw_port_get(sw, d);
 
-			if (dp && sw->policy->egress(dp, p, &tag)) {
+			if (dp && pol->egress(dp, p, &tag)) {
 				w->dp[d] = dp;
 				if (w->ucount[d]++ == 0) {
 					w->uhead[d] = (uint16_t)i;
+					w->uelig[d] = 0;
 					nd++;
 				} else {
 					w->pkts[w->utail[d]].next = (uint16_t)i;
 				}
 				w->utail[d] = (uint16_t)i;
 				p->dst = d;
+				p->utag = (uint8_t)tag;
+				p->uok = (uint32_t)p->len - p->tag_in + tag <= dp->cfg.buf_size;
+				w->uelig[d] += p->uok;
 				continue;
 			}
 		}
 		/* broadcast, multicast or unknown unicast */
-		p->drop = (uint8_t)sw->policy->flood(src, now);
+		p->drop = (uint8_t)pol->flood(src, now);
 		if (p->drop)
 			continue;
 		p->dst = VSW_DST_FLOOD;
@@ -188,8 +272,10 @@ static uint32_t kth_pos(const struct vsw *sw, const struct vsw_worker *w, uint16
 	uint16_t tag;
 	int i;
 
+	if (!nflood && k >= w->uelig[d])
+		return n; /* unicast only and room for all of them */
 	while ((i = mnext(w, &c, nflood)) >= 0) {
-		if (!eligible(sw, dp, &w->pkts[i], &tag))
+		if (!eligible_for(sw, dp, &w->pkts[i], &tag))
 			continue;
 		if (k-- == 0)
 			return (uint32_t)i;
@@ -206,8 +292,10 @@ static uint32_t want_before(const struct vsw *sw, const struct vsw_worker *w, ui
 	uint16_t tag;
 	int i;
 
+	if (!nflood && cut >= w->pkts[w->utail[d]].pos + 1u)
+		return w->uelig[d]; /* unicast only, the whole list before the cut: counted by classify() */
 	while ((i = mnext(w, &c, nflood)) >= 0 && (uint32_t)i < cut)
-		k += (uint32_t)eligible(sw, dp, &w->pkts[i], &tag);
+		k += (uint32_t)eligible_for(sw, dp, &w->pkts[i], &tag);
 	return k;
 }
 
@@ -226,7 +314,7 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 	while ((i = mnext(w, &c, nflood)) >= 0 && (uint32_t)i < cut) {
 		struct vsw_pkt *p = &w->pkts[i];
 
-		if (!eligible(sw, dp, p, &tag))
+		if (!eligible_for(sw, dp, p, &tag))
 			continue;
 		p->charged |= VSW_CHARGED_HIT;
 		pairs++;

@@ -162,23 +162,25 @@ static uint64_t probe(const struct vsw *sw, uint64_t key, struct vsw_mac_entry *
 	return 0;
 }
 
-static void learning_learn(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, const uint8_t *mac, uint16_t vid,
-			   uint64_t now)
+static int learning_learn(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, const uint8_t *mac, uint16_t vid,
+			  uint64_t now)
 {
 	uint64_t key, v;
 	struct vsw_mac_entry *e = NULL;
 
 	if (mac[0] & 1) /* a multicast source is never learned */
-		return;
+		return 1;
 	key = mac_key(mac, vid);
 	v = probe(sw, key, &e);
 	if (v && (uint32_t)(v >> 48) - 1 == src->id && !expired(sw, v, now)) {
-		if ((uint32_t)v != (uint32_t)(now >> VSW_TIME_SHIFT)) /* refresh once per time unit */
+		/* refresh once per time unit; the entry stays src's and fresh, so no lookup changes */
+		if ((uint32_t)v != (uint32_t)(now >> VSW_TIME_SHIFT))
 			__atomic_compare_exchange_n(&e->val, &v, make_val(src->id, key, now), 0, __ATOMIC_RELEASE,
 						    __ATOMIC_RELAXED);
-		return;
+		return 1;
 	}
 	learn_slow(sw, w, src, key, now);
+	return 0;
 }
 
 static uint16_t learning_lookup(struct vsw *sw, const uint8_t *mac, uint16_t vid, uint64_t now)

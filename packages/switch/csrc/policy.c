@@ -80,10 +80,12 @@ static int default_ingress(struct vsw_port *src, struct vsw_pkt *p, uint64_t now
 	uint16_t type = (uint16_t)(h[12] << 8 | h[13]);
 	uint64_t bits = (uint64_t)p->len * 8;
 
+	if (vp_unlikely(src->rate_pkts.rate | src->rate_bytes.rate)) { /* unlimited ports skip the buckets */
 		if (!can_take(&src->rate_pkts, 1, now) || !can_take(&src->rate_bytes, bits, now))
-		return VSW_DROP_RATE_LIMIT;
-	take(&src->rate_pkts, 1, now);
-	take(&src->rate_bytes, bits, now);
+			return VSW_DROP_RATE_LIMIT;
+		take(&src->rate_pkts, 1, now);
+		take(&src->rate_bytes, bits, now);
+	}
 	p->charged |= VSW_CHARGED_RATE;
 
 	if ((src->cfg.flags & VSW_PORT_MAC_LOCK) && __builtin_memcmp(h + 6, src->cfg.mac, 6) != 0)

@@ -92,6 +92,8 @@ struct vsw_pkt {
 	uint16_t hdr_len;  /* bytes of hdr[] valid: min(len, VSW_HDR_COPY) */
 	uint8_t drop;      /* 0 or the VSW_DROP_* reason decided at the source */
 	uint8_t charged;   /* VSW_CHARGED_*: what ingress took, what a destination got */
+	uint8_t uok;       /* unicast (dst < VSW_MAX_PORTS): eligible for dst, decided once in classify */
+	uint8_t utag;      /* unicast: the tag_out egress gave (0 or 4) */
 	struct vring_offload ofl;
 	uint8_t hdr[VSW_HDR_COPY];
 };
@@ -116,6 +118,7 @@ struct vsw_worker {
 	struct vsw_pkt *pkts;         /* [VSW_BATCH_MAX] */
 	uint16_t *flood;              /* [VSW_BATCH_MAX] flooded packets, in order */
 	uint16_t uhead[VSW_MAX_PORTS], utail[VSW_MAX_PORTS], ucount[VSW_MAX_PORTS];
+	uint16_t uelig[VSW_MAX_PORTS]; /* of ucount: the eligible ones (valid while ucount != 0) */
 	struct vsw_port *dp[VSW_MAX_PORTS]; /* destinations of this round */
 	struct vsw_lease { uint32_t start, n; } lease[VSW_MAX_PORTS];
 	uint16_t dl[VSW_MAX_PORTS];   /* destination ids of this round, ascending */
@@ -179,8 +182,13 @@ static inline uint64_t vsw_clock_now(const struct vsw *sw)
 
 /* ---- learn.c: the lookup ops (learning switch) ---- */
 struct vsw_lookup_ops {
-	/* Learn (vid, mac) on port src at now; returns nothing, counts on src. */
-	void (*learn)(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, const uint8_t *mac, uint16_t vid, uint64_t now);
+	/*
+	 * Learn (vid, mac) on port src at now, counting on src. Returns 1 if the
+	 * table already held what this call wanted (it wrote nothing that a lookup
+	 * could see and counted nothing), so the same call again in this round is
+	 * a no-op the caller may skip; 0 otherwise.
+	 */
+	int (*learn)(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, const uint8_t *mac, uint16_t vid, uint64_t now);
 	/* Port id for (vid, mac), or VSW_DST_NONE if unknown or aged out. */
 	uint16_t (*lookup)(struct vsw *sw, const uint8_t *mac, uint16_t vid, uint64_t now);
 };

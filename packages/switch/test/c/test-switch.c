@@ -231,6 +231,38 @@ static void t_mac_move(void)
 	vsw_destroy(sw);
 }
 
+/* The per-round lookup caches: a MAC that moves inside one batch is followed from the next packet on. */
+static void t_mac_move_in_batch(void)
+{
+	struct vsw *sw = mk();
+	struct tport a, b, c;
+	uint8_t f[2048], mb[6];
+
+	CHECK_EQ(tport_open(&a, sw, 1, NULL), 0);
+	CHECK_EQ(tport_open(&b, sw, 2, NULL), 0);
+	CHECK_EQ(tport_open(&c, sw, 3, NULL), 0);
+	memcpy(mb, b.mac, 6);
+	tport_send(&b, f, tp_frame(f, BCAST, mb, -1, 1, 0, 64)); /* b's MAC lives behind b */
+	poll_all(sw);
+	tport_drain(&a);
+	tport_drain(&c);
+	/* one batch from a: to b's MAC, then from b's MAC (it moves behind a), then to it again, twice */
+	tport_send(&a, f, tp_frame(f, mb, a.mac, -1, 2, 0, 64));
+	tport_send(&a, f, tp_frame(f, BCAST, mb, -1, 2, 1, 64));
+	tport_send(&a, f, tp_frame(f, mb, a.mac, -1, 2, 2, 64));
+	tport_send(&a, f, tp_frame(f, mb, a.mac, -1, 2, 3, 64));
+	CHECK_EQ(vsw_poll_once(sw), 4);
+	CHECK_EQ(tport_drain(&b), 2); /* the first unicast and the broadcast */
+	CHECK_EQ(tport_drain(&c), 1); /* the broadcast */
+	CHECK_EQ(st(&a).mac_moves, 1);
+	CHECK_EQ(st(&a).drops[VSW_DROP_NO_DEST], 2); /* now addressed to a's own port */
+	CHECK_EQ(st(&a).learned, 1);                  /* a's own MAC, once for the batch */
+	tport_close(&a, 1);
+	tport_close(&b, 1);
+	tport_close(&c, 1);
+	vsw_destroy(sw);
+}
+
 static void t_mac_cap(void)
 {
 	struct vsw *sw = mk();
@@ -810,6 +842,7 @@ int main(void)
 	tap_run("floods broadcast, multicast and unknown unicast to every other port", t_flooding);
 	tap_run("ages MAC entries out with the injected clock", t_aging);
 	tap_run("follows a MAC that moves to another port", t_mac_move);
+	tap_run("follows a MAC that moves inside one batch (per-round lookup caches)", t_mac_move_in_batch);
 	tap_run("caps learned MACs per port: a sprayer cannot make others flood", t_mac_cap);
 	tap_run("separates VLANs between access and trunk ports", t_vlan);
 	tap_run("drops frames with a foreign source MAC on a MAC-locked port", t_mac_lock);

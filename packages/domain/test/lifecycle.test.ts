@@ -87,6 +87,34 @@ describe('create', () => {
     expect(vpiod.domainCount).toBe(0);
   });
 
+  it('runs beforeSpawn after the introduction and before the guest, and undoes the whole domain when it throws', async () => {
+    const fdsBefore = openFdCount();
+    let seenHome: string | undefined;
+    let seenDomid = -1;
+    const failing = vpiod.createDomain(
+      { name: 'hooked', argv: [GUEST_PROBE, 'sleep'] },
+      {
+        beforeSpawn: async (domid) => {
+          seenDomid = domid;
+          seenHome = await xs.readString(`/local/domain/${domid}/name`); // already introduced
+          expect(vpiod.domains().some((d) => d.domid === domid)).toBe(false); // no guest yet
+          throw new Error('the toolstack could not create a vif');
+        },
+      },
+    );
+    await expect(failing).rejects.toMatchObject({
+      code: 'DOMAIN_CREATE',
+      message: expect.stringContaining('failed at step before-spawn: the toolstack could not create a vif'),
+    });
+    expect(seenHome).toBe('hooked');
+    await expect(xs.readString(`/local/domain/${seenDomid}/name`)).rejects.toMatchObject({ errnoName: 'ENOENT' });
+    expect(await xs.isDomainIntroduced(seenDomid)).toBe(false);
+    await waitFor(() => openFdCount() === fdsBefore, 3000, `fd count back to ${fdsBefore} (now ${openFdCount()})`);
+    // the name and the domain slot are free again
+    const again = await vpiod.createDomain({ name: 'hooked', argv: [GUEST_PROBE, 'sleep'] });
+    await vpiod.destroyDomain(again.domid, { graceMs: 0 });
+  });
+
   it('keeps the broker limits it was given on the domain', async () => {
     const d = await vpiod.createDomain({ name: 'limits', argv: [GUEST_PROBE, 'sleep'], limits: { grantPages: 10, eventChannels: 4 } });
     expect(d.limits).toEqual({ grantPages: 10, eventChannels: 4, mappedPages: 4096 });

@@ -1,10 +1,4 @@
-import { defineConfig } from 'tsup';
+import { vpioTsupConfig } from '@vpio/devkit/tsup';
 
-export default defineConfig({
-  entry: { main: 'src/main.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  clean: true,
-  sourcemap: true,
-});
+// a program, not a library: no .d.ts
+export default vpioTsupConfig({ main: 'src/main.ts' }, { dts: {} });

@@ -1,13 +1,3 @@
-import { defineConfig } from 'tsup';
+import { vpioTsupConfig } from '@vpio/devkit/tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'bench/evtchn-bench': 'bench/evtchn-bench.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
-  target: 'node20',
-  platform: 'node',
-  // devkit is dev tooling found from its own folder: never bundle it
-  external: ['@vpio/devkit'],
-  clean: true,
-  sourcemap: true,
-});
+export default vpioTsupConfig({ index: 'src/index.ts', 'bench/evtchn-bench': 'bench/evtchn-bench.ts' });

@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { vpioTsupConfig } from '@vpio/devkit/tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
-  target: 'node20',
-  platform: 'node',
-  clean: true,
-  sourcemap: true,
-});
+export default vpioTsupConfig({ index: 'src/index.ts' });

@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { vpioTsupConfig } from '@vpio/devkit/tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'test-utils': 'src/test-utils.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts', 'test-utils': 'src/test-utils.ts' } },
-  target: 'node20',
-  platform: 'node',
-  external: ['@vpio/devkit'],
-  clean: true,
-  sourcemap: true,
-});
+export default vpioTsupConfig({ index: 'src/index.ts', 'test-utils': 'src/test-utils.ts' });

@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { vpioTsupConfig } from '@vpio/devkit/tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'gen-c-header': 'src/gen-c-header.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
-  target: 'node20',
-  platform: 'node',
-  external: ['@vpio/devkit'],
-  clean: true,
-  sourcemap: true,
-});
+export default vpioTsupConfig({ index: 'src/index.ts', 'gen-c-header': 'src/gen-c-header.ts' }, { dts: { index: 'src/index.ts' } });

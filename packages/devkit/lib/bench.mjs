@@ -104,7 +104,9 @@ function readSums(file) {
  * @returns {{ dir: string, source: 'env' | 'shared' | 'vendored', files: Record<string, string>, verified: boolean, warnings: string[] }}
  */
 export function findBaselines({ env = process.env, repoRoot = REPO_ROOT, vendoredDir = VENDORED_BASELINES } = {}) {
-  const names = Object.keys(BASELINE_PROGRAMS).map((p) => `${p}.c`);
+  const sums = readSums(join(vendoredDir, 'SHA256SUMS'));
+  // every vendored file (sources and scripts), at least the programs' sources
+  const names = [...new Set([...Object.keys(BASELINE_PROGRAMS).map((p) => `${p}.c`), ...sums.keys()])];
   /** @type {Array<{ dir: string, source: 'env' | 'shared' | 'vendored' }>} */
   const candidates = [];
   if (env.VPIO_BASELINES) candidates.push({ dir: resolve(env.VPIO_BASELINES), source: 'env' });
@@ -114,7 +116,6 @@ export function findBaselines({ env = process.env, repoRoot = REPO_ROOT, vendore
   }
   candidates.push({ dir: vendoredDir, source: 'vendored' });
 
-  const sums = readSums(join(vendoredDir, 'SHA256SUMS'));
   for (const { dir, source } of candidates) {
     const files = Object.fromEntries(names.map((n) => [n, join(dir, n)]));
     if (!names.every((n) => existsSync(join(dir, n)))) {

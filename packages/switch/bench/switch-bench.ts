@@ -224,9 +224,17 @@ function hasCommand(cmd: string): boolean {
 const budgetS = 8 * (args.seconds + 15) + (withBaselines ? 300 : 0);
 const watchdog = spawn('sh', ['-c',
   `sleep ${budgetS}; echo "switch bench: watchdog: no result after ${budgetS} s; killing the benchmark (pid ${process.pid}) and its domains" >&2; kill -KILL ${process.pid}`,
-], { stdio: ['ignore', 'ignore', 'inherit'] });
+], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
 watchdog.unref();
-process.on('exit', () => watchdog.kill('SIGKILL'));
+// its own process group: on exit kill the shell AND its sleep, which would
+// otherwise keep stderr open and make turbo wait for the whole budget
+process.on('exit', () => {
+  try {
+    process.kill(-watchdog.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+});
 
 execFileSync('make', ['-s', 'bench-bins'], { cwd: root, stdio: 'inherit' });
 const tscHz = Number(/tsc_hz=(\d+)/.exec(execFileSync(benchBin('tsc-hz'), { encoding: 'utf8' }))?.[1]);

@@ -38,16 +38,10 @@ static int join(char *out, size_t bytes, const char *a, const char *b)
 static int write_text(const char *dir, const char *file, const char *text)
 {
 	char path[640];
+
 	if (join(path, sizeof(path), dir, file) < 0)
 		return -ENAMETOOLONG;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(text);
-	ssize_t n = write(fd, text, len);
-	int err = n < 0 ? -errno : ((size_t)n != len ? -EIO : 0);
-	close(fd);
-	return err;
+	return launch_write_file(path, text);
 }
 
 static int file_exists(const char *dir, const char *file)

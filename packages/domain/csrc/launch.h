@@ -30,6 +30,9 @@ struct launch_limits {
 
 /* unshare() the user namespace and map `uid`/`gid` inside to the caller's
  * ids outside (the unprivileged path). Returns 0 or -errno. */
+/* Writes `text` to an existing file (procfs, cgroupfs) in one write: 0 or -errno (-EIO if short). */
+int launch_write_file(const char *path, const char *text);
+
 int ns_enter_user(uid_t uid, gid_t gid);
 
 /* unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |

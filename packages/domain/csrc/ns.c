@@ -15,7 +15,7 @@
 
 #include "launch.h"
 
-static int write_file(const char *path, const char *text)
+int launch_write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -36,14 +36,14 @@ int ns_enter_user(uid_t uid, gid_t gid)
 	if (unshare(CLONE_NEWUSER) < 0)
 		return -errno;
 	/* An unprivileged writer must deny setgroups before writing gid_map. */
-	int err = write_file("/proc/self/setgroups", "deny");
+	int err = launch_write_file("/proc/self/setgroups", "deny");
 	if (err < 0 && err != -ENOENT)
 		return err;
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)outer_uid);
-	if ((err = write_file("/proc/self/uid_map", map)) < 0)
+	if ((err = launch_write_file("/proc/self/uid_map", map)) < 0)
 		return err;
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)outer_gid);
-	return write_file("/proc/self/gid_map", map);
+	return launch_write_file("/proc/self/gid_map", map);
 }
 
 int ns_unshare(void)

@@ -4,7 +4,7 @@
  * struct and calls the C core. Nothing here runs per packet.
  */
 import { ArgumentError, ErrnoError, VpioError, expectInteger, expectOneOf } from '@vpio/errors';
-import { MAX_SLOTS, MIN_SLOTS, MAX_BUF_SIZE_BYTES, MIN_BUF_SIZE_BYTES, RingView } from '@vpio/ring';
+import { MAX_SLOTS, MIN_SLOTS, MAX_BUF_SIZE_BYTES, MIN_BUF_SIZE_BYTES, RingView, type Verdict } from '@vpio/ring';
 import { loadNative, type NativeSwitch } from './native.js';
 
 export type SwitchMode = 'event' | 'poll';
@@ -67,8 +67,9 @@ export interface MemoryOwner {
   hold(): { drop(): void };
 }
 
+/** Why a packet was dropped: every ring verdict but 'ok' (from @vpio/ring), then the switch's own reasons. */
 export type DropReason =
-  | 'head' | 'cur' | 'buf_idx' | 'len_zero' | 'len_short' | 'len_long' | 'flags' | 'offload'
+  | Exclude<Verdict, 'ok'>
   | 'ring_full' | 'no_dest' | 'mac_lock' | 'vlan' | 'rate_limit' | 'flood_limit';
 
 export interface PortStats {

@@ -4,6 +4,7 @@
       "target_name": "vpio_switch",
       "sources": [
         "binding/switch_addon.cc",
+        "csrc/capture.c",
         "csrc/fwd.c",
         "csrc/learn.c",
         "csrc/lease.c",

@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import { VpioError } from '@vpio/errors';
 import { CliError } from './cli-error.js';
-import type { Command, ErrorBody, Response } from './protocol.js';
+import type { CaptureEvent, Command, ErrorBody, Response } from './protocol.js';
 
 export class RemoteError extends VpioError {
   readonly parameter: string | undefined;
@@ -24,7 +24,7 @@ export function notRunning(dir: string, cause?: unknown): CliError {
 
 export class ControlClient {
   readonly #socket: Socket;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; onStream?: (e: CaptureEvent) => void }>();
   #nextId = 1;
   #buf = '';
   #ended: Error | undefined;
@@ -67,6 +67,21 @@ export class ControlClient {
     });
   }
 
+  /**
+   * A streaming request (`capture`): `onStream` gets each stream event
+   * before `done` settles with the final reply. `id` names it for a later
+   * `capture-stop`.
+   */
+  requestStream<T>(cmd: Command, args: unknown, onStream: (e: CaptureEvent) => void): { readonly id: number; readonly done: Promise<T> } {
+    const id = this.#nextId++;
+    if (this.#ended) return { id, done: Promise.reject(this.#ended) };
+    const done = new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onStream });
+      this.#socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
+    });
+    return { id, done };
+  }
+
   close(): void {
     this.#socket.destroy();
   }
@@ -83,6 +98,10 @@ export class ControlClient {
       } catch {
         this.#socket.destroy(new CliError('CLI_PROTOCOL', 'the platform sent a line that is not JSON'));
         return;
+      }
+      if ('stream' in r) {
+        this.#pending.get(r.id)?.onStream?.(r.stream);
+        continue;
       }
       if (r.id === null) {
         // a connection-level error (e.g. peer rejected): fails every request

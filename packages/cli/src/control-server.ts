@@ -14,6 +14,7 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ArgumentError, VpioError } from '@vpio/errors';
+import { CaptureStream, parseCaptureArgs } from './capture-stream.js';
 import { CliError } from './cli-error.js';
 import { peerCred, type PeerCred } from './peer-cred.js';
 import type { Platform } from './platform.js';
@@ -51,13 +52,24 @@ function runArgs(raw: unknown): RunArgs {
   if (!Array.isArray(vifsIn) || !vifsIn.every((x) => typeof x === 'string')) throw new ArgumentError('vifs', 'an array of --vif strings', vifsIn);
   const vifs: VifSpec[] = vifsIn.map((s: string) => parseVifSpec(s));
   if (a.memoryMiB !== undefined && typeof a.memoryMiB !== 'number') throw new ArgumentError('memoryMiB', 'a number', a.memoryMiB);
-  return { name: a.name as string | undefined, argv: a.argv as string[], vifs, memoryMiB: a.memoryMiB as number | undefined };
+  if (a.env !== undefined && (typeof a.env !== 'object' || a.env === null || Array.isArray(a.env) || !Object.values(a.env).every((v) => typeof v === 'string'))) {
+    throw new ArgumentError('env', 'an object of strings', a.env);
+  }
+  if (a.linux !== undefined && (typeof a.linux !== 'object' || a.linux === null || Array.isArray(a.linux))) throw new ArgumentError('linux', 'an object { ipv4?, ipv6? }', a.linux);
+  const linux = a.linux as { ipv4?: unknown; ipv6?: unknown } | undefined;
+  if (linux && ((linux.ipv4 !== undefined && typeof linux.ipv4 !== 'string') || (linux.ipv6 !== undefined && typeof linux.ipv6 !== 'string'))) throw new ArgumentError('linux', 'ipv4/ipv6 strings', a.linux);
+  return {
+    name: a.name as string | undefined, argv: a.argv as string[], vifs, memoryMiB: a.memoryMiB as number | undefined, env: a.env as Record<string, string> | undefined,
+    ...(linux ? { linux: { ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 as string }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 as string }) } } : {}),
+  };
 }
 
 export class ControlServer {
   readonly #options: ControlServerOptions;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** Running `capture` streams per connection, by request id. */
+  readonly #captures = new Map<Socket, Map<number, CaptureStream>>();
   readonly #allowedUid: number;
   #closed = false;
 
@@ -90,6 +102,7 @@ export class ControlServer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const streams of this.#captures.values()) for (const c of streams.values()) c.stop('closed');
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -97,7 +110,11 @@ export class ControlServer {
   #accept(socket: Socket): void {
     // every connection is tracked (close() destroys them, so server.close() never waits on one)
     this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('close', () => {
+      this.#sockets.delete(socket);
+      for (const c of this.#captures.get(socket)?.values() ?? []) c.stop('closed'); // the CLI died: stop the capture in the switch
+      this.#captures.delete(socket);
+    });
     socket.on('error', () => undefined);
     const refuse = (e: unknown): void => {
       socket.resume(); // read (and drop) until the peer's EOF, so the connection really closes
@@ -155,10 +172,52 @@ export class ControlServer {
       this.#reply(socket, { id, ok: false, error: { code: 'CLI_PROTOCOL', message: `expected {"id": integer, "cmd": one of ${COMMANDS.join(', ')}}` } });
       return;
     }
+    if (m.cmd === 'capture' || m.cmd === 'capture-stop') {
+      this.#capture(socket, id, m.cmd, m.args);
+      return;
+    }
     try {
       const result = await this.#dispatch(m.cmd as Command, m.args);
       this.#reply(socket, { id, ok: true, result });
       if (m.cmd === 'down') socket.end(() => this.#options.onDown());
+    } catch (e) {
+      this.#reply(socket, { id, ok: false, error: errorBody(e) });
+    }
+  }
+
+  /**
+   * `capture` starts a stream on this connection (stream lines, then the
+   * final reply when it ends) without holding up the requests after it;
+   * `capture-stop` {id} ends one of this connection's streams.
+   */
+  #capture(socket: Socket, id: number, cmd: 'capture' | 'capture-stop', raw: unknown): void {
+    const streams = this.#captures.get(socket) ?? new Map<number, CaptureStream>();
+    try {
+      if (cmd === 'capture-stop') {
+        const a = obj(raw);
+        const target = typeof a.id === 'number' ? streams.get(a.id) : undefined;
+        if (!target) throw new ArgumentError('id', `the id of a running capture on this connection (${[...streams.keys()].join(', ') || 'none'})`, a.id);
+        target.stop('stopped');
+        this.#reply(socket, { id, ok: true, result: { stopping: true } });
+        return;
+      }
+      const args = parseCaptureArgs(raw);
+      const started = this.#options.platform.startCapture(args.port, { snaplen: args.snaplen, direction: args.direction, bufferBytes: args.bufferBytes });
+      this.#captures.set(socket, streams);
+      streams.set(id, new CaptureStream({
+        ...started,
+        count: args.count,
+        durationMs: args.durationMs,
+        send: (e) => {
+          if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify({ id, stream: e })}\n`);
+        },
+        backlogBytes: () => socket.writableLength,
+        onEnd: (r) => {
+          streams.delete(id);
+          this.#reply(socket, { id, ok: true, result: r });
+        },
+      }));
+      if (socket.destroyed) streams.get(id)?.stop('closed'); // the CLI left before the capture started
     } catch (e) {
       this.#reply(socket, { id, ok: false, error: errorBody(e) });
     }
@@ -177,6 +236,11 @@ export class ControlServer {
         return p.destroy(a.name);
       }
       case 'down': return { stopping: true };
+      case 'console': {
+        const a = obj(raw);
+        if (typeof a.name !== 'string') throw new ArgumentError('name', 'a domain name', a.name);
+        return p.console(a.name, a.since === undefined ? 0 : (a.since as number));
+      }
     }
   }
 }

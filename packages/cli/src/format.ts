@@ -1,5 +1,5 @@
 /** Human output of the read commands (pure; --json prints the objects instead). */
-import type { LsResult, StatsResult } from './protocol.js';
+import type { LsResult, StatsResult, VifRow } from './protocol.js';
 import type { DoctorReport } from './doctor.js';
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -7,16 +7,44 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
+/** 10000 -> "10k", 2500000 -> "2500k", 7 -> "7": the `--vif` amount syntax, exact. */
+function amount(n: number): string {
+  for (const [div, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (n >= div && n % div === 0) return `${n / div}${suffix}`;
+  return String(n);
+}
+
+/** The VLAN column: the access VLAN, or `trunk 10+20` with ` native 30`. */
+export function vlanText(v: Pick<VifRow, 'vlan' | 'policy'>): string {
+  const t = v.policy?.trunk;
+  if (t) return `trunk ${t.vids.join('+')}${t.nativeVid === undefined ? '' : ` native ${t.nativeVid}`}`;
+  return v.vlan === undefined ? '-' : String(v.vlan);
+}
+
+/** The POLICY column, in `--vif` keys: what differs from the defaults (`-` when nothing does). */
+export function policyText(p: VifRow['policy'] | undefined): string {
+  if (!p) return '-';
+  const parts: string[] = [];
+  const keys: Array<[string, number | undefined]> = [
+    ['rate-pps', p.ratePps], ['burst', p.burstPackets], ['rate-bps', p.rateBps], ['burst-bytes', p.burstBytes],
+    ['flood-pps', p.floodPps], ['flood-burst', p.floodBurst], ['max-macs', p.maxMacs],
+  ];
+  for (const [k, n] of keys) if (n !== undefined) parts.push(`${k}=${amount(n)}`);
+  if (p.lossless) parts.push('lossless=1');
+  if (!p.macLock) parts.push('mac-lock=0');
+  return parts.length ? parts.join(' ') : '-';
+}
+
 export function formatLs(r: LsResult): string {
   if (r.domains.length === 0) return 'no domains (start one with `vpio run <binary> --vif mac=...`)';
-  const rows: string[][] = [['DOMID', 'NAME', 'STATE', 'PID', 'VIF', 'MAC', 'VLAN', 'BACKEND', 'FRONTEND', 'PORT']];
+  const rows: string[][] = [['DOMID', 'NAME', 'STATE', 'PID', 'VIF', 'MAC', 'VLAN', 'BACKEND', 'FRONTEND', 'PORT', 'POLICY']];
   for (const d of r.domains) {
-    if (d.vifs.length === 0) rows.push([String(d.domid), d.name, d.state, String(d.pid), '-', '', '', '', '', '']);
+    if (d.vifs.length === 0) rows.push([String(d.domid), d.name, d.state, String(d.pid), '-', '', '', '', '', '', '']);
     for (const [i, v] of d.vifs.entries()) {
       rows.push([
         i === 0 ? String(d.domid) : '', i === 0 ? d.name : '', i === 0 ? d.state : '', i === 0 ? String(d.pid) : '',
-        String(v.devid), v.mac, v.vlan === undefined ? '-' : String(v.vlan),
+        String(v.devid), v.mac, vlanText(v),
         v.backendStateName, v.frontendStateName + (v.error ? ` (error: ${v.error})` : ''), v.port === undefined ? '-' : String(v.port),
+        policyText(v.policy),
       ]);
     }
   }

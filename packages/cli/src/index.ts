@@ -7,4 +7,17 @@ export { peerCred, type PeerCred } from './peer-cred.js';
 export { Platform, type PlatformLogEntry, type PlatformOptions } from './platform.js';
 export * from './protocol.js';
 export { platformDir, socketPath } from './paths.js';
-export { defaultMac, parseVifSpec, type VifSpec } from './vif-spec.js';
+export { PcapWriter, pcapHeader, pcapRecord, readPcap, PCAP_LINKTYPE_ETHERNET, PCAP_MAGIC_NS, type PcapFile, type PcapPacket } from './pcap.js';
+export { resolveCaptureTarget, type CaptureTarget, type CaptureVif } from './capture-target.js';
+export { formatFrameLine, runCaptureCommand, type CaptureCommandOptions, type CaptureSummary } from './capture-command.js';
+export { VIF_KEYS, defaultMac, formatVifSpec, parseVifSpec, type VifKey, type VifSpec } from './vif-spec.js';
+export {
+  TopologyError,
+  applyTopology,
+  describeTopology,
+  loadTopology,
+  parseTopology,
+  type Topology,
+  type TopologyGuest,
+  type TopologyProblem,
+} from './topology.js';

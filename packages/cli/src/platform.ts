@@ -13,10 +13,13 @@ import { basename } from 'node:path';
 import { Vpiod, type Domain, type VpiodLogEntry } from '@vpio/domain';
 import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
 import { Netback, type NetbackLogEntry, type VifInfo } from '@vpio/netback';
-import { Switch, type PortStats } from '@vpio/switch';
+import { Switch, type Capture, type CaptureOptions, type PortStats } from '@vpio/switch';
 import { xenbusStateName } from '@vpio/vif';
 import { CliError } from './cli-error.js';
-import type { DestroyResult, DomainRow, LsResult, PlatformInfo, PortRow, RunArgs, StatsResult, VifRow } from './protocol.js';
+import { resolveCaptureTarget, type CaptureTarget } from './capture-target.js';
+import { Consoles } from './console.js';
+import type { ConsoleResult, DestroyResult, DomainRow, LsResult, PlatformInfo, PortRow, RunArgs, StatsResult, VifRow } from './protocol.js';
+import { linuxNetfrontPath, planLinuxGuest } from './linux-guest.js';
 import { defaultMac } from './vif-spec.js';
 
 export interface PlatformOptions {
@@ -28,6 +31,10 @@ export interface PlatformOptions {
   readonly insecure?: boolean;
   /** Sampling interval of the per-port rates (default 1000 ms). */
   readonly statsIntervalMs?: number;
+  /** Most live domains (vpiod's maxDomains, default 64; sizes its fd limit). */
+  readonly maxDomains?: number;
+  /** Most grants a domain may have vpiod hold (vpiod's maxGrantsPerDomain, default 64; sizes its fd limit). */
+  readonly maxGrantsPerDomain?: number;
   readonly log?: (entry: PlatformLogEntry) => void;
 }
 
@@ -66,6 +73,7 @@ export class Platform implements AsyncDisposable {
   readonly #frontend = new Map<string, number>();
   readonly #errors = new Map<string, string>();
   readonly #argv = new Map<number, readonly string[]>();
+  readonly #consoles = new Consoles();
   #samples: Sample[] = [];
   #sampler: NodeJS.Timeout | undefined;
   #state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
@@ -89,6 +97,8 @@ export class Platform implements AsyncDisposable {
       this.#vpiod = new Vpiod({
         dir: this.#options.dir,
         insecure: this.#options.insecure ?? false,
+        ...(this.#options.maxDomains === undefined ? {} : { maxDomains: this.#options.maxDomains }),
+        ...(this.#options.maxGrantsPerDomain === undefined ? {} : { maxGrantsPerDomain: this.#options.maxGrantsPerDomain }),
         log: (e: VpiodLogEntry) => this.#log({ ...e, source: 'vpiod' }),
       });
       await this.#vpiod.start();
@@ -119,8 +129,9 @@ export class Platform implements AsyncDisposable {
       this.#frontend.delete(key(v));
       this.#errors.delete(key(v));
     });
-    this.#vpiod.on('domainReleased', (d) => {
+    this.#vpiod.on('domainReleased', (d, exit) => {
       this.#argv.delete(d.domid);
+      this.#consoles.ended(d.domid, exit);
       void netback.releaseDomain(d.domid).catch(() => undefined);
     });
     const interval = this.#options.statsIntervalMs ?? 1000;
@@ -155,11 +166,14 @@ export class Platform implements AsyncDisposable {
     if (!Array.isArray(args.vifs)) throw new ArgumentError('vifs', 'an array of vif specs', args.vifs);
     const name = args.name ?? `${basename(args.argv[0] ?? 'guest').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48)}-${++this.#nameSeq}`;
     const memoryMiB = args.memoryMiB === undefined ? DEFAULT_MEMORY_MIB : expectInteger('memoryMiB', args.memoryMiB, 16, 1 << 20);
+    // a Linux guest: vpio-linux-netfront runs argv, bridging a TAP to vif 0
+    const linux = args.linux === undefined ? undefined : planLinuxGuest(args.linux, args.argv, args.vifs, this.#options.mode ?? 'event', linuxNetfrontPath());
+    args = linux ? { ...args, argv: linux.argv, vifs: linux.vifs } : args;
     let madeVifs = 0;
     let domain: Domain;
     try {
       domain = await vpiod.createDomain(
-        { name, argv: args.argv, memoryMiB, env: args.env },
+        { name, argv: args.argv, memoryMiB, env: args.env, stdout: 'pipe', ...(linux ? { tap: linux.tap } : {}) },
         {
           beforeSpawn: async (domid) => {
             try {
@@ -174,9 +188,11 @@ export class Platform implements AsyncDisposable {
                   txSlots,
                   rxSlots,
                   bufSizeBytes: spec.bufSizeBytes ?? Math.max(DEFAULT_BUF_BYTES, mtu + 14),
+                  ...(spec.policy === undefined ? {} : { policy: spec.policy }),
                 });
                 madeVifs++;
               }
+              return linux ? { tapMac: args.vifs[0]?.mac ?? defaultMac(domid, 0) } : undefined;
             } catch (e) {
               await netback.releaseDomain(domid).catch(() => undefined);
               throw new CliError('CLI_RUN', `vif ${madeVifs} (--vif #${madeVifs + 1}): ${(e as Error).message}`, { cause: e });
@@ -191,6 +207,8 @@ export class Platform implements AsyncDisposable {
       throw new CliError('CLI_RUN', `cannot run "${name}": ${inner ? inner.message : (e as Error).message}`, { cause: e });
     }
     this.#argv.set(domain.domid, [...args.argv]);
+    this.#consoles.attach(domain.domid, domain.name, domain.stdout, () => domain.stderr);
+    if (domain.exit) this.#consoles.ended(domain.domid, domain.exit); // died before we looked
     return this.#row(domain);
   }
 
@@ -235,6 +253,40 @@ export class Platform implements AsyncDisposable {
       };
     });
     return { atMs: cur.atMs, intervalMs: Math.round(dt * 1000), ports };
+  }
+
+  /** A domain's console (stdout) after absolute byte offset `since`; ended domains' stay readable for a while. */
+  console(name: string, since = 0): ConsoleResult {
+    this.#running('console');
+    if (typeof name !== 'string' || name === '') throw new ArgumentError('name', 'a domain name or domid', name);
+    const since0 = expectInteger('since', since, 0, Number.MAX_SAFE_INTEGER);
+    const e = this.#consoles.find(name);
+    if (!e) {
+      const known = this.#consoles.names();
+      throw new CliError('CLI_NO_SUCH_DOMAIN', `no domain "${name}" has a console${known.length ? ` (known: ${known.join(', ')})` : ''}; see \`vpio ls\``);
+    }
+    return this.#consoles.read(e, since0);
+  }
+
+  /**
+   * Starts a switch capture on `target`: a port id or NAME[/DEVID] of a
+   * vif (capture-target.ts). The caller reads and stops it; removing the
+   * vif or closing the platform unhooks it. Errors: ERR_ARGUMENT,
+   * CLI_CAPTURE (nothing there, or already captured).
+   */
+  startCapture(target: string, options: CaptureOptions): CaptureTarget & { readonly capture: Capture } {
+    const vpiod = this.#running('capture');
+    const sw = this.#switch!;
+    const vifs = this.#netback!.vifs().map((v) => ({ domid: v.domid, devid: v.devid, port: v.port, name: vpiod.domain(v.domid)?.name }));
+    const t = resolveCaptureTarget(target, sw.stats().ports.map((p) => p.id), vifs);
+    try {
+      return { ...t, capture: sw.startCapture(t.port, options) };
+    } catch (e) {
+      if (e instanceof VpioError && (e as VpioError & { errnoName?: string }).errnoName === 'EBUSY') {
+        throw new VpioError('CLI_CAPTURE', `${t.label} (port ${t.port}) is already being captured (one capture per port)`, { cause: e });
+      }
+      throw e;
+    }
   }
 
   /** Destroys the live domain named `name` (or with domid `name` when it is all digits). */
@@ -308,6 +360,7 @@ export class Platform implements AsyncDisposable {
           mac: v.mac,
           vlan: v.vlan,
           mtu: v.mtu,
+          policy: v.policy,
           backendState: v.backendState,
           backendStateName: stateName(v.backendState),
           frontendState: fe,

@@ -9,6 +9,7 @@
  * The socket lives in vpiod's 0700 directory, is 0600, and the server
  * checks each connection's SO_PEERCRED uid against its own.
  */
+import type { VifPolicyInfo } from '@vpio/netback';
 import type { VifSpec } from './vif-spec.js';
 
 export const CONTROL_SOCKET_NAME = 'vpio.sock';
@@ -17,8 +18,8 @@ export const LOG_FILE_NAME = 'platform.log';
 /** Longest request line the server reads (bytes); longer closes the connection. */
 export const MAX_LINE_BYTES = 256 * 1024;
 
-export type Command = 'ping' | 'ls' | 'run' | 'stats' | 'destroy' | 'down';
-export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'destroy', 'down'];
+export type Command = 'ping' | 'ls' | 'run' | 'stats' | 'destroy' | 'down' | 'console' | 'capture' | 'capture-stop';
+export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'destroy', 'down', 'console', 'capture', 'capture-stop'];
 
 export interface RunArgs {
   readonly name?: string;
@@ -26,6 +27,15 @@ export interface RunArgs {
   readonly vifs: readonly VifSpec[];
   readonly memoryMiB?: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** A Linux guest (`vpio run --linux`): argv runs under vpio-linux-netfront with a TAP device bridged to vif 0. */
+  readonly linux?: LinuxGuestArgs;
+}
+
+export interface LinuxGuestArgs {
+  /** eth0's IPv4 address, "A.B.C.D/PREFIX". */
+  readonly ipv4?: string;
+  /** eth0's IPv6 address, "ADDR/PREFIX". */
+  readonly ipv6?: string;
 }
 
 export interface Request {
@@ -42,7 +52,9 @@ export interface ErrorBody {
 
 export type Response =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly id: number | null; readonly ok: false; readonly error: ErrorBody };
+  | { readonly id: number | null; readonly ok: false; readonly error: ErrorBody }
+  /** Before the final reply of a streaming request (`capture`): one event. */
+  | { readonly id: number; readonly stream: CaptureEvent };
 
 export interface VifRow {
   readonly devid: number;
@@ -56,6 +68,8 @@ export interface VifRow {
   readonly port: number | undefined;
   /** The last `error` node netback wrote for it, if any. */
   readonly error: string | undefined;
+  /** What its switch port enforces (netback's VifInfo.policy; unset limits are absent: unlimited). */
+  readonly policy: VifPolicyInfo;
 }
 
 export interface DomainRow {
@@ -113,4 +127,61 @@ export interface DestroyResult {
   readonly domid: number;
   readonly name: string;
   readonly exit: { readonly code: number | null; readonly signal: string | null; readonly reason: string };
+}
+
+/** `console`: a domain's stdout after absolute byte offset `since` (the platform keeps the newest 256 KiB). */
+export interface ConsoleResult {
+  readonly domid: number;
+  readonly name: string;
+  readonly alive: boolean;
+  readonly exit: { readonly code: number | null; readonly signal: string | null; readonly reason: string } | undefined;
+  /** Absolute offset of `text`'s first byte. */
+  readonly start: number;
+  /** Absolute offset after the last byte written so far (the next `since`). */
+  readonly end: number;
+  /** Bytes dropped from the front of the buffer since the domain started. */
+  readonly dropped: number;
+  /** Of the bytes after `since`, how many were dropped before this read. */
+  readonly missed: number;
+  readonly text: string;
+  /** The last 4 KiB the launcher and guest wrote to stderr. */
+  readonly stderr: string;
+}
+
+/**
+ * `capture`: a streaming request. The server answers with stream lines
+ * (`{"id":N,"stream":CaptureEvent}`: one `started`, then `frames` batches)
+ * and, when the capture ends (count, duration, `capture-stop` {id}, the
+ * port removed, the connection closed), the final reply with a
+ * CaptureResult. Other requests on the connection are answered meanwhile.
+ */
+export interface CaptureArgs {
+  /** A switch port id, or NAME[/DEVID] of a domain's vif (devid 0 by default). */
+  readonly port: string;
+  readonly snaplen?: number;
+  readonly direction?: 'in' | 'out' | 'both';
+  /** Stop after this many frames. */
+  readonly count?: number;
+  /** Stop after this long. */
+  readonly durationMs?: number;
+  readonly bufferBytes?: number;
+}
+
+/** One frame on the wire: [CLOCK_REALTIME ns as a decimal string, original length, direction, base64 of the captured bytes]. */
+export type CaptureFrameWire = readonly [tsNs: string, origLen: number, direction: 'in' | 'out', data: string];
+
+export type CaptureEvent =
+  | { readonly event: 'started'; readonly port: number; readonly label: string; readonly snaplen: number; readonly direction: 'in' | 'out' | 'both' }
+  | { readonly event: 'frames'; readonly frames: readonly CaptureFrameWire[]; readonly drops: number };
+
+export type CaptureEndReason = 'count' | 'duration' | 'stopped' | 'port-removed' | 'closed';
+
+export interface CaptureResult {
+  readonly port: number;
+  readonly label: string;
+  /** Frames sent to the client. */
+  readonly packets: number;
+  /** Frames the capture buffer dropped (it was full). */
+  readonly drops: number;
+  readonly reason: CaptureEndReason;
 }

@@ -9,7 +9,8 @@ import { CliError } from './cli-error.js';
 import { ControlClient } from './control-client.js';
 import { ControlServer } from './control-server.js';
 import { Platform, type PlatformLogEntry } from './platform.js';
-import type { PlatformInfo } from './protocol.js';
+import type { DomainRow, PlatformInfo } from './protocol.js';
+import { TopologyError, applyTopology, type Topology } from './topology.js';
 import { logPath, pidPath, socketPath } from './paths.js';
 
 export interface UpOptions {
@@ -18,6 +19,8 @@ export interface UpOptions {
   readonly mode: 'event' | 'poll';
   readonly insecure: boolean;
   readonly verbose: boolean;
+  /** `-f FILE`, checked: its guests start once the platform is up (the switch settings are already in cores/mode). */
+  readonly topology?: Topology;
 }
 
 /** Alive and not a zombie (a detached platform's parent is whoever reaps orphans, maybe nobody). */
@@ -93,6 +96,13 @@ export async function upForeground(o: UpOptions, out: (line: string) => void): P
     await platform.start();
     server = await ControlServer.listen({ path: socketPath(o.dir), platform, onDown: () => stopNow(), log });
     const info = platform.info();
+    if (o.topology) {
+      const t = o.topology;
+      await applyTopology(t, (g) => platform.run({ name: g.name, argv: g.command, vifs: g.vifs, memoryMiB: g.memoryMiB, env: g.env }), (d) => out(guestLine(d)))
+        .catch((e: unknown) => {
+          throw new TopologyError('CLI_TOPOLOGY_APPLY', `${(e as Error).message}; the platform was stopped`, [], { cause: e });
+        });
+    }
     out(`vpio: platform up (pid ${process.pid}) on ${o.dir}: switch cores [${info.cores.join(',')}] ${info.mode} mode` +
       `${info.skippedSteps.length ? `, INSECURE: without ${info.skippedSteps.join(', ')}` : ''}`);
     await stop;
@@ -128,6 +138,31 @@ export async function upBackground(o: UpOptions, self: readonly string[], timeou
   if (exited === undefined) child.kill('SIGTERM');
   const tail = readFileSync(logPath(o.dir), 'utf8').trim().split('\n').slice(-5).join('\n');
   throw new CliError('CLI_UP_FAILED', `the platform did not come up${exited === undefined ? ` within ${timeoutMs} ms` : ` (exit ${exited})`}; ${logPath(o.dir)} says:\n${tail}`);
+}
+
+/** One line per guest a topology started. */
+export function guestLine(d: DomainRow): string {
+  const vifs = d.vifs.map((v) => `${v.mac}${v.policy?.trunk ? ` trunk ${v.policy.trunk.vids.join('+')}` : v.vlan === undefined ? '' : ` vlan ${v.vlan}`}`);
+  return `vpio: guest "${d.name}" is domain ${d.domid} (pid ${d.pid})${vifs.length ? `, vifs ${vifs.join(', ')}` : ''}`;
+}
+
+/**
+ * Starts a checked topology's guests on the platform of `dir` over its
+ * control socket, in file order (`onStarted` hears of each). When one fails the platform is stopped
+ * (`vpio down`: every guest started before goes with it) and the
+ * TopologyError (CLI_TOPOLOGY_APPLY) names the guest and the platform's error.
+ */
+export async function applyOverSocket(dir: string, t: Topology, onStarted?: (d: DomainRow) => void): Promise<DomainRow[]> {
+  const c = await ControlClient.connect(socketPath(dir), dir);
+  try {
+    return await applyTopology(t, (g) => c.request<DomainRow>('run', { name: g.name, argv: g.command, vifs: g.vifTexts, memoryMiB: g.memoryMiB, env: g.env }), onStarted);
+  } catch (e) {
+    c.close();
+    const stopped = await down(dir).then(() => 'the platform was stopped', (d: unknown) => `stopping the platform failed too: ${(d as Error).message}`);
+    throw new TopologyError('CLI_TOPOLOGY_APPLY', `${(e as Error).message}; ${stopped}`, [], { cause: e });
+  } finally {
+    c.close();
+  }
 }
 
 /** Asks the platform to stop and waits until its process is gone. */

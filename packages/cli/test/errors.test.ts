@@ -31,7 +31,7 @@ describe('vpio without a platform, bad arguments, doctor', () => {
     expect(u.code).toBe(2);
     expect(u.stderr).toContain("Unknown option '--frobnicate'");
     const c = await vpio(['launch']);
-    expect(c.stderr).toContain('command: expected one of up, run, ls, stats, destroy, down, doctor, got "launch"');
+    expect(c.stderr).toMatch(/command: expected one of up, run, ls, stats, .*destroy, down, doctor.*, got "launch"/);
   });
 
   it('2.3 every command has --help', async () => {

@@ -57,8 +57,8 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
     expect(ls.domains).toHaveLength(1);
     expect(ls.domains[0]).toMatchObject({ domid: made.domid, name: 'g1', state: 'running', argv: ['/bin/sleep', '30'] });
     expect(ls.domains[0].vifs).toEqual([
-      { devid: 0, mac: '02:00:00:00:00:11', vlan: 10, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising' },
-      { devid: 1, mac: expect.stringMatching(/^02:76:70:/), vlan: 20, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising' },
+      { devid: 0, mac: '02:00:00:00:00:11', vlan: 10, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', policy: { macLock: true, lossless: false } },
+      { devid: 1, mac: expect.stringMatching(/^02:76:70:/), vlan: 20, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', policy: { macLock: true, lossless: false } },
     ]);
     const human = await vpio(['ls', '--dir', t.dir]);
     expect(human.stdout).toMatch(/g1\s+running.*02:00:00:00:00:11\s+10\s+InitWait\s+Initialising/);
@@ -80,7 +80,11 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--vif vlan: expected an integer in [1, 4094], got "5000"');
     const k = await vpio(['run', '--dir', t.dir, '--vif', 'colour=red', '/bin/true']);
-    expect(k.stderr).toContain('--vif: expected one of the keys mac, vlan, mtu, tx-slots, rx-slots, buf-size, got "colour"');
+    expect(k.stderr).toContain('--vif: expected one of the keys mac, vlan, mtu, tx-slots, rx-slots, buf-size, trunk, native-vlan, rate-pps, burst, rate-bps, burst-bytes, flood-pps, flood-burst, max-macs, lossless, mac-lock, got "colour"');
+    const near = await vpio(['run', '--dir', t.dir, '--vif', 'rate-pp=5', '/bin/true']);
+    expect(near.stderr).toContain('(did you mean "rate-pps"?), got "rate-pp"');
+    const burst = await vpio(['run', '--dir', t.dir, '--vif', 'burst=64', '/bin/true']);
+    expect(burst.stderr).toContain('--vif burst: expected only with rate-pps= (a burst is the bucket of a rate), got 64');
     const none = await vpio(['run', '--dir', t.dir]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('<binary>');

@@ -11,8 +11,12 @@ import { clearReports, formatSummary, readReports, summarize, summaryLine } from
 import { plannedTasks, runTurbo } from '../lib/turbo.mjs';
 import { listWorkspaces, readJson, REPO_ROOT } from '../lib/workspaces.mjs';
 
-/** What `npm run demo` runs; later issues point it at a bigger setup. */
-const DEMO = { entry: 'examples/ring-pair/dist/main.js', owner: 'examples/ring-pair' };
+/**
+ * What `npm run demo` runs: `vpio demo` (the platform, five minios guests,
+ * live rates, a summary, a checked teardown). It needs the CLI and the
+ * minios guest built (minios is found at run time, not as a dependency).
+ */
+const DEMO = { entry: 'packages/cli/dist/bin/vpio.js', args: ['demo'], owner: 'packages/cli', needs: ['packages/cli', 'minios'] };
 
 /** Debian packages our builds need whatever the workspaces declare: C, make, node-gyp. */
 const BUILD_TOOLS = ['build-essential', 'python3'];
@@ -99,10 +103,10 @@ Arguments after the options go to every benchmark, e.g.
     },
   },
   demo: {
-    summary: `bootstrap, then run the demo (${DEMO.entry})`,
-    help: `Bootstraps (Debian packages, npm dependencies, then builds ${DEMO.owner}
-and what it depends on), then runs
-  node ${DEMO.entry} [args...]
+    summary: `bootstrap, then run the demo (vpio demo)`,
+    help: `Bootstraps (Debian packages, npm dependencies, then builds ${DEMO.needs.join(' and ')}
+and what they depend on), then runs
+  node ${DEMO.entry} ${DEMO.args.join(' ')} [args...]     (vpio demo --help: --seconds, --json, ...)
 Arguments after the options are passed to it (use -- before any that start with -).`,
     passthrough: true,
     run: demo,
@@ -266,12 +270,13 @@ async function demo(ctx) {
     throw new Error(`the demo ${DEMO.entry} is missing: ${DEMO.owner} has not been written yet`);
   }
   // The demo and what it depends on: a broken unrelated package must not stop it.
-  const built = await build(ctx, [`./${DEMO.owner}...`]);
+  const built = await build(ctx, DEMO.needs.map((d) => `./${d}...`));
   if (built !== 0) return built;
   const entry = join(REPO_ROOT, DEMO.entry);
   if (!existsSync(entry)) throw new Error(`the demo ${DEMO.entry} is missing: building ${DEMO.owner} did not produce it`);
-  say(`running ${DEMO.entry} ${ctx.rest.join(' ')}`.trimEnd());
-  return run(process.execPath, [entry, ...ctx.rest], { cwd: REPO_ROOT, verbose: ctx.verbose });
+  const args = [...DEMO.args, ...ctx.rest];
+  say(`running vpio ${args.join(' ')}`);
+  return run(process.execPath, [entry, ...args], { cwd: REPO_ROOT, verbose: ctx.verbose });
 }
 
 async function main() {

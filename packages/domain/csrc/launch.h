@@ -62,6 +62,39 @@ int sc_install(void);
 /* Number of syscalls the filter denies with EPERM (for --check output). */
 unsigned sc_denied_count(void);
 
+/* ---- tap.c ---- */
+
+#include <netinet/in.h>
+
+/* The Linux guest's TAP device (--tap NAME ...). have_* 0: leave the default. */
+struct launch_tap {
+	const char *name;        /* NULL: no TAP */
+	uint8_t mac[6];
+	int have_mac;
+	uint32_t mtu;            /* 0: the kernel's default */
+	struct in_addr addr;
+	uint8_t prefix;
+	int have_addr;
+	struct in6_addr addr6;
+	uint8_t prefix6;
+	int have_addr6;
+	gid_t ping_gid;          /* net.ipv4.ping_group_range = "gid gid" */
+};
+
+/*
+ * In the domain's (already unshared) network namespace: lo up, ping group
+ * range, IPv6 DAD off, then the TAP device (IFF_TAP | IFF_NO_PI) with its
+ * MAC, MTU, addresses, up. 0 and *fd (O_CLOEXEC), or -errno with *step
+ * naming the sub-step (nothing left open).
+ */
+int tap_setup(const struct launch_tap *t, int *fd, const char **step);
+
+/* "xx:xx:xx:xx:xx:xx", unicast: 0 or -EINVAL. */
+int tap_parse_mac(const char *s, uint8_t mac[6]);
+
+/* "ADDR/PREFIX" of AF_INET (prefix 1..32) or AF_INET6 (0..128): 0 or -EINVAL. */
+int tap_parse_prefix(int family, const char *s, void *addr, uint8_t *prefix);
+
 /* ---- cgroup.c ---- */
 
 enum cg_mode { CG_NONE = 0, CG_V1 = 1, CG_V2 = 2 };

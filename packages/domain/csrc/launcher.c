@@ -3,7 +3,9 @@
 // launcher.c - vpio-launch: starts one domain's guest inside its sandbox.
 //
 //   vpio-launch --domid N --uid U --gid G [--cgroup NAME] [limits]
-//               [--ctrl-fd FD] [--userns] [--skip STEP]... -- GUEST ARGV...
+//               [--ctrl-fd FD] [--userns] [--skip STEP]...
+//               [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A/P] [--tap-addr6 A/P]]
+//               -- GUEST ARGV...
 //   vpio-launch --check     probe which steps this machine supports
 //
 // Process tree and order of the steps (each failing step exits with its own
@@ -20,13 +22,15 @@
 //                              7 mount-private  no propagation to the host
 //                              8 proc           this pid ns's own /proc
 //                              9 close-fds      all but 0, 1, 2, 3
+//                             18 tap            (--tap only) lo up, ping group, the TAP
+//                                               device configured, its fd at 4 (tap.c)
 //                             10 no-new-privs
 //                             11 groups, 12 gid, 13 uid   the tenant identity
 //                                (pdeathsig armed again: a credential change clears it)
 //                             14 seccomp        the deny filter (seccomp.c)
 //                             15 guest-fork     ──► pid 2: 16 environment,
 //                                                          17 exec the guest
-//                              init then closes fd 3, forwards SIGTERM/SIGINT/
+//                              init then closes fd 3 (and 4), forwards SIGTERM/SIGINT/
 //                              SIGHUP to the guest, reaps orphans, and exits
 //                              with the guest's status (128+signal if killed).
 //         the monitor closes fd 3, forwards the same signals to init, and
@@ -55,7 +59,11 @@
 
 #include "launch.h"
 
+#define IFNAMSIZ_ 16 /* IFNAMSIZ, without <net/if.h> here */
+#define TAP_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+
 #define CTRL_FD 3
+#define TAP_FD 4 /* --tap: the TAP device's descriptor, announced in $VPIO_TAP_FD */
 
 /* Exit statuses, one per step. A guest's own status passes through
  * unchanged, so vpiod tells them apart by the "vpio-launch:" line too. */
@@ -78,6 +86,7 @@ enum step {
 	ST_GUEST_FORK,
 	ST_ENVIRONMENT,
 	ST_EXEC,
+	ST_TAP,
 };
 
 struct config {
@@ -87,6 +96,7 @@ struct config {
 	int userns;
 	const char *cgroup;
 	struct launch_limits lim;
+	struct launch_tap tap;
 	unsigned skip;           /* bit (step - ST_CTRL_FD) set: skip that step (vpiod --insecure) */
 	char **argv;
 };
@@ -181,6 +191,15 @@ static void run_init(const struct config *c)
 		fail(ST_PROC, "proc", err, NULL);
 	if ((err = close_extra_fds(CTRL_FD)) < 0)
 		fail(ST_CLOSE_FDS, "close-fds", err, NULL);
+	if (c->tap.name) {
+		int fd = -1;
+		if ((err = tap_setup(&c->tap, &fd, &sub)) < 0)
+			fail(ST_TAP, "tap", err, "%s: %s", c->tap.name, sub);
+		if (fd != TAP_FD && (dup2(fd, TAP_FD) < 0 || close(fd) < 0))
+			fail(ST_TAP, "tap", -errno, "dup2");
+		if (fcntl(TAP_FD, F_SETFD, 0) < 0) /* inherited by the guest */
+			fail(ST_TAP, "tap", -errno, "F_SETFD");
+	}
 	if (!skipped(c, ST_NO_NEW_PRIVS) && (err = sc_no_new_privs()) < 0)
 		fail(ST_NO_NEW_PRIVS, "no-new-privs", err, NULL);
 	if (!skipped(c, ST_UID) && (err = ns_drop_identity((uid_t)c->uid, (gid_t)c->gid, c->userns, &sub)) < 0)
@@ -199,10 +218,17 @@ static void run_init(const struct config *c)
 	if (guest == 0) {
 		set_env_num("VPIO_DOMID", c->domid);
 		set_env_num("VPIO_CTRL_FD", CTRL_FD);
+		if (c->tap.name) {
+			set_env_num("VPIO_TAP_FD", TAP_FD);
+			if (setenv("VPIO_TAP_NAME", c->tap.name, 1) < 0)
+				fail(ST_ENVIRONMENT, "environment", -errno, "VPIO_TAP_NAME");
+		}
 		execvp(c->argv[0], c->argv);
 		fail(ST_EXEC, "exec", -errno, "%s", c->argv[0]);
 	}
 	close(CTRL_FD);
+	if (c->tap.name)
+		close(TAP_FD); /* the device lives as long as the guest's descriptor */
 	_exit(wait_forwarding(guest));
 }
 
@@ -413,10 +439,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vpio-launch --domid N --uid U --gid G [--cgroup NAME] [--memory-bytes B]\n"
 		"                   [--cpu-shares S] [--cpu-quota-us Q] [--cpu-period-us P] [--max-pids N]\n"
-		"                   [--ctrl-fd FD] [--userns] [--skip STEP]... -- GUEST [ARGS...]\n"
+		"                   [--ctrl-fd FD] [--userns] [--skip STEP]...\n"
+		"                   [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A.B.C.D/P] [--tap-addr6 X::Y/P]]\n"
+		"                   -- GUEST [ARGS...]\n"
 		"       vpio-launch --check\n"
 		"Steps --skip accepts (vpiod --insecure only): cgroup namespaces mount-private proc\n"
-		"no-new-privs uid seccomp.\n");
+		"no-new-privs uid seccomp.\n"
+		"--tap creates TAP device NAME in the domain's network namespace (needs namespaces)\n"
+		"and hands its descriptor to the guest as fd 4 ($VPIO_TAP_FD, $VPIO_TAP_NAME).\n");
 }
 
 static long num_arg(const char *opt, const char *s, long min, long max)
@@ -433,7 +463,8 @@ static long num_arg(const char *opt, const char *s, long min, long max)
 
 int main(int argc, char **argv)
 {
-	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP };
+	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP,
+	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6 };
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, O_CHECK },      { "domid", required_argument, NULL, O_DOMID },
 		{ "uid", required_argument, NULL, O_UID },      { "gid", required_argument, NULL, O_GID },
@@ -442,10 +473,13 @@ int main(int argc, char **argv)
 		{ "cpu-period-us", required_argument, NULL, O_PERIOD }, { "max-pids", required_argument, NULL, O_PIDS },
 		{ "ctrl-fd", required_argument, NULL, O_CTRL }, { "userns", no_argument, NULL, O_USERNS },
 		{ "skip", required_argument, NULL, O_SKIP },    { "help", no_argument, NULL, O_HELP },
+		{ "tap", required_argument, NULL, O_TAP },      { "tap-mac", required_argument, NULL, O_TAP_MAC },
+		{ "tap-mtu", required_argument, NULL, O_TAP_MTU }, { "tap-addr", required_argument, NULL, O_TAP_ADDR },
+		{ "tap-addr6", required_argument, NULL, O_TAP_ADDR6 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD };
-	int opt;
+	int opt, tap_opts = 0;
 
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (opt) {
@@ -474,8 +508,44 @@ int main(int argc, char **argv)
 			c.skip |= 1u << i;
 			break;
 		}
+		case O_TAP: {
+			size_t n = strlen(optarg);
+			if (n == 0 || n >= IFNAMSIZ_ || strspn(optarg, TAP_NAME_CHARS) != n || strcmp(optarg, "lo") == 0 ||
+			    strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0) {
+				fprintf(stderr, "vpio-launch: usage: --tap expects 1..15 characters of [A-Za-z0-9_.-] (not lo), got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.tap.name = optarg;
+			break;
+		}
+		case O_TAP_MAC:
+			if (tap_parse_mac(optarg, c.tap.mac) < 0) {
+				fprintf(stderr, "vpio-launch: usage: --tap-mac expects a unicast xx:xx:xx:xx:xx:xx, got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.tap.have_mac = 1, tap_opts = 1;
+			break;
+		case O_TAP_MTU: c.tap.mtu = (uint32_t)num_arg("--tap-mtu", optarg, 68, 65535), tap_opts = 1; break;
+		case O_TAP_ADDR:
+			if (tap_parse_prefix(AF_INET, optarg, &c.tap.addr, &c.tap.prefix) < 0) {
+				fprintf(stderr, "vpio-launch: usage: --tap-addr expects A.B.C.D/PREFIX (1..32), got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.tap.have_addr = 1, tap_opts = 1;
+			break;
+		case O_TAP_ADDR6:
+			if (tap_parse_prefix(AF_INET6, optarg, &c.tap.addr6, &c.tap.prefix6) < 0) {
+				fprintf(stderr, "vpio-launch: usage: --tap-addr6 expects an IPv6 ADDR/PREFIX (0..128), got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.tap.have_addr6 = 1, tap_opts = 1;
+			break;
 		default: usage(stderr); return ST_USAGE;
 		}
+	}
+	if (tap_opts && !c.tap.name) {
+		fprintf(stderr, "vpio-launch: usage: --tap-mac, --tap-mtu, --tap-addr and --tap-addr6 need --tap NAME\n");
+		return ST_USAGE;
 	}
 	if (c.domid < 0 || c.uid < 0 || c.gid < 0 || optind >= argc) {
 		fprintf(stderr, "vpio-launch: usage: --domid, --uid, --gid and a guest command are required\n");
@@ -486,6 +556,11 @@ int main(int argc, char **argv)
 	/* Without its own mount and pid namespace, /proc must stay the host's. */
 	if (skipped(&c, ST_NAMESPACES))
 		c.skip |= (1u << (ST_MOUNT_PRIVATE - ST_CTRL_FD)) | (1u << (ST_PROC - ST_CTRL_FD));
+	if (c.tap.name && skipped(&c, ST_NAMESPACES)) {
+		fprintf(stderr, "vpio-launch: usage: --tap needs the domain's own network namespace (not --skip namespaces)\n");
+		return ST_USAGE;
+	}
+	c.tap.ping_gid = (gid_t)c.gid;
 	c.argv = argv + optind;
 	run(&c);
 	return 0;

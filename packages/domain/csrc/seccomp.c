@@ -9,8 +9,9 @@
 //   3. clone with any CLONE_NEW* flag gets EPERM (flags are the low word of
 //      args[0]); clone3 gets ENOSYS, since its flags live in memory BPF cannot
 //      read, and libc then falls back to clone;
-//   4. every syscall of the deny list gets EPERM;
-//   5. everything else is allowed.
+//   4. ioctl with a request of the ioctl deny list gets EPERM;
+//   5. every syscall of the deny list gets EPERM;
+//   6. everything else is allowed.
 //
 // The deny list: what lets a process reach another one's memory or the
 // kernel's larger attack surfaces (ptrace, process_vm_*, kcmp, io_uring,
@@ -20,9 +21,12 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -72,6 +76,20 @@ static const long denied[] = {
 
 #define N_DENIED (sizeof(denied) / sizeof(denied[0]))
 
+/*
+ * ioctl requests the tun driver serves to whoever holds an attached TAP
+ * descriptor, without a capability check: a Linux guest (vpio-launch --tap)
+ * must not make its device outlive it, hand it to another owner or group,
+ * change its link type, or change the MAC its launcher set (the switch's MAC
+ * lock on the vif is the enforcement point; this keeps the TAP honest too).
+ * Every other use of the request numbers needs CAP_NET_ADMIN anyway.
+ */
+static const uint32_t denied_ioctls[] = {
+	TUNSETPERSIST, TUNSETOWNER, TUNSETGROUP, TUNSETLINK, SIOCSIFHWADDR,
+};
+
+#define N_DENIED_IOCTLS (sizeof(denied_ioctls) / sizeof(denied_ioctls[0]))
+
 unsigned sc_denied_count(void)
 {
 	return (unsigned)N_DENIED;
@@ -90,7 +108,7 @@ int sc_no_new_privs(void)
 int sc_install(void)
 {
 	/* prologue (arch, x32, clone, clone3) + 2 per denied syscall + allow */
-	struct sock_filter prog[16 + 2 * N_DENIED];
+	struct sock_filter prog[16 + 3 + 2 * N_DENIED_IOCTLS + 2 * N_DENIED];
 	unsigned n = 0;
 
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -111,6 +129,14 @@ int sc_install(void)
 	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
 	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | ENOSYS);
 #endif
+	/* ioctl: the request is the low 32 bits of args[1] */
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 2 + 2 * N_DENIED_IOCTLS);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+	for (unsigned i = 0; i < N_DENIED_IOCTLS; i++) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, denied_ioctls[i], 0, 1);
+		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	}
+	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
 	for (unsigned i = 0; i < N_DENIED; i++) {
 		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
 		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);

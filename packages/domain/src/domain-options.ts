@@ -3,6 +3,7 @@
  * values fail here, at the public boundary, with ArgumentError naming the
  * parameter, what was expected and what arrived.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { ArgumentError, expectInteger } from '@vpio/errors';
 
 /** Per-domain broker limits (enforced by the grant/evtchn brokers). */
@@ -13,6 +14,33 @@ export interface DomainBrokerLimits {
   readonly eventChannels: number;
   /** Pages of other domains' grants this domain may map at once. */
   readonly mappedPages: number;
+}
+
+/**
+ * A Linux guest's TAP device: vpio-launch creates it inside the domain's own
+ * network namespace (still privileged there), configures it, and hands its
+ * descriptor to the guest as fd 4 (VPIO_TAP_FD, name in VPIO_TAP_NAME). The
+ * guest cannot create another one or change its addresses.
+ */
+export interface DomainTapOptions {
+  /** Interface name: 1..15 of [A-Za-z0-9_.-], not "lo". Default "eth0". */
+  readonly name?: string;
+  /** Unicast "xx:xx:xx:xx:xx:xx" (default: the kernel's random one; toolstacks set the vif's). */
+  readonly mac?: string;
+  /** 68..65535 (default 1500). */
+  readonly mtu?: number;
+  /** "A.B.C.D/PREFIX" (prefix 1..32). */
+  readonly ipv4?: string;
+  /** "ADDR/PREFIX" (prefix 0..128). */
+  readonly ipv6?: string;
+}
+
+export interface ResolvedTapOptions {
+  readonly name: string;
+  readonly mac: string | undefined;
+  readonly mtu: number;
+  readonly ipv4: string | undefined;
+  readonly ipv6: string | undefined;
 }
 
 export interface CreateDomainOptions {
@@ -31,12 +59,14 @@ export interface CreateDomainOptions {
   /** Processes (and threads) in the domain, the launcher's two included. Default 64. */
   readonly maxPids?: number;
   readonly limits?: Partial<DomainBrokerLimits>;
-  /** Extra environment for the guest (VPIO_DOMID and VPIO_CTRL_FD are always set). */
+  /** Extra environment for the guest (VPIO_DOMID and VPIO_CTRL_FD are always set; VPIO_TAP_FD and VPIO_TAP_NAME with `tap`). */
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory of the guest (default /). */
   readonly cwd?: string;
   /** The guest's stdout: 'pipe' exposes domain.stdout. Default 'ignore'. */
   readonly stdout?: 'pipe' | 'ignore' | 'inherit';
+  /** A TAP device in the domain's network namespace (a Linux guest). */
+  readonly tap?: DomainTapOptions;
 }
 
 export interface ResolvedDomainOptions {
@@ -51,6 +81,7 @@ export interface ResolvedDomainOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly stdout: 'pipe' | 'ignore' | 'inherit';
+  readonly tap: ResolvedTapOptions | undefined;
 }
 
 export const DEFAULT_BROKER_LIMITS: DomainBrokerLimits = { grantPages: 4096, eventChannels: 64, mappedPages: 4096 };
@@ -59,6 +90,58 @@ export const DEFAULT_BROKER_LIMITS: DomainBrokerLimits = { grantPages: 4096, eve
 export const MAX_BROKER_LIMITS: DomainBrokerLimits = { grantPages: 1 << 20, eventChannels: 4096, mappedPages: 1 << 20 };
 
 const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const TAP_NAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+/** Environment names vpiod/vpio-launch set themselves. */
+const RESERVED_ENV = new Set(['VPIO_DOMID', 'VPIO_CTRL_FD', 'VPIO_TAP_FD', 'VPIO_TAP_NAME']);
+
+/** A unicast MAC in "xx:xx:xx:xx:xx:xx" form (what vpio-launch --tap-mac accepts). */
+export function isUnicastMac(mac: unknown): mac is string {
+  return typeof mac === 'string' && MAC_RE.test(mac) && (parseInt(mac.slice(0, 2), 16) & 1) === 0;
+}
+
+function prefixed(parameter: string, value: unknown, family: 4 | 6): string | undefined {
+  if (value === undefined) return undefined;
+  const what = family === 4 ? 'A.B.C.D/PREFIX with PREFIX in 1..32' : 'an IPv6 ADDR/PREFIX with PREFIX in 0..128';
+  if (typeof value !== 'string') throw new ArgumentError(parameter, what, value);
+  const slash = value.indexOf('/');
+  const addr = value.slice(0, slash);
+  const prefix = value.slice(slash + 1);
+  const max = family === 4 ? 32 : 128;
+  const ok = slash > 0 && (family === 4 ? isIPv4(addr) : isIPv6(addr)) && /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= max && (family === 6 || Number(prefix) >= 1);
+  if (!ok) throw new ArgumentError(parameter, what, value);
+  return value;
+}
+
+export function resolveTapOptions(tap: DomainTapOptions): ResolvedTapOptions {
+  if (typeof tap !== 'object' || tap === null) throw new ArgumentError('tap', 'an object', tap);
+  for (const key of Object.keys(tap)) {
+    if (!['name', 'mac', 'mtu', 'ipv4', 'ipv6'].includes(key)) throw new ArgumentError(`tap.${key}`, 'one of name, mac, mtu, ipv4, ipv6', key);
+  }
+  const name = tap.name ?? 'eth0';
+  if (typeof name !== 'string' || !TAP_NAME_RE.test(name) || name === 'lo' || name === '.' || name === '..') {
+    throw new ArgumentError('tap.name', '1..15 characters of [A-Za-z0-9_.-], not "lo"', name);
+  }
+  if (tap.mac !== undefined && !isUnicastMac(tap.mac)) throw new ArgumentError('tap.mac', 'a unicast MAC xx:xx:xx:xx:xx:xx', tap.mac);
+  return {
+    name,
+    mac: tap.mac?.toLowerCase(),
+    mtu: optionalInt('tap.mtu', tap.mtu, 68, 65535, 1500),
+    ipv4: prefixed('tap.ipv4', tap.ipv4, 4),
+    ipv6: prefixed('tap.ipv6', tap.ipv6, 6),
+  };
+}
+
+/** vpio-launch's --tap arguments. */
+export function tapLauncherArgs(tap: ResolvedTapOptions): string[] {
+  return [
+    '--tap', tap.name, '--tap-mtu', String(tap.mtu),
+    ...(tap.mac ? ['--tap-mac', tap.mac] : []),
+    ...(tap.ipv4 ? ['--tap-addr', tap.ipv4] : []),
+    ...(tap.ipv6 ? ['--tap-addr6', tap.ipv6] : []),
+  ];
+}
 
 function optionalInt(parameter: string, value: unknown, min: number, max: number, fallback: number): number {
   return value === undefined ? fallback : expectInteger(parameter, value, min, max);
@@ -86,7 +169,7 @@ export function resolveDomainOptions(options: CreateDomainOptions): ResolvedDoma
   const env = options.env ?? {};
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== 'string' || v.includes('\0')) throw new ArgumentError(`env.${k}`, 'a string without NUL under a valid name', v);
-    if (k === 'VPIO_DOMID' || k === 'VPIO_CTRL_FD') throw new ArgumentError(`env.${k}`, 'not set by the caller (vpiod sets it)', v);
+    if (RESERVED_ENV.has(k)) throw new ArgumentError(`env.${k}`, 'not set by the caller (vpiod sets it)', v);
   }
   const cwd = options.cwd ?? '/';
   if (typeof cwd !== 'string' || !cwd.startsWith('/')) throw new ArgumentError('cwd', 'an absolute path', cwd);
@@ -104,5 +187,6 @@ export function resolveDomainOptions(options: CreateDomainOptions): ResolvedDoma
     env: { ...env },
     cwd,
     stdout,
+    tap: options.tap === undefined ? undefined : resolveTapOptions(options.tap),
   };
 }

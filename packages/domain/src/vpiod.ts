@@ -38,7 +38,7 @@ import {
   type ControlMessage,
 } from './control-protocol.js';
 import { Domain, parseLaunchError, type DomainExit } from './domain.js';
-import { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, resolveDomainOptions, type CreateDomainOptions } from './domain-options.js';
+import { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, isUnicastMac, resolveDomainOptions, tapLauncherArgs, type CreateDomainOptions } from './domain-options.js';
 import { DomidAllocator, DOMID_MAX, DOMID_MIN } from './domid-allocator.js';
 import { check, defaultLauncherPath, loadNative, type NativeDomainAddon, type NativeFdWatcher } from './native.js';
 import { checkSandbox, skipFlagsFor, type SandboxReport, type SandboxStep } from './sandbox-check.js';
@@ -99,8 +99,17 @@ export interface VpiodOptions {
 
 /** Callbacks into createDomain() (the toolstack's part of domain creation). */
 export interface CreateDomainHooks {
-  /** After INTRODUCE, before the guest starts: create the domain's devices here. */
-  readonly beforeSpawn?: (domid: number) => Promise<void>;
+  /**
+   * After INTRODUCE, before the guest starts: create the domain's devices here.
+   * It may resolve with `{ tapMac }`: the MAC of the domain's TAP device (for a
+   * toolstack that picks a vif's MAC from the domid), overriding `tap.mac`.
+   */
+  readonly beforeSpawn?: (domid: number) => Promise<void | BeforeSpawnResult>;
+}
+
+export interface BeforeSpawnResult {
+  /** The TAP device's MAC (only with `tap`): a unicast "xx:xx:xx:xx:xx:xx". */
+  readonly tapMac?: string;
 }
 
 export interface DestroyOptions {
@@ -304,8 +313,10 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     const o = resolveDomainOptions(options);
     if (this.slots.size >= this.maxDomains) throw new VpioError('DOMAIN_LIMIT', `vpiod already runs ${this.slots.size} domains (--max-domains ${this.maxDomains})`);
     if (o.limits.eventChannels > this.maxEventChannels) throw new ArgumentError('limits.eventChannels', `an integer in [0, ${this.maxEventChannels}] (this vpiod's maximum)`, o.limits.eventChannels);
+    if (o.tap && this.skipFlags.includes('namespaces')) throw new ArgumentError('tap', 'a vpiod whose sandbox has network namespaces (this one runs --insecure without them)', o.tap.name);
     if (this.names.has(o.name)) throw new VpioError('DOMAIN_NAME_TAKEN', `a live domain is already named "${o.name}"`);
     const domid = this.allocator.allocate();
+    let tap = o.tap;
     this.names.add(o.name);
     const undo: Array<() => unknown> = [() => this.names.delete(o.name), () => this.allocator.free(domid)];
     const closeFd = (fd: number): void => void this.native.close(fd);
@@ -341,7 +352,12 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
           this.grants.releaseDomain(domid);
           this.evtchn.releaseDomain(domid);
         });
-        await hooks.beforeSpawn(domid);
+        const r = await hooks.beforeSpawn(domid);
+        if (r?.tapMac !== undefined) {
+          if (!tap) throw new ArgumentError('beforeSpawn().tapMac', 'only with the tap option', r.tapMac);
+          if (!isUnicastMac(r.tapMac)) throw new ArgumentError('beforeSpawn().tapMac', 'a unicast MAC xx:xx:xx:xx:xx:xx', r.tapMac);
+          tap = { ...tap, mac: r.tapMac.toLowerCase() };
+        }
       }
 
       step = 'spawn';
@@ -352,7 +368,7 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
         ...(cgroup ? ['--cgroup', cgroup] : []),
         '--memory-bytes', String(o.memoryMiB * 1024 * 1024), '--cpu-shares', String(o.cpuShares), '--max-pids', String(o.maxPids),
         ...(o.cpuQuotaUs ? ['--cpu-quota-us', String(o.cpuQuotaUs), '--cpu-period-us', String(o.cpuPeriodUs)] : []),
-        ...this.skipFlags, '--', ...o.argv,
+        ...this.skipFlags, ...(tap ? tapLauncherArgs(tap) : []), '--', ...o.argv,
       ];
       const child = spawn(this.launcher, args, {
         stdio: ['ignore', o.stdout, 'pipe', ctrlGuest],

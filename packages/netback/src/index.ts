@@ -9,4 +9,4 @@ export {
   type VifInfo,
 } from './netback.js';
 export { NetbackError, type NetbackErrorCode } from './netback-error.js';
-export type { VifOptions } from './options.js';
+export { POLICY_LIMITS, type VifOptions, type VifPolicy, type VifPolicyInfo, type VifTrunk } from './options.js';

@@ -17,7 +17,7 @@ import { VIF_LIMITS, backendDir, frontendDir } from '@vpio/vif';
 import { RELEASE_DOMAIN, XenstoreClient, type XenstoreWatch } from '@vpio/xenstore';
 import type { NetbackChannels, NetbackGrants, NetbackHost, NetbackSwitch } from './host.js';
 import { NetbackError } from './netback-error.js';
-import { checkVifOptions, type VifOptions } from './options.js';
+import { checkVifOptions, type VifOptions, type VifPolicyInfo } from './options.js';
 import { VifBackend } from './vif-backend.js';
 import { VifMemory } from './vif-memory.js';
 
@@ -56,6 +56,8 @@ export interface VifInfo {
   readonly backendState: number;
   /** The switch port while attached. */
   readonly port: number | undefined;
+  /** What the switch port enforces: MAC lock, lossless, trunk VLANs, rate and flood limits, MAC cap (absent: unlimited / the switch's default). */
+  readonly policy: VifPolicyInfo;
 }
 
 export interface NetbackEvents {
@@ -163,7 +165,8 @@ export class Netback extends EventEmitter<NetbackEvents> {
       step = 'grant';
       memory = VifMemory.allocate(this.host.grants, domid, opts);
       const settings = {
-        domid, devid, mac: opts.mac, mtu: opts.mtu, vlan: opts.vlan, lossless: this.#lossless,
+        domid, devid, mac: opts.mac, mtu: opts.mtu, vlan: opts.vlan,
+        policy: Object.freeze({ ...opts.policy, lossless: opts.policy.lossless ?? this.#lossless }),
         backendPath: backendDir(domid, devid), frontendPath: frontendDir(domid, devid),
       };
       const emitInfo = (): VifInfo => this.#info(vif!);
@@ -259,7 +262,7 @@ export class Netback extends EventEmitter<NetbackEvents> {
       txSlots: g.txSlots, rxSlots: g.rxSlots, bufSizeBytes: g.bufSizeBytes,
       backendPath: s.backendPath, frontendPath: s.frontendPath,
       grantRefs: Object.freeze({ tx: v.memory.grants.tx.ref, rx: v.memory.grants.rx.ref, pool: v.memory.grants.pool.ref }),
-      backendState: v.backendState, port: v.attachedPort,
+      backendState: v.backendState, port: v.attachedPort, policy: s.policy,
     });
   }
 

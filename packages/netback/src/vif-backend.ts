@@ -12,8 +12,10 @@
  * the domain is released, on destroyVif() and on Netback.close().
  */
 import { VIF_KEYS, XENBUS_STATES, backendStep, type BackendAction, type Dir, type KeyWrite } from '@vpio/vif';
+import type { PortOptions } from '@vpio/switch';
 import type { XenstoreOps, XenstoreWatch } from '@vpio/xenstore';
 import type { NetbackHost } from './host.js';
+import type { VifPolicyInfo } from './options.js';
 import type { VifMemory } from './vif-memory.js';
 
 export interface VifSettings {
@@ -24,7 +26,8 @@ export interface VifSettings {
   readonly vlan: number | undefined;
   readonly backendPath: string;
   readonly frontendPath: string;
-  readonly lossless: boolean;
+  /** What the switch port enforces (lossless resolved). */
+  readonly policy: VifPolicyInfo;
 }
 
 /** What a vif's backend reports (Netback turns these into events). */
@@ -40,6 +43,17 @@ export interface VifObserver {
 interface Attachment {
   readonly portId: number;
   readonly channels: readonly number[];
+}
+
+/** The switch's PortOptions for a policy: only what is set, so the switch's defaults hold for the rest. */
+export function portPolicy(vlan: number | undefined, p: VifPolicyInfo): Partial<PortOptions> {
+  const out: { -readonly [K in keyof PortOptions]?: PortOptions[K] } = { macLock: p.macLock, lossless: p.lossless };
+  if (p.trunk !== undefined) out.vlan = { mode: 'trunk', vids: p.trunk.vids, ...(p.trunk.nativeVid === undefined ? {} : { nativeVid: p.trunk.nativeVid }) };
+  else if (vlan !== undefined) out.vlan = { mode: 'access', vid: vlan };
+  for (const k of ['ratePps', 'burstPackets', 'rateBps', 'burstBytes', 'floodPps', 'floodBurst', 'maxMacs'] as const) {
+    if (p[k] !== undefined) out[k] = p[k];
+  }
+  return out;
 }
 
 type Snapshot = { readonly exists: boolean; readonly dir: Dir };
@@ -256,7 +270,7 @@ export class VifBackend {
 
   /** Step 3: bind the frontend's two channels, attach the port. False (error node written) when it cannot. */
   async #connect(own: Dir, txPort: number, rxPort: number): Promise<boolean> {
-    const { domid, mac, vlan, lossless } = this.settings;
+    const { domid, mac, vlan, policy } = this.settings;
     const { channels } = this.host;
     const bound: number[] = [];
     const ends: Array<{ readonly rxFd: number; readonly txFd: number }> = [];
@@ -279,7 +293,7 @@ export class VifBackend {
       portId = this.host.switch.addPort({
         txRing: m.txRing, rxRing: m.rxRing, pool: m.pool,
         txSlots: m.geometry.txSlots, rxSlots: m.geometry.rxSlots, bufSizeBytes: m.geometry.bufSizeBytes, nrBufs: m.nrBufs,
-        mac, lossless, ...(vlan === undefined ? {} : { vlan: { mode: 'access' as const, vid: vlan } }),
+        mac, ...portPolicy(vlan, policy),
         txWaitFd: tx.rxFd, txNotifyFd: tx.txFd, rxWaitFd: rx.rxFd, rxNotifyFd: rx.txFd,
       });
     } catch (e) {

@@ -9,6 +9,10 @@
 //   removePort(id)          returns once no worker touches the port
 //   portStats(id), workerStats(w), portIds(), nWorkers()
 //   advanceClock(ns), now(), pollOnce(), close()
+//   new NativeCapture(sw, port, { snaplen, bufferBytes, dirs })
+//     read() -> { data, drops, records, attached }   every waiting record in one Buffer
+//     stop()                  unhooks it (returns at a quiescent point); read() still drains
+//     close()                 stops and frees it
 //
 // The TS layer (src/switch.ts) validates every argument first and throws
 // ArgumentError; the checks here are the last line, so that no JS value can
@@ -25,6 +29,7 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -96,6 +101,7 @@ bool GetBytes(Napi::Object o, const char *key, Napi::Uint8Array *out)
 }
 
 class SwitchAddon;
+class NativeCapture;
 
 class NativeSwitch : public Napi::ObjectWrap<NativeSwitch> {
 public:
@@ -103,6 +109,8 @@ public:
 	explicit NativeSwitch(const Napi::CallbackInfo &info);
 	~NativeSwitch() override { Close(); }
 	void Close();
+	struct vsw *Raw() const { return sw_; }
+	std::set<NativeCapture *> captures_; // unhooked (owner cleared) when the switch closes
 
 private:
 	struct PortRefs {
@@ -139,18 +147,7 @@ private:
 
 class SwitchAddon : public Napi::Addon<SwitchAddon> {
 public:
-	SwitchAddon(Napi::Env env, Napi::Object exports)
-	{
-		DefineAddon(exports, { InstanceValue("NativeSwitch", NativeSwitch::Init(env), napi_enumerable) });
-		Napi::Object names = Napi::Object::New(env);
-		for (unsigned r = 1; r < VSW_DROP_COUNT; r++)
-			names.Set(r, Napi::String::New(env, vsw_drop_name(r)));
-		exports.Set("dropNames", names);
-		exports.Set("maxPorts", Napi::Number::New(env, VSW_MAX_PORTS));
-		exports.Set("maxWorkers", Napi::Number::New(env, VSW_MAX_WORKERS));
-		exports.Set("histBuckets", Napi::Number::New(env, VSW_HIST_BUCKETS));
-		napi_add_env_cleanup_hook(env, Cleanup, this);
-	}
+	SwitchAddon(Napi::Env env, Napi::Object exports);
 	~SwitchAddon() { CloseAll(); }
 	static void Cleanup(void *arg) { static_cast<SwitchAddon *>(arg)->CloseAll(); }
 	void CloseAll()
@@ -160,6 +157,7 @@ public:
 			s->Close();
 	}
 	std::set<NativeSwitch *> open_;
+	Napi::FunctionReference switch_ctor_; // to check that an object is a NativeSwitch
 };
 
 Napi::Function NativeSwitch::Init(Napi::Env env)
@@ -234,9 +232,160 @@ NativeSwitch::NativeSwitch(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Na
 		addon_->open_.insert(this);
 }
 
+// A capture of one port (vpio/switch.h "Packet capture"). Holds the C
+// capture until close() or collection; its owner switch pointer is cleared
+// when the switch closes (vsw_destroy() unhooks it), so nothing here touches
+// a destroyed switch.
+class NativeCapture : public Napi::ObjectWrap<NativeCapture> {
+public:
+	static Napi::Function Init(Napi::Env env)
+	{
+		return DefineClass(env, "NativeCapture",
+				   { InstanceMethod("read", &NativeCapture::Read), InstanceMethod("stop", &NativeCapture::Stop),
+				     InstanceMethod("close", &NativeCapture::CloseJs) });
+	}
+
+	explicit NativeCapture(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NativeCapture>(info)
+	{
+		Napi::Env env = info.Env();
+		if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsObject()) {
+			ThrowArg(env, "NativeCapture(switch, port, options): bad arguments");
+			return;
+		}
+		Napi::Object swo = info[0].As<Napi::Object>();
+		SwitchAddon *addon = env.GetInstanceData<SwitchAddon>();
+		NativeSwitch *owner = addon && swo.InstanceOf(addon->switch_ctor_.Value()) ? NativeSwitch::Unwrap(swo) : nullptr;
+		if (!owner) {
+			ThrowArg(env, "switch: expected a NativeSwitch");
+			return;
+		}
+		if (!owner->Raw()) {
+			Napi::Error err = Napi::Error::New(env, "the switch is closed");
+			err.Set("code", Napi::String::New(env, "SWITCH_CLOSED"));
+			err.ThrowAsJavaScriptException();
+			return;
+		}
+		Napi::Object o = info[2].As<Napi::Object>();
+		uint64_t snaplen = 0, bytes = 0, dirs = 0;
+		if (!GetU64(o, "snaplen", &snaplen, 65535) || !GetU64(o, "bufferBytes", &bytes, VSW_CAP_MAX_BYTES) ||
+		    !GetU64(o, "dirs", &dirs, VSW_CAP_IN | VSW_CAP_OUT)) {
+			ThrowArg(env, "snaplen, bufferBytes or dirs: out of range");
+			return;
+		}
+		struct vsw_capture_config cfg;
+		std::memset(&cfg, 0, sizeof(cfg));
+		cfg.snaplen = static_cast<uint32_t>(snaplen);
+		cfg.buffer_bytes = static_cast<uint32_t>(bytes);
+		cfg.dirs = static_cast<uint32_t>(dirs);
+		int rc = vsw_capture_start(owner->Raw(), info[1].As<Napi::Number>().Uint32Value(), &cfg, &cap_);
+		if (rc) {
+			cap_ = nullptr;
+			ThrowErrno(env, rc, "vsw_capture_start");
+			return;
+		}
+		owner_ = owner;
+		owner_->captures_.insert(this);
+	}
+
+	~NativeCapture() override { Free(); }
+
+	// The switch is closing: vsw_destroy() unhooks the capture; forget the switch.
+	void Orphan()
+	{
+		owner_ = nullptr;
+	}
+
+private:
+	void Unhook()
+	{
+		if (cap_ && owner_ && owner_->Raw())
+			vsw_capture_stop(owner_->Raw(), cap_); // returns at a quiescent point
+		if (owner_)
+			owner_->captures_.erase(this);
+		owner_ = nullptr;
+	}
+
+	void Free()
+	{
+		Unhook();
+		if (cap_)
+			vsw_capture_free(cap_);
+		cap_ = nullptr;
+	}
+
+	Napi::Value Read(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		if (!cap_) {
+			Napi::Error err = Napi::Error::New(env, "the capture is closed");
+			err.Set("code", Napi::String::New(env, "CAPTURE_CLOSED"));
+			err.ThrowAsJavaScriptException();
+			return env.Undefined();
+		}
+		// one copy of every waiting record into one Buffer: TS slices it
+		uint64_t pending = vsw_capture_pending(cap_), drops = 0;
+		uint32_t records = 0;
+		Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(pending));
+		uint64_t n = vsw_capture_read(cap_, data.Data(), pending, &drops, &records);
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("data", n == pending ? data : Napi::Buffer<uint8_t>::Copy(env, data.Data(), static_cast<size_t>(n)));
+		o.Set("drops", Napi::Number::New(env, static_cast<double>(drops)));
+		o.Set("records", Napi::Number::New(env, records));
+		o.Set("attached", Napi::Boolean::New(env, vsw_capture_attached(cap_) != 0));
+		return o;
+	}
+
+	Napi::Value Stop(const Napi::CallbackInfo &info)
+	{
+		Unhook();
+		return info.Env().Undefined();
+	}
+
+	Napi::Value CloseJs(const Napi::CallbackInfo &info)
+	{
+		Free();
+		return info.Env().Undefined();
+	}
+
+	struct vsw_capture *cap_ = nullptr;
+	NativeSwitch *owner_ = nullptr;
+};
+
+SwitchAddon::SwitchAddon(Napi::Env env, Napi::Object exports)
+{
+	Napi::Function switchCtor = NativeSwitch::Init(env);
+	switch_ctor_ = Napi::Persistent(switchCtor);
+	DefineAddon(exports, { InstanceValue("NativeSwitch", switchCtor, napi_enumerable),
+			       InstanceValue("NativeCapture", NativeCapture::Init(env), napi_enumerable) });
+	Napi::Object names = Napi::Object::New(env);
+	for (unsigned r = 1; r < VSW_DROP_COUNT; r++)
+		names.Set(r, Napi::String::New(env, vsw_drop_name(r)));
+	exports.Set("dropNames", names);
+	exports.Set("maxPorts", Napi::Number::New(env, VSW_MAX_PORTS));
+	exports.Set("maxWorkers", Napi::Number::New(env, VSW_MAX_WORKERS));
+	exports.Set("histBuckets", Napi::Number::New(env, VSW_HIST_BUCKETS));
+	// the capture record layout (struct vsw_cap_rec), never retyped in TS
+	Napi::Object rec = Napi::Object::New(env);
+	rec.Set("bytes", Napi::Number::New(env, sizeof(struct vsw_cap_rec)));
+	rec.Set("align", Napi::Number::New(env, VSW_CAP_ALIGN));
+	rec.Set("tsNsOffset", Napi::Number::New(env, offsetof(struct vsw_cap_rec, ts_ns)));
+	rec.Set("origLenOffset", Napi::Number::New(env, offsetof(struct vsw_cap_rec, orig_len)));
+	rec.Set("capLenOffset", Napi::Number::New(env, offsetof(struct vsw_cap_rec, cap_len)));
+	rec.Set("dirOffset", Napi::Number::New(env, offsetof(struct vsw_cap_rec, dir)));
+	rec.Set("dirIn", Napi::Number::New(env, VSW_CAP_IN));
+	rec.Set("dirOut", Napi::Number::New(env, VSW_CAP_OUT));
+	rec.Set("minBufferBytes", Napi::Number::New(env, VSW_CAP_MIN_BYTES));
+	rec.Set("maxBufferBytes", Napi::Number::New(env, VSW_CAP_MAX_BYTES));
+	exports.Set("captureRecord", rec);
+	napi_add_env_cleanup_hook(env, Cleanup, this);
+}
+
 void NativeSwitch::Close()
 {
 	if (sw_) {
+		for (NativeCapture *c : captures_)
+			c->Orphan(); // vsw_destroy() below unhooks them; they stay readable until closed
+		captures_.clear();
 		vsw_destroy(sw_); // stops the workers first: no memory is touched after this
 		sw_ = nullptr;
 	}

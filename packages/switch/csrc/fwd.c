@@ -25,6 +25,9 @@
  *     far the batch can go, then reserves and releases them.
  *   - No allocation, no syscall per packet: the only syscalls are the
  *     kicks, at most one per (destination, round) and one to the source.
+ *   - Capture (capture.c): the source's and each destination's port->cap
+ *     is loaded once per batch (acquire, pairs with vsw_capture_start());
+ *     NULL, the usual case, costs that one branch.
  *
  * A round: read and validate head; take up to VSW_BATCH_MAX slots; per
  * slot validate, copy the header, run ingress policy, learn, look up;
@@ -306,6 +309,7 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 	struct vsw_port *dp = w->dp[d];
 	struct vsw_lease *l = &w->lease[d];
 	struct vsw_pcount *spc = &w->pc[src->id], *dpc = &w->pc[d];
+	struct vsw_capture *cap = __atomic_load_n(&dp->cap, __ATOMIC_ACQUIRE); /* pairs with vsw_capture_start() */
 	uint32_t j = 0, out_pkts = 0, pairs = 0, full = 0, bad = 0;
 	uint64_t out_bytes = 0;
 	uint16_t tag;
@@ -345,6 +349,8 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 			VP_WRITE_ONCE(s->flags, flags);
 		}
 	}
+	if (vp_unlikely(cap != NULL) && (cap->dirs & VSW_CAP_OUT) && j)
+		vsw_cap_out(w, cap, dp, l, j); /* before completion: the slots are still the switch's */
 	if (vsw_lease_complete(dp, l))
 		w->kick_rx[d] = 1;
 	VSW_STAT_ADD(spc->fwd_pairs, pairs);
@@ -377,6 +383,7 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 	if (!n)
 		return 0;
 
+	w->cap_ts = 0;
 	nflood = classify(sw, w, src, n, now, &nuni);
 	nd = collect_dests(sw, w, src, nflood, nuni);
 
@@ -435,6 +442,12 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 		}
 		fwd++;
 		flooded += p->dst == VSW_DST_FLOOD;
+	}
+	{
+		struct vsw_capture *cap = __atomic_load_n(&src->cap, __ATOMIC_ACQUIRE); /* pairs with vsw_capture_start() */
+
+		if (vp_unlikely(cap != NULL) && (cap->dirs & VSW_CAP_IN))
+			vsw_cap_in(w, cap, src, cut); /* before the TX release: the buffers are still readable */
 	}
 	VSW_STAT_ADD(pc->in_packets, cut);
 	VSW_STAT_ADD(pc->in_bytes, in_bytes);

@@ -21,6 +21,14 @@
  *   - Aging: entries older than aging_ns miss on lookup at once; a sweep
  *     (vsw_learn_age, at most every aging_ns / 4, one thread at a time)
  *     frees them and gives the owner's cap back.
+ *   - Static entries: a MAC-locked port's own MAC (from the control plane,
+ *     never from a frame) is installed at attach (vsw_learn_static) with
+ *     the STATIC bit: it never ages and never moves, so traffic to a guest
+ *     that only receives (a sink) is unicast from the first frame instead
+ *     of flooded forever, and no other port can claim that MAC. It counts
+ *     against the port's cap and goes with vsw_learn_flush_port().
+ *
+ * val = (port + 1) << 48 | STATIC << 47 | tag (15 bits, never 0) << 32 | coarse time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +37,7 @@
 
 #define VSW_MAC_WAYS 4u
 #define VSW_TIME_SHIFT 20
+#define VSW_MAC_STATIC (1ull << 47)
 
 static uint64_t mac_key(const uint8_t *mac, uint16_t vid)
 {
@@ -58,7 +67,7 @@ static uint16_t key_tag(uint64_t key)
 {
 	uint64_t h = mix(key);
 
-	return (uint16_t)((h >> 16) | 1); /* never 0 */
+	return (uint16_t)(((h >> 16) & 0x7fff) | 1); /* 15 bits (bit 15 of the field is STATIC), never 0 */
 }
 
 static uint64_t make_val(uint32_t port, uint64_t key, uint64_t now)
@@ -68,6 +77,8 @@ static uint64_t make_val(uint32_t port, uint64_t key, uint64_t now)
 
 static int expired(const struct vsw *sw, uint64_t val, uint64_t now)
 {
+	if (val & VSW_MAC_STATIC)
+		return 0;
 	uint32_t age = (uint32_t)(now >> VSW_TIME_SHIFT) - (uint32_t)val;
 
 	return ((uint64_t)age << VSW_TIME_SHIFT) > sw->aging_ns;
@@ -110,7 +121,10 @@ static void learn_slow(struct vsw *sw, struct vsw_worker *w, struct vsw_port *sr
 			uint32_t owner = (uint32_t)(v >> 48) - 1;
 
 			if (v && owner == src->id) {
-				__atomic_store_n(&e[i].val, make_val(src->id, key, now), __ATOMIC_RELEASE);
+				if (!(v & VSW_MAC_STATIC))
+					__atomic_store_n(&e[i].val, make_val(src->id, key, now), __ATOMIC_RELEASE);
+			} else if (v & VSW_MAC_STATIC) {
+				VSW_STAT_ADD(pc->learn_refused, 1); /* another port's own MAC: never moves */
 			} else if (__atomic_load_n(&src->macs, __ATOMIC_RELAXED) < src->max_macs) {
 				/* a move (or a dead entry revived): the old owner's cap is given back */
 				if (v && !expired(sw, v, now))
@@ -154,7 +168,7 @@ static uint64_t probe(const struct vsw *sw, uint64_t key, struct vsw_mac_entry *
 			continue;
 		uint64_t v = __atomic_load_n(&e[i].val, __ATOMIC_ACQUIRE);
 
-		if (__atomic_load_n(&e[i].key, __ATOMIC_ACQUIRE) != key || !v || (uint16_t)(v >> 32) != key_tag(key))
+		if (__atomic_load_n(&e[i].key, __ATOMIC_ACQUIRE) != key || !v || ((uint16_t)(v >> 32) & 0x7fff) != key_tag(key))
 			return 0;
 		*where = &e[i];
 		return v;
@@ -174,7 +188,7 @@ static int learning_learn(struct vsw *sw, struct vsw_worker *w, struct vsw_port 
 	v = probe(sw, key, &e);
 	if (v && (uint32_t)(v >> 48) - 1 == src->id && !expired(sw, v, now)) {
 		/* refresh once per time unit; the entry stays src's and fresh, so no lookup changes */
-		if ((uint32_t)v != (uint32_t)(now >> VSW_TIME_SHIFT))
+		if (!(v & VSW_MAC_STATIC) && (uint32_t)v != (uint32_t)(now >> VSW_TIME_SHIFT))
 			__atomic_compare_exchange_n(&e->val, &v, make_val(src->id, key, now), 0, __ATOMIC_RELEASE,
 						    __ATOMIC_RELAXED);
 		return 1;
@@ -218,6 +232,45 @@ void vsw_learn_fini(struct vsw *sw)
 	free(sw->mac_locks);
 	sw->mac = NULL;
 	sw->mac_locks = NULL;
+}
+
+/*
+ * Control path: installs (vid, mac) as port p's static entry (replacing a
+ * learned one of any port, whose cap is given back). 0, or -VP_ENOSPC when
+ * the bucket is full of live entries (the MAC is then learned as usual).
+ */
+int vsw_learn_static(struct vsw *sw, struct vsw_port *p, const uint8_t *mac, uint16_t vid)
+{
+	uint64_t key = mac_key(mac, vid), now = vsw_clock_now(sw);
+	uint32_t b = bucket_of(sw, key), i;
+	struct vsw_mac_entry *e = &sw->mac[(size_t)b * VSW_MAC_WAYS], *slot = NULL;
+	int rc = 0;
+
+	if (mac[0] & 1)
+		return -VP_EINVAL;
+	vsw_spin_lock(&sw->mac_locks[b]);
+	for (i = 0; i < VSW_MAC_WAYS; i++) {
+		uint64_t k = __atomic_load_n(&e[i].key, __ATOMIC_RELAXED), v = __atomic_load_n(&e[i].val, __ATOMIC_RELAXED);
+
+		if (k == key) {
+			slot = &e[i];
+			break;
+		}
+		if (!slot && (k == 0 || v == 0 || expired(sw, v, now)))
+			slot = &e[i];
+	}
+	if (!slot) {
+		rc = -VP_ENOSPC;
+	} else {
+		uint64_t v = __atomic_load_n(&slot->val, __ATOMIC_RELAXED);
+
+		if (slot->key && v)
+			macs_add(sw, (uint32_t)(v >> 48) - 1, -1);
+		entry_set(slot, key, make_val(p->id, key, now) | VSW_MAC_STATIC);
+		__atomic_fetch_add(&p->macs, 1, __ATOMIC_RELAXED);
+	}
+	vsw_spin_unlock(&sw->mac_locks[b]);
+	return rc;
 }
 
 /* Control path: drop every entry of a port (after it is unreachable by workers). */

@@ -64,10 +64,12 @@ static int check_config(const struct vsw *sw, const struct vsw_port_config *c)
 	return 0;
 }
 
+#define VSW_MAX_STATIC 16u
+
 int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id_out)
 {
 	struct vsw_port *p;
-	uint32_t id, w, i, nw = sw->nworkers ? sw->nworkers : 1;
+	uint32_t id, w, i, nstatic, nw = sw->nworkers ? sw->nworkers : 1;
 	uint64_t now;
 	int rc = check_config(sw, cfg);
 
@@ -119,6 +121,15 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id
 		memset(&sw->workers[i].pc[id], 0, sizeof(struct vsw_pcount));
 	sw->workers[p->worker].nports++;
 	__atomic_store_n(&sw->ports[id], p, __ATOMIC_RELEASE); /* pairs with the acquire in vsw_port_get() */
+	/* a MAC-locked port's own MAC is known: a static entry per VLAN it is on (best effort: a full bucket learns) */
+	if ((cfg->flags & VSW_PORT_MAC_LOCK) && sw->lookup == &vsw_learning_ops) {
+		if (cfg->vlan_mode == VSW_VLAN_ACCESS)
+			(void)vsw_learn_static(sw, p, cfg->mac, cfg->access_vid);
+		else /* a trunk: its first VSW_MAX_STATIC vids; the rest learn */
+			for (i = 1, nstatic = 0; i < 4095 && nstatic < VSW_MAX_STATIC; i++)
+				if ((p->vid_map[i >> 3] & (1u << (i & 7))) && !vsw_learn_static(sw, p, cfg->mac, (uint16_t)i))
+					nstatic++;
+	}
 	if (sw->nworkers && (rc = vsw_worker_watch(&sw->workers[p->worker], p, 1))) {
 		vsw_port_remove(sw, id);
 		return rc;
@@ -154,6 +165,7 @@ int vsw_port_remove(struct vsw *sw, uint32_t id)
 		vsw_worker_watch(&sw->workers[p->worker], p, 0);
 	__atomic_store_n(&sw->ports[id], NULL, __ATOMIC_SEQ_CST);
 	vsw_wait_quiescent(sw);
+	vsw_cap_port_gone(p); /* its capture stays readable; the caller frees it */
 	vsw_learn_flush_port(sw, id);
 	sw->workers[p->worker].nports--;
 	vsw_lease_fini(p);

@@ -11,6 +11,7 @@
  *   worker.c  threads, event/poll loops, vsw_poll_once()
  *   stats.c   counters, summed on read
  *   switch.c  create/destroy, clocks
+ *   capture.c the per-port capture tap: per-worker SPSC byte rings
  *
  * Concurrency, in one place (each hot file repeats its part):
  *   - sw->ports[i] is published with release by port.c and read with
@@ -24,6 +25,11 @@
  *     by its lease lock (lease.c), held only to reserve and to complete.
  *   - Counters are per worker (wstats / pstats[w][port]), written with
  *     relaxed atomic stores by their worker only, summed on read.
+ *   - port->cap (a capture) is published like a port (release store by the
+ *     control thread, acquire load by workers inside the busy section, once
+ *     per batch) and unhooked like one (NULL, then vsw_wait_quiescent()).
+ *     Worker w writes only ring w of a capture (single producer); the one
+ *     reader thread (vsw_capture_read()) is the single consumer.
  */
 #ifndef VSW_INTERNAL_H
 #define VSW_INTERNAL_H
@@ -60,9 +66,28 @@ struct vsw_pcount {
 	uint64_t drops[VSW_DROP_COUNT];
 } __attribute__((aligned(64)));
 
+/* One worker's capture ring: single producer (worker idx), single consumer (the reader). */
+struct vsw_cap_ring {
+	VP_CACHE_ALIGNED uint64_t head; /* bytes written: the worker's, release-stored once per batch */
+	uint64_t drops;                  /* the worker's, relaxed */
+	VP_CACHE_ALIGNED uint64_t tail; /* bytes read: the reader's, release-stored after copying out */
+	uint8_t *buf;
+	uint64_t mask;                   /* bytes - 1, a power of two */
+};
+
+struct vsw_capture {
+	struct vsw_port *port; /* control thread only; NULL once unhooked */
+	int attached;          /* atomic copy of port != NULL for the reader */
+	uint32_t snaplen;
+	uint32_t dirs;
+	uint32_t nrings;       /* ring i is worker i's (the vsw_poll_once() pseudo-worker is 0 without threads) */
+	struct vsw_cap_ring *rings;
+};
+
 struct vsw_port {
 	uint32_t id;
 	uint32_t worker;
+	struct vsw_capture *cap; /* NULL (no capture) or the tap: release/acquire, see above */
 	struct vsw_port_config cfg; /* trunk_vids copied into vid_map */
 	uint8_t vid_map[4096 / 8];  /* trunk: allowed vids */
 	struct vring_be tx; /* source side: owned by the serving worker */
@@ -123,6 +148,7 @@ struct vsw_worker {
 	struct vsw_lease { uint32_t start, n; } lease[VSW_MAX_PORTS];
 	uint16_t dl[VSW_MAX_PORTS];   /* destination ids of this round, ascending */
 	uint8_t kick_rx[VSW_MAX_PORTS];
+	uint64_t cap_ts;               /* CLOCK_REALTIME of this batch for captures; 0: not read yet */
 };
 
 struct vsw_lookup_ops; /* learn.c */
@@ -196,6 +222,7 @@ extern const struct vsw_lookup_ops vsw_learning_ops;
 int vsw_learn_init(struct vsw *sw);
 void vsw_learn_fini(struct vsw *sw);
 void vsw_learn_flush_port(struct vsw *sw, uint32_t port_id);
+int vsw_learn_static(struct vsw *sw, struct vsw_port *p, const uint8_t *mac, uint16_t vid);
 void vsw_learn_age(struct vsw *sw, uint64_t now);
 
 /* ---- policy.c: the policy ops ---- */
@@ -235,6 +262,14 @@ int vsw_worker_watch(struct vsw_worker *w, const struct vsw_port *p, int add);
 int vsw_worker_alloc(struct vsw_worker *w, struct vsw *sw, uint32_t idx, int core);
 void vsw_worker_free(struct vsw_worker *w);
 void vsw_notify(int fd);
+
+/* ---- capture.c (only called when a port has a capture) ---- */
+/* The frames of src's batch taken before cut that passed ring validation. */
+void vsw_cap_in(struct vsw_worker *w, struct vsw_capture *cap, const struct vsw_port *src, uint32_t cut);
+/* The n frames just written into dst's lease l (before it is completed). */
+void vsw_cap_out(struct vsw_worker *w, struct vsw_capture *cap, struct vsw_port *dst, const struct vsw_lease *l, uint32_t n);
+/* Port p is going away (control thread, after quiescence): unhook its capture. */
+void vsw_cap_port_gone(struct vsw_port *p);
 
 /* ---- port.c ---- */
 void vsw_wait_quiescent(struct vsw *sw);

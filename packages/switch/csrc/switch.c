@@ -92,6 +92,7 @@ void vsw_destroy(struct vsw *sw)
 			struct vsw_port *p = sw->ports[i];
 
 			if (p) {
+				vsw_cap_port_gone(p);
 				vsw_lease_fini(p);
 				free(p);
 			}

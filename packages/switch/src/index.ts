@@ -16,3 +16,4 @@ export {
   type VlanMode,
   type WorkerStats,
 } from './switch.js';
+export { Capture, type CaptureDirection, type CaptureOptions, type CaptureRead, type CapturedFrame } from './capture.js';

@@ -74,8 +74,37 @@ export interface NativeSwitch {
   close(): void;
 }
 
+export interface NativeCaptureRead {
+  readonly data: Buffer;
+  readonly drops: number;
+  readonly records: number;
+  readonly attached: boolean;
+}
+
+export interface NativeCapture {
+  read(): NativeCaptureRead;
+  stop(): void;
+  close(): void;
+}
+
+/** struct vsw_cap_rec's layout and the capture limits, from the header through the addon. */
+export interface NativeCaptureRecordLayout {
+  readonly bytes: number;
+  readonly align: number;
+  readonly tsNsOffset: number;
+  readonly origLenOffset: number;
+  readonly capLenOffset: number;
+  readonly dirOffset: number;
+  readonly dirIn: number;
+  readonly dirOut: number;
+  readonly minBufferBytes: number;
+  readonly maxBufferBytes: number;
+}
+
 export interface NativeSwitchAddon {
   NativeSwitch: new (opts: { cores: number[]; mode: 0 | 1; manualClock: boolean; macEntries?: number; agingNs?: number }) => NativeSwitch;
+  NativeCapture: new (sw: NativeSwitch, port: number, opts: { snaplen: number; bufferBytes: number; dirs: number }) => NativeCapture;
+  readonly captureRecord: NativeCaptureRecordLayout;
   readonly dropNames: Readonly<Record<number, string>>;
   readonly maxPorts: number;
   readonly maxWorkers: number;

@@ -5,6 +5,7 @@
  */
 import { ArgumentError, ErrnoError, VpioError, expectInteger, expectOneOf } from '@vpio/errors';
 import { MAX_SLOTS, MIN_SLOTS, MAX_BUF_SIZE_BYTES, MIN_BUF_SIZE_BYTES, RingView, type Verdict } from '@vpio/ring';
+import { Capture, type CaptureDirection, type CaptureOptions } from './capture.js';
 import { loadNative, type NativeSwitch } from './native.js';
 
 export type SwitchMode = 'event' | 'poll';
@@ -260,6 +261,31 @@ export class Switch implements AsyncDisposable {
     }
     this.#holds.get(id)?.drop();
     this.#holds.delete(id);
+  }
+
+  /**
+   * Starts a capture tap on port `id` (off by default; one per port). The
+   * workers copy frames into the capture's rings; read them with
+   * `capture.read()`, end with `capture.stop()`. Removing the port or
+   * closing the switch unhooks it (read() then drains what is left and says
+   * `attached: false`). Errors: ArgumentError; SWITCH_FAILED ENOENT (no such
+   * port), EBUSY (the port already has a capture).
+   */
+  startCapture(id: number, options: CaptureOptions = {}): Capture {
+    const native = this.#open();
+    const addon = loadNative();
+    expectInteger('id', id, 0, addon.maxPorts - 1);
+    if (typeof options !== 'object' || options === null) throw new ArgumentError('options', 'an object', options);
+    const snaplen = optInt('snaplen', options.snaplen, 1, 65535, 65535);
+    const bufferBytes = optInt('bufferBytes', options.bufferBytes, addon.captureRecord.minBufferBytes, addon.captureRecord.maxBufferBytes, 4 << 20);
+    const direction: CaptureDirection = expectOneOf('direction', options.direction ?? 'both', ['in', 'out', 'both'] as const);
+    const rec = addon.captureRecord;
+    const dirs = direction === 'in' ? rec.dirIn : direction === 'out' ? rec.dirOut : rec.dirIn | rec.dirOut;
+    try {
+      return new Capture(new addon.NativeCapture(native, id, { snaplen, bufferBytes, dirs }), rec, id, snaplen, direction);
+    } catch (err) {
+      throw nativeError(err, `starting a capture on port ${id}`);
+    }
   }
 
   /** Counters of every port and worker, read while traffic flows. */

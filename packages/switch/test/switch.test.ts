@@ -125,7 +125,8 @@ describe('Switch: lifecycle', () => {
 describe('Switch: forwarding with pollOnce()', () => {
   it('floods, learns, forwards unicast and reports stats of the documented shape', () => {
     using_(new Switch({ cores: [], clock: 'manual', agingMs: 1000 }), (sw) => {
-      const a = makePort(1);
+      // a and c learn (no MAC lock); b is MAC-locked, so its own MAC is a static entry from attach
+      const a = makePort(1, { macLock: false });
       const b = makePort(2);
       const c = makePort(3, { macLock: false });
       const ia = sw.addPort(a.opts);
@@ -162,7 +163,8 @@ describe('Switch: forwarding with pollOnce()', () => {
       const s = sw.stats();
       expect(s.ports.map((p) => p.id)).toEqual([ia, ib, ic]);
       const pb = s.ports[1]!;
-      expect(pb).toMatchObject({ inPackets: 3, fwdPackets: 2, learned: 1, macs: 1, worker: 0 });
+      expect(pb).toMatchObject({ inPackets: 3, fwdPackets: 2, learned: 0, macs: 1, worker: 0 });
+      expect(s.ports[0]).toMatchObject({ learned: 1, macs: 0 }); // learned from its broadcast, aged and swept since
       expect(pb.drops.mac_lock).toBe(1);
       expect(Object.keys(pb.drops).sort()).toEqual(
         ['buf_idx', 'cur', 'flags', 'flood_limit', 'head', 'len_long', 'len_short', 'len_zero', 'mac_lock', 'no_dest', 'offload', 'rate_limit', 'ring_full', 'vlan'],
@@ -178,6 +180,40 @@ describe('Switch: forwarding with pollOnce()', () => {
       sw.pollOnce();
       expect(receive(b)).toHaveLength(1);
       expect(receive(c)).toHaveLength(0);
+    });
+  });
+
+  it("knows a MAC-locked port's own MAC from attach: frames to a port that never sent are unicast, and nobody can take that MAC", () => {
+    using_(new Switch({ cores: [], clock: 'manual', agingMs: 1000 }), (sw) => {
+      const gen = makePort(1);
+      const sink = makePort(2); // never sends
+      const other = makePort(3);
+      const spoof = makePort(4, { macLock: false });
+      for (const p of [gen, sink, other, spoof]) sw.addPort(p.opts);
+      for (let i = 0; i < 5; i++) send(gen, sink.mac, i);
+      sw.pollOnce();
+      expect(receive(sink)).toHaveLength(5);
+      expect(receive(other)).toHaveLength(0); // not flooded
+      expect(receive(spoof)).toHaveLength(0);
+      // a static entry never ages
+      sw.advanceClock(10_000_000_000);
+      send(gen, sink.mac, 5);
+      sw.pollOnce();
+      expect(receive(sink)).toHaveLength(1);
+      expect(receive(other)).toHaveLength(0);
+      // a port without MAC lock sending with the sink's MAC does not move it
+      const head = spoof.tx.head;
+      send(spoof, BCAST, 6);
+      spoof.pool.set(sink.mac, spoof.tx.slot(head).bufIdx * BUF + 6);
+      sw.pollOnce();
+      for (const p of [gen, sink, other]) receive(p);
+      send(gen, sink.mac, 7);
+      sw.pollOnce();
+      expect(receive(sink)).toHaveLength(1);
+      expect(receive(spoof)).toHaveLength(0);
+      const st = sw.stats().ports;
+      expect(st[3]).toMatchObject({ learnRefused: 1, macs: 0 });
+      expect(st[1]).toMatchObject({ macs: 1, outPackets: 8 }); // 7 unicast + the spoofer's broadcast
     });
   });
 

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
- * vpio — the command: up, run, ls, stats, destroy, down, doctor.
+ * vpio — the command: up, run, ls, stats, console, capture, destroy, down, doctor.
  * Exit status: 0 ok, 1 failure (the message says what to do), 2 bad arguments.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolveTapOptions } from '@vpio/domain';
 import { ArgumentError, VpioError } from '@vpio/errors';
+import { runCaptureCommand } from '../capture-command.js';
 import { ControlClient } from '../control-client.js';
+import { miniosPaths, runDemo } from '../demo.js';
 import { runDoctor } from '../doctor.js';
-import { formatDoctor, formatLs, formatStats } from '../format.js';
+import { formatDoctor, formatLs, formatStats, policyText, vlanText } from '../format.js';
 import { platformDir, socketPath } from '../paths.js';
-import type { DestroyResult, DomainRow, LsResult, StatsResult } from '../protocol.js';
-import { down, upBackground, upForeground } from '../up.js';
+import type { ConsoleResult, DestroyResult, DomainRow, LsResult, StatsResult } from '../protocol.js';
+import { describeTopology, loadTopology } from '../topology.js';
+import { applyOverSocket, down, guestLine, upBackground, upForeground } from '../up.js';
 import { parseVifSpec } from '../vif-spec.js';
 
 const DIR_HELP = '  --dir DIR        the platform directory (default $VPIO_DIR, /run/vpio as root, else $XDG_RUNTIME_DIR/vpio)';
@@ -23,14 +27,23 @@ const HELP: Record<string, string> = {
   run       start a guest in a new domain, with vifs
   ls        domains, their vifs and handshake states
   stats     per-port packet rates and drops from the switch
+  console   what a domain's guest wrote to stdout
+  capture   capture a switch port's frames to a pcap file (tshark/Wireshark read it)
   destroy   stop a domain and remove its vifs
   down      stop the platform (every domain and vif)
   doctor    check what this host supports, with the fix for each gap
+  demo      the whole platform in one go: pktgen → firewall → sink and a ping pair, live rates, a summary
 `,
-  up: `usage: vpio up [--dir DIR] [--cores LIST] [--mode event|poll] [--insecure] [--foreground] [--verbose]
+  up: `usage: vpio up [-f TOPOLOGY [--check]] [--dir DIR] [--cores LIST] [--mode event|poll] [--insecure] [--foreground] [--verbose]
 
 Starts the platform in the background (log: DIR/platform.log) and returns
 once its control socket DIR/vpio.sock (0600, owner only) answers.
+  -f, --file FILE  a topology (YAML: switch cores/mode, guests with command,
+                   env, memory, vifs): checked whole first (nothing starts when
+                   it has a problem; each is named as FILE:LINE:COL), then its
+                   guests start in order; one that fails stops the platform
+                   and vpio up exits 1 naming it. --cores/--mode win over the file
+  --check          only check the -f file: exit 0 when valid, 1 with its problems
 ${DIR_HELP}
   --cores LIST     switch worker cores, comma-separated (--cores=-1: unpinned; default 1, or 0 on one CPU)
   --mode MODE      event (sleep when idle, default) or poll (busy-poll)
@@ -39,14 +52,22 @@ ${DIR_HELP}
   --verbose        structured logs on stderr (also DEBUG=vpio:*)
 `,
   run: `usage: vpio run [--name N] [--vif SPEC]... [--memory MIB] [--dir DIR] [--json] <binary> [args...]
+       vpio run --linux [--ip A.B.C.D/P] [--ip6 ADDR/P] [--vif SPEC] [options] [--] <command> [args...]
 
 Creates a domain, has netback create its vifs (backend InitWait published)
 before the guest starts, then starts <binary> in the sandbox. Options come
 before <binary>; everything after it goes to the guest.
   --name N         domain name ([A-Za-z0-9_.-], default <binary>-<n>)
   --vif SPEC       mac=02:00:00:00:00:01,vlan=10,mtu=1500,tx-slots=256,rx-slots=256,buf-size=2048
-                   (every key optional; repeat for more vifs)
+                   policy: trunk=10+20,native-vlan=10 (instead of vlan=), rate-pps=10k,burst=64,
+                   rate-bps=100M,burst-bytes=1M, flood-pps=100,flood-burst=10, max-macs=8,
+                   lossless=0|1, mac-lock=0|1 (every key optional; repeat for more vifs)
   --memory MIB     memory limit (default 256)
+  --env K=V        an environment variable for the guest (repeat for more)
+  --linux          a Linux guest: <command> runs unchanged in the domain's own network
+                   namespace, whose TAP device eth0 (MAC and MTU of vif 0) vpio-linux-netfront
+                   bridges to vif 0 (one vif; one is made if --vif is not given)
+  --ip A.B.C.D/P   (--linux) eth0's IPv4 address;  --ip6 ADDR/P  its IPv6 address
 ${DIR_HELP}
   --json           print the new domain as JSON
 `,
@@ -64,6 +85,33 @@ Per-port rates (over the platform's last second) and drops by reason.
 ${DIR_HELP}
   --json           print { atMs, intervalMs, ports: [...] } (one line per sample with --watch)
 `,
+  console: `usage: vpio console <name|domid> [--follow] [--dir DIR] [--json]
+
+Prints what the domain's guest wrote to stdout (the platform keeps the
+newest 256 KiB per domain, and an ended domain's for a while), then its
+stderr tail if the domain has ended.
+  --follow         keep printing new output until the domain ends (or Ctrl-C)
+${DIR_HELP}
+  --json           print { domid, name, alive, exit, start, end, dropped, missed, text, stderr } (with --follow: one per read)
+`,
+  capture: `usage: vpio capture <port> [-w FILE|-] [-c COUNT] [--duration SEC] [--snaplen N] [--direction in|out|both] [--dir DIR] [--json]
+
+Captures the frames of one switch port. <port> is a switch port id (the
+PORT column of \`vpio ls\` / \`vpio stats\`) or NAME[/DEVID], a domain's vif
+(devid 0 by default). The switch copies each frame into a capture buffer
+(frames that do not fit are counted as dropped, traffic never waits);
+Ctrl-C, -c or --duration ends it and the capture stops in the switch.
+  -w FILE          write a pcap file (nanosecond timestamps, Ethernet); - for stdout
+                   (without -w: one line per frame on stdout)
+  -c COUNT         stop after COUNT frames
+  --duration SEC   stop after SEC seconds
+  --snaplen N      bytes kept per frame, 1..65535 (default 65535)
+  --direction D    in (frames the port sent, including ones policy dropped),
+                   out (frames delivered to it) or both (default)
+${DIR_HELP}
+  --json           the summary as JSON { port, label, packets, drops, reason, file }
+                   (on stderr with -w -); else "N packets captured, M dropped by the capture buffer" on stderr
+`,
   destroy: `usage: vpio destroy <name|domid> [--dir DIR] [--json]
 
 Stops the domain (SIGTERM, SIGKILL after 2 s) and removes its vifs.
@@ -73,6 +121,20 @@ ${DIR_HELP}
 
 Stops the platform: every vif, the switch, every domain, the xenstore.
 ${DIR_HELP}
+`,
+  demo: `usage: vpio demo [--seconds N] [--cores LIST] [--json] [--insecure]
+
+Brings a private platform up (its own directory; nothing else is touched),
+starts five minios guests — pktgen → firewall → sink (UDP to port 9001 at
+full speed is allowed, to port 23 at up to 100 kpps denied) and ping-a ↔ ping-b —
+shows live per-guest rates from the switch counters for N seconds, then a
+summary (Mpps through the firewall, drops by reason, ping RTT p50/p99),
+tears everything down and checks that no process, descriptor, memfd region
+or socket is left. Needs the minios guest built (npm run build).
+  --seconds N      how long traffic runs (default 10, 2..600)
+  --cores LIST     switch worker cores (default 1 when there are 2+ cores, else unpinned)
+  --json           print only the summary, as JSON
+  --insecure       run without the sandbox steps this host lacks (see vpio doctor)
 `,
   doctor: `usage: vpio doctor [--json]
 
@@ -97,7 +159,7 @@ function parse(cmd: string, argv: string[], options: ParseArgsConfig['options'],
 
 /** `vpio run`'s argv: options up to the first non-option word (the binary); the rest is the guest's. */
 function splitRun(argv: string[]): { own: string[]; guest: string[] } {
-  const withValue = new Set(['--name', '--vif', '--memory', '--dir']);
+  const withValue = new Set(['--name', '--vif', '--memory', '--dir', '--env', '--ip', '--ip6']);
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
@@ -131,40 +193,65 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP.vpio!);
     return cmd === undefined ? 2 : 0;
   }
-  if (!(cmd in HELP) || cmd === 'vpio') throw new ArgumentError('command', `one of up, run, ls, stats, destroy, down, doctor`, cmd);
+  if (!(cmd in HELP) || cmd === 'vpio') throw new ArgumentError('command', `one of up, run, ls, stats, console, capture, destroy, down, doctor, demo`, cmd);
   if (rest.includes('--help') && (cmd !== 'run' || splitRun(rest).own.includes('--help'))) {
     process.stdout.write(HELP[cmd]!);
     return 0;
   }
   switch (cmd) {
     case 'up': {
-      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' } });
-      const coresText = (v.cores as string | undefined) ?? ((await import('node:os')).availableParallelism() > 1 ? '1' : '0');
+      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' }, file: { type: 'string', short: 'f' }, check: { type: 'boolean' } });
+      if (v.check && v.file === undefined) throw new ArgumentError('--check', 'a topology to check (vpio up -f FILE --check)', undefined);
+      // the whole file is checked before anything starts
+      const topology = v.file === undefined ? undefined : loadTopology(v.file as string);
+      if (topology && v.check) {
+        out(describeTopology(topology));
+        return 0;
+      }
+      const coresText = (v.cores as string | undefined) ?? topology?.switch.cores?.join(',') ?? ((await import('node:os')).availableParallelism() > 1 ? '1' : '0');
       const cores = coresText.split(',').map((c) => intFlag('--cores', c, -1, 1023));
-      const mode = (v.mode as string | undefined) ?? 'event';
+      const mode = (v.mode as string | undefined) ?? topology?.switch.mode ?? 'event';
       if (mode !== 'event' && mode !== 'poll') throw new ArgumentError('--mode', 'event or poll', mode);
       const o = { dir: platformDir(v.dir as string | undefined), cores, mode: mode as 'event' | 'poll', insecure: v.insecure === true, verbose: v.verbose === true };
       if (v.foreground) {
-        await upForeground(o, out);
+        await upForeground({ ...o, topology }, out);
         return 0;
       }
       const info = await upBackground(o, [fileURLToPath(import.meta.url)]);
       out(`vpio: platform up (pid ${info.pid}) on ${info.dir}${info.skippedSteps.length ? ` INSECURE: without ${info.skippedSteps.join(', ')}` : ''}`);
+      if (topology) await applyOverSocket(info.dir, topology, (d) => out(guestLine(d)));
       return 0;
     }
     case 'run': {
       const { own, guest } = splitRun(rest);
-      const { values: v } = parse(cmd, own, { name: { type: 'string' }, vif: { type: 'string', multiple: true }, memory: { type: 'string' }, json: { type: 'boolean' } });
+      const { values: v } = parse(cmd, own, { name: { type: 'string' }, vif: { type: 'string', multiple: true }, memory: { type: 'string' }, env: { type: 'string', multiple: true }, json: { type: 'boolean' }, linux: { type: 'boolean' }, ip: { type: 'string' }, ip6: { type: 'string' } });
+      if (!v.linux && (v.ip !== undefined || v.ip6 !== undefined)) throw new ArgumentError(v.ip !== undefined ? '--ip' : '--ip6', 'only with --linux', v.ip ?? v.ip6);
+      const linux = v.linux ? { ...(v.ip === undefined ? {} : { ipv4: v.ip as string }), ...(v.ip6 === undefined ? {} : { ipv6: v.ip6 as string }) } : undefined;
+      try {
+        if (linux) resolveTapOptions(linux); // fail here, before asking the daemon
+      } catch (e) {
+        const six = (e as Error).message.includes('tap.ipv6');
+        throw new ArgumentError(six ? '--ip6' : '--ip', six ? 'an IPv6 ADDR/PREFIX (prefix 0..128)' : 'A.B.C.D/PREFIX (prefix 1..32)', six ? v.ip6 : v.ip);
+      }
       if (guest.length === 0) throw new ArgumentError('<binary>', 'the guest binary to run (vpio run [options] <binary> [args...])', undefined);
       const vifs = (v.vif as string[] | undefined) ?? [];
       for (const s of vifs) parseVifSpec(s); // fail here, naming the bad part, before asking the daemon
       const memoryMiB = v.memory === undefined ? undefined : intFlag('--memory', v.memory, 16, 1 << 20);
+      const env: Record<string, string> = {};
+      for (const kv of (v.env as string[] | undefined) ?? []) {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new ArgumentError('--env', 'K=V', kv);
+        env[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
       const dir = platformDir(v.dir as string | undefined);
-      const d = await withClient(dir, (c) => c.request<DomainRow>('run', { name: v.name, argv: guest, vifs, memoryMiB }));
+      const d = await withClient(dir, (c) => c.request<DomainRow>('run', { name: v.name, argv: guest, vifs, memoryMiB, env, ...(linux ? { linux } : {}) }));
       if (v.json) out(JSON.stringify(d));
       else {
         out(`vpio: domain ${d.domid} "${d.name}" running (pid ${d.pid})`);
-        for (const f of d.vifs) out(`  vif ${f.devid}: ${f.mac}${f.vlan === undefined ? '' : ` vlan ${f.vlan}`}, backend ${f.backendStateName}`);
+        for (const f of d.vifs) {
+          const [vlan, policy] = [vlanText(f), policyText(f.policy)];
+          out(`  vif ${f.devid}: ${f.mac}${vlan === '-' ? '' : vlan.startsWith('trunk') ? ` ${vlan}` : ` vlan ${vlan}`}${policy === '-' ? '' : `, ${policy}`}, backend ${f.backendStateName}`);
+        }
       }
       return 0;
     }
@@ -188,6 +275,48 @@ async function main(argv: string[]): Promise<number> {
         }
       });
     }
+    case 'console': {
+      const { values: v, positionals } = parse(cmd, rest, { json: { type: 'boolean' }, follow: { type: 'boolean' } }, true);
+      if (positionals.length !== 1) throw new ArgumentError('<name>', 'exactly one domain name or domid', positionals.join(' ') || undefined);
+      const dir = platformDir(v.dir as string | undefined);
+      return withClient(dir, async (c) => {
+        let since = 0;
+        for (;;) {
+          const r = await c.request<ConsoleResult>('console', { name: positionals[0], since });
+          if (v.json) out(JSON.stringify(r));
+          else {
+            if (r.missed > 0) process.stdout.write(`[vpio: ${r.missed} bytes of console output dropped]\n`);
+            process.stdout.write(r.text);
+            if (!r.alive && r.exit) {
+              if (r.stderr) process.stdout.write(`${r.text === '' || r.text.endsWith('\n') ? '' : '\n'}[vpio: stderr]\n${r.stderr}`);
+              process.stdout.write(`${r.stderr === '' || r.stderr.endsWith('\n') ? '' : '\n'}[vpio: domain ${r.domid} "${r.name}" ${r.exit.reason}, code ${r.exit.code}, signal ${r.exit.signal}]\n`);
+            }
+          }
+          since = r.end;
+          if (!v.follow || !r.alive) return 0;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      });
+    }
+    case 'capture': {
+      const { values: v, positionals } = parse(cmd, rest, { write: { type: 'string', short: 'w' }, count: { type: 'string', short: 'c' }, duration: { type: 'string' }, snaplen: { type: 'string' }, direction: { type: 'string' }, json: { type: 'boolean' } }, true);
+      if (positionals.length !== 1) throw new ArgumentError('<port>', 'exactly one switch port id or NAME[/DEVID]', positionals.join(' ') || undefined);
+      const direction = (v.direction as string | undefined) ?? 'both';
+      if (direction !== 'in' && direction !== 'out' && direction !== 'both') throw new ArgumentError('--direction', 'in, out or both', direction);
+      const durationSec = v.duration === undefined ? undefined : Number(v.duration);
+      if (durationSec !== undefined && !(durationSec > 0 && durationSec <= 365 * 86400)) throw new ArgumentError('--duration', 'seconds, a number > 0', v.duration);
+      await runCaptureCommand({
+        dir: platformDir(v.dir as string | undefined),
+        port: positionals[0]!,
+        file: v.write as string | undefined,
+        count: v.count === undefined ? undefined : intFlag('-c', v.count, 1, Number.MAX_SAFE_INTEGER),
+        durationMs: durationSec === undefined ? undefined : Math.max(1, Math.round(durationSec * 1000)),
+        snaplen: v.snaplen === undefined ? undefined : intFlag('--snaplen', v.snaplen, 1, 65535),
+        direction,
+        json: v.json === true,
+      }, { stdout: process.stdout, stderr: process.stderr });
+      return 0;
+    }
     case 'destroy': {
       const { values: v, positionals } = parse(cmd, rest, { json: { type: 'boolean' } }, true);
       if (positionals.length !== 1) throw new ArgumentError('<name>', 'exactly one domain name or domid', positionals.join(' ') || undefined);
@@ -201,6 +330,14 @@ async function main(argv: string[]): Promise<number> {
       const pid = await down(dir);
       out(`vpio: platform (pid ${pid}) on ${dir} stopped`);
       return 0;
+    }
+    case 'demo': {
+      const { values: v } = parse(cmd, rest, { seconds: { type: 'string' }, cores: { type: 'string' }, json: { type: 'boolean' }, insecure: { type: 'boolean' } });
+      const seconds = v.seconds === undefined ? 10 : intFlag('--seconds', v.seconds, 2, 600);
+      const coresText = (v.cores as string | undefined) ?? ((await import('node:os')).availableParallelism() > 1 ? '1' : '-1');
+      const cores = coresText.split(',').map((c) => intFlag('--cores', c, -1, 1023));
+      const s = await runDemo({ seconds, cores, json: v.json === true, insecure: v.insecure === true, minios: miniosPaths() });
+      return s.leftovers.length ? 1 : 0;
     }
     case 'doctor': {
       const { values: v } = parse(cmd, rest, { json: { type: 'boolean' } });

@@ -13,11 +13,19 @@
 //   guest-probe forkbomb N         fork up to N sleepers, report how far it got
 //   guest-probe alloc MIB          allocate and touch MIB MiB, 1 MiB at a time
 //   guest-probe sleep [ignore-term]  wait to be stopped
+//   guest-probe tap                a Linux guest's TAP (--tap): fds, the device
+//                                  as configured, and what the tenant may not
+//                                  change (another TAP, addresses, MTU, flags)
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <linux/if_tun.h>
 #include <linux/io_uring.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -52,6 +60,7 @@ static const char *ename(int e)
 	case ECONNREFUSED: return "ECONNREFUSED";
 	case ENOMEM: return "ENOMEM";
 	case EPROTO: return "EPROTO";
+	case EEXIST: return "EEXIST";
 	default: {
 		static char buf[16];
 		snprintf(buf, sizeof(buf), "E%d", e);
@@ -265,6 +274,112 @@ static int alloc(long mib)
 	return 0;
 }
 
+static int ifr_ioctl(int s, unsigned long req, const char *name, struct ifreq *ifr)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	return ioctl(s, req, ifr) < 0 ? errno : 0;
+}
+
+static int tap(void)
+{
+	const char *name = getenv("VPIO_TAP_NAME") ? getenv("VPIO_TAP_NAME") : "";
+	char buf[1024], addr[INET6_ADDRSTRLEN];
+	struct ifreq ifr;
+	int s;
+
+	printf("tap_fd=%s\ntap_name=%s\n", getenv("VPIO_TAP_FD") ? getenv("VPIO_TAP_FD") : "", name);
+	list_dir_numeric("/proc/self/fd", buf, sizeof(buf), 1);
+	printf("fds=%s\n", buf);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	ssize_t n = readlink("/proc/self/fd/4", buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	printf("fd4=%s\n", buf);
+	memset(&ifr, 0, sizeof(ifr));
+	printf("fd4_iff=%s\n", ioctl(4, TUNGETIFF, &ifr) < 0 ? ename(errno) : ifr.ifr_name);
+	printf("fd4_flags=%s\n", (ifr.ifr_flags & (IFF_TAP | IFF_NO_PI)) == (IFF_TAP | IFF_NO_PI) ? "tap,no_pi" : "other");
+
+	struct if_nameindex *ifs = if_nameindex();
+	size_t k = 0;
+	buf[0] = '\0';
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+		k += (size_t)snprintf(buf + k, k < sizeof(buf) ? sizeof(buf) - k : 0, "%s%s", k ? "," : "", i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
+	printf("net_ifaces=%s\n", buf);
+
+	if (ifr_ioctl(s, SIOCGIFHWADDR, name, &ifr) == 0) {
+		const unsigned char *m = (const unsigned char *)ifr.ifr_hwaddr.sa_data;
+		printf("mac=%02x:%02x:%02x:%02x:%02x:%02x\n", m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+	if (ifr_ioctl(s, SIOCGIFMTU, name, &ifr) == 0)
+		printf("mtu=%d\n", ifr.ifr_mtu);
+	if (ifr_ioctl(s, SIOCGIFFLAGS, name, &ifr) == 0)
+		printf("up=%d\n", !!(ifr.ifr_flags & IFF_UP));
+	if (ifr_ioctl(s, SIOCGIFFLAGS, "lo", &ifr) == 0)
+		printf("lo_up=%d\n", !!(ifr.ifr_flags & IFF_UP));
+	if (ifr_ioctl(s, SIOCGIFADDR, name, &ifr) == 0)
+		printf("ipv4=%s\n", inet_ntop(AF_INET, &((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr, addr, sizeof(addr)));
+	if (ifr_ioctl(s, SIOCGIFNETMASK, name, &ifr) == 0)
+		printf("netmask=%s\n", inet_ntop(AF_INET, &((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr, addr, sizeof(addr)));
+	FILE *f = fopen("/proc/net/if_inet6", "re");
+	k = 0;
+	buf[0] = '\0';
+	char hex[40], dev[32];
+	unsigned idx, plen, scope, flags;
+	while (f && fscanf(f, "%32s %x %x %x %x %31s", hex, &idx, &plen, &scope, &flags, dev) == 6) {
+		struct in6_addr a6;
+		if (strcmp(dev, name) != 0 || scope != 0)
+			continue;
+		for (int i = 0; i < 16; i++) {
+			unsigned byte;
+			sscanf(hex + 2 * i, "%2x", &byte);
+			a6.s6_addr[i] = (unsigned char)byte;
+		}
+		k += (size_t)snprintf(buf + k, k < sizeof(buf) ? sizeof(buf) - k : 0, "%s%s/%u", k ? "," : "",
+				      inet_ntop(AF_INET6, &a6, addr, sizeof(addr)), plen);
+	}
+	if (f)
+		fclose(f);
+	printf("ipv6=%s\n", buf);
+	f = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+	if (f && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		for (char *c = buf; *c; c++)
+			if (*c == '\t')
+				*c = ' ';
+		printf("ping_group_range=%s\n", buf);
+	}
+	if (f)
+		fclose(f);
+	int icmp = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	printf("icmp_socket=%s\n", icmp < 0 ? ename(errno) : "OK");
+
+	/* what the tenant must not do */
+	int t2 = open("/dev/net/tun", O_RDWR);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "evil0");
+	printf("new_tap=%s\n", t2 < 0 ? ename(errno) : ioctl(t2, TUNSETIFF, &ifr) < 0 ? ename(errno) : "OK");
+	printf("retap_fd4=%s\n", ioctl(4, TUNSETIFF, &ifr) < 0 ? ename(errno) : "OK");
+	printf("persist_fd4=%s\n", ioctl(4, TUNSETPERSIST, 1) < 0 ? ename(errno) : "OK");
+	ifr_ioctl(s, 0, name, &ifr);
+	((struct sockaddr_in *)&ifr.ifr_addr)->sin_family = AF_INET;
+	inet_pton(AF_INET, "10.66.66.66", &((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr);
+	printf("set_addr=%s\n", ioctl(s, SIOCSIFADDR, &ifr) < 0 ? ename(errno) : "OK");
+	ifr_ioctl(s, 0, name, &ifr);
+	ifr.ifr_mtu = 1280;
+	printf("set_mtu=%s\n", ioctl(s, SIOCSIFMTU, &ifr) < 0 ? ename(errno) : "OK");
+	ifr_ioctl(s, 0, name, &ifr);
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, "\x02\x66\x66\x66\x66\x66", 6);
+	printf("set_mac=%s\n", ioctl(s, SIOCSIFHWADDR, &ifr) < 0 ? ename(errno) : "OK");
+	ifr_ioctl(s, 0, name, &ifr);
+	printf("set_down=%s\n", ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? ename(errno) : "OK");
+	printf("packet_socket=%s\n", socket(AF_PACKET, SOCK_RAW, 0) < 0 ? ename(errno) : "OK");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -275,6 +390,8 @@ int main(int argc, char **argv)
 		return xenstore();
 	if (strcmp(mode, "ping") == 0)
 		return ping();
+	if (strcmp(mode, "tap") == 0)
+		return tap();
 	if (strcmp(mode, "forkbomb") == 0)
 		return forkbomb(argc > 2 ? atol(argv[2]) : 1000);
 	if (strcmp(mode, "alloc") == 0)

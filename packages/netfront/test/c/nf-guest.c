@@ -1,28 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nf-guest: a C test guest on the netfront core (host static ops).
+ * nf-guest: a C test guest on the netfront core, in two host modes:
  *
- * Inherits its demoted xenstore connection (fd $VPIO_NF_XS_FD), its grant
- * descriptors (VPIO_NF_GRANTS) and its channel ends (VPIO_NF_EVTCHNS) from
- * the scripted dom0 of the tests, and speaks JSON lines on stdout:
+ *   static (default)  inherits its demoted xenstore connection (fd
+ *                     $VPIO_NF_XS_FD), its grant descriptors (VPIO_NF_GRANTS)
+ *                     and its channel ends (VPIO_NF_EVTCHNS) from the scripted
+ *                     dom0 of the tests (vpio/netfront_host.h);
+ *   --broker          runs under `vpio run`: vpio/netfront_broker.h's session
+ *                     (HELLO over $VPIO_CTRL_FD, grants and channels from
+ *                     vpiod's brokers).
+ *
+ * It speaks JSON lines on stdout:
  *
  *   {"event":"connected","mac":"..","mtu":N,"txSlots":N,"rxSlots":N}
  *   {"event":"refused","error":"<backend error node>"}      (--garbage)
- *   {"event":"done","sent":N,"received":N,"corrupt":N,"reordered":N,...}
+ *   {"event":"peers"}                                        (--auto: every peer heard)
+ *   {"event":"done","sent":N,"received":N,"corrupt":N,"reordered":N,"foreign":N,...}
  *   {"event":"closed","rc":N}
  *   {"event":"error","step":"..","rc":N}
  *
- * Options: --devid N, --mode event|poll, --peer MAC, --count N (packets
- * each way), --size B, --garbage (first write garbage channels into its
- * own directory, report the backend's error node, then connect properly),
- * --no-traffic. After "connected" it waits for a line "go" on stdin before
- * traffic, and for "close" before disconnecting.
+ * Options: --devid N, --mode event|poll, --peer MAC (repeatable, up to
+ * MAX_PEERS: traffic goes to each, and is expected from each), --count N
+ * (packets to and from each peer), --size B, --garbage (first write garbage
+ * channels into its own directory, report the backend's error node, then
+ * connect properly), --garbage-only (the same, then linger unconnected),
+ * --no-traffic.
+ *
+ * Driving: by default, after "connected" it waits for a line "go" on stdin
+ * before traffic and for "close" before disconnecting. With --auto (no
+ * stdin, as under `vpio run`; --broker implies it) it sends probe frames
+ * (type 0x88b6) to every peer until it has heard from every peer (so each
+ * peer is connected; a peer's data counts as hearing it, and is accounted),
+ * prints "peers", runs the traffic, and disconnects; with --linger it stays
+ * connected after the traffic (draining RX) until SIGTERM/SIGINT, then
+ * disconnects cleanly.
  *
  * Packets: Ethernet header (dst = peer, src = own MAC, type 0x88b5), then
  * u32 sequence, u32 length, u32 FNV-1a of the rest, then a pattern derived
- * from the sequence. The receiver checks length, checksum and order.
+ * from the sequence. The receiver checks length, checksum and, per source
+ * MAC, order; frames from a MAC that is not a peer count as "foreign".
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +49,29 @@
 #include <unistd.h>
 
 #include "vpio/netfront.h"
+#include "vpio/netfront_broker.h"
 #include "vpio/netfront_host.h"
 #include "vpio/xs_transport.h"
 
 #define BURST 32
+#define MAX_PEERS 4
+#define TYPE_DATA 0xb5
+#define TYPE_PROBE 0xb6
 
 static struct nf_dev nf;
-static struct xs_handle xs;
+static struct xs_handle xs_static;
+static struct xs_handle *xsh = &xs_static;
+static struct nf_session session;
 static uint8_t events[16 * XS_EVENT_RECORD_MAX];
+static volatile sig_atomic_t stop;
+
+/* Per peer: what went to it and what came from it. */
+static struct peer {
+	uint8_t mac[6];
+	int heard;
+	uint32_t sent, received, corrupt, reordered, expect;
+} peers[MAX_PEERS];
+static uint32_t npeers, count = 1000, size = 128, foreign;
 
 static uint64_t now_ms(void)
 {
@@ -69,19 +103,19 @@ static uint32_t get32(const uint8_t *p)
 	return v;
 }
 
-static void build(uint8_t *pkt, uint32_t size, const uint8_t *dst, const uint8_t *src, uint32_t seq)
+static void build(uint8_t *pkt, uint32_t len, const uint8_t *dst, const uint8_t *src, uint32_t seq)
 {
 	uint32_t i;
 
 	memcpy(pkt, dst, 6);
 	memcpy(pkt + 6, src, 6);
 	pkt[12] = 0x88;
-	pkt[13] = 0xb5;
+	pkt[13] = TYPE_DATA;
 	put32(pkt + 14, seq);
-	put32(pkt + 18, size);
-	for (i = 26; i < size; i++)
+	put32(pkt + 18, len);
+	for (i = 26; i < len; i++)
 		pkt[i] = (uint8_t)(seq * 7 + i);
-	put32(pkt + 22, fnv1a(pkt + 26, size - 26));
+	put32(pkt + 22, fnv1a(pkt + 26, len - 26));
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -118,6 +152,12 @@ static void fail(const char *step, int rc)
 	exit(3);
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 /* A hostile guest's move: garbage channels and state=Connected, then the backend's verdict. */
 static void write_garbage(uint32_t devid)
 {
@@ -126,37 +166,37 @@ static void write_garbage(uint32_t devid)
 	int rc;
 
 	snprintf(path, sizeof(path), "device/vif/%u/backend", devid);
-	if ((rc = xs_read(&xs, XS_NO_TX, path, be, sizeof(be), NULL)))
+	if ((rc = xs_read(xsh, XS_NO_TX, path, be, sizeof(be), NULL)))
 		fail("garbage-read-backend", rc);
 	/* wait for InitWait, so the backend is past publishing */
 	snprintf(p2, sizeof(p2), "%s/state", be);
-	if ((rc = xs_watch(&xs, be, "garbage")))
+	if ((rc = xs_watch(xsh, be, "garbage")))
 		fail("garbage-watch", rc);
 	for (;;) {
-		if (xs_read(&xs, XS_NO_TX, p2, val, sizeof(val), NULL) == 0 && strcmp(val, "2") == 0)
+		if (xs_read(xsh, XS_NO_TX, p2, val, sizeof(val), NULL) == 0 && strcmp(val, "2") == 0)
 			break;
-		if ((rc = xs_wait_event(&xs, 10000, p2, sizeof(p2), tok, sizeof(tok))) && rc != -XS_EOVERFLOW)
+		if ((rc = xs_wait_event(xsh, 10000, p2, sizeof(p2), tok, sizeof(tok))) && rc != -XS_EOVERFLOW)
 			fail("garbage-wait-initwait", rc);
 		snprintf(p2, sizeof(p2), "%s/state", be);
 	}
 	snprintf(path, sizeof(path), "device/vif/%u/event-channel-tx", devid);
-	xs_write(&xs, XS_NO_TX, path, "garbage", 7);
+	xs_write(xsh, XS_NO_TX, path, "garbage", 7);
 	snprintf(path, sizeof(path), "device/vif/%u/event-channel-rx", devid);
-	xs_write(&xs, XS_NO_TX, path, "\x01\x02-1", 4);
+	xs_write(xsh, XS_NO_TX, path, "\x01\x02-1", 4);
 	snprintf(path, sizeof(path), "device/vif/%u/zzz-junk", devid);
-	xs_write(&xs, XS_NO_TX, path, "\xff\xfe", 2);
+	xs_write(xsh, XS_NO_TX, path, "\xff\xfe", 2);
 	snprintf(path, sizeof(path), "device/vif/%u/state", devid);
-	xs_write(&xs, XS_NO_TX, path, "4", 1);
+	xs_write(xsh, XS_NO_TX, path, "4", 1);
 	snprintf(p2, sizeof(p2), "%s/error", be);
 	for (;;) {
-		if (xs_read(&xs, XS_NO_TX, p2, val, sizeof(val), &len) == 0)
+		if (xs_read(xsh, XS_NO_TX, p2, val, sizeof(val), &len) == 0)
 			break;
-		if ((rc = xs_wait_event(&xs, 10000, path, sizeof(path), tok, sizeof(tok))) && rc != -XS_EOVERFLOW)
+		if ((rc = xs_wait_event(xsh, 10000, path, sizeof(path), tok, sizeof(tok))) && rc != -XS_EOVERFLOW)
 			fail("garbage-wait-error", rc);
 	}
-	xs_unwatch(&xs, be, "garbage");
-	while (xs_pending_events(&xs))
-		xs_wait_event(&xs, 0, path, sizeof(path), tok, sizeof(tok));
+	xs_unwatch(xsh, be, "garbage");
+	while (xs_pending_events(xsh))
+		xs_wait_event(xsh, 0, path, sizeof(path), tok, sizeof(tok));
 	printf("{\"event\":\"refused\",\"error\":\"");
 	for (uint32_t i = 0; i < len; i++) {
 		if (val[i] == '"' || val[i] == '\\')
@@ -167,12 +207,179 @@ static void write_garbage(uint32_t devid)
 	fflush(stdout);
 }
 
+/* Accounts one received frame: a probe or data from a peer (the peer is heard), or foreign. */
+static void account(const uint8_t *p, uint16_t len)
+{
+	struct peer *q = NULL;
+	uint32_t i;
+
+	for (i = 0; i < npeers && len >= 14; i++)
+		if (!memcmp(p + 6, peers[i].mac, 6))
+			q = &peers[i];
+	if (!q || p[12] != 0x88 || (p[13] != TYPE_DATA && p[13] != TYPE_PROBE)) {
+		foreign++;
+		return;
+	}
+	q->heard = 1;
+	if (p[13] == TYPE_PROBE)
+		return;
+	q->received++;
+	if (len != size || get32(p + 18) != size || get32(p + 22) != fnv1a(p + 26, size - 26)) {
+		q->corrupt++;
+		return;
+	}
+	if (get32(p + 14) != q->expect)
+		q->reordered++;
+	q->expect = get32(p + 14) + 1;
+}
+
+static uint32_t receive_some(void)
+{
+	static uint8_t rxbuf[BURST][2048];
+	void *bufs[BURST];
+	uint16_t lens[BURST];
+	uint32_t k, got;
+
+	for (k = 0; k < BURST; k++)
+		bufs[k] = rxbuf[k];
+	got = nf_rx_burst(&nf, bufs, lens, BURST);
+	for (k = 0; k < got; k++)
+		account(rxbuf[k], lens[k]);
+	return got;
+}
+
+/*
+ * --auto: probe every peer not heard yet (every 2 ms) until each is heard,
+ * so each one is connected before traffic goes to it. A peer's data counts
+ * as hearing it, so a peer that heard us first and went straight to traffic
+ * is accounted for, never dropped.
+ */
+static void meet_peers(void)
+{
+	uint8_t probe[MAX_PEERS][60];
+	uint64_t t0 = now_ms(), last = 0;
+	uint32_t i;
+
+	for (;;) {
+		uint32_t heard = 0;
+
+		for (i = 0; i < npeers; i++)
+			heard += (uint32_t)peers[i].heard;
+		if (heard == npeers)
+			break;
+		if (now_ms() - t0 > 15000)
+			fail("meet-peers", -ETIMEDOUT);
+		if (now_ms() - last >= 2) {
+			for (i = 0; i < npeers; i++) {
+				const void *pkt = probe[i];
+				uint16_t len = sizeof(probe[i]);
+
+				if (peers[i].heard)
+					continue;
+				memset(probe[i], 0, sizeof(probe[i]));
+				memcpy(probe[i], peers[i].mac, 6);
+				memcpy(probe[i] + 6, nf_mac(&nf), 6);
+				probe[i][12] = 0x88;
+				probe[i][13] = TYPE_PROBE;
+				(void)nf_tx_burst(&nf, &pkt, &len, 1, NF_TX_KICK);
+			}
+			last = now_ms();
+		}
+		if (!receive_some())
+			(void)nf_rx_wait(&nf, 1);
+	}
+	/* one more probe to each: a peer still meeting hears us even if we send no data (count 0) */
+	for (i = 0; i < npeers; i++) {
+		const void *pkt = probe[i];
+		uint16_t len = sizeof(probe[i]);
+
+		memset(probe[i], 0, sizeof(probe[i]));
+		memcpy(probe[i], peers[i].mac, 6);
+		memcpy(probe[i] + 6, nf_mac(&nf), 6);
+		probe[i][12] = 0x88;
+		probe[i][13] = TYPE_PROBE;
+		for (t0 = now_ms(); nf_tx_burst(&nf, &pkt, &len, 1, NF_TX_KICK) == 0;)
+			if (now_ms() - t0 > 5000 || nf_tx_wait(&nf, 5) < 0)
+				fail("meet-last-probe", -ETIMEDOUT);
+	}
+	printf("{\"event\":\"peers\"}\n");
+	fflush(stdout);
+}
+
+static void traffic(void)
+{
+	static uint8_t txbuf[BURST][2048];
+	const void *pkts[BURST];
+	uint16_t lens[BURST];
+	uint64_t last = now_ms(), waits_timed_out = 0;
+	uint32_t i, k, sent = 0, received = 0, corrupt = 0, reordered = 0, rr = 0, idle;
+	uint32_t seqs[BURST], who[BURST], next[MAX_PEERS];
+	int rc;
+
+	for (k = 0; k < BURST; k++)
+		pkts[k] = txbuf[k];
+	for (;;) {
+		uint32_t n = 0, got, done_rx = 0, done_tx = 0;
+
+		for (i = 0; i < npeers; i++) {
+			done_rx += peers[i].received >= count;
+			done_tx += peers[i].sent >= count;
+		}
+		if (done_rx == npeers && done_tx == npeers)
+			break;
+		/* up to BURST packets, round robin over the peers still owed some */
+		for (i = 0; i < npeers; i++)
+			next[i] = peers[i].sent;
+		for (idle = 0; n < BURST && idle < npeers; rr = (rr + 1) % npeers) {
+			if (next[rr] >= count) {
+				idle++;
+				continue;
+			}
+			idle = 0;
+			build(txbuf[n], size, peers[rr].mac, nf_mac(&nf), next[rr]);
+			lens[n] = (uint16_t)size;
+			seqs[n] = next[rr]++;
+			who[n++] = rr;
+		}
+		if (n)
+			n = nf_tx_burst(&nf, pkts, lens, n, NF_TX_KICK);
+		for (k = 0; k < n; k++)
+			peers[who[k]].sent = seqs[k] + 1;
+		got = receive_some();
+		if (n || got) {
+			last = now_ms();
+			continue;
+		}
+		if (now_ms() - last > 10000)
+			break; /* stalled: report what we have */
+		rc = done_rx < npeers ? nf_rx_wait(&nf, 5) : nf_tx_wait(&nf, 5);
+		if (rc < 0)
+			fail("wait", rc);
+		if (rc == 0)
+			waits_timed_out++;
+	}
+	/* let the switch take everything we queued before anyone disconnects */
+	for (uint64_t t0 = now_ms(); nf_tx_space(&nf) != nf_tx_slots(&nf) - 1 && now_ms() - t0 < 5000;)
+		nf_tx_wait(&nf, 5);
+	for (i = 0; i < npeers; i++) {
+		sent += peers[i].sent;
+		received += peers[i].received;
+		corrupt += peers[i].corrupt;
+		reordered += peers[i].reordered;
+	}
+	printf("{\"event\":\"done\",\"sent\":%u,\"received\":%u,\"corrupt\":%u,\"reordered\":%u,\"foreign\":%u,"
+	       "\"txKicks\":%llu,\"rxKicks\":%llu,\"rxSleeps\":%llu,\"waitsTimedOut\":%llu}\n",
+	       sent, received, corrupt, reordered, foreign, (unsigned long long)nf_stats(&nf)->tx_kicks,
+	       (unsigned long long)nf_stats(&nf)->rx_kicks, (unsigned long long)nf_stats(&nf)->rx_sleeps,
+	       (unsigned long long)waits_timed_out);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
-	uint32_t devid = 0, count = 1000, size = 128, i;
-	int garbage = 0, traffic = 1, rc, xs_fd;
+	uint32_t devid = 0, i;
+	int garbage = 0, garbage_only = 0, do_traffic = 1, broker = 0, autom = 0, linger = 0, rc, xs_fd;
 	enum nf_mode mode = NF_MODE_EVENT;
-	uint8_t peer[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 	struct nf_host_grants grants;
 	struct nf_host_evtchns chans;
 	struct nf_grant_ops gops;
@@ -180,6 +387,7 @@ int main(int argc, char **argv)
 	struct xs_fd_transport ft;
 	struct xs_transport t;
 	struct nf_config cfg;
+	struct sigaction sa;
 	const char *env;
 
 	for (i = 1; i < (uint32_t)argc; i++) {
@@ -190,36 +398,65 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--mode"))
 			mode = strcmp(v, "poll") ? NF_MODE_EVENT : NF_MODE_POLL, i++;
 		else if (!strcmp(a, "--peer")) {
-			if (parse_mac(v, peer))
+			if (npeers == MAX_PEERS || parse_mac(v, peers[npeers].mac))
 				fail("usage-peer", -EINVAL);
-			i++;
+			npeers++, i++;
 		} else if (!strcmp(a, "--count"))
 			count = (uint32_t)atoi(v), i++;
 		else if (!strcmp(a, "--size"))
 			size = (uint32_t)atoi(v), i++;
 		else if (!strcmp(a, "--garbage"))
 			garbage = 1;
+		else if (!strcmp(a, "--garbage-only"))
+			garbage = garbage_only = 1;
 		else if (!strcmp(a, "--no-traffic"))
-			traffic = 0;
+			do_traffic = 0;
+		else if (!strcmp(a, "--broker"))
+			broker = autom = 1; /* no stdin under `vpio run` */
+		else if (!strcmp(a, "--auto"))
+			autom = 1;
+		else if (!strcmp(a, "--linger"))
+			linger = 1;
 		else
 			fail("usage", -EINVAL);
 	}
 	if (size < 26 || size > 2048)
 		fail("usage-size", -EINVAL);
-	env = getenv("VPIO_NF_XS_FD");
-	xs_fd = env ? atoi(env) : -1;
-	if ((rc = xs_fd_transport_adopt(&ft, &t, xs_fd, 1)) || (rc = xs_open(&xs, &t, events, sizeof(events))))
-		fail("xs-open", rc);
-	if ((rc = nf_host_grants_parse(&grants, NULL)))
-		fail("grants-env", rc);
-	if ((rc = nf_host_evtchns_parse(&chans, NULL)))
-		fail("evtchns-env", rc);
-	nf_host_grant_ops(&gops, &grants);
-	nf_host_evtchn_ops(&eops, &chans);
+	if (npeers == 0) {
+		static const uint8_t dflt[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+		memcpy(peers[0].mac, dflt, 6);
+		npeers = 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (broker) {
+		if ((rc = nf_session_open(&session)))
+			fail("session-open", rc);
+		xsh = &session.xs;
+		nf_session_config(&session, &cfg, devid, mode, 10000);
+	} else {
+		env = getenv("VPIO_NF_XS_FD");
+		xs_fd = env ? atoi(env) : -1;
+		if ((rc = xs_fd_transport_adopt(&ft, &t, xs_fd, 1)) || (rc = xs_open(xsh, &t, events, sizeof(events))))
+			fail("xs-open", rc);
+		if ((rc = nf_host_grants_parse(&grants, NULL)))
+			fail("grants-env", rc);
+		if ((rc = nf_host_evtchns_parse(&chans, NULL)))
+			fail("evtchns-env", rc);
+		nf_host_grant_ops(&gops, &grants);
+		nf_host_evtchn_ops(&eops, &chans);
+		cfg = (struct nf_config){ .devid = devid, .xs = xsh, .grant = &gops, .evtchn = &eops, .mode = mode,
+					  .timeout_ms = 10000 };
+	}
 	if (garbage)
 		write_garbage(devid);
-	cfg = (struct nf_config){ .devid = devid, .xs = &xs, .grant = &gops, .evtchn = &eops, .mode = mode,
-				  .timeout_ms = 10000 };
+	while (garbage_only && !stop)
+		pause();
+	if (garbage_only)
+		return 0;
 	if ((rc = nf_connect(&nf, &cfg)))
 		fail("connect", rc);
 	{
@@ -230,70 +467,26 @@ int main(int argc, char **argv)
 		       m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(&nf), nf_tx_slots(&nf), nf_rx_slots(&nf));
 		fflush(stdout);
 	}
-	if (traffic) {
-		static uint8_t txbuf[BURST][2048], rxbuf[BURST][2048];
-		const void *pkts[BURST];
-		void *bufs[BURST];
-		uint16_t lens[BURST];
-		uint32_t sent = 0, received = 0, corrupt = 0, reordered = 0, expect = 0;
-		uint64_t last = now_ms(), waits_timed_out = 0;
-
-		if (wait_line("go"))
+	if (do_traffic) {
+		if (autom)
+			meet_peers();
+		else if (wait_line("go"))
 			fail("stdin-go", -EPIPE);
-		for (i = 0; i < BURST; i++)
-			pkts[i] = txbuf[i], bufs[i] = rxbuf[i];
-		while (sent < count || received < count) {
-			uint32_t n = 0, got, k;
-
-			if (sent < count) {
-				n = count - sent < BURST ? count - sent : BURST;
-				for (k = 0; k < n; k++) {
-					build(txbuf[k], size, peer, nf_mac(&nf), sent + k);
-					lens[k] = (uint16_t)size;
-				}
-				n = nf_tx_burst(&nf, pkts, lens, n, NF_TX_KICK);
-				sent += n;
-			}
-			got = nf_rx_burst(&nf, bufs, lens, BURST);
-			for (k = 0; k < got; k++) {
-				const uint8_t *p = rxbuf[k];
-
-				if (lens[k] != size || get32(p + 18) != size || get32(p + 22) != fnv1a(p + 26, size - 26)) {
-					corrupt++;
-					continue;
-				}
-				if (get32(p + 14) != expect)
-					reordered++;
-				expect = get32(p + 14) + 1;
-			}
-			received += got;
-			if (n || got) {
-				last = now_ms();
-				continue;
-			}
-			if (now_ms() - last > 10000)
-				break; /* stalled: report what we have */
-			rc = received < count ? nf_rx_wait(&nf, 5) : nf_tx_wait(&nf, 5);
-			if (rc < 0)
-				fail("wait", rc);
-			if (rc == 0)
-				waits_timed_out++;
-		}
-		/* let the switch take everything we queued before anyone disconnects */
-		for (uint64_t t0 = now_ms(); nf_tx_space(&nf) != nf_tx_slots(&nf) - 1 && now_ms() - t0 < 5000;)
-			nf_tx_wait(&nf, 5);
-		printf("{\"event\":\"done\",\"sent\":%u,\"received\":%u,\"corrupt\":%u,\"reordered\":%u,\"txKicks\":%llu,"
-		       "\"rxKicks\":%llu,\"rxSleeps\":%llu,\"waitsTimedOut\":%llu}\n",
-		       sent, received, corrupt, reordered, (unsigned long long)nf_stats(&nf)->tx_kicks,
-		       (unsigned long long)nf_stats(&nf)->rx_kicks, (unsigned long long)nf_stats(&nf)->rx_sleeps,
-		       (unsigned long long)waits_timed_out);
-		fflush(stdout);
+		traffic();
 	}
-	if (wait_line("close"))
+	if (linger) {
+		while (!stop)
+			if (!receive_some())
+				(void)nf_rx_wait(&nf, 50);
+	} else if (!autom && wait_line("close")) {
 		fail("stdin-close", -EPIPE);
+	}
 	rc = nf_disconnect(&nf);
 	printf("{\"event\":\"closed\",\"rc\":%d}\n", rc);
 	fflush(stdout);
-	xs_close(&xs);
+	if (broker)
+		nf_session_close(&session);
+	else
+		xs_close(xsh);
 	return rc ? 3 : 0;
 }

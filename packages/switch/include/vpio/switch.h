@@ -192,6 +192,87 @@ int vsw_poll_once(struct vsw *sw);
 /* The clock as the switch sees it (ns). */
 uint64_t vsw_now(const struct vsw *sw);
 
+/*
+ * Packet capture: a tap on one port, off by default (a port without a
+ * capture costs one predictable branch per batch). When on, the workers
+ * copy each frame, up to snaplen bytes, into single-producer single-
+ * consumer byte rings the capture owns (one per worker: a port's RX may be
+ * written by several workers), allocated at vsw_capture_start(), never per
+ * packet. A frame that does not fit is counted in drops; a worker never
+ * waits for the reader. Timestamps are CLOCK_REALTIME, read once per batch.
+ *
+ *   VSW_CAP_IN   frames the port sent: every frame taken from its TX ring
+ *                that passed ring validation (slot, length, buffer index),
+ *                including frames policy then dropped (MAC lock, VLAN, rate
+ *                limits, no destination, full destination rings); frames a
+ *                lossless destination held are captured once, when taken.
+ *                The bytes are the worker's header copy plus the rest of
+ *                the guest's buffer as it was during the copy.
+ *   VSW_CAP_OUT  frames delivered into the port's RX ring, as written there.
+ *
+ * Records (vsw_capture_read() copies them back to back):
+ *   struct vsw_cap_rec, then cap_len frame bytes, then zero padding to a
+ *   multiple of VSW_CAP_ALIGN. Within one read, records are merged from the
+ *   workers' rings in timestamp order.
+ *
+ * Lifetime: the capture is the caller's. vsw_capture_stop() unhooks it and
+ * returns at a quiescent point (no worker writes it any more); records
+ * already in it can still be read; vsw_capture_free() frees it.
+ * vsw_port_remove() and vsw_destroy() unhook a port's capture the same way
+ * (vsw_capture_attached() then says 0); it must still be freed.
+ * Control calls (start, stop, free) are serialised with the other control
+ * calls; vsw_capture_read() runs on one reader thread at a time, concurrently
+ * with forwarding.
+ */
+#define VSW_CAP_IN 0x1u
+#define VSW_CAP_OUT 0x2u
+#define VSW_CAP_ALIGN 8u
+#define VSW_CAP_MIN_BYTES 4096u       /* smallest buffer_bytes */
+#define VSW_CAP_MAX_BYTES (1u << 30)  /* largest buffer_bytes */
+
+struct vsw_cap_rec {
+	uint64_t ts_ns;    /* CLOCK_REALTIME at the batch that carried it */
+	uint32_t orig_len; /* the frame's length */
+	uint16_t cap_len;  /* bytes that follow: min(orig_len, snaplen) */
+	uint8_t dir;       /* VSW_CAP_IN or VSW_CAP_OUT */
+	uint8_t worker;    /* the worker that wrote it */
+};
+
+struct vsw_capture_config {
+	uint32_t snaplen;      /* 1..65535 */
+	uint32_t buffer_bytes; /* VSW_CAP_MIN_BYTES..VSW_CAP_MAX_BYTES, split over the workers' rings */
+	uint32_t dirs;         /* VSW_CAP_IN | VSW_CAP_OUT, at least one */
+};
+
+struct vsw_capture;
+
+/*
+ * Starts capturing on port id. Returns 0 and *out, -VP_ENOENT (no such
+ * port), -VP_EINVAL (config), -VP_EBUSY (the port already has a capture),
+ * -VP_ENOMEM.
+ */
+int vsw_capture_start(struct vsw *sw, uint32_t id, const struct vsw_capture_config *cfg, struct vsw_capture **out);
+
+/* Unhooks the capture (if still attached) and waits for a quiescent point. Idempotent. */
+void vsw_capture_stop(struct vsw *sw, struct vsw_capture *cap);
+
+/* Frees a capture (stopping it first is the caller's duty: -VP_EBUSY if still attached). NULL is ignored. */
+int vsw_capture_free(struct vsw_capture *cap);
+
+/* Bytes of records waiting (a bound for the next vsw_capture_read()). */
+uint64_t vsw_capture_pending(const struct vsw_capture *cap);
+
+/*
+ * Copies whole records, oldest first, into buf (up to len bytes) and frees
+ * their room. Returns the bytes written (0: nothing waiting, or the oldest
+ * record does not fit). *drops (optional) gets the frames dropped so far
+ * because a ring was full, *records (optional) the records copied.
+ */
+uint64_t vsw_capture_read(struct vsw_capture *cap, void *buf, uint64_t len, uint64_t *drops, uint32_t *records);
+
+/* 1 while the capture is hooked to its port, 0 once stopped or the port is gone. */
+int vsw_capture_attached(const struct vsw_capture *cap);
+
 /* Built-in clocks: vsw_clock_monotonic (ctx unused) and a manual one (ctx: uint64_t *ns, read atomically). */
 uint64_t vsw_clock_monotonic(void *ctx);
 uint64_t vsw_clock_manual(void *ctx);

@@ -1,0 +1,147 @@
+/**
+ * Scenario 1 (Linux guests over the switch): objective: `vpio run --linux`
+ * starts an unchanged Linux program in a domain whose own network namespace
+ * has a TAP device (eth0, vif 0's MAC and MTU, the --ip/--ip6 addresses)
+ * that vpio-linux-netfront bridges to vif 0; two such guests on one subnet
+ * reach each other through the switch with stock tools:
+ *   1.1 ping over IPv4 and IPv6;
+ *   1.2 a 100 MB file of random bytes over TCP, its sha256 computed inside
+ *       both guests and here, all equal;
+ *   1.3 iperf3 (TCP, one stream, 3 s): completes; the rate is printed, not asserted;
+ *   1.4 destroy (SIGTERM) disconnects cleanly and prints the counters;
+ *   1.5 `vpio down` leaves no netfront process, no namespace, no TAP.
+ * Real platform (`vpio up` on a temp dir), real processes and devices; all
+ * traffic stays inside the namespaces the platform creates.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connected, consoleOf, ended, netfrontCounters, netNamespaces, pidsNamed, tempBase, until, vpio, XFER } from './helpers.js';
+
+const t = tempBase();
+let platformPid = 0;
+const nsBefore = netNamespaces();
+const tunsBefore = readdirSync('/sys/class/net').filter((n) => { try { readFileSync(`/sys/class/net/${n}/tun_flags`); return true; } catch { return false; } });
+
+async function run(name: string, args: readonly string[]): Promise<void> {
+  const r = await vpio(['run', '--dir', t.dir, '--name', name, '--linux', ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+}
+
+describe('Linux guests over the switch', () => {
+  beforeAll(async () => {
+    const up = await vpio(['up', '--dir', t.dir, '--cores=-1']);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    platformPid = Number(/pid (\d+)/.exec(up.stdout)?.[1]);
+  });
+
+  afterAll(async () => {
+    if (platformPid) await vpio(['down', '--dir', t.dir]);
+    t.cleanup();
+  });
+
+  it('1.0 run --linux refuses bad addresses, --ip without --linux and a second vif, before any guest starts', async () => {
+    const bad = await vpio(['run', '--dir', t.dir, '--linux', '--ip', '10.61.0.1', '--', '/bin/true']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--ip: expected A.B.C.D/PREFIX (prefix 1..32), got "10.61.0.1"');
+    const bad6 = await vpio(['run', '--dir', t.dir, '--linux', '--ip6', 'fd61::1/129', '--', '/bin/true']);
+    expect(bad6.code).toBe(2);
+    expect(bad6.stderr).toContain('--ip6');
+    const noLinux = await vpio(['run', '--dir', t.dir, '--ip', '10.61.0.1/24', '/bin/true']);
+    expect(noLinux.code).toBe(2);
+    expect(noLinux.stderr).toContain('--ip: expected only with --linux');
+    const twoVifs = await vpio(['run', '--dir', t.dir, '--linux', '--vif', 'vlan=1', '--vif', 'vlan=2', '--', '/bin/true']);
+    expect(twoVifs.code).not.toBe(0);
+    expect(twoVifs.stderr).toContain('at most one --vif with --linux');
+    expect(JSON.parse((await vpio(['ls', '--dir', t.dir, '--json'])).stdout)).toEqual({ domains: [] });
+  });
+
+  it('1.1 one guest pings the other over IPv4 and IPv6', async () => {
+    await run('ping-a', ['--ip', '10.61.0.1/24', '--ip6', 'fd61::1/64', '--', '/bin/sleep', '120']);
+    await connected(t.dir, 'ping-a');
+    await run('ping-b', ['--ip', '10.61.0.2/24', '--ip6', 'fd61::2/64', '--', '/bin/sh', '-c', 'ping -c 5 -i 0.2 -w 20 10.61.0.1 && ping -6 -c 3 -i 0.2 -w 20 fd61::1']);
+    const b = await ended(t.dir, 'ping-b');
+    expect(b.exit?.code, `${b.text}\n${b.stderr}`).toBe(0);
+    expect(b.text).toContain('5 packets transmitted, 5 received');
+    expect(b.text).toContain('3 packets transmitted, 3 received');
+    const c = netfrontCounters(b.text);
+    expect(c).toMatchObject({ tx_drop_size: 0, tap_tx_errors: 0 });
+    expect(Number(c?.tap_tx)).toBeGreaterThanOrEqual(8); // the replies came in through the TAP
+  });
+
+  it('1.2 a 100 MB file crosses over TCP with its sha256 intact at both ends', async () => {
+    const files = join(t.base, 'files');
+    mkdirSync(join(files, 'out'), { recursive: true });
+    chmodSync(files, 0o755);
+    chmodSync(join(files, 'out'), 0o777);
+    const src = join(files, 'src.bin');
+    const hash = createHash('sha256');
+    await new Promise<void>((resolve, reject) => {
+      const w = createWriteStream(src, { mode: 0o644 });
+      for (let i = 0; i < 100; i++) {
+        const chunk = randomBytes(1 << 20);
+        hash.update(chunk);
+        w.write(chunk);
+      }
+      w.end();
+      w.on('finish', resolve);
+      w.on('error', reject);
+    });
+    const want = hash.digest('hex');
+    const out = join(files, 'out', 'dst.bin');
+
+    await run('xfer-srv', ['--ip', '10.61.0.3/24', '--', '/bin/sh', '-c', `sha256sum ${src} && exec ${XFER} serve 5001 ${src}`]);
+    await connected(t.dir, 'xfer-srv');
+    await until('the server to listen', async () => ((await consoleOf(t.dir, 'xfer-srv')).text.includes('listening=5001') ? true : undefined));
+    await run('xfer-cli', ['--ip', '10.61.0.4/24', '--', '/bin/sh', '-c', `${XFER} get 10.61.0.3 5001 ${out} && sha256sum ${out}`]);
+    const cli = await ended(t.dir, 'xfer-cli', 120_000);
+    const srv = await ended(t.dir, 'xfer-srv', 30_000);
+    expect(cli.exit?.code, `${cli.text}\n${cli.stderr}`).toBe(0);
+    expect(srv.exit?.code, `${srv.text}\n${srv.stderr}`).toBe(0);
+    expect(srv.text).toContain(`${want}  ${src}`);
+    expect(srv.text).toContain(`sent=${100 << 20}`);
+    expect(cli.text).toContain(`received=${100 << 20}`);
+    expect(cli.text).toContain(`${want}  ${out}`);
+    expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(want);
+  }, 150_000);
+
+  it('1.3 iperf3 runs between two guests (TCP, 1 stream, 3 s; rate printed, not asserted)', async () => {
+    await run('iperf-srv', ['--ip', '10.61.0.5/24', '--', '/usr/bin/iperf3', '-s', '-1']);
+    await connected(t.dir, 'iperf-srv');
+    await run('iperf-cli', ['--ip', '10.61.0.6/24', '--', '/bin/sh', '-c', 'sleep 0.5; exec /usr/bin/iperf3 -c 10.61.0.5 -t 3 --json']);
+    const cli = await ended(t.dir, 'iperf-cli', 60_000);
+    expect(cli.exit?.code, `${cli.text}\n${cli.stderr}`).toBe(0);
+    const json = cli.text.slice(cli.text.indexOf('{\n'));
+    const report = JSON.parse(json.slice(0, json.lastIndexOf('\n}') + 2)) as { end: { sum_sent: { bits_per_second: number; retransmits: number }; sum_received: { bits_per_second: number } } };
+    const gbps = report.end.sum_received.bits_per_second / 1e9;
+    expect(gbps).toBeGreaterThan(0);
+    console.log(`iperf3 TCP, 1 stream, 3 s, Linux guest -> Linux guest: ${gbps.toFixed(2)} Gb/s received, ${report.end.sum_sent.retransmits} retransmits`);
+    await ended(t.dir, 'iperf-srv', 30_000);
+  }, 90_000);
+
+  it('1.4 destroy stops the command and the netfront disconnects cleanly, printing its counters', async () => {
+    const d = await vpio(['destroy', '--dir', t.dir, 'ping-a', '--json']);
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.stdout)).toMatchObject({ name: 'ping-a', exit: { reason: 'destroyed' } });
+    const a = await consoleOf(t.dir, 'ping-a');
+    expect(a.alive).toBe(false);
+    expect(netfrontCounters(a.text)).toMatchObject({ why: 'exit' });
+    expect(a.stderr).not.toContain('disconnect:'); // nf_disconnect returned 0: the backend followed
+    expect(a.exit?.code).toBe(128 + 15); // sleep's SIGTERM status passes through
+  });
+
+  it('1.5 down leaves no netfront process, no guest namespace and no TAP device', async () => {
+    const r = await vpio(['down', '--dir', t.dir]);
+    expect(r.code).toBe(0);
+    platformPid = 0;
+    expect(pidsNamed('vpio-linux-netfront')).toEqual([]);
+    const after = netNamespaces();
+    const leaked = [...after].filter((ns) => !nsBefore.has(ns));
+    expect(leaked).toEqual([]);
+    const tuns = readdirSync('/sys/class/net').filter((n) => { try { readFileSync(`/sys/class/net/${n}/tun_flags`); return true; } catch { return false; } });
+    expect(tuns).toEqual(tunsBefore);
+  });
+});

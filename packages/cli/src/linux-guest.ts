@@ -1,0 +1,50 @@
+/**
+ * `vpio run --linux`: what a Linux guest adds to a domain. The domain's
+ * guest is vpio-linux-netfront (@vpio/linux-netfront) with the user's
+ * command after `--`; vpio-launch gives the domain a TAP device `eth0` with
+ * vif 0's MAC and MTU (and the --ip/--ip6 addresses) in its own network
+ * namespace, and the netfront bridges that TAP to vif 0. Pure, except for
+ * finding the binary.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { resolveTapOptions, type DomainTapOptions } from '@vpio/domain';
+import { ArgumentError } from '@vpio/errors';
+import { CliError } from './cli-error.js';
+import type { LinuxGuestArgs } from './protocol.js';
+import type { VifSpec } from './vif-spec.js';
+
+/** The TAP device's name inside every Linux guest. */
+export const LINUX_GUEST_IFNAME = 'eth0';
+
+/** The vpio-linux-netfront binary: $VPIO_LINUX_NETFRONT, else @vpio/linux-netfront's build. */
+export function linuxNetfrontPath(): string {
+  const fromEnv = process.env.VPIO_LINUX_NETFRONT;
+  if (fromEnv) return fromEnv;
+  let path: string | undefined;
+  try {
+    path = join(dirname(createRequire(import.meta.url).resolve('@vpio/linux-netfront/package.json')), 'build', 'vpio-linux-netfront');
+  } catch {
+    path = undefined;
+  }
+  if (!path || !existsSync(path)) {
+    throw new CliError('CLI_RUN', 'vpio-linux-netfront is not built: run `npx turbo run build --filter=@vpio/linux-netfront` (or set VPIO_LINUX_NETFRONT)');
+  }
+  return path;
+}
+
+export interface LinuxGuestPlan {
+  readonly argv: readonly string[];
+  readonly vifs: readonly VifSpec[];
+  readonly tap: DomainTapOptions;
+}
+
+/** The domain a Linux guest becomes: one vif (made if none was given), the netfront's argv, the TAP. */
+export function planLinuxGuest(linux: LinuxGuestArgs, argv: readonly string[], vifs: readonly VifSpec[], mode: 'event' | 'poll', binary: string): LinuxGuestPlan {
+  if (typeof linux !== 'object' || linux === null) throw new ArgumentError('linux', 'an object', linux);
+  if (vifs.length > 1) throw new ArgumentError('vifs', 'at most one --vif with --linux (eth0 is bridged to vif 0)', vifs.length);
+  const vif0: VifSpec = vifs[0] ?? {};
+  const tap = resolveTapOptions({ name: LINUX_GUEST_IFNAME, mtu: vif0.mtu ?? 1500, ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 }) });
+  return { argv: [binary, '--devid', '0', '--mode', mode, '--', ...argv], vifs: [vif0], tap };
+}

@@ -11,6 +11,7 @@
  * naming it.
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { ArgumentError, VpioError } from '@vpio/errors';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { expectedKey } from './did-you-mean.js';
@@ -346,8 +347,10 @@ export function parseTopology(source: string, file = 'topology.yaml'): Topology 
 }
 
 /**
- * Reads and checks `file`, and that each guest's binary, when given as an
- * absolute path, is an executable file on this host (a guest whose binary is
+ * Reads and checks `file`, resolves the relative paths of each guest's
+ * command against the file's directory (the binary when it contains a
+ * slash, arguments written ./x or ../x), and checks that each guest's
+ * binary, when it is a path, is an executable file on this host (a guest whose binary is
  * missing would start and die at once). Throws TopologyError (CLI_TOPOLOGY),
  * also when the file cannot be read.
  */
@@ -358,7 +361,13 @@ export function loadTopology(file: string): Topology {
   } catch (e) {
     throw new TopologyError('CLI_TOPOLOGY', `cannot read the topology ${file}: ${(e as Error).message}`, [], { cause: e });
   }
-  const t = parseTopology(source, file);
+  const parsed = parseTopology(source, file);
+  // Paths relative to the file: the binary when it has a slash (a bare name is looked up in PATH), and
+  // any argument written ./x or ../x. Guests do not run in the caller's directory, so this is what makes
+  // a topology next to its configs work from anywhere. Everything else is passed as written.
+  const here = dirname(resolve(file));
+  const rel = (a: string, i: number): string => (!isAbsolute(a) && (a.startsWith('./') || a.startsWith('../') || (i === 0 && a.includes('/'))) ? resolve(here, a) : a);
+  const t: Topology = Object.freeze({ ...parsed, guests: Object.freeze(parsed.guests.map((g) => Object.freeze({ ...g, command: Object.freeze(g.command.map(rel)) }))) });
   const problems: TopologyProblem[] = [];
   for (const [i, g] of t.guests.entries()) {
     const bin = g.command[0]!;

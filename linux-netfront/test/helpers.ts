@@ -87,24 +87,49 @@ export function netfrontCounters(text: string): Record<string, number | string> 
   return line ? (JSON.parse(line) as Record<string, number | string>) : undefined;
 }
 
-/** Pids of live processes whose command name is `comm`. */
-export function pidsNamed(comm: string): number[] {
-  const out: number[] = [];
+/** Network namespaces of live processes (inode numbers). */
+/** `pids` and every process below them (by parent pid), as they are now. */
+export function descendants(pids: readonly number[]): number[] {
+  const children = new Map<number, number[]>();
   for (const e of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(e)) continue;
     try {
       const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (name === comm.slice(0, 15) && state !== 'Z') out.push(Number(e));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
     } catch {
       // gone meanwhile
     }
   }
+  const out: number[] = [];
+  const todo = [...pids];
+  while (todo.length) {
+    const p = todo.pop()!;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
   return out;
 }
 
-/** Network namespaces of live processes (inode numbers). */
+/** A process exists and is not a zombie. */
+export function aliveNotZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The network namespace a process is in, or undefined when it is gone. */
+export function netNamespaceOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
 export function netNamespaces(): Set<string> {
   const out = new Set<string>();
   for (const e of readdirSync('/proc')) {

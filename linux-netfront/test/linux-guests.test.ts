@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connected, consoleOf, ended, netfrontCounters, netNamespaces, pidsNamed, tempBase, until, vpio, XFER } from './helpers.js';
+import { aliveNotZombie, connected, consoleOf, descendants, ended, netfrontCounters, netNamespaceOf, netNamespaces, tempBase, until, vpio, XFER } from './helpers.js';
 
 const t = tempBase();
 let platformPid = 0;
@@ -134,12 +134,16 @@ describe('Linux guests over the switch', () => {
   });
 
   it('1.5 down leaves no netfront process, no guest namespace and no TAP device', async () => {
+    // this platform's processes (not the machine's: other suites may run guests meanwhile): the platform,
+    // every launcher, netfront and command below it, and the network namespaces they hold (each with its TAP)
+    expect(aliveNotZombie(platformPid)).toBe(true);
+    const ours = descendants([platformPid]);
+    const theirNs = new Set(ours.map(netNamespaceOf).filter((ns): ns is string => ns !== undefined && !nsBefore.has(ns)));
     const r = await vpio(['down', '--dir', t.dir]);
     expect(r.code).toBe(0);
     platformPid = 0;
-    expect(pidsNamed('vpio-linux-netfront')).toEqual([]);
-    const after = netNamespaces();
-    const leaked = [...after].filter((ns) => !nsBefore.has(ns));
+    expect(ours.filter(aliveNotZombie)).toEqual([]);
+    const leaked = [...netNamespaces()].filter((ns) => theirNs.has(ns));
     expect(leaked).toEqual([]);
     const tuns = readdirSync('/sys/class/net').filter((n) => { try { readFileSync(`/sys/class/net/${n}/tun_flags`); return true; } catch { return false; } });
     expect(tuns).toEqual(tunsBefore);

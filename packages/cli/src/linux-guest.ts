@@ -18,6 +18,14 @@ import type { VifSpec } from './vif-spec.js';
 /** The TAP device's name inside every Linux guest. */
 export const LINUX_GUEST_IFNAME = 'eth0';
 
+/**
+ * What a Linux guest's vif gets unless its --vif says otherwise: lossless
+ * (TCP collapses on drops at a full RX ring: a full ring holds the sender
+ * back instead) and 1024-slot rings (a 64 KiB super-frame takes 33 slots of
+ * 2048 bytes).
+ */
+export const LINUX_GUEST_VIF_DEFAULTS = Object.freeze({ txSlots: 1024, rxSlots: 1024, lossless: true });
+
 /** The vpio-linux-netfront binary: $VPIO_LINUX_NETFRONT, else @vpio/linux-netfront's build. */
 export function linuxNetfrontPath(): string {
   const fromEnv = process.env.VPIO_LINUX_NETFRONT;
@@ -44,7 +52,13 @@ export interface LinuxGuestPlan {
 export function planLinuxGuest(linux: LinuxGuestArgs, argv: readonly string[], vifs: readonly VifSpec[], mode: 'event' | 'poll', binary: string): LinuxGuestPlan {
   if (typeof linux !== 'object' || linux === null) throw new ArgumentError('linux', 'an object', linux);
   if (vifs.length > 1) throw new ArgumentError('vifs', 'at most one --vif with --linux (eth0 is bridged to vif 0)', vifs.length);
-  const vif0: VifSpec = vifs[0] ?? {};
+  const given: VifSpec = vifs[0] ?? {};
+  const vif0: VifSpec = {
+    ...given,
+    txSlots: given.txSlots ?? LINUX_GUEST_VIF_DEFAULTS.txSlots,
+    rxSlots: given.rxSlots ?? LINUX_GUEST_VIF_DEFAULTS.rxSlots,
+    policy: { ...given.policy, lossless: given.policy?.lossless ?? LINUX_GUEST_VIF_DEFAULTS.lossless },
+  };
   const tap = resolveTapOptions({ name: LINUX_GUEST_IFNAME, mtu: vif0.mtu ?? 1500, ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 }) });
   return { argv: [binary, '--devid', '0', '--mode', mode, '--', ...argv], vifs: [vif0], tap };
 }

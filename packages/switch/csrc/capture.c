@@ -126,7 +126,7 @@ void vsw_cap_in(struct vsw_worker *w, struct vsw_capture *cap, const struct vsw_
 
 		if (p->drop && p->drop < VSW_DROP_RING_FULL)
 			continue; /* failed ring validation: no buffer to read */
-		caplen = p->len < cap->snaplen ? p->len : cap->snaplen;
+		caplen = p->len0 < cap->snaplen ? p->len0 : cap->snaplen; /* a chain: its first slot only */
 		a = caplen < p->hdr_len ? caplen : p->hdr_len;
 		h.orig_len = p->len;
 		h.cap_len = (uint16_t)caplen;

@@ -35,6 +35,28 @@
  * per destination); find the cut (the first packet a full lossless
  * destination cannot take: it and everything after it stay in the TX
  * ring); lease, copy, complete per destination; count; release TX slots.
+ *
+ * Chains and offloads (ports that negotiated VRING_FEAT_CHAIN /
+ * VRING_FEAT_OFFLOAD): a packet may span up to VSW_CHAIN_MAX source slots
+ * (VRING_F_MORE on all but the last) and VSW_FRAME_MAX bytes; its first slot
+ * may carry the offload word (VRING_F_OFFLOAD). classify() reads every
+ * fragment once into a local, validates it like any slot (a later fragment
+ * may be empty; only the first may carry VRING_F_OFFLOAD) and keeps the
+ * validated (buf_idx, len) in w->frags; the offload word is checked against
+ * the chain's total length (vring_check_offload() plus the GSO shape in
+ * check_gso()). A bad fragment or offload word drops the whole chain,
+ * counted once on the source. A chain whose end is not published yet waits
+ * for the next round. Leases count RX slots: a packet takes dst_slots() of
+ * them in the destination, reserved all-or-nothing (a lossy destination
+ * gets the whole packets that fit, in order; a lossless one cuts the batch
+ * before the first packet that does not fit). A destination that
+ * negotiated the features gets the chain re-cut to its own buf_size with
+ * the offload word on its first slot; one without VRING_FEAT_OFFLOAD gets
+ * single-slot packets with the checksum filled in by the switch
+ * (csum_fill()); a segmentation-offload (GSO) packet or a chain it cannot
+ * take is dropped and counted with reason VSW_DROP_OFFLOAD on the source
+ * (no software segmentation yet). Offload packets never cross a VLAN tag
+ * change (same reason).
  */
 #include <limits.h>
 
@@ -63,26 +85,113 @@ static inline int mnext(const struct vsw_worker *w, struct mcur *c, uint32_t nfl
 	return -1;
 }
 
-/* May packet p go to dst? 1 with *tag_out, or 0 (not in its VLAN / too big for its buffers). */
-static inline int eligible(const struct vsw *sw, const struct vsw_port *dst, const struct vsw_pkt *p, uint16_t *tag_out)
+/*
+ * RX slots packet p takes in dst once its VLAN tag is tag_out, or 0 when
+ * dst cannot take it: too big for one buffer without a negotiated chain,
+ * an offload form dst did not negotiate (then p->ofl_bad is set), or more
+ * slots than half dst's RX ring (a lossless ring must be able to take it).
+ */
+static inline uint32_t dst_slots(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
+{
+	uint32_t feat = dst->cfg.features, bs = dst->cfg.buf_size, n;
+
+	if (vp_likely(p->nfrag == 1 && !(p->flags & VRING_F_OFFLOAD)))
+		return (uint32_t)p->len - p->tag_in + tag_out <= bs;
+	if (p->tag_in || tag_out)
+		goto refuse; /* offload offsets and chains never cross a tag change */
+	if ((p->flags & VRING_F_OFFLOAD) && p->ofl.gso_type != VRING_GSO_NONE && !(feat & VRING_FEAT_OFFLOAD))
+		goto refuse; /* needs segmentation: not in the switch yet */
+	if (p->len <= bs)
+		return 1;
+	if (!(feat & VRING_FEAT_CHAIN))
+		goto refuse;
+	n = (p->len + bs - 1) / bs;
+	if (n > dst->cfg.rx_slots / 2)
+		goto refuse;
+	return n;
+refuse:
+	p->ofl_bad = 1;
+	return 0;
+}
+
+/* May packet p go to dst? Its RX slot count in dst with *tag_out, or 0 (not in its VLAN / cannot take it). */
+static inline uint32_t eligible(const struct vsw *sw, const struct vsw_port *dst, struct vsw_pkt *p, uint16_t *tag_out)
 {
 	if (!sw->policy->egress(dst, p, tag_out))
 		return 0;
-	return (uint32_t)p->len - p->tag_in + *tag_out <= dst->cfg.buf_size;
+	return dst_slots(dst, p, *tag_out);
 }
 
 /*
  * As eligible(), for a packet met while walking dst's packets: a unicast
- * packet is on dst's list only, and classify() decided it once (uok, utag);
- * a flooded one is decided here, per destination.
+ * packet is on dst's list only, and classify() decided it once (uok, utag,
+ * uslots); a flooded one is decided here, per destination.
  */
-static inline int eligible_for(const struct vsw *sw, const struct vsw_port *dst, const struct vsw_pkt *p, uint16_t *tag_out)
+static inline uint32_t eligible_for(const struct vsw *sw, const struct vsw_port *dst, struct vsw_pkt *p, uint16_t *tag_out)
 {
 	if (vp_likely(p->dst != VSW_DST_FLOOD)) {
 		*tag_out = p->utag;
-		return p->uok;
+		return p->uok ? p->uslots : 0;
 	}
 	return eligible(sw, dst, p, tag_out);
+}
+
+/* Ones' complement sum of n bytes at b (big-endian 16-bit words), unfolded. */
+static uint64_t csum_add(uint64_t sum, const uint8_t *b, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	return sum;
+}
+
+/*
+ * VRING_OFL_NEEDS_CSUM for a destination that did not negotiate offloads:
+ * the checksum over [csum_start, len) of the frame at f (the field holds
+ * the pseudo-header sum, virtio-net semantics), stored at csum_start +
+ * csum_offset. The offsets were validated against len in classify().
+ */
+static void csum_fill(uint8_t *f, uint32_t len, const struct vring_offload *o)
+{
+	uint64_t sum = csum_add(0, f + o->csum_start, len - o->csum_start);
+	uint16_t c;
+
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	c = (uint16_t)~sum;
+	if (c == 0 && o->csum_offset == 6)
+		c = 0xffff; /* UDP: 0 means "no checksum" */
+	f[o->csum_start + o->csum_offset] = (uint8_t)(c >> 8);
+	f[o->csum_start + o->csum_offset + 1] = (uint8_t)c;
+}
+
+/*
+ * The segmentation shape of an offload word that vring_check_offload()
+ * accepted, on a frame of len bytes whose header copy is hdr[0, hdr_len):
+ * 0 or VSW_DROP_OFFLOAD. Checked at the source, so a destination that takes
+ * the word as it is (a Linux guest's TAP) gets only sane values: TCP has
+ * its checksum at 16 past csum_start, after an IPv4 (20..60 bytes) or IPv6
+ * header of the frame's EtherType, and one segment fits VSW_FRAME_MAX.
+ */
+static uint8_t check_gso(const struct vring_offload *o, uint32_t len, const uint8_t *hdr, uint32_t hdr_len)
+{
+	uint32_t type = hdr_len >= 14 ? (uint32_t)hdr[12] << 8 | hdr[13] : 0;
+
+	if (o->gso_type == VRING_GSO_NONE)
+		return 0;
+	if (o->gso_type == VRING_GSO_UDP_L4)
+		return o->csum_offset == 6 && o->csum_start >= 14 + 20 && o->csum_start + 8u + o->gso_size <= VSW_FRAME_MAX
+			       ? 0 : VSW_DROP_OFFLOAD;
+	if (o->csum_offset != 16 || o->csum_start + 20u + o->gso_size > VSW_FRAME_MAX || o->csum_start + 20u > len)
+		return VSW_DROP_OFFLOAD;
+	if (o->gso_type == VRING_GSO_TCPV4 && (type != 0x0800 || o->csum_start < 14 + 20 || o->csum_start > 14 + 60))
+		return VSW_DROP_OFFLOAD;
+	if (o->gso_type == VRING_GSO_TCPV6 && (type != 0x86dd || o->csum_start < 14 + 40))
+		return VSW_DROP_OFFLOAD;
+	return 0;
 }
 
 /* Writes the frame for one destination: header from scratch, the rest from the source buffer. */
@@ -132,7 +241,50 @@ static inline uint64_t mac_vid_key(const uint8_t *m, uint16_t vid)
 }
 
 /*
- * Phase 1: read, validate, copy headers, decide. Returns the number of flooded packets.
+ * The rest of a chain whose first slot (at window position `at`, flags
+ * `flags0`, len0 bytes) is already read and valid: reads and validates each
+ * further fragment once, records every fragment in w->frags, and returns
+ * the slots the chain spans (its end: the first slot without VRING_F_MORE),
+ * with *total its bytes and *verdict 0 or the first fault. Returns 0 when
+ * the end lies at or beyond `avail` (not published yet: the chain waits).
+ * A chain longer than VSW_CHAIN_MAX ends there, with a fault.
+ */
+static uint32_t gather(struct vsw_worker *w, struct vring_be *tx, uint32_t at, uint32_t avail, uint32_t len0,
+		       uint32_t *total, uint8_t *verdict)
+{
+	uint32_t f, sum = len0;
+	uint8_t v = 0;
+
+	for (f = 1; f < VSW_CHAIN_MAX; f++) {
+		struct vring_slot s;
+		enum vring_verdict sv;
+
+		if (at + f >= avail)
+			return 0;
+		vring_slot_read(&tx->slots[(tx->hwcur + at + f) & tx->mask], &s);
+		sv = vring_check_slot(&s, &tx->lim, 0);
+		if (!v && sv != VRING_OK)
+			v = (uint8_t)sv;
+		if (!v && (s.flags & VRING_F_OFFLOAD))
+			v = VSW_DROP_FLAGS; /* the offload word belongs to the first slot only */
+		w->frags[at + f].buf_idx = s.buf_idx;
+		w->frags[at + f].len = sv == VRING_OK ? s.len : 0;
+		sum += w->frags[at + f].len;
+		if (!(s.flags & VRING_F_MORE)) {
+			*total = sum;
+			*verdict = v ? v : sum > VSW_FRAME_MAX ? (uint8_t)VSW_DROP_LEN_LONG : 0;
+			return f + 1;
+		}
+	}
+	*total = sum;
+	*verdict = VSW_DROP_FLAGS; /* no end within VSW_CHAIN_MAX slots */
+	return VSW_CHAIN_MAX;
+}
+
+/*
+ * Phase 1: read, validate, copy headers, decide, over the n published
+ * slots of the window. Returns the number of flooded packets; *npkts the
+ * packets and *nslots the slots they span (< n when a chain waits).
  *
  * Per-round caches (the round has one `now` and one source port): the last
  * source (vid, MAC) whose learn was a no-op is not learned again, and the
@@ -140,38 +292,60 @@ static inline uint64_t mac_vid_key(const uint8_t *m, uint16_t vid)
  * that may have written the table. Both are decided on the header copy.
  */
 static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, uint32_t n, uint64_t now,
-			 uint32_t *ndl)
+			 uint32_t *ndl, uint32_t *npkts, uint32_t *nslots)
 {
 	struct vring_be *tx = &src->tx;
 	const struct vsw_policy_ops *pol = sw->policy;
 	const struct vsw_lookup_ops *lk = sw->lookup;
 	uint64_t learned_key = 0, dst_key = 0;
-	uint32_t i, nflood = 0, nd = 0, hwcur = tx->hwcur, mask = tx->mask;
+	uint32_t i, at, nflood = 0, nd = 0, hwcur = tx->hwcur, mask = tx->mask;
 	uint16_t dst_d = VSW_DST_NONE;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0, at = 0; at < n; i++) {
 		struct vsw_pkt *p = &w->pkts[i];
 		struct vring_slot s;
 		enum vring_verdict v;
+		uint32_t span = 1;
 		uint16_t d, tag;
 		uint64_t k;
 
-		vring_slot_read(&tx->slots[(hwcur + i) & mask], &s);
-		if (vp_likely(i + 4 < n)) {
+		vring_slot_read(&tx->slots[(hwcur + at) & mask], &s);
+		if (vp_likely(at + 4 < n)) {
 			/* the slot after next, and the buffer of a slot read earlier: both are the guest's, read only */
-			uint32_t nb = VP_READ_ONCE(tx->slots[(hwcur + i + 4) & mask].buf_idx);
+			uint32_t nb = VP_READ_ONCE(tx->slots[(hwcur + at + 4) & mask].buf_idx);
 
-			__builtin_prefetch(&tx->slots[(hwcur + i + 8) & mask]);
+			__builtin_prefetch(&tx->slots[(hwcur + at + 8) & mask]);
 			if (nb < tx->lim.nr_bufs)
 				__builtin_prefetch(vring_be_buf(tx, nb));
 		}
-		p->pos = i;
+		p->pos = at;
 		p->len = s.len;
+		p->len0 = s.len;
+		p->nfrag = 1;
+		p->ofl_bad = 0;
 		p->dst = VSW_DST_NONE;
 		p->next = VSW_END;
 		p->charged = 0;
 		p->drop = 0;
 		v = vring_check_slot(&s, &tx->lim, 1);
+		w->frags[at].buf_idx = s.buf_idx;
+		w->frags[at].len = s.len;
+		if (vp_unlikely(s.flags & VRING_F_MORE) && v != VRING_DROP_FLAGS) {
+			/* a chain (VRING_FEAT_CHAIN was checked): the whole of it is one packet, dropped whole */
+			uint32_t total = 0;
+			uint8_t cv = 0;
+
+			span = gather(w, tx, at, n, v == VRING_OK ? s.len : 0, &total, &cv);
+			if (!span)
+				break; /* its end is not published yet */
+			p->nfrag = (uint8_t)span;
+			p->len = total;
+			if (v == VRING_OK && cv)
+				v = (enum vring_verdict)cv;
+			if (v == VRING_OK && (s.flags & VRING_F_OFFLOAD))
+				v = vring_check_offload(&s.u.offload, total);
+		}
+		at += span;
 		if (vp_unlikely(v != VRING_OK)) {
 			p->drop = (uint8_t)v;
 			continue;
@@ -189,6 +363,8 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 			p->hdr_len = s.len;
 			vp_memcpy(p->hdr, vring_be_buf(tx, s.buf_idx), s.len);
 		}
+		if (vp_unlikely(p->flags & VRING_F_OFFLOAD) && (p->drop = check_gso(&p->ofl, p->len, p->hdr, p->hdr_len)))
+			continue;
 		p->drop = (uint8_t)pol->ingress(src, p, now);
 		if (p->drop)
 			continue;
@@ -230,8 +406,9 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 				w->utail[d] = (uint16_t)i;
 				p->dst = d;
 				p->utag = (uint8_t)tag;
-				p->uok = (uint32_t)p->len - p->tag_in + tag <= dp->cfg.buf_size;
-				w->uelig[d] += p->uok;
+				p->uslots = (uint16_t)dst_slots(dp, p, tag);
+				p->uok = p->uslots != 0;
+				w->uelig[d] += p->uslots;
 				continue;
 			}
 		}
@@ -243,6 +420,8 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 		w->flood[nflood++] = (uint16_t)i;
 	}
 	*ndl = nd;
+	*npkts = i;
+	*nslots = at;
 	return nflood;
 }
 
@@ -267,39 +446,111 @@ static uint32_t collect_dests(struct vsw *sw, struct vsw_worker *w, const struct
 	return nd;
 }
 
-/* Position (batch index) of the (k+1)-th eligible packet for dst, or n if it has k or fewer. */
-static uint32_t kth_pos(const struct vsw *sw, const struct vsw_worker *w, uint16_t d, uint32_t k, uint32_t nflood, uint32_t n)
+/*
+ * Position (batch index) of the first eligible packet for dst that does not
+ * fit in k RX slots together with the eligible ones before it, or n if all fit.
+ */
+static uint32_t kth_pos(const struct vsw *sw, struct vsw_worker *w, uint16_t d, uint32_t k, uint32_t nflood, uint32_t n)
 {
 	struct mcur c = { w->ucount[d] ? w->uhead[d] : VSW_END, 0 };
 	const struct vsw_port *dp = w->dp[d];
+	uint32_t used = 0, ns;
 	uint16_t tag;
 	int i;
 
 	if (!nflood && k >= w->uelig[d])
 		return n; /* unicast only and room for all of them */
 	while ((i = mnext(w, &c, nflood)) >= 0) {
-		if (!eligible_for(sw, dp, &w->pkts[i], &tag))
+		if (!(ns = eligible_for(sw, dp, &w->pkts[i], &tag)))
 			continue;
-		if (k-- == 0)
+		if (used + ns > k)
 			return (uint32_t)i;
+		used += ns;
 	}
 	return n;
 }
 
-/* Eligible packets for dst before position cut. */
-static uint32_t want_before(const struct vsw *sw, const struct vsw_worker *w, uint16_t d, uint32_t cut, uint32_t nflood)
+/*
+ * RX slots the eligible packets for dst before position cut take, counting
+ * (when limit is below that) only the whole packets that fit in limit slots
+ * in order: a lossy destination's all-or-nothing share.
+ */
+static uint32_t want_before(const struct vsw *sw, struct vsw_worker *w, uint16_t d, uint32_t cut, uint32_t nflood,
+			    uint32_t limit)
 {
 	struct mcur c = { w->ucount[d] ? w->uhead[d] : VSW_END, 0 };
 	const struct vsw_port *dp = w->dp[d];
-	uint32_t k = 0;
+	uint32_t k = 0, ns;
 	uint16_t tag;
 	int i;
 
-	if (!nflood && cut >= w->pkts[w->utail[d]].pos + 1u)
+	if (!nflood && cut > w->utail[d] && w->uelig[d] <= limit)
 		return w->uelig[d]; /* unicast only, the whole list before the cut: counted by classify() */
-	while ((i = mnext(w, &c, nflood)) >= 0 && (uint32_t)i < cut)
-		k += (uint32_t)eligible_for(sw, dp, &w->pkts[i], &tag);
+	while ((i = mnext(w, &c, nflood)) >= 0 && (uint32_t)i < cut) {
+		ns = eligible_for(sw, dp, &w->pkts[i], &tag);
+		if (k + ns > limit)
+			break;
+		k += ns;
+	}
 	return k;
+}
+
+/*
+ * A chain (or a packet with its offload word) into ns RX slots of dst from
+ * lease slot *j on: the bytes re-cut to dst's buf_size, the header from the
+ * worker's copy, the rest from the validated source fragments; VRING_F_MORE
+ * on all but the last slot, the offload word on the first when dst
+ * negotiated it, else the checksum filled in (single slot only: dst_slots()
+ * refused the rest). Returns the bytes written; *bad counts dst slots whose
+ * buf_idx the destination guest broke (left empty, the chain still ends).
+ */
+static uint32_t build_chain(struct vsw_worker *w, const struct vsw_port *src, struct vsw_port *dp, const struct vsw_lease *l,
+			    uint32_t *j, const struct vsw_pkt *p, uint32_t ns, uint32_t *bad)
+{
+	const struct vsw_frag *fr = &w->frags[p->pos];
+	uint32_t bs = dp->cfg.buf_size, f = 0, foff = 0, done = 0, k;
+	int ofl = (p->flags & VRING_F_OFFLOAD) && (dp->cfg.features & VRING_FEAT_OFFLOAD);
+
+	for (k = 0; k < ns; k++) {
+		struct vring_slot *s = &dp->rx.slots[(l->start + (*j)++) & dp->rx.mask];
+		uint32_t bi = VP_READ_ONCE(s->buf_idx); /* the guest's: read once, checked */
+		uint32_t want = p->len - done < bs ? p->len - done : bs, o = 0;
+		uint16_t flags = k + 1 < ns ? VRING_F_MORE : 0;
+		uint8_t *out = bi < dp->rx.lim.nr_bufs ? vring_be_buf(&dp->rx, bi) : NULL;
+
+		if (!out)
+			(*bad)++;
+		while (o < want) {
+			uint32_t take = fr[f].len - foff < want - o ? fr[f].len - foff : want - o;
+
+			if (out) {
+				if (done + o < p->hdr_len) {
+					uint32_t h = p->hdr_len - (done + o) < take ? p->hdr_len - (done + o) : take;
+
+					vp_memcpy(out + o, p->hdr + done + o, h); /* what was checked is what is sent */
+					if (take > h)
+						vp_memcpy(out + o + h, vring_be_buf(&src->tx, fr[f].buf_idx) + foff + h, take - h);
+				} else {
+					vp_memcpy(out + o, vring_be_buf(&src->tx, fr[f].buf_idx) + foff, take);
+				}
+			}
+			o += take;
+			foff += take;
+			if (foff == fr[f].len)
+				f++, foff = 0;
+		}
+		if (k == 0 && ofl) {
+			flags |= VRING_F_OFFLOAD;
+			VP_WRITE_ONCE(s->u.gref, 0);
+			s->u.offload = p->ofl;
+		} else if (k == 0 && out && ns == 1 && (p->flags & VRING_F_OFFLOAD) && (p->ofl.oflags & VRING_OFL_NEEDS_CSUM)) {
+			csum_fill(out, want, &p->ofl);
+		}
+		VP_WRITE_ONCE(s->len, (uint16_t)(out ? want : 0));
+		VP_WRITE_ONCE(s->flags, flags);
+		done += want;
+	}
+	return done;
 }
 
 /* Copies the packets before cut into dst's lease; the ones beyond the lease are ring-full drops. */
@@ -310,7 +561,7 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 	struct vsw_lease *l = &w->lease[d];
 	struct vsw_pcount *spc = &w->pc[src->id], *dpc = &w->pc[d];
 	struct vsw_capture *cap = __atomic_load_n(&dp->cap, __ATOMIC_ACQUIRE); /* pairs with vsw_capture_start() */
-	uint32_t j = 0, out_pkts = 0, pairs = 0, full = 0, bad = 0;
+	uint32_t j = 0, out_pkts = 0, pairs = 0, full = 0, bad = 0, ns;
 	uint64_t out_bytes = 0;
 	uint16_t tag;
 	int i;
@@ -318,35 +569,33 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 	while ((i = mnext(w, &c, nflood)) >= 0 && (uint32_t)i < cut) {
 		struct vsw_pkt *p = &w->pkts[i];
 
-		if (!eligible_for(sw, dp, p, &tag))
+		if (!(ns = eligible_for(sw, dp, p, &tag)))
 			continue;
 		p->charged |= VSW_CHARGED_HIT;
 		pairs++;
-		if (j >= l->n) {
-			full++;
+		if (j + ns > l->n) {
+			full++; /* the lease holds whole packets only: none after this one fits either */
+			continue;
+		}
+		if (vp_unlikely(p->nfrag > 1 || (p->flags & VRING_F_OFFLOAD))) {
+			out_bytes += build_chain(w, src, dp, l, &j, p, ns, &bad);
+			out_pkts++;
 			continue;
 		}
 		{
 			struct vring_slot *s = &dp->rx.slots[(l->start + j++) & dp->rx.mask];
 			uint32_t bi = VP_READ_ONCE(s->buf_idx); /* the guest's: read once, checked */
 			uint32_t len = 0;
-			uint16_t flags = 0;
 
 			if (vp_likely(bi < dp->rx.lim.nr_bufs)) {
 				len = build_frame(vring_be_buf(&dp->rx, bi), p, vring_be_buf(&src->tx, p->buf_idx), tag);
 				out_pkts++;
 				out_bytes += len;
-				if ((p->flags & VRING_F_OFFLOAD) && (dp->cfg.features & VRING_FEAT_OFFLOAD) && !tag &&
-				    !p->tag_in) {
-					flags = VRING_F_OFFLOAD;
-					VP_WRITE_ONCE(s->u.gref, 0);
-					s->u.offload = p->ofl;
-				}
 			} else {
 				bad++; /* the destination guest broke its own RX slot: an empty slot, counted on it */
 			}
 			VP_WRITE_ONCE(s->len, (uint16_t)len);
-			VP_WRITE_ONCE(s->flags, flags);
+			VP_WRITE_ONCE(s->flags, 0);
 		}
 	}
 	if (vp_unlikely(cap != NULL) && (cap->dirs & VSW_CAP_OUT) && j)
@@ -368,7 +617,7 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 {
 	struct vring_be *tx = &src->tx;
 	struct vsw_pcount *pc = &w->pc[src->id];
-	uint32_t head, n, i, nflood, nuni, nd, cut;
+	uint32_t head, n, i, nflood, nuni, nd, cut, npkts, nslots, cut_slots;
 	uint64_t in_bytes = 0, fwd = 0, flooded = 0;
 	enum vring_verdict v = vring_be_read_head(tx, &head);
 
@@ -384,7 +633,10 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 		return 0;
 
 	w->cap_ts = 0;
-	nflood = classify(sw, w, src, n, now, &nuni);
+	nflood = classify(sw, w, src, n, now, &nuni, &npkts, &nslots);
+	if (!npkts)
+		return 0; /* a chain whose end is not published yet */
+	n = npkts; /* from here on: packets */
 	nd = collect_dests(sw, w, src, nflood, nuni);
 
 	/* the cut: lossless destinations hold their locks while it is found */
@@ -405,7 +657,7 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 		struct vsw_port *dp = w->dp[w->dl[i]];
 
 		if (dp->cfg.flags & VSW_PORT_LOSSLESS) {
-			vsw_lease_take_locked(dp, want_before(sw, w, w->dl[i], cut, nflood), &w->lease[w->dl[i]]);
+			vsw_lease_take_locked(dp, want_before(sw, w, w->dl[i], cut, nflood, UINT32_MAX), &w->lease[w->dl[i]]);
 			vsw_spin_unlock(&dp->lease_lock);
 		}
 	}
@@ -415,10 +667,12 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 
 		if (dp->cfg.flags & VSW_PORT_LOSSLESS)
 			continue;
-		want = want_before(sw, w, w->dl[i], cut, nflood);
+		want = want_before(sw, w, w->dl[i], cut, nflood, UINT32_MAX);
 		vsw_spin_lock(&dp->lease_lock);
 		space = want ? vsw_lease_space_locked(w, dp) : 0;
-		vsw_lease_take_locked(dp, want < space ? want : space, &w->lease[w->dl[i]]);
+		if (want > space) /* whole packets only: the ones that fit, in order */
+			want = want_before(sw, w, w->dl[i], cut, nflood, space);
+		vsw_lease_take_locked(dp, want, &w->lease[w->dl[i]]);
 		vsw_spin_unlock(&dp->lease_lock);
 	}
 	for (i = 0; i < nd; i++)
@@ -435,7 +689,7 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 		}
 		in_bytes += p->len;
 		if (!p->drop && !(p->charged & VSW_CHARGED_HIT))
-			p->drop = VSW_DROP_NO_DEST;
+			p->drop = p->ofl_bad ? VSW_DROP_OFFLOAD : VSW_DROP_NO_DEST;
 		if (p->drop) {
 			VSW_STAT_ADD(pc->drops[p->drop], 1);
 			continue;
@@ -469,12 +723,13 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 		}
 		w->ucount[d] = 0;
 	}
-	if (cut) {
+	cut_slots = cut < npkts ? w->pkts[cut].pos : nslots;
+	if (cut_slots) {
 		if (src->cfg.tx_notify_fd >= 0) {
-			if (vring_be_tx_release(tx, (tx->hwcur + cut) & tx->mask))
+			if (vring_be_tx_release(tx, (tx->hwcur + cut_slots) & tx->mask))
 				vsw_notify(src->cfg.tx_notify_fd);
 		} else {
-			vring_be_tx_release_nokick(tx, (tx->hwcur + cut) & tx->mask);
+			vring_be_tx_release_nokick(tx, (tx->hwcur + cut_slots) & tx->mask);
 		}
 	}
 	vsw_stats_batch(w, cut);

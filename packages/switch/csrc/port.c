@@ -33,8 +33,8 @@ static int check_config(const struct vsw *sw, const struct vsw_port_config *c)
 	if ((rc = vring_check_geometry(c->tx_slots, c->buf_size, c->nr_bufs)) ||
 	    (rc = vring_check_geometry(c->rx_slots, c->buf_size, c->nr_bufs)))
 		return rc;
-	if (c->features & ~(uint32_t)VRING_FEAT_OFFLOAD)
-		return -VP_EINVAL; /* chains are not supported yet */
+	if (c->features & ~(uint32_t)VRING_FEAT_KNOWN)
+		return -VP_EINVAL;
 	if (((uintptr_t)c->tx_ring | (uintptr_t)c->rx_ring) & 15)
 		return -VP_EINVAL;
 	if (c->tx_ring_bytes < vring_ring_bytes(c->tx_slots) || c->rx_ring_bytes < vring_ring_bytes(c->rx_slots) ||

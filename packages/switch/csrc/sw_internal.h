@@ -47,6 +47,9 @@
 #define VSW_END 0xffffu
 #define VSW_CHARGED_RATE 1u /* rate tokens taken */
 #define VSW_CHARGED_HIT 4u  /* at least one (packet, destination) pair */
+/* buffer chains (VRING_FEAT_CHAIN): bounds on what one packet may span */
+#define VSW_CHAIN_MAX 64u      /* source slots per packet */
+#define VSW_FRAME_MAX 65554u   /* bytes per packet: 64 KiB of IP + Ethernet and VLAN headers */
 
 /* relaxed counter update by the single writer; readers sum concurrently */
 #define VSW_STAT_ADD(field, v) __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
@@ -104,12 +107,21 @@ struct vsw_port {
 	uint32_t max_macs;
 };
 
+/* One source fragment of a batch (a slot), as validated: indexed by TX window position. */
+struct vsw_frag {
+	uint32_t buf_idx;
+	uint32_t len;
+};
+
 /* One packet of a batch, as the worker copied it. */
 struct vsw_pkt {
-	uint32_t pos;      /* position in the TX window (hwcur + pos) */
-	uint32_t buf_idx;
-	uint16_t len;      /* source length */
-	uint16_t flags;
+	uint32_t pos;      /* position in the TX window of its first slot (hwcur + pos) */
+	uint32_t buf_idx;  /* of its first slot */
+	uint32_t len;      /* source length: all fragments */
+	uint16_t len0;     /* bytes in the first slot (== len unless a chain) */
+	uint16_t flags;    /* the first slot's VRING_F_* */
+	uint8_t nfrag;     /* slots: 1, or a chain's 2..VSW_CHAIN_MAX */
+	uint8_t ofl_bad;   /* a destination refused its offload form: VSW_DROP_OFFLOAD if nobody took it */
 	uint16_t vid;      /* classified VLAN */
 	uint16_t tag_in;   /* 4 if the source frame carried an 802.1Q tag */
 	uint16_t dst;      /* port id, VSW_DST_FLOOD or VSW_DST_NONE */
@@ -119,6 +131,7 @@ struct vsw_pkt {
 	uint8_t charged;   /* VSW_CHARGED_*: what ingress took, what a destination got */
 	uint8_t uok;       /* unicast (dst < VSW_MAX_PORTS): eligible for dst, decided once in classify */
 	uint8_t utag;      /* unicast: the tag_out egress gave (0 or 4) */
+	uint16_t uslots;   /* unicast, uok: the destination RX slots it takes */
 	struct vring_offload ofl;
 	uint8_t hdr[VSW_HDR_COPY];
 };
@@ -143,7 +156,8 @@ struct vsw_worker {
 	struct vsw_pkt *pkts;         /* [VSW_BATCH_MAX] */
 	uint16_t *flood;              /* [VSW_BATCH_MAX] flooded packets, in order */
 	uint16_t uhead[VSW_MAX_PORTS], utail[VSW_MAX_PORTS], ucount[VSW_MAX_PORTS];
-	uint16_t uelig[VSW_MAX_PORTS]; /* of ucount: the eligible ones (valid while ucount != 0) */
+	uint32_t uelig[VSW_MAX_PORTS]; /* RX slots the eligible ones of ucount take (valid while ucount != 0) */
+	struct vsw_frag *frags;       /* [VSW_BATCH_MAX] by TX window position */
 	struct vsw_port *dp[VSW_MAX_PORTS]; /* destinations of this round */
 	struct vsw_lease { uint32_t start, n; } lease[VSW_MAX_PORTS];
 	uint16_t dl[VSW_MAX_PORTS];   /* destination ids of this round, ascending */

@@ -76,7 +76,8 @@ int vsw_worker_alloc(struct vsw_worker *w, struct vsw *sw, uint32_t idx, int cor
 	w->pc = aligned_alloc(64, sizeof(struct vsw_pcount) * VSW_MAX_PORTS);
 	w->pkts = malloc(sizeof(struct vsw_pkt) * VSW_BATCH_MAX);
 	w->flood = malloc(sizeof(uint16_t) * VSW_BATCH_MAX);
-	if (!w->pc || !w->pkts || !w->flood)
+	w->frags = malloc(sizeof(struct vsw_frag) * VSW_BATCH_MAX);
+	if (!w->pc || !w->pkts || !w->flood || !w->frags)
 		return -VP_ENOMEM;
 	memset(w->pc, 0, sizeof(struct vsw_pcount) * VSW_MAX_PORTS);
 	return 0;
@@ -89,6 +90,7 @@ void vsw_worker_free(struct vsw_worker *w)
 	free(w->pc);
 	free(w->pkts);
 	free(w->flood);
+	free(w->frags);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)

@@ -38,6 +38,7 @@ export interface PortOptions {
   readonly macLock?: boolean;
   /** A full RX ring holds the sender's packet instead of dropping it. Default false. */
   readonly lossless?: boolean;
+  /** The port negotiated buffer chains and the offload word (VRING_FEAT_CHAIN | VRING_FEAT_OFFLOAD). Default false. */
   readonly offload?: boolean;
   readonly vlan?: { readonly mode: 'access'; readonly vid: number } | { readonly mode: 'trunk'; readonly vids: readonly number[]; readonly nativeVid?: number };
   readonly ratePps?: number;
@@ -223,7 +224,7 @@ export class Switch implements AsyncDisposable {
         rxSlots,
         bufSize,
         nrBufs,
-        features: flag('offload', opts.offload, false) ? 2 : 0,
+        features: flag('offload', opts.offload, false) ? 3 : 0, // VRING_FEAT_CHAIN | VRING_FEAT_OFFLOAD
         flags: (flag('macLock', opts.macLock, true) ? 1 : 0) | (flag('lossless', opts.lossless, false) ? 2 : 0),
         vlanMode: vlanMode === 'trunk' ? 1 : 0,
         accessVid,

@@ -80,7 +80,7 @@ struct vsw_port_config {
 	uint32_t rx_slots;
 	uint32_t buf_size;
 	uint32_t nr_bufs;
-	uint32_t features; /* VRING_FEAT_OFFLOAD; VRING_FEAT_CHAIN is not supported yet */
+	uint32_t features; /* VRING_FEAT_CHAIN | VRING_FEAT_OFFLOAD: what this port negotiated (fwd.c "Chains and offloads") */
 	/* policy */
 	uint8_t mac[6];
 	uint32_t flags;          /* VSW_PORT_* */

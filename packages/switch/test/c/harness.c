@@ -68,10 +68,10 @@ int tport_open(struct tport *tp, struct vsw *sw, uint32_t mac_n, const struct tp
 	tp->pool_bytes = (uint64_t)(2 * slots + 16) * 2048;
 
 	rc = vring_be_init(&be, tp->tx_mem, (uint32_t)tp->tx_bytes, tp->pool_mem, VRING_KIND_TX, slots, 2048,
-			   2 * slots + 16, 0, 0);
+			   2 * slots + 16, 0, o ? o->features : 0);
 	if (!rc)
 		rc = vring_be_init(&be, tp->rx_mem, (uint32_t)tp->rx_bytes, tp->pool_mem, VRING_KIND_RX, slots, 2048,
-				   2 * slots + 16, slots, 0);
+				   2 * slots + 16, slots, o ? o->features : 0);
 	if (!rc)
 		rc = vring_fe_attach(&tp->tx, tp->tx_mem, tp->tx_bytes, tp->pool_mem, tp->pool_bytes, VRING_KIND_TX);
 	if (!rc)
@@ -92,7 +92,7 @@ int tport_open(struct tport *tp, struct vsw *sw, uint32_t mac_n, const struct tp
 		.native_vid = o->native_vid, .trunk_vids = o->trunk_vids, .n_trunk_vids = o->n_trunk_vids,
 		.rate_pps = o->rate_pps, .burst_pkts = o->burst_pkts, .rate_bps = o->rate_bps,
 		.burst_bytes = o->burst_bytes, .flood_pps = o->flood_pps, .flood_burst = o->flood_burst,
-		.max_macs = o->max_macs,
+		.max_macs = o->max_macs, .features = o->features,
 		/* the switch waits on chan_tx[0] (the guest writes chan_tx[1]) and signals on it */
 		.tx_wait_fd = tp->chan_tx[0], .tx_notify_fd = tp->chan_tx[0],
 		.rx_wait_fd = tp->chan_rx[0], .rx_notify_fd = tp->chan_rx[0],

@@ -42,6 +42,7 @@ struct tport_opts {
 	uint32_t max_macs;
 	int worker;
 	int events; /* give the port event channels */
+	uint32_t features; /* VRING_FEAT_* the port negotiated (0: none) */
 };
 
 void tp_mac(uint8_t mac[6], uint32_t n);

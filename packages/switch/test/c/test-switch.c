@@ -87,7 +87,7 @@ static void t_port_errors(void)
 	c.rx_ring_bytes = 100;
 	CHECK_EQ(vsw_port_add(sw, &c, &id), -VP_ERANGE);
 	c = a.cfg;
-	c.features = VRING_FEAT_CHAIN;
+	c.features = VRING_FEAT_KNOWN << 1; /* an unknown feature */
 	CHECK_EQ(vsw_port_add(sw, &c, &id), -VP_EINVAL);
 	c = a.cfg;
 	c.access_vid = 0;

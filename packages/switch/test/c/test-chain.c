@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-chain.c - buffer chains and offload words through the switch
+ * (standalone C, ASan + UBSan; one thread, vsw_poll_once(), manual clock).
+ *
+ * Ports: C1, C2 negotiated VRING_FEAT_CHAIN | VRING_FEAT_OFFLOAD (Linux
+ * guests), P did not (a minios guest). The guest side writes slots by hand
+ * through its vring_fe, as a hostile guest could.
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "vpio/tap.h"
+
+#define NS 1000000000ull
+#define FEAT (VRING_FEAT_CHAIN | VRING_FEAT_OFFLOAD)
+
+static uint64_t clk;
+
+static struct vsw *mk(void)
+{
+	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL, .clock = vsw_clock_manual, .clock_ctx = &clk,
+				.hash_seed = 42 };
+	struct vsw *sw = NULL;
+
+	clk = 1000 * NS;
+	CHECK_EQ(vsw_create(&c, &sw), 0);
+	return sw;
+}
+
+static void poll_all(struct vsw *sw)
+{
+	while (vsw_poll_once(sw) > 0)
+		;
+}
+
+/* One fragment as the guest writes it at TX offset off (not yet published). */
+static void put(struct tport *tp, uint32_t off, const uint8_t *data, uint16_t len, uint16_t flags,
+		const struct vring_offload *o)
+{
+	struct vring_slot *s = &tp->tx.slots[(tp->tx.head + off) & tp->tx.mask];
+
+	memcpy(vring_fe_buf(&tp->tx, s->buf_idx), data, len);
+	s->len = len;
+	s->flags = flags;
+	if (o)
+		s->u.offload = *o;
+	else
+		s->u.gref = 0;
+}
+
+static void publish(struct tport *tp, uint32_t n)
+{
+	tp->tx.head = (tp->tx.head + n) & tp->tx.mask;
+	vring_fe_publish_nokick(&tp->tx);
+}
+
+/* A frame of len bytes: to dst from src, IPv4 EtherType, then a byte pattern from seed. */
+static void frame(uint8_t *f, uint32_t len, const uint8_t dst[6], const uint8_t src[6], uint8_t seed)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	for (uint32_t i = 14; i < len; i++)
+		f[i] = (uint8_t)(seed + i * 7);
+}
+
+/* Sends f[0, len) as a chain of 2048-byte fragments; returns the slots used. */
+static uint32_t send_chain(struct tport *tp, const uint8_t *f, uint32_t len, const struct vring_offload *o)
+{
+	uint32_t off = 0, k = 0;
+
+	while (off < len) {
+		uint16_t n = (uint16_t)(len - off < 2048 ? len - off : 2048);
+
+		put(tp, k, f + off, n, (uint16_t)((off + n < len ? VRING_F_MORE : 0) | (k == 0 && o ? VRING_F_OFFLOAD : 0)),
+		    k == 0 ? o : NULL);
+		off += n;
+		k++;
+	}
+	publish(tp, k);
+	return k;
+}
+
+/* Receives one packet (a chain or a single slot) into out; returns its length, 0 if none. *o gets the offload word. */
+static uint32_t recv_chain(struct tport *tp, uint8_t *out, uint32_t *slots, uint16_t *first_flags, struct vring_offload *o)
+{
+	uint32_t avail = vring_fe_avail(&tp->rx), k = 0, len = 0;
+
+	*slots = 0;
+	while (k < avail) {
+		struct vring_slot *s = &tp->rx.slots[(tp->rx.head + k) & tp->rx.mask];
+
+		if (k == 0) {
+			*first_flags = s->flags;
+			if (s->flags & VRING_F_OFFLOAD)
+				*o = s->u.offload;
+		}
+		memcpy(out + len, vring_fe_buf(&tp->rx, s->buf_idx), s->len);
+		len += s->len;
+		k++;
+		if (!(s->flags & VRING_F_MORE))
+			break;
+	}
+	tp->rx.head = (tp->rx.head + k) & tp->rx.mask;
+	vring_fe_publish_nokick(&tp->rx);
+	*slots = k;
+	return len;
+}
+
+static uint8_t fbuf[70000], rbuf[70000];
+
+static const struct vring_offload TSO = { .csum_start = 34, .csum_offset = 16, .gso_size = 1448,
+					  .gso_type = VRING_GSO_TCPV4, .oflags = VRING_OFL_NEEDS_CSUM };
+
+static void t_intact(void)
+{
+	struct vsw *sw = mk();
+	struct tport a, b;
+	struct tport_opts o = { .slots = 256, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
+	struct vsw_port_stats st;
+	struct vring_offload got = { 0 };
+	uint32_t slots = 0, len;
+	uint16_t ff = 0;
+
+	CHECK_EQ(tport_open(&a, sw, 1, &o), 0);
+	CHECK_EQ(tport_open(&b, sw, 2, &o), 0);
+	/* b first, so the switch knows its MAC */
+	frame(fbuf, 60, a.mac, b.mac, 1);
+	put(&b, 0, fbuf, 60, 0, NULL);
+	publish(&b, 1);
+	poll_all(sw);
+	CHECK_EQ(tport_drain(&a), 1);
+	/* a 65000-byte TSO super-frame: 32 fragments, arrives whole with its offload word */
+	frame(fbuf, 65000, b.mac, a.mac, 9);
+	CHECK_EQ(send_chain(&a, fbuf, 65000, &TSO), 32);
+	poll_all(sw);
+	len = recv_chain(&b, rbuf, &slots, &ff, &got);
+	CHECK_EQ(len, 65000);
+	CHECK_EQ(slots, 32);
+	CHECK(memcmp(fbuf, rbuf, 65000) == 0);
+	CHECK_EQ(ff, VRING_F_MORE | VRING_F_OFFLOAD);
+	CHECK(memcmp(&got, &TSO, sizeof(got)) == 0);
+	/* a chain with an empty middle fragment is one packet too */
+	frame(fbuf, 3000, b.mac, a.mac, 3);
+	put(&a, 0, fbuf, 1000, VRING_F_MORE, NULL);
+	put(&a, 1, fbuf, 0, VRING_F_MORE, NULL);
+	put(&a, 2, fbuf + 1000, 2000, 0, NULL);
+	publish(&a, 3);
+	poll_all(sw);
+	CHECK_EQ(recv_chain(&b, rbuf, &slots, &ff, &got), 3000);
+	CHECK_EQ(slots, 2); /* re-cut to the destination's 2048-byte buffers */
+	CHECK(memcmp(fbuf, rbuf, 3000) == 0);
+	CHECK_EQ(vsw_port_stats(sw, a.id, &st), 0);
+	for (uint32_t r = 1; r < VSW_DROP_COUNT; r++)
+		CHECK_EQ(st.drops[r], 0);
+	CHECK(tport_canaries_ok(&a) && tport_canaries_ok(&b));
+	vsw_destroy(sw);
+	tport_close(&a, 0);
+	tport_close(&b, 0);
+}
+
+static void t_partial_chain_waits(void)
+{
+	struct vsw *sw = mk();
+	struct tport a, b;
+	struct tport_opts o = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
+	struct vring_offload got;
+	uint32_t slots;
+	uint16_t ff;
+
+	CHECK_EQ(tport_open(&a, sw, 1, &o), 0);
+	CHECK_EQ(tport_open(&b, sw, 2, &o), 0);
+	frame(fbuf, 60, a.mac, b.mac, 1);
+	put(&b, 0, fbuf, 60, 0, NULL);
+	publish(&b, 1);
+	poll_all(sw);
+	tport_drain(&a);
+	frame(fbuf, 4000, b.mac, a.mac, 5);
+	put(&a, 0, fbuf, 2048, VRING_F_MORE, NULL);
+	publish(&a, 1); /* the end is not published yet */
+	poll_all(sw);
+	CHECK_EQ(vring_fe_avail(&b.rx), 0);
+	put(&a, 0, fbuf + 2048, 4000 - 2048, 0, NULL);
+	publish(&a, 1);
+	poll_all(sw);
+	CHECK_EQ(recv_chain(&b, rbuf, &slots, &ff, &got), 4000);
+	CHECK(memcmp(fbuf, rbuf, 4000) == 0);
+	vsw_destroy(sw);
+	tport_close(&a, 0);
+	tport_close(&b, 0);
+}
+
+static void t_all_or_nothing(void)
+{
+	struct vsw *sw = mk();
+	struct tport a, b;
+	struct tport_opts o = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
+	struct vsw_port_stats sb;
+	struct vring_offload got;
+	uint32_t slots, i, whole = 0;
+	uint16_t ff;
+
+	CHECK_EQ(tport_open(&a, sw, 1, &o), 0);
+	CHECK_EQ(tport_open(&b, sw, 2, &o), 0);
+	frame(fbuf, 60, a.mac, b.mac, 1);
+	put(&b, 0, fbuf, 60, 0, NULL);
+	publish(&b, 1);
+	poll_all(sw);
+	tport_drain(&a);
+	/* lossy b: 20 single frames wait in its RX ring (43 slots free); four 12-slot chains come in one round: three fit whole */
+	for (i = 0; i < 20; i++) {
+		frame(fbuf, 100, b.mac, a.mac, (uint8_t)i);
+		put(&a, i, fbuf, 100, 0, NULL);
+	}
+	publish(&a, 20);
+	poll_all(sw);
+	for (i = 0; i < 4; i++) {
+		frame(fbuf, 12 * 2048, b.mac, a.mac, (uint8_t)i);
+		CHECK_EQ(send_chain(&a, fbuf, 12 * 2048, NULL), 12);
+	}
+	poll_all(sw);
+	CHECK_EQ(vring_fe_avail(&b.rx), 20 + 36);
+	for (i = 0; i < 20; i++)
+		CHECK_EQ(recv_chain(&b, rbuf, &slots, &ff, &got), 100);
+	for (i = 0; i < 3; i++) {
+		frame(fbuf, 12 * 2048, b.mac, a.mac, (uint8_t)i);
+		if (recv_chain(&b, rbuf, &slots, &ff, &got) == 12 * 2048 && slots == 12 && !memcmp(fbuf, rbuf, 12 * 2048))
+			whole++;
+	}
+	CHECK_EQ(whole, 3);
+	CHECK_EQ(vsw_port_stats(sw, b.id, &sb), 0);
+	CHECK_EQ(sb.drops[VSW_DROP_RING_FULL], 1);
+	vsw_destroy(sw);
+	tport_close(&a, 0);
+	tport_close(&b, 0);
+}
+
+static void t_lossless_holds_chain(void)
+{
+	struct vsw *sw = mk();
+	struct tport a, b;
+	struct tport_opts o = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT,
+				.flags = VSW_PORT_LOSSLESS };
+	struct vsw_port_stats sb;
+	struct vring_offload got;
+	uint32_t slots, i, got_n = 0;
+	uint16_t ff;
+
+	CHECK_EQ(tport_open(&a, sw, 1, &o), 0);
+	CHECK_EQ(tport_open(&b, sw, 2, &o), 0);
+	frame(fbuf, 60, a.mac, b.mac, 1);
+	put(&b, 0, fbuf, 60, 0, NULL);
+	publish(&b, 1);
+	poll_all(sw);
+	tport_drain(&a);
+	for (i = 0; i < 3; i++) {
+		frame(fbuf, 20 * 2048, b.mac, a.mac, (uint8_t)i);
+		send_chain(&a, fbuf, 20 * 2048, NULL);
+	}
+	poll_all(sw); /* 63 free: three 20-slot chains fit; a fourth waits in a's TX ring */
+	frame(fbuf, 20 * 2048, b.mac, a.mac, 3);
+	send_chain(&a, fbuf, 20 * 2048, NULL);
+	poll_all(sw);
+	CHECK_EQ(vring_fe_avail(&b.rx), 60);
+	for (i = 0; i < 4; i++) {
+		frame(fbuf, 20 * 2048, b.mac, a.mac, (uint8_t)i);
+		if (recv_chain(&b, rbuf, &slots, &ff, &got) == 20 * 2048 && !memcmp(fbuf, rbuf, 20 * 2048))
+			got_n++;
+		poll_all(sw);
+	}
+	CHECK_EQ(got_n, 4);
+	CHECK_EQ(vsw_port_stats(sw, b.id, &sb), 0);
+	CHECK_EQ(sb.drops[VSW_DROP_RING_FULL], 0);
+	vsw_destroy(sw);
+	tport_close(&a, 0);
+	tport_close(&b, 0);
+}
+
+static void t_plain_port(void)
+{
+	struct vsw *sw = mk();
+	struct tport a, p;
+	struct tport_opts oa = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
+	struct tport_opts op = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1 };
+	struct vring_offload csum = { .csum_start = 34, .csum_offset = 6, .oflags = VRING_OFL_NEEDS_CSUM };
+	struct vsw_port_stats sa, sp;
+	uint8_t f[2048];
+	uint16_t lens[4];
+	uint64_t sum = 0;
+
+	CHECK_EQ(tport_open(&a, sw, 1, &oa), 0);
+	CHECK_EQ(tport_open(&p, sw, 2, &op), 0);
+	frame(fbuf, 60, a.mac, p.mac, 1);
+	CHECK_EQ(tport_send(&p, fbuf, 60), 1);
+	poll_all(sw);
+	tport_drain(&a);
+	/* a TSO chain cannot reach a port that did not negotiate offloads: dropped, counted "offload" on a */
+	frame(fbuf, 10000, p.mac, a.mac, 2);
+	send_chain(&a, fbuf, 10000, &TSO);
+	/* a checksum-offload UDP datagram does, with its checksum filled in */
+	frame(fbuf, 100, p.mac, a.mac, 3);
+	memset(fbuf + 34 + 6, 0, 2); /* the pseudo-header sum, here 0 */
+	put(&a, 0, fbuf, 100, VRING_F_OFFLOAD, &csum);
+	publish(&a, 1);
+	poll_all(sw);
+	CHECK_EQ(tport_recv(&p, f, lens, 4), 1);
+	CHECK_EQ(lens[0], 100);
+	CHECK_EQ(p.rx.slots[(p.rx.head - 1) & p.rx.mask].flags, 0);
+	for (uint32_t i = 34; i < 100; i += 2)
+		sum += (uint32_t)f[i] << 8 | f[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	CHECK_EQ(sum, 0xffff); /* the data with its checksum sums to all ones */
+	CHECK_EQ(vsw_port_stats(sw, a.id, &sa), 0);
+	CHECK_EQ(vsw_port_stats(sw, p.id, &sp), 0);
+	CHECK_EQ(sa.drops[VSW_DROP_OFFLOAD], 1);
+	for (uint32_t r = 1; r < VSW_DROP_COUNT; r++)
+		CHECK_EQ(sp.drops[r], 0);
+	vsw_destroy(sw);
+	tport_close(&a, 0);
+	tport_close(&p, 0);
+}
+
+/* Every malformed field, each on its own packet from hostile port h: dropped whole, counted on h only. */
+static void t_malformed(void)
+{
+	struct vsw *sw = mk();
+	struct tport h, b, plain;
+	struct tport_opts o = { .slots = 256, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
+	struct tport_opts op = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1 };
+	struct vsw_port_stats sh, sb;
+	struct vring_offload bad;
+	uint64_t total = 0;
+	uint32_t i, k, cases = 0;
+
+	CHECK_EQ(tport_open(&h, sw, 1, &o), 0);
+	CHECK_EQ(tport_open(&b, sw, 2, &o), 0);
+	CHECK_EQ(tport_open(&plain, sw, 3, &op), 0);
+	frame(fbuf, 60, h.mac, b.mac, 1);
+	put(&b, 0, fbuf, 60, 0, NULL);
+	publish(&b, 1);
+	poll_all(sw);
+	tport_drain(&h);
+	frame(fbuf, 9000, b.mac, h.mac, 4);
+
+#define OFL_CASE(field, value)                                   \
+	do {                                                     \
+		bad = TSO;                                       \
+		bad.field = value;                               \
+		send_chain(&h, fbuf, 9000, &bad);                \
+		cases++;                                         \
+	} while (0)
+	OFL_CASE(csum_start, 9000 - 16 - 1);  /* csum_start + csum_offset + 2 > length */
+	OFL_CASE(csum_offset, 9000);          /* the same through the offset */
+	OFL_CASE(csum_offset, 6);             /* TCP GSO with a UDP checksum offset */
+	OFL_CASE(csum_start, 20);             /* inside the Ethernet/IP header */
+	OFL_CASE(gso_size, 8);                /* below VRING_GSO_SIZE_MIN */
+	OFL_CASE(gso_size, 60000);            /* above VRING_GSO_SIZE_MAX */
+	OFL_CASE(gso_type, 9);                /* unknown type */
+	OFL_CASE(gso_type, VRING_GSO_TCPV6);  /* v6 type on an IPv4 frame */
+	OFL_CASE(oflags, 0x80);               /* unknown flag */
+	OFL_CASE(oflags, 0);                  /* GSO without the checksum */
+#undef OFL_CASE
+	/* fragments: a bad buf_idx in the middle, a too-long one, the offload flag on a later fragment */
+	for (k = 0; k < 3; k++) {
+		send_chain(&h, fbuf, 9000, NULL);
+		struct vring_slot *s = &h.tx.slots[(h.tx.head - 3) & h.tx.mask];
+		if (k == 0)
+			s->buf_idx = 1u << 30;
+		else if (k == 1)
+			s->len = 4000;
+		else
+			s->flags |= VRING_F_OFFLOAD;
+		cases++;
+	}
+	/* a chain with no end within VSW_CHAIN_MAX (64) slots: 70 slots all with MORE, then one without
+	 * (10 bytes each: what follows the first 64 is a chain too short for an Ethernet header) */
+	for (i = 0; i < 70; i++)
+		put(&h, i, fbuf, 10, VRING_F_MORE, NULL);
+	put(&h, 70, fbuf, 10, 0, NULL);
+	publish(&h, 71);
+	cases++;
+	poll_all(sw);
+	CHECK_EQ(vring_fe_avail(&b.rx), 0); /* nothing malformed arrived */
+	/* a chain from a port that did not negotiate chains (its second slot then stands alone: it may flood) */
+	frame(fbuf, 4000, b.mac, plain.mac, 4);
+	put(&plain, 0, fbuf, 2048, VRING_F_MORE, NULL);
+	put(&plain, 1, fbuf + 2048, 4000 - 2048, 0, NULL);
+	publish(&plain, 2);
+	poll_all(sw);
+	CHECK_EQ(vsw_port_stats(sw, h.id, &sh), 0);
+	CHECK_EQ(vsw_port_stats(sw, b.id, &sb), 0);
+	for (i = 1; i < VSW_DROP_COUNT; i++) {
+		if (sh.drops[i])
+			printf("# h %s: %llu\n", vsw_drop_name(i), (unsigned long long)sh.drops[i]);
+		total += sh.drops[i];
+		CHECK_EQ(sb.drops[i], 0);
+	}
+	CHECK_EQ(sh.drops[VSW_DROP_OFFLOAD], 10);
+	CHECK_EQ(sh.drops[VSW_DROP_BUF_IDX], 1);
+	CHECK_EQ(sh.drops[VSW_DROP_LEN_LONG], 1);
+	CHECK(total >= cases);   /* each chain counted once; the overlong one may split in two */
+	CHECK_EQ(vsw_port_stats(sw, plain.id, &sb), 0);
+	CHECK(sb.drops[VSW_DROP_FLAGS] >= 1);
+	CHECK(tport_canaries_ok(&h) && tport_canaries_ok(&b));
+	vsw_destroy(sw);
+	tport_close(&h, 0);
+	tport_close(&b, 0);
+	tport_close(&plain, 0);
+}
+
+int main(void)
+{
+	tap_run("a 32-fragment TSO chain arrives whole, re-cut, with its offload word", t_intact);
+	tap_run("a chain whose end is not published waits for it", t_partial_chain_waits);
+	tap_run("a lossy destination gets whole chains only (all-or-nothing), the rest counted ring-full", t_all_or_nothing);
+	tap_run("a lossless destination holds a chain that does not fit until it fits", t_lossless_holds_chain);
+	tap_run("a port without offloads: GSO dropped as offload, checksum filled in", t_plain_port);
+	tap_run("every malformed offload field and fragment drops the whole chain, counted on the hostile port only",
+		t_malformed);
+	return tap_done();
+}

@@ -15,30 +15,13 @@
  */
 #include "nf_internal.h"
 
-static int connected(const struct nf_dev *nf)
-{
-	return nf && nf->state == NF_STATE_CONNECTED;
-}
-
-static int notify(struct nf_dev *nf, uint32_t port, uint64_t *counter)
-{
-	int rc = nf->eops.notify(nf->eops.ctx, port);
-
-	if (rc < 0) {
-		nf->state = NF_STATE_FAILED;
-		return rc;
-	}
-	(*counter)++;
-	return 1;
-}
-
 uint32_t nf_tx_burst(struct nf_dev *nf, const void *const pkts[], const uint16_t lens[], uint32_t n,
 		     uint32_t flags)
 {
 	int kick = 0;
 	uint32_t sent;
 
-	if (!connected(nf) || n == 0)
+	if (!nf_connected(nf) || n == 0)
 		return 0;
 	sent = vring_fe_tx_burst(&nf->tx, pkts, lens, n, nf->cfg.mode == NF_MODE_EVENT ? &kick : 0);
 	nf->stats.tx_packets += sent;
@@ -51,12 +34,12 @@ uint32_t nf_tx_burst(struct nf_dev *nf, const void *const pkts[], const uint16_t
 
 int nf_tx_kick(struct nf_dev *nf)
 {
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return -NF_ENOTCONN;
 	if (!nf->tx_kick_pending)
 		return 0;
 	nf->tx_kick_pending = 0;
-	return notify(nf, nf->tx_port, &nf->stats.tx_kicks);
+	return nf_notify(nf, nf->tx_port, &nf->stats.tx_kicks);
 }
 
 uint32_t nf_rx_burst(struct nf_dev *nf, void *const bufs[], uint16_t lens[], uint32_t n)
@@ -64,30 +47,30 @@ uint32_t nf_rx_burst(struct nf_dev *nf, void *const bufs[], uint16_t lens[], uin
 	int kick = 0;
 	uint32_t got;
 
-	if (!connected(nf) || n == 0)
+	if (!nf_connected(nf) || n == 0)
 		return 0;
 	got = vring_fe_rx_burst(&nf->rx, bufs, lens, n, nf->cfg.mode == NF_MODE_EVENT ? &kick : 0);
 	nf->stats.rx_packets += got;
 	if (kick) /* a lossless backend waits for RX space */
-		(void)notify(nf, nf->rx_port, &nf->stats.rx_kicks);
+		(void)nf_notify(nf, nf->rx_port, &nf->stats.rx_kicks);
 	return got;
 }
 
 uint32_t nf_tx_space(struct nf_dev *nf)
 {
-	return connected(nf) ? vring_fe_avail(&nf->tx) : 0;
+	return nf_connected(nf) ? vring_fe_avail(&nf->tx) : 0;
 }
 
 uint32_t nf_rx_pending(struct nf_dev *nf)
 {
-	return connected(nf) ? vring_fe_avail(&nf->rx) : 0;
+	return nf_connected(nf) ? vring_fe_avail(&nf->rx) : 0;
 }
 
 static int wait_ring(struct nf_dev *nf, struct vring_fe *fe, uint32_t port, uint64_t *sleeps, int timeout_ms)
 {
 	int rc;
 
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return -NF_ENOTCONN;
 	if (nf->cfg.mode == NF_MODE_POLL)
 		return vring_fe_avail(fe) ? 1 : 0;
@@ -109,7 +92,7 @@ int nf_rx_wait(struct nf_dev *nf, int timeout_ms)
 int nf_tx_wait(struct nf_dev *nf, int timeout_ms)
 {
 	/* a pending kick first: the backend may be asleep on packets we queued */
-	if (connected(nf) && nf->tx_kick_pending)
+	if (nf_connected(nf) && nf->tx_kick_pending)
 		(void)nf_tx_kick(nf);
 	return wait_ring(nf, &nf->tx, nf->tx_port, &nf->stats.tx_sleeps, timeout_ms);
 }

@@ -33,4 +33,23 @@ void nf_str_add_shown(struct nf_str *s, const char *text, uint32_t len, uint32_t
 uint32_t nf_strlen(const char *s);
 void nf_zero(void *p, uint64_t bytes);
 
+/* The data path may run (connected, not failed). */
+static inline int nf_connected(const struct nf_dev *nf)
+{
+	return nf && nf->state == NF_STATE_CONNECTED;
+}
+
+/* Notifies the backend on `port`, counting it: 1, or the op's -errno (the vif is FAILED then). */
+static inline int nf_notify(struct nf_dev *nf, uint32_t port, uint64_t *counter)
+{
+	int rc = nf->eops.notify(nf->eops.ctx, port);
+
+	if (rc < 0) {
+		nf->state = NF_STATE_FAILED;
+		return rc;
+	}
+	(*counter)++;
+	return 1;
+}
+
 #endif /* NF_INTERNAL_H */

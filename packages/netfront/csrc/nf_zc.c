@@ -15,31 +15,14 @@
 #include "nf_internal.h"
 #include "vpio/netfront_zc.h"
 
-static int connected(const struct nf_dev *nf)
-{
-	return nf && nf->state == NF_STATE_CONNECTED;
-}
-
-static int kick(struct nf_dev *nf, uint32_t port, uint64_t *counter)
-{
-	int rc = nf->eops.notify(nf->eops.ctx, port);
-
-	if (rc < 0) {
-		nf->state = NF_STATE_FAILED;
-		return rc;
-	}
-	(*counter)++;
-	return 1;
-}
-
 uint32_t nf_zc_rx_avail(struct nf_dev *nf)
 {
-	return connected(nf) ? vring_fe_avail(&nf->rx) : 0;
+	return nf_connected(nf) ? vring_fe_avail(&nf->rx) : 0;
 }
 
 uint32_t nf_zc_tx_avail(struct nf_dev *nf)
 {
-	return connected(nf) ? vring_fe_avail(&nf->tx) : 0;
+	return nf_connected(nf) ? vring_fe_avail(&nf->tx) : 0;
 }
 
 uint32_t nf_zc_rx_peek(struct nf_dev *nf, struct nf_zc_buf bufs[], uint32_t n)
@@ -47,7 +30,7 @@ uint32_t nf_zc_rx_peek(struct nf_dev *nf, struct nf_zc_buf bufs[], uint32_t n)
 	struct vring_fe *fe = &nf->rx;
 	uint32_t avail, i, pos;
 
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return 0;
 	avail = vring_fe_avail_cached(fe, n);
 	if (n > avail)
@@ -72,7 +55,7 @@ uint32_t nf_zc_rx_release(struct nf_dev *nf, uint32_t n)
 	struct vring_fe *fe = &nf->rx;
 	uint32_t avail;
 
-	if (!connected(nf) || n == 0)
+	if (!nf_connected(nf) || n == 0)
 		return 0;
 	avail = vring_fe_avail_cached(fe, n);
 	if (n > avail)
@@ -81,7 +64,7 @@ uint32_t nf_zc_rx_release(struct nf_dev *nf, uint32_t n)
 	nf->stats.rx_packets += n;
 	if (nf->cfg.mode == NF_MODE_EVENT) {
 		if (vring_fe_publish(fe)) /* a lossless backend waits for RX space */
-			(void)kick(nf, nf->rx_port, &nf->stats.rx_kicks);
+			(void)nf_notify(nf, nf->rx_port, &nf->stats.rx_kicks);
 	} else {
 		vring_fe_publish_nokick(fe);
 	}
@@ -93,7 +76,7 @@ uint32_t nf_zc_tx_reserve(struct nf_dev *nf, uint32_t off, struct nf_zc_buf bufs
 	struct vring_fe *fe = &nf->tx;
 	uint32_t avail, i, pos;
 
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return 0;
 	avail = vring_fe_avail_cached(fe, off + n);
 	if (off >= avail)
@@ -116,7 +99,7 @@ uint32_t nf_zc_tx_commit(struct nf_dev *nf, const uint16_t lens[], uint32_t n, u
 	struct vring_fe *fe = &nf->tx;
 	uint32_t avail, i, head;
 
-	if (!connected(nf) || n == 0)
+	if (!nf_connected(nf) || n == 0)
 		return 0;
 	avail = vring_fe_avail_cached(fe, n);
 	if (n > avail)
@@ -154,7 +137,7 @@ int nf_zc_swap_forward(struct nf_dev *nf, uint32_t rx_off, uint32_t tx_off)
 	struct vring_slot *r, *t;
 	uint32_t rb, tb;
 
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return -NF_ENOTCONN;
 	if (!owned(&nf->rx, rx_off) || !owned(&nf->tx, tx_off))
 		return -VP_EINVAL;
@@ -176,7 +159,7 @@ int nf_zc_tx_swap(struct nf_dev *nf, uint32_t a_off, uint32_t b_off)
 	struct vring_slot *a, *b;
 	uint32_t ab, bb;
 
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return -NF_ENOTCONN;
 	if (!owned(fe, a_off) || !owned(fe, b_off))
 		return -VP_EINVAL;
@@ -195,7 +178,7 @@ int nf_zc_arm(struct nf_dev *nf, uint32_t dir)
 {
 	struct vring_fe *fe = dir == NF_ZC_TX ? &nf->tx : &nf->rx;
 
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return -NF_ENOTCONN;
 	if (dir == NF_ZC_TX && nf->tx_kick_pending)
 		(void)nf_tx_kick(nf); /* the backend may sleep on packets we queued */
@@ -212,7 +195,7 @@ int nf_zc_arm(struct nf_dev *nf, uint32_t dir)
 
 void nf_zc_disarm(struct nf_dev *nf, uint32_t dir)
 {
-	if (!connected(nf) || nf->cfg.mode == NF_MODE_POLL)
+	if (!nf_connected(nf) || nf->cfg.mode == NF_MODE_POLL)
 		return;
 	vring_fe_woken(dir == NF_ZC_TX ? &nf->tx : &nf->rx);
 }
@@ -221,7 +204,7 @@ int nf_zc_consume(struct nf_dev *nf, uint32_t dir)
 {
 	int rc;
 
-	if (!connected(nf))
+	if (!nf_connected(nf))
 		return -NF_ENOTCONN;
 	rc = nf->eops.wait(nf->eops.ctx, dir == NF_ZC_TX ? nf->tx_port : nf->rx_port, 0);
 	if (rc < 0)

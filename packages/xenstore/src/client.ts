@@ -248,7 +248,11 @@ export class XenstoreClient implements XenstoreOps {
 
   /**
    * Runs `fn` in a transaction and commits; on EAGAIN runs it again (up to
-   * maxAttempts). A throw from `fn` aborts the transaction and rethrows.
+   * maxAttempts), at once the first time, then after a random pause that
+   * doubles up to 64 ms: many writers adding siblings under one parent
+   * (domains created at once under /local/domain) all conflict on it, and
+   * without the spread only one of them wins per round. A throw from `fn`
+   * aborts the transaction and rethrows.
    */
   async transaction<T>(fn: (tx: XenstoreOps) => Promise<T>, options: XenstoreTransactionOptions = {}): Promise<T> {
     const maxAttempts = options.maxAttempts ?? 32;
@@ -267,6 +271,7 @@ export class XenstoreClient implements XenstoreOps {
       } catch (e) {
         if (!(e instanceof XenstoreError && e.errnoName === 'EAGAIN') || attempt >= maxAttempts) throw e;
       }
+      if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * Math.min(64, 2 ** attempt)));
     }
   }
 

@@ -48,6 +48,17 @@ describe('XenstoreClient', () => {
     expect(await c.readString('/c4')).toBe('101');
   });
 
+  it('commits 60 concurrent transactions that each add a child under one parent (all conflict on it)', async () => {
+    const clients = await Promise.all(Array.from({ length: 60 }, () => fx.client()));
+    await clients[0]!.mkdir('/c7');
+    await Promise.all(clients.map((c, i) => c.transaction(async (tx) => {
+      await tx.directory('/c7');
+      await tx.mkdir(`/c7/d${i}`);
+      await tx.write(`/c7/d${i}/name`, `n${i}`);
+    })));
+    expect((await clients[0]!.directory('/c7')).length).toBe(60);
+  });
+
   it('aborts the transaction when fn throws', async () => {
     const c = await fx.client();
     await expect(c.transaction(async (tx) => {

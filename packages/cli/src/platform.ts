@@ -14,7 +14,7 @@ import { Vpiod, type Domain, type VpiodLogEntry } from '@vpio/domain';
 import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
 import { Netback, type NetbackLogEntry, type VifInfo } from '@vpio/netback';
 import { Switch, type Capture, type CaptureOptions, type PortStats } from '@vpio/switch';
-import { xenbusStateName } from '@vpio/vif';
+import { XENBUS_STATES, xenbusStateName } from '@vpio/vif';
 import { CliError } from './cli-error.js';
 import { resolveCaptureTarget, type CaptureTarget } from './capture-target.js';
 import { Consoles } from './console.js';
@@ -49,6 +49,7 @@ export interface PlatformLogEntry {
 const DEFAULT_SLOTS = 256;
 const DEFAULT_BUF_BYTES = 2048;
 const DEFAULT_MEMORY_MIB = 256;
+const CONNECTED = XENBUS_STATES.Connected;
 
 interface Sample {
   readonly atMs: number;
@@ -73,6 +74,9 @@ export class Platform implements AsyncDisposable {
   readonly #frontend = new Map<string, number>();
   readonly #errors = new Map<string, string>();
   readonly #argv = new Map<number, readonly string[]>();
+  /** Attach timing (performance.now(), ms): per domid when run() accepted it; per vif the first time both ends were Connected, minus that. */
+  readonly #acceptedAt = new Map<number, number>();
+  readonly #attachMs = new Map<string, number>();
   readonly #consoles = new Consoles();
   #samples: Sample[] = [];
   #sampler: NodeJS.Timeout | undefined;
@@ -121,16 +125,24 @@ export class Platform implements AsyncDisposable {
     const netback = this.#netback;
     const key = (v: VifInfo): string => `${v.domid}/${v.devid}`;
     netback.on('vifState', (v, side, state) => {
-      if (side === 'frontend') this.#frontend.set(key(v), state);
+      const k = key(v);
+      if (side === 'frontend') this.#frontend.set(k, state);
+      // both ends Connected (netback writes Connected after the frontend's): the first time only
+      const accepted = this.#acceptedAt.get(v.domid);
+      if (accepted !== undefined && !this.#attachMs.has(k) && v.backendState === CONNECTED && this.#frontend.get(k) === CONNECTED) {
+        this.#attachMs.set(k, performance.now() - accepted);
+      }
     });
     netback.on('vifError', (v, text) => this.#errors.set(key(v), text));
     netback.on('vifConnected', (v) => this.#errors.delete(key(v)));
     netback.on('vifDestroyed', (v) => {
       this.#frontend.delete(key(v));
       this.#errors.delete(key(v));
+      this.#attachMs.delete(key(v));
     });
     this.#vpiod.on('domainReleased', (d, exit) => {
       this.#argv.delete(d.domid);
+      this.#acceptedAt.delete(d.domid);
       this.#consoles.ended(d.domid, exit);
       void netback.releaseDomain(d.domid).catch(() => undefined);
     });
@@ -150,6 +162,7 @@ export class Platform implements AsyncDisposable {
       cores: [...this.#options.cores],
       mode: this.#options.mode ?? 'event',
       skippedSteps: [...vpiod.skippedSteps],
+      recovered: vpiod.recovered && { pid: vpiod.recovered.pid, cgroups: [...vpiod.recovered.cgroups], processesKilled: vpiod.recovered.processesKilled, failed: [...vpiod.recovered.failed] },
     };
   }
 
@@ -158,6 +171,7 @@ export class Platform implements AsyncDisposable {
    * and before its guest starts (the frontend finds backend InitWait at once).
    */
   async run(args: RunArgs): Promise<DomainRow> {
+    const acceptedAt = performance.now();
     const vpiod = this.#running('run');
     const netback = this.#netback!;
     if (!Array.isArray(args.argv) || args.argv.length === 0 || args.argv.some((a) => typeof a !== 'string')) {
@@ -176,6 +190,7 @@ export class Platform implements AsyncDisposable {
         { name, argv: args.argv, memoryMiB, env: args.env, stdout: 'pipe', ...(linux ? { tap: linux.tap } : {}) },
         {
           beforeSpawn: async (domid) => {
+            this.#acceptedAt.set(domid, acceptedAt);
             try {
               for (const [i, spec] of args.vifs.entries()) {
                 const txSlots = spec.txSlots ?? DEFAULT_SLOTS;
@@ -367,6 +382,7 @@ export class Platform implements AsyncDisposable {
           frontendStateName: stateName(fe),
           port: v.port,
           error: this.#errors.get(k),
+          attachMs: this.#attachMs.get(k),
         };
       });
     return { domid: d.domid, name: d.name, pid: d.pid, state: d.state, argv: this.#argv.get(d.domid) ?? [], vifs };

@@ -68,6 +68,12 @@ export interface VifRow {
   readonly port: number | undefined;
   /** The last `error` node netback wrote for it, if any. */
   readonly error: string | undefined;
+  /**
+   * Attach latency (ms, the platform's monotonic clock): from the platform
+   * accepting the run request to the first time both ends were Connected.
+   * Absent until then, and for vifs of domains the platform did not start.
+   */
+  readonly attachMs?: number | undefined;
   /** What its switch port enforces (netback's VifInfo.policy; unset limits are absent: unlimited). */
   readonly policy: VifPolicyInfo;
 }
@@ -92,6 +98,15 @@ export interface PlatformInfo {
   readonly cores: readonly number[];
   readonly mode: 'event' | 'poll';
   readonly skippedSteps: readonly string[];
+  /** What vpiod removed at start of a dead platform that ran on the same directory (its domains' cgroups, processes left in them). */
+  readonly recovered?: RecoveredLeftovers | undefined;
+}
+
+export interface RecoveredLeftovers {
+  readonly pid: number;
+  readonly cgroups: readonly string[];
+  readonly processesKilled: number;
+  readonly failed: readonly string[];
 }
 
 export interface PortRates {

@@ -3,13 +3,14 @@
  * it in the background and waits until its control socket answers.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { VpioError } from '@vpio/errors';
 import { CliError } from './cli-error.js';
 import { ControlClient } from './control-client.js';
 import { ControlServer } from './control-server.js';
 import { Platform, type PlatformLogEntry } from './platform.js';
-import type { DomainRow, PlatformInfo } from './protocol.js';
+import type { DomainRow, PlatformInfo, RecoveredLeftovers } from './protocol.js';
 import { TopologyError, applyTopology, type Topology } from './topology.js';
 import { logPath, pidPath, socketPath } from './paths.js';
 
@@ -50,6 +51,23 @@ export function runningPid(dir: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
 }
 
+/** A dead platform's files in DIR (its pid file, its sockets): the new platform takes them over. */
+export function staleFiles(dir: string): string[] {
+  if (runningPid(dir) !== undefined) return [];
+  return [pidPath(dir), socketPath(dir), join(dir, 'xenstored.sock')].filter((f) => existsSync(f));
+}
+
+/** The line `vpio up` prints when it cleaned up after a dead platform on the same directory (undefined: nothing to say). */
+export function cleanupLine(stale: readonly string[], recovered: RecoveredLeftovers | undefined): string | undefined {
+  if (stale.length === 0 && !recovered) return undefined;
+  const parts = [
+    ...(recovered ? [`removed ${recovered.cgroups.length} cgroup${recovered.cgroups.length === 1 ? '' : 's'} of its domains`, `killed ${recovered.processesKilled} leftover process${recovered.processesKilled === 1 ? '' : 'es'}`] : []),
+    ...(stale.length ? [`took over its stale ${stale.map((f) => basename(f)).join(', ')}`] : []),
+  ];
+  const failed = recovered?.failed.length ? `; could not remove ${recovered.failed.join(', ')}` : '';
+  return `vpio: cleaned up after a dead platform${recovered ? ` (pid ${recovered.pid})` : ''}: ${parts.join(', ')}${failed}`;
+}
+
 async function answering(dir: string): Promise<PlatformInfo | undefined> {
   try {
     const c = await ControlClient.connect(socketPath(dir), dir);
@@ -72,6 +90,7 @@ async function refuseIfRunning(dir: string): Promise<void> {
 export async function upForeground(o: UpOptions, out: (line: string) => void): Promise<void> {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   await refuseIfRunning(o.dir);
+  const stale = staleFiles(o.dir);
   // claim the directory: exclusive create, or take over a dead platform's file
   try {
     writeFileSync(pidPath(o.dir), `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
@@ -96,6 +115,8 @@ export async function upForeground(o: UpOptions, out: (line: string) => void): P
     await platform.start();
     server = await ControlServer.listen({ path: socketPath(o.dir), platform, onDown: () => stopNow(), log });
     const info = platform.info();
+    const cleaned = cleanupLine(stale, info.recovered);
+    if (cleaned) out(cleaned);
     if (o.topology) {
       const t = o.topology;
       await applyTopology(t, (g) => platform.run({ name: g.name, argv: g.command, vifs: g.vifs, memoryMiB: g.memoryMiB, env: g.env }), (d) => out(guestLine(d)))
@@ -115,9 +136,10 @@ export async function upForeground(o: UpOptions, out: (line: string) => void): P
 }
 
 /** Starts `vpio up --foreground` detached, logging to DIR/platform.log, and waits until it answers. */
-export async function upBackground(o: UpOptions, self: readonly string[], timeoutMs = 30_000): Promise<PlatformInfo> {
+export async function upBackground(o: UpOptions, self: readonly string[], timeoutMs = 30_000): Promise<PlatformInfo & { readonly staleFiles: readonly string[] }> {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   await refuseIfRunning(o.dir);
+  const stale = staleFiles(o.dir);
   const logFd = openSync(logPath(o.dir), 'a', 0o600);
   const args = [...self, 'up', '--foreground', '--dir', o.dir, `--cores=${o.cores.join(',')}`, '--mode', o.mode,
     ...(o.insecure ? ['--insecure'] : []), ...(o.verbose ? ['--verbose'] : [])];
@@ -131,7 +153,7 @@ export async function upBackground(o: UpOptions, self: readonly string[], timeou
     const info = await answering(o.dir);
     if (info && info.pid === child.pid) {
       child.unref();
-      return info;
+      return { ...info, staleFiles: stale };
     }
     await new Promise((r) => setTimeout(r, 50));
   }

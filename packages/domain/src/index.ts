@@ -1,4 +1,4 @@
-export { Vpiod, DEFAULT_UID_BASE, DOM0_GRANTS_PER_DOMAIN, DOM0_PORTS_PER_DOMAIN, FDS_PER_DOMAIN_BASE, FDS_RESERVED, type ControlHandler, type ControlReply, type BeforeSpawnResult, type CreateDomainHooks, type DestroyOptions, type VpiodEvents, type VpiodLogEntry, type VpiodOptions } from './vpiod.js';
+export { Vpiod, DEFAULT_UID_BASE, DOM0_GRANTS_PER_DOMAIN, DOM0_PORTS_PER_DOMAIN, FDS_PER_DOMAIN_BASE, FDS_RESERVED, type ControlHandler, type ControlReply, type BeforeSpawnResult, type CreateDomainHooks, type DestroyOptions, type VpiodEvents, type VpiodLogEntry, type VpiodOptions, type VpiodRecovery } from './vpiod.js';
 export { Domain, parseLaunchError, type DomainExit, type DomainInfo, type DomainState } from './domain.js';
 export { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, isUnicastMac, resolveDomainOptions, resolveTapOptions, tapLauncherArgs, type CreateDomainOptions, type DomainBrokerLimits, type DomainTapOptions, type ResolvedDomainOptions, type ResolvedTapOptions } from './domain-options.js';
 export { DomidAllocator, DOMID_MAX, DOMID_MIN } from './domid-allocator.js';

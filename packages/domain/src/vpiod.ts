@@ -45,8 +45,10 @@ import { checkSandbox, skipFlagsFor, type SandboxReport, type SandboxStep } from
 import type { ControlHandler, ControlReply } from './broker-host.js';
 import { EvtchnBroker } from './evtchn-broker.js';
 import { GrantBroker } from './grant-broker.js';
+import { forgetInstance, recordInstance, recoverLeftovers, type VpiodRecovery } from './leftovers.js';
 
 export type { ControlHandler, ControlReply } from './broker-host.js';
+export type { VpiodRecovery } from './leftovers.js';
 
 /** Tenant uids when vpiod runs as root: UID_BASE + domid (0x70000..0x77fef). */
 export const DEFAULT_UID_BASE = 0x70000;
@@ -161,6 +163,7 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
   private sandboxReport: SandboxReport | undefined;
   private skipFlags: string[] = [];
   private insecureSteps: string[] = [];
+  private recoveredValue: VpiodRecovery | undefined;
 
   constructor(private readonly options: VpiodOptions) {
     super();
@@ -203,6 +206,11 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     return this.insecureSteps;
   }
 
+  /** What start() removed of a dead vpiod that ran on the same directory (its cgroups; processes left in them). */
+  get recovered(): VpiodRecovery | undefined {
+    return this.recoveredValue;
+  }
+
   get domainCount(): number {
     return this.slots.size;
   }
@@ -241,6 +249,13 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
       }
       for (const step of this.insecureSteps) this.log({ level: 'warn', event: 'insecure', message: `running without sandbox step ${step}` });
       this.raiseFdLimit();
+      this.recoveredValue = await recoverLeftovers(this.options.dir, (pid) =>
+        this.log({ level: 'warn', event: 'leftovers', message: `${this.options.dir} was recorded by vpiod pid ${pid}, which still runs: its cgroups are left alone` }));
+      if (this.recoveredValue) {
+        const r = this.recoveredValue;
+        this.log({ level: r.failed.length ? 'warn' : 'info', event: 'leftovers', message: `removed what the dead vpiod (pid ${r.pid}) left: ${r.cgroups.length} cgroups, ${r.processesKilled} processes killed${r.failed.length ? `; could not remove ${r.failed.join(', ')}` : ''}` });
+      }
+      await recordInstance(this.options.dir, this.instanceTag, (report.cgroupBases ?? []).map((b) => b.dir));
       this.daemon = new XenstoreDaemon({ socketPath: this.xenstorePath, log: this.options.xenstoreLog });
       await this.daemon.start();
       this.dom0 = await XenstoreClient.connect(this.xenstorePath);
@@ -248,6 +263,7 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     } catch (e) {
       await this.dom0?.close().catch(() => undefined);
       await this.daemon?.close().catch(() => undefined);
+      await forgetInstance(this.options.dir).catch(() => undefined);
       this.state = 'closed';
       throw e;
     }
@@ -617,6 +633,7 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
       this.grants.close();
       await this.dom0?.close().catch(() => undefined);
       await this.daemon?.close();
+      await forgetInstance(this.options.dir).catch(() => undefined);
     }
     this.state = 'closed';
   }

@@ -311,7 +311,7 @@ static int connect_steps(struct nf_dev *nf)
 {
 	struct nf_val v, stale;
 	uint32_t st;
-	int rc;
+	int rc, reconnect;
 
 	/* 1. where the backend is; wait for InitWait */
 	if ((rc = read_val(nf, nf->dir, VIF_KEY_BACKEND, -1, &v)))
@@ -329,13 +329,24 @@ static int connect_steps(struct nf_dev *nf)
 	if ((rc = xs_watch(nf->cfg.xs, nf->backend, NF_WATCH_TOKEN)))
 		return rc;
 	nf->have |= NF_HAVE_WATCH;
+	/*
+	 * A reconnect: an earlier disconnect left this vif Closed, and the
+	 * backend waits in Closed for the frontend to say Initialising before it
+	 * publishes fresh rings (InitWait). Until it follows, its Closing (it may
+	 * still be on its way to Closed) and Closed are not a refusal.
+	 */
+	if ((rc = read_val(nf, nf->dir, VIF_KEY_STATE, -1, &v)))
+		return rc;
+	reconnect = v.present && !nf_parse_state(v.s, v.len, &st) && st == VIF_STATE_CLOSED;
+	if (reconnect && (rc = write_state(nf, VIF_STATE_INITIALISING)))
+		return rc;
 	for (;;) {
 		rc = backend_state(nf, &st);
 		if (rc && rc != -VP_ENOENT)
 			return rc;
 		if (!rc && st == VIF_STATE_INIT_WAIT)
 			break;
-		if (!rc && (st == VIF_STATE_CLOSING || st == VIF_STATE_CLOSED))
+		if (!rc && !reconnect && (st == VIF_STATE_CLOSING || st == VIF_STATE_CLOSED))
 			return -NF_ECONNREFUSED;
 		if (!rc && st == VIF_STATE_CONNECTED)
 			return -VP_EPROTO; /* Connected before this frontend connected */

@@ -15,7 +15,7 @@ import { formatDoctor, formatLs, formatStats, policyText, vlanText } from '../fo
 import { platformDir, socketPath } from '../paths.js';
 import type { ConsoleResult, DestroyResult, DomainRow, LsResult, StatsResult } from '../protocol.js';
 import { describeTopology, loadTopology } from '../topology.js';
-import { applyOverSocket, down, guestLine, upBackground, upForeground } from '../up.js';
+import { applyOverSocket, cleanupLine, down, guestLine, upBackground, upForeground } from '../up.js';
 import { parseVifSpec } from '../vif-spec.js';
 
 const DIR_HELP = '  --dir DIR        the platform directory (default $VPIO_DIR, /run/vpio as root, else $XDG_RUNTIME_DIR/vpio)';
@@ -219,6 +219,8 @@ async function main(argv: string[]): Promise<number> {
       }
       const info = await upBackground(o, [fileURLToPath(import.meta.url)]);
       out(`vpio: platform up (pid ${info.pid}) on ${info.dir}${info.skippedSteps.length ? ` INSECURE: without ${info.skippedSteps.join(', ')}` : ''}`);
+      const cleaned = cleanupLine(info.staleFiles, info.recovered);
+      if (cleaned) out(cleaned);
       if (topology) await applyOverSocket(info.dir, topology, (d) => out(guestLine(d)));
       return 0;
     }

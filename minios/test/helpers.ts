@@ -3,31 +3,15 @@
  * reading a guest's JSON console lines, finding the guest process below its
  * launcher, and its proportional memory.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vpio } from '@vpio/cli/test-utils';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
-export const VPIO = join(root, '..', 'packages', 'cli', 'dist', 'bin', 'vpio.js');
 export const BIN = join(root, 'build', 'vpio-minios');
 
-export interface Run { code: number | null; stdout: string; stderr: string }
-
-export function vpio(args: readonly string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [VPIO, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VPIO_DIR: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+export { VPIO_BIN as VPIO, vpio, type Run } from '@vpio/cli/test-utils';
 
 export type Event = Record<string, unknown> & { event: string };
 

@@ -4,16 +4,15 @@
  * control socket, their JSON console lines, and censuses of what a process
  * holds (/proc: descriptors, memfds, mappings, namespaces).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient, type ConsoleResult, type DomainRow, type LsResult, type StatsResult } from '@vpio/cli';
+import { alive, until, vpio } from '@vpio/cli/test-utils';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packages = join(root, '..');
-export const VPIO = join(packages, 'cli', 'dist', 'bin', 'vpio.js');
 export const NF_GUEST = join(packages, 'netfront', 'build', 'bin', 'nf-guest');
 export const HOSTILE = join(root, 'build', 'bin', 'hostile-guest');
 export const GUEST_FUZZ = join(root, 'build', 'bin', 'guest-fuzz');
@@ -21,73 +20,7 @@ export const RESTART_GUEST = join(root, 'test', 'guests', 'restart-guest.mjs');
 /** LeakSanitizer cannot stop the world inside the sandbox (no ptrace). */
 export const C_ENV = { ASAN_OPTIONS: 'detect_leaks=0' };
 
-export interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built `vpio`. */
-export function vpio(args: readonly string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [VPIO, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VPIO_DIR: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Running (a zombie counts as gone: it holds no memory, descriptor or namespace). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves with probe()'s first defined value, polling every 25 ms; throws after timeoutMs. */
-export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The pids of `pid` and all its descendants (from /proc/PID/task/TID/children). */
-export function processTree(pid: number): number[] {
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    out.push(p);
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${p}/task`);
-    } catch {
-      return;
-    }
-    for (const t of tasks) {
-      let kids = '';
-      try {
-        kids = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const k of kids.split(' ').filter(Boolean)) walk(Number(k));
-    }
-  };
-  walk(pid);
-  return out;
-}
+export { VPIO_BIN as VPIO, alive, processTree, until, vpio, type Run } from '@vpio/cli/test-utils';
 
 /** What a process holds: descriptors, memfd descriptors, memfd mappings. */
 export interface Census {

@@ -20,6 +20,10 @@ export interface UpOptions {
   readonly mode: 'event' | 'poll';
   readonly insecure: boolean;
   readonly verbose: boolean;
+  /** Most live domains (vpiod's default 64 when absent); vpiod sizes its fd limit to fit. */
+  readonly maxDomains?: number;
+  /** Most grants vpiod holds per domain (default 64); with maxDomains it sizes the fd limit. */
+  readonly maxGrants?: number;
   /** `-f FILE`, checked: its guests start once the platform is up (the switch settings are already in cores/mode). */
   readonly topology?: Topology;
 }
@@ -109,7 +113,7 @@ export async function upForeground(o: UpOptions, out: (line: string) => void): P
     process.once('SIGTERM', resolve);
     stopNow = resolve;
   });
-  const platform = new Platform({ dir: o.dir, cores: o.cores, mode: o.mode, insecure: o.insecure, log });
+  const platform = new Platform({ dir: o.dir, cores: o.cores, mode: o.mode, insecure: o.insecure, log, ...(o.maxDomains === undefined ? {} : { maxDomains: o.maxDomains }), ...(o.maxGrants === undefined ? {} : { maxGrantsPerDomain: o.maxGrants }) });
   let server: ControlServer | undefined;
   try {
     await platform.start();
@@ -142,7 +146,8 @@ export async function upBackground(o: UpOptions, self: readonly string[], timeou
   const stale = staleFiles(o.dir);
   const logFd = openSync(logPath(o.dir), 'a', 0o600);
   const args = [...self, 'up', '--foreground', '--dir', o.dir, `--cores=${o.cores.join(',')}`, '--mode', o.mode,
-    ...(o.insecure ? ['--insecure'] : []), ...(o.verbose ? ['--verbose'] : [])];
+    ...(o.insecure ? ['--insecure'] : []), ...(o.verbose ? ['--verbose'] : []), ...(o.maxDomains === undefined ? [] : ['--max-domains', String(o.maxDomains)]),
+    ...(o.maxGrants === undefined ? [] : ['--max-grants', String(o.maxGrants)])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   let exited: number | null | undefined;

@@ -34,7 +34,7 @@ const HELP: Record<string, string> = {
   doctor    check what this host supports, with the fix for each gap
   demo      the whole platform in one go: pktgen → firewall → sink and a ping pair, live rates, a summary
 `,
-  up: `usage: vpio up [-f TOPOLOGY [--check]] [--dir DIR] [--cores LIST] [--mode event|poll] [--insecure] [--foreground] [--verbose]
+  up: `usage: vpio up [-f TOPOLOGY [--check]] [--dir DIR] [--cores LIST] [--mode event|poll] [--max-domains N] [--max-grants N] [--insecure] [--foreground] [--verbose]
 
 Starts the platform in the background (log: DIR/platform.log) and returns
 once its control socket DIR/vpio.sock (0600, owner only) answers.
@@ -47,6 +47,10 @@ once its control socket DIR/vpio.sock (0600, owner only) answers.
 ${DIR_HELP}
   --cores LIST     switch worker cores, comma-separated (--cores=-1: unpinned; default 1, or 0 on one CPU)
   --mode MODE      event (sleep when idle, default) or poll (busy-poll)
+  --max-domains N  most live domains (default 64, 1..32751); vpiod raises its descriptor
+                   limit to fit and refuses to start when the hard limit is too low
+  --max-grants N   most grants vpiod holds per domain (default 64, 3..4096; a vif takes 3):
+                   lower it to fit more domains under the same descriptor limit
   --insecure       start even when sandbox steps are missing (vpio doctor lists them)
   --foreground     run in this process until SIGINT/SIGTERM or \`vpio down\`
   --verbose        structured logs on stderr (also DEBUG=vpio:*)
@@ -200,7 +204,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'up': {
-      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' }, file: { type: 'string', short: 'f' }, check: { type: 'boolean' } });
+      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' }, file: { type: 'string', short: 'f' }, check: { type: 'boolean' }, 'max-domains': { type: 'string' }, 'max-grants': { type: 'string' } });
       if (v.check && v.file === undefined) throw new ArgumentError('--check', 'a topology to check (vpio up -f FILE --check)', undefined);
       // the whole file is checked before anything starts
       const topology = v.file === undefined ? undefined : loadTopology(v.file as string);
@@ -212,7 +216,9 @@ async function main(argv: string[]): Promise<number> {
       const cores = coresText.split(',').map((c) => intFlag('--cores', c, -1, 1023));
       const mode = (v.mode as string | undefined) ?? topology?.switch.mode ?? 'event';
       if (mode !== 'event' && mode !== 'poll') throw new ArgumentError('--mode', 'event or poll', mode);
-      const o = { dir: platformDir(v.dir as string | undefined), cores, mode: mode as 'event' | 'poll', insecure: v.insecure === true, verbose: v.verbose === true };
+      const maxDomains = v['max-domains'] === undefined ? undefined : intFlag('--max-domains', v['max-domains'], 1, 32751);
+      const maxGrants = v['max-grants'] === undefined ? undefined : intFlag('--max-grants', v['max-grants'], 3, 4096);
+      const o = { dir: platformDir(v.dir as string | undefined), cores, mode: mode as 'event' | 'poll', insecure: v.insecure === true, verbose: v.verbose === true, ...(maxDomains === undefined ? {} : { maxDomains }), ...(maxGrants === undefined ? {} : { maxGrants }) };
       if (v.foreground) {
         await upForeground({ ...o, topology }, out);
         return 0;

@@ -5,11 +5,21 @@
  *
  *   main.c   arguments, the session and handshake, the command it runs
  *            (fork/exec), signals (one signalfd), counters as JSON, teardown
- *   pump.c   the two directions:
- *              TAP -> TX ring   main thread: poll(TAP, signalfd, wake), read
- *                               up to LNF_BURST frames, one nf_tx_burst
- *              RX ring -> TAP   its own thread: nf_rx_burst up to LNF_BURST,
- *                               one write per frame, nf_rx_wait when empty
+ *   pump.c   the two directions, zero-copy on the ring side:
+ *              TAP -> TX ring   main thread: poll(TAP, signalfd, wake); per
+ *                               frame one readv() straight into reserved TX
+ *                               buffers (a super-frame of up to 64 KiB fills a
+ *                               chain of slots), up to LNF_BURST frames, one
+ *                               nf_zc_tx_publish (at most one kick)
+ *              RX ring -> TAP   its own thread: per received packet (a chain)
+ *                               one writev() from the RX buffers, one
+ *                               nf_zc_rx_release per burst, nf_rx_wait when empty
+ *   vnet.c   virtio_net_hdr <-> the ring's offload word (both ways, checked)
+ *
+ * With IFF_VNET_HDR (vpio-launch --tap-vnet-hdr) every TAP frame starts with
+ * a struct lnf_vnet_hdr (TUNSETVNETHDRSZ 12). When the vif negotiated
+ * NF_FEAT_OFFLOAD, TUNSETOFFLOAD turns on checksum offload and TSO4/6: the
+ * kernel then hands over and accepts TCP super-frames up to 64 KiB.
  *
  * Concurrency: @vpio/netfront allows the TX calls and the RX calls of one
  * nf_dev on two threads as long as neither connects or disconnects
@@ -42,7 +52,36 @@ struct lnf_counters {
 	uint64_t tap_tx;          /* frames written to the TAP device */
 	uint64_t tap_tx_bytes;
 	uint64_t tap_tx_errors;   /* writes the TAP refused: dropped */
+	/* offloads */
+	uint64_t tx_gso;          /* super-frames (GSO) sent as chains */
+	uint64_t tx_csum;         /* frames sent with the checksum left to the receiver (NEEDS_CSUM) */
+	uint64_t tx_drop_hdr;     /* frames whose virtio_net_hdr has no ring equivalent: dropped */
+	uint64_t rx_gso;          /* super-frames (GSO) written to the TAP */
+	uint64_t rx_drop_bad;     /* received packets with a bad slot or offload word: released, not written */
 };
+
+/* struct virtio_net_hdr_v1 (12 bytes, little-endian on the TAP of a little-endian host) */
+struct lnf_vnet_hdr {
+	uint8_t flags;            /* LNF_VNET_F_* */
+	uint8_t gso_type;         /* LNF_VNET_GSO_* */
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+#define LNF_VNET_F_NEEDS_CSUM 1u
+#define LNF_VNET_F_DATA_VALID 2u
+#define LNF_VNET_GSO_NONE 0u
+#define LNF_VNET_GSO_TCPV4 1u
+#define LNF_VNET_GSO_TCPV6 4u
+#define LNF_VNET_GSO_UDP_L4 5u
+#define LNF_VNET_GSO_ECN 0x80u
+
+/* Longest frame a TSO TAP hands over: a 64 KiB IP packet + Ethernet header. */
+#define LNF_SUPER_MAX (65535u + 14u)
+/* Most slots one packet may take (the switch's VSW_CHAIN_MAX). */
+#define LNF_CHAIN_MAX 64u
 
 struct lnf {
 	struct nf_dev *nf;
@@ -50,6 +89,9 @@ struct lnf {
 	int sig_fd;               /* signalfd: TERM, INT, HUP, USR1, CHLD */
 	int wake_fd;              /* eventfd: the RX thread failed */
 	uint32_t buf_size;
+	uint32_t vnet_hdr;        /* bytes of virtio_net_hdr per TAP frame: 0 or sizeof(struct lnf_vnet_hdr) */
+	int offload;              /* the vif negotiated NF_FEAT_OFFLOAD (and the TAP has vnet headers) */
+	uint32_t tx_slots_max;    /* TX slots reserved per read: the longest frame the TAP may hand over */
 	int stop;                 /* atomic: set once, read by both threads */
 	int rx_error;             /* the RX thread's failure (-errno), 0 */
 	pthread_t rx_thread;
@@ -68,6 +110,22 @@ void lnf_rx_stop(struct lnf *l);
 int lnf_tx_loop(struct lnf *l);
 
 #define LNF_RX_WAIT_MS 200
+
+/*
+ * vnet.c. The TAP's header of a frame of len bytes as the ring's offload
+ * word: 1 (use *o), 0 (a plain frame: no offload word), -1 (nothing the ring
+ * can carry: an unknown flag or GSO type, ECN, or a word vring_check_offload
+ * refuses for len; drop the frame).
+ */
+int lnf_vnet_to_offload(const struct lnf_vnet_hdr *h, uint32_t len, struct vring_offload *o);
+
+/*
+ * The TAP header for a received packet: *o already checked against its
+ * length (nf_zc_rx_peek_pkt) or NULL for a plain frame; first/first_len is
+ * the first fragment (hdr_len is read from its TCP header when it is there).
+ */
+void lnf_offload_to_vnet(const struct vring_offload *o, const uint8_t *first, uint32_t first_len, uint32_t len,
+			 struct lnf_vnet_hdr *h);
 
 static inline void lnf_add(uint64_t *ctr, uint64_t v)
 {

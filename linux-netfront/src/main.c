@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,7 +69,7 @@ static void say(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] -- COMMAND [ARGS...]\n"
+	fprintf(f, "usage: vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] [--offload on|off] -- COMMAND [ARGS...]\n"
 		   "Bridges the TAP device vpio-launch --tap made ($VPIO_TAP_FD) to vif N and runs COMMAND.\n");
 }
 
@@ -93,11 +94,14 @@ static void print_counters(const char *why)
 	       ",\"tx_packets\":%" PRIu64 ",\"tx_batches\":%" PRIu64 ",\"tx_ring_full\":%" PRIu64
 	       ",\"tx_drop_size\":%" PRIu64 ",\"rx_packets\":%" PRIu64 ",\"rx_batches\":%" PRIu64 ",\"tap_tx\":%" PRIu64
 	       ",\"tap_tx_bytes\":%" PRIu64 ",\"tap_tx_errors\":%" PRIu64 ",\"tx_kicks\":%" PRIu64 ",\"rx_kicks\":%" PRIu64
-	       ",\"tx_sleeps\":%" PRIu64 ",\"rx_sleeps\":%" PRIu64 "}\n",
+	       ",\"tx_sleeps\":%" PRIu64 ",\"rx_sleeps\":%" PRIu64 ",\"offload\":%d,\"tx_gso\":%" PRIu64
+	       ",\"tx_csum\":%" PRIu64 ",\"tx_drop_hdr\":%" PRIu64 ",\"rx_gso\":%" PRIu64 ",\"rx_drop_bad\":%" PRIu64 "}\n",
 	       why, lnf_get(&c->tap_rx), lnf_get(&c->tap_rx_bytes), lnf_get(&c->tx_packets), lnf_get(&c->tx_batches),
 	       lnf_get(&c->tx_ring_full), lnf_get(&c->tx_drop_size), lnf_get(&c->rx_packets), lnf_get(&c->rx_batches),
 	       lnf_get(&c->tap_tx), lnf_get(&c->tap_tx_bytes), lnf_get(&c->tap_tx_errors),
-	       lnf_get(&s->tx_kicks), lnf_get(&s->rx_kicks), lnf_get(&s->tx_sleeps), lnf_get(&s->rx_sleeps));
+	       lnf_get(&s->tx_kicks), lnf_get(&s->rx_kicks), lnf_get(&s->tx_sleeps), lnf_get(&s->rx_sleeps), l.offload,
+	       lnf_get(&c->tx_gso), lnf_get(&c->tx_csum), lnf_get(&c->tx_drop_hdr), lnf_get(&c->rx_gso),
+	       lnf_get(&c->rx_drop_bad));
 	fflush(stdout);
 }
 
@@ -191,7 +195,7 @@ int main(int argc, char **argv)
 {
 	enum nf_mode mode = NF_MODE_EVENT;
 	uint32_t devid = 0;
-	int timeout_ms = 10000, i, rc, status;
+	int timeout_ms = 10000, i, rc, status, want_offload = 1;
 	sigset_t mask, old_mask;
 	struct stat st;
 
@@ -213,7 +217,14 @@ int main(int argc, char **argv)
 			devid = (uint32_t)num("--devid", argv[++i], 0, 65535);
 		else if (!strcmp(a, "--timeout-ms"))
 			timeout_ms = (int)num("--timeout-ms", argv[++i], 1, 600000);
-		else if (!strcmp(a, "--mode")) {
+		else if (!strcmp(a, "--offload")) {
+			const char *m = argv[++i];
+			if (strcmp(m, "on") && strcmp(m, "off")) {
+				say("usage: --offload expects on or off, got \"%s\"", m);
+				return EX_USAGE;
+			}
+			want_offload = !strcmp(m, "on");
+		} else if (!strcmp(a, "--mode")) {
 			const char *m = argv[++i];
 			if (strcmp(m, "event") && strcmp(m, "poll")) {
 				say("usage: --mode expects event or poll, got \"%s\"", m);
@@ -257,23 +268,60 @@ int main(int argc, char **argv)
 	l.on_signals = on_signals;
 	l.nf = &nf;
 
+	/* IFF_VNET_HDR (the launcher's choice): every frame carries a header, of our size */
+	{
+		struct ifreq ifr;
+		int sz = (int)sizeof(struct lnf_vnet_hdr);
+
+		memset(&ifr, 0, sizeof(ifr));
+		if (ioctl(l.tap_fd, TUNGETIFF, &ifr) < 0) {
+			say("TAP descriptor: TUNGETIFF: %s", strerror(errno));
+			return EX_NOTAP;
+		}
+		if (ifr.ifr_flags & IFF_VNET_HDR) {
+			if (ioctl(l.tap_fd, TUNSETVNETHDRSZ, &sz) < 0) {
+				say("TAP descriptor: TUNSETVNETHDRSZ: %s", strerror(errno));
+				return EX_NOTAP;
+			}
+			l.vnet_hdr = (uint32_t)sz;
+		}
+	}
+
 	struct nf_config cfg;
 	if ((rc = nf_session_open(&session)) < 0) {
 		say("session (HELLO, xenstore): %s", strerror(-rc));
 		return EX_CONNECT;
 	}
 	nf_session_config(&session, &cfg, devid, mode, timeout_ms);
+	if (l.vnet_hdr && want_offload)
+		cfg.features = NF_FEAT_OFFLOAD;
 	if ((rc = nf_connect(&nf, &cfg)) < 0) {
 		say("vif %u: connect: %s", devid, strerror(-rc));
 		nf_session_close(&session);
 		return EX_CONNECT;
 	}
 	l.buf_size = nf_buf_size(&nf);
+	l.tx_slots_max = 1;
+	if (nf_features(&nf) & NF_FEAT_OFFLOAD) {
+		/* TSO only when a 64 KiB super-frame fits one chain of this vif's buffers */
+		uint32_t k = (LNF_SUPER_MAX + l.buf_size - 1) / l.buf_size;
+		int tso = k <= LNF_CHAIN_MAX && k < nf_tx_slots(&nf);
+		unsigned flags = TUN_F_CSUM | (tso ? TUN_F_TSO4 | TUN_F_TSO6 : 0u);
+
+		if (ioctl(l.tap_fd, TUNSETOFFLOAD, flags) < 0) {
+			say("TAP descriptor: TUNSETOFFLOAD: %s (offloads stay off)", strerror(errno));
+		} else {
+			l.offload = 1;
+			if (tso)
+				l.tx_slots_max = k;
+		}
+	}
 	{
 		const uint8_t *m = nf_mac(&nf);
-		say("vif %u connected: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u/%u slots, %s mode", devid, m[0], m[1],
-		    m[2], m[3], m[4], m[5], nf_mtu(&nf), nf_tx_slots(&nf), nf_rx_slots(&nf),
-		    mode == NF_MODE_POLL ? "poll" : "event");
+		say("vif %u connected: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u/%u slots, %s mode, offloads %s", devid,
+		    m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(&nf), nf_tx_slots(&nf), nf_rx_slots(&nf),
+		    mode == NF_MODE_POLL ? "poll" : "event",
+		    l.offload ? (l.tx_slots_max > 1 ? "csum+tso" : "csum") : "off");
 	}
 	check_mac(getenv("VPIO_TAP_NAME"));
 

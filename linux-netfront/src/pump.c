@@ -1,39 +1,67 @@
 // SPDX-License-Identifier: MIT
 //
 // pump.c - the two directions between the TAP device and the vif (see
-// lnf.h for who runs what). Per frame: one read() or write() on the TAP
-// (a TAP without IFF_VNET_HDR has no batched read or write), no allocation,
-// no lock; per batch: one nf_tx_burst / nf_rx_burst and at most one kick.
+// lnf.h for who runs what). Zero-copy on the ring side: a frame is read
+// from the TAP straight into reserved TX buffers (one readv(), the
+// virtio_net_hdr into a local) and written to the TAP straight from the RX
+// buffers (one writev(), header first). With offloads a frame is a TCP
+// super-frame of up to 64 KiB spread over a chain of slots, so the cost is
+// one syscall per super-frame, not per MTU-sized segment. Per frame: no
+// allocation, no lock; per batch: one publish/release and at most one kick.
 
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lnf.h"
+#include "vpio/netfront_zc.h"
 
-/* Frame buffers: buf_size + 1 bytes each, so a frame longer than the
- * vif's buffers is seen as too long rather than silently truncated. */
-#define LNF_FRAME_MAX 65536u
-
-static uint8_t tx_frames[LNF_BURST][LNF_FRAME_MAX + 1];
-static uint8_t rx_frames[LNF_BURST][LNF_FRAME_MAX];
+/* Where the bytes of a frame longer than the reserved buffers land: seen, then dropped. */
+static uint8_t tx_overflow[2048];
 
 static void *rx_main(void *arg)
 {
 	struct lnf *l = arg;
-	void *bufs[LNF_BURST];
-	uint16_t lens[LNF_BURST];
+	struct nf_zc_buf bufs[LNF_CHAIN_MAX];
+	struct iovec iov[LNF_CHAIN_MAX + 1];
+	struct lnf_vnet_hdr vh;
+	struct nf_zc_pkt p;
 
-	for (uint32_t i = 0; i < LNF_BURST; i++)
-		bufs[i] = rx_frames[i];
 	while (!lnf_stopped(l)) {
-		uint32_t n = nf_rx_burst(l->nf, bufs, lens, LNF_BURST), ok = 0, err = 0;
+		uint32_t off = 0, pkts = 0, ok = 0, err = 0, bad = 0, gso = 0;
 		uint64_t bytes = 0;
 
-		if (n == 0) {
+		while (pkts < LNF_BURST && nf_zc_rx_peek_pkt(l->nf, off, bufs, LNF_CHAIN_MAX, &p)) {
+			uint32_t n = 0;
+			ssize_t w;
+
+			off += p.nslots;
+			pkts++;
+			if (!p.valid || (p.has_offload && !l->vnet_hdr)) {
+				bad++;
+				continue;
+			}
+			if (l->vnet_hdr) {
+				lnf_offload_to_vnet(p.has_offload ? &p.ofl : NULL, bufs[0].data, bufs[0].len, p.len, &vh);
+				iov[n++] = (struct iovec){ &vh, l->vnet_hdr };
+				gso += vh.gso_type != LNF_VNET_GSO_NONE;
+			}
+			for (uint32_t i = 0; i < p.nslots; i++)
+				if (bufs[i].len)
+					iov[n++] = (struct iovec){ bufs[i].data, bufs[i].len };
+			do
+				w = writev(l->tap_fd, iov, (int)n);
+			while (w < 0 && errno == EINTR);
+			if (w == (ssize_t)(p.len + l->vnet_hdr))
+				ok++, bytes += p.len;
+			else
+				err++;
+		}
+		if (off == 0) {
 			int rc = nf_rx_wait(l->nf, LNF_RX_WAIT_MS);
 			if (rc < 0) {
 				uint64_t one = 1;
@@ -46,22 +74,17 @@ static void *rx_main(void *arg)
 			}
 			continue;
 		}
-		for (uint32_t i = 0; i < n; i++) {
-			ssize_t w;
-			do
-				w = write(l->tap_fd, rx_frames[i], lens[i]);
-			while (w < 0 && errno == EINTR);
-			if (w == (ssize_t)lens[i])
-				ok++, bytes += lens[i];
-			else
-				err++;
-		}
-		lnf_add(&l->c.rx_packets, n);
+		nf_zc_rx_release(l->nf, off); /* one publish (and at most one kick) per burst */
+		lnf_add(&l->c.rx_packets, pkts);
 		lnf_add(&l->c.rx_batches, 1);
 		lnf_add(&l->c.tap_tx, ok);
 		lnf_add(&l->c.tap_tx_bytes, bytes);
 		if (err)
 			lnf_add(&l->c.tap_tx_errors, err);
+		if (bad)
+			lnf_add(&l->c.rx_drop_bad, bad);
+		if (gso)
+			lnf_add(&l->c.rx_gso, gso);
 	}
 	return NULL;
 }
@@ -78,14 +101,44 @@ void lnf_rx_stop(struct lnf *l)
 	pthread_join(l->rx_thread, NULL);
 }
 
-/* Reads up to LNF_BURST frames; returns how many are ready in tx_frames/lens. */
-static uint32_t read_batch(struct lnf *l, uint16_t lens[], int *fatal)
+struct tx_batch {
+	uint32_t slots;   /* TX slots described so far (offsets [0, slots)) */
+	uint32_t frames;
+	int ring_full;    /* fewer than tx_slots_max slots were free for the next read */
+};
+
+/*
+ * Reads up to LNF_BURST frames, each straight into tx_slots_max reserved TX
+ * buffers (plus a small overflow area, so an over-long frame is seen and
+ * dropped rather than truncated), and describes each as a chain.
+ */
+static void read_batch(struct lnf *l, struct tx_batch *b, int *fatal)
 {
-	uint32_t n = 0, dropped = 0;
+	struct nf_zc_buf bufs[LNF_CHAIN_MAX];
+	struct iovec iov[LNF_CHAIN_MAX + 2];
+	uint16_t lens[LNF_CHAIN_MAX];
+	struct lnf_vnet_hdr vh;
+	struct vring_offload o;
+	uint32_t dropped = 0, bad_hdr = 0, gso = 0, csum = 0, want = l->tx_slots_max;
 	uint64_t bytes = 0;
 
-	while (n < LNF_BURST) {
-		ssize_t r = read(l->tap_fd, tx_frames[n], l->buf_size + 1);
+	while (b->frames < LNF_BURST) {
+		uint32_t k = nf_zc_tx_reserve(l->nf, b->slots, bufs, want), n = 0, len, cap = 0, nslots;
+		int have;
+		ssize_t r;
+
+		if (k < want) {
+			b->ring_full = 1;
+			break;
+		}
+		if (l->vnet_hdr)
+			iov[n++] = (struct iovec){ &vh, l->vnet_hdr };
+		for (uint32_t i = 0; i < k; i++) {
+			iov[n++] = (struct iovec){ bufs[i].data, bufs[i].len };
+			cap += bufs[i].len;
+		}
+		iov[n++] = (struct iovec){ tx_overflow, sizeof(tx_overflow) };
+		r = readv(l->tap_fd, iov, (int)n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -93,18 +146,39 @@ static uint32_t read_batch(struct lnf *l, uint16_t lens[], int *fatal)
 				*fatal = -errno;
 			break;
 		}
-		if (r < 14 || (size_t)r > l->buf_size) {
+		if ((size_t)r < l->vnet_hdr + 14u || (size_t)r - l->vnet_hdr > cap) {
 			dropped++;
 			continue;
 		}
-		lens[n++] = (uint16_t)r;
-		bytes += (uint64_t)r;
+		len = (uint32_t)r - l->vnet_hdr;
+		have = l->vnet_hdr ? lnf_vnet_to_offload(&vh, len, &o) : 0;
+		if (have < 0 || (have > 0 && !l->offload)) {
+			bad_hdr++;
+			continue;
+		}
+		nslots = (len + l->buf_size - 1) / l->buf_size;
+		for (uint32_t i = 0; i < nslots; i++)
+			lens[i] = (uint16_t)(i + 1 < nslots ? l->buf_size : len - i * l->buf_size);
+		if (nf_zc_tx_chain(l->nf, b->slots, lens, nslots, have > 0 ? &o : NULL) < 0) {
+			dropped++; /* a chain without NF_FEAT_OFFLOAD: cannot happen with tx_slots_max 1 */
+			continue;
+		}
+		b->slots += nslots;
+		b->frames++;
+		bytes += len;
+		gso += have > 0 && o.gso_type != VRING_GSO_NONE;
+		csum += have > 0 && o.gso_type == VRING_GSO_NONE;
 	}
-	lnf_add(&l->c.tap_rx, n + dropped);
+	lnf_add(&l->c.tap_rx, b->frames + dropped + bad_hdr);
 	lnf_add(&l->c.tap_rx_bytes, bytes);
 	if (dropped)
 		lnf_add(&l->c.tx_drop_size, dropped);
-	return n;
+	if (bad_hdr)
+		lnf_add(&l->c.tx_drop_hdr, bad_hdr);
+	if (gso)
+		lnf_add(&l->c.tx_gso, gso);
+	if (csum)
+		lnf_add(&l->c.tx_csum, csum);
 }
 
 static int signals_pending(const struct lnf *l)
@@ -115,53 +189,54 @@ static int signals_pending(const struct lnf *l)
 
 int lnf_tx_loop(struct lnf *l)
 {
-	const void *pkts[LNF_BURST];
-	uint16_t lens[LNF_BURST];
 	struct pollfd fds[3] = {
 		{ .fd = l->tap_fd, .events = POLLIN },
 		{ .fd = l->sig_fd, .events = POLLIN },
 		{ .fd = l->wake_fd, .events = POLLIN },
 	};
+	int readable = 0;
 
-	if (l->buf_size > LNF_FRAME_MAX)
-		l->buf_size = LNF_FRAME_MAX;
-	for (uint32_t i = 0; i < LNF_BURST; i++)
-		pkts[i] = tx_frames[i];
 	while (!lnf_stopped(l)) {
+		struct tx_batch b = { 0, 0, 0 };
 		int fatal = 0;
 
-		if (poll(fds, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (fds[1].revents & POLLIN)
-			l->on_signals(l);
-		if (fds[2].revents & POLLIN)
-			break; /* the RX thread failed: stop is set */
-		if (lnf_stopped(l) || !(fds[0].revents & (POLLIN | POLLERR | POLLHUP)))
-			continue;
-
-		uint32_t n = read_batch(l, lens, &fatal), done = 0;
-		while (done < n && !lnf_stopped(l)) {
-			uint32_t k = nf_tx_burst(l->nf, pkts + done, lens + done, n - done, NF_TX_KICK);
-			done += k;
-			if (k)
-				lnf_add(&l->c.tx_batches, 1);
-			if (done < n) {
-				/* Ring full: hold the TAP back (the kernel queues, then drops,
-				 * as a full NIC would) until the switch frees slots. */
-				lnf_add(&l->c.tx_ring_full, 1);
-				int rc = nf_tx_wait(l->nf, LNF_RX_WAIT_MS);
-				if (rc < 0)
-					return rc;
-				if (signals_pending(l))
-					l->on_signals(l);
+		if (!readable) {
+			if (poll(fds, 3, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
 			}
+			if (fds[1].revents & POLLIN)
+				l->on_signals(l);
+			if (fds[2].revents & POLLIN)
+				break; /* the RX thread failed: stop is set */
+			if (lnf_stopped(l) || !(fds[0].revents & (POLLIN | POLLERR | POLLHUP)))
+				continue;
 		}
-		lnf_add(&l->c.tx_packets, done);
+		read_batch(l, &b, &fatal);
+		if (b.slots) {
+			nf_zc_tx_publish(l->nf, b.slots, NF_TX_KICK);
+			lnf_add(&l->c.tx_packets, b.frames);
+			lnf_add(&l->c.tx_batches, 1);
+		}
 		if (fatal)
 			return fatal;
+		/* The TAP may hold more: read again before polling when the batch was cut short by the ring. */
+		readable = b.ring_full;
+		if (b.ring_full) {
+			/* Ring full: hold the TAP back (the kernel queues, then drops, as a
+			 * full NIC would) until the switch frees enough slots for a frame. */
+			lnf_add(&l->c.tx_ring_full, 1);
+			int rc = nf_zc_tx_wait_space(l->nf, l->tx_slots_max, LNF_RX_WAIT_MS);
+			if (rc < 0)
+				return rc;
+			if (signals_pending(l))
+				l->on_signals(l);
+		} else if (b.frames == LNF_BURST) {
+			readable = 1; /* a full batch: there is likely more */
+			if (signals_pending(l))
+				l->on_signals(l);
+		}
 	}
 	return 0;
 }

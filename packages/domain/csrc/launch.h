@@ -78,12 +78,14 @@ struct launch_tap {
 	struct in6_addr addr6;
 	uint8_t prefix6;
 	int have_addr6;
+	int vnet_hdr;            /* IFF_VNET_HDR: frames carry a virtio_net_hdr (offloads: the guest's TUNSETOFFLOAD) */
 	gid_t ping_gid;          /* net.ipv4.ping_group_range = "gid gid" */
 };
 
 /*
  * In the domain's (already unshared) network namespace: lo up, ping group
- * range, IPv6 DAD off, then the TAP device (IFF_TAP | IFF_NO_PI) with its
+ * range, IPv6 DAD off, then the TAP device (IFF_TAP | IFF_NO_PI, plus
+ * IFF_VNET_HDR with vnet_hdr) with its
  * MAC, MTU, addresses, up. 0 and *fd (O_CLOEXEC), or -errno with *step
  * naming the sub-step (nothing left open).
  */

@@ -4,7 +4,7 @@
 //
 //   vpio-launch --domid N --uid U --gid G [--cgroup NAME] [limits]
 //               [--ctrl-fd FD] [--userns] [--skip STEP]...
-//               [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A/P] [--tap-addr6 A/P]]
+//               [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A/P] [--tap-addr6 A/P] [--tap-vnet-hdr]]
 //               -- GUEST ARGV...
 //   vpio-launch --check     probe which steps this machine supports
 //
@@ -440,7 +440,8 @@ static void usage(FILE *f)
 		"usage: vpio-launch --domid N --uid U --gid G [--cgroup NAME] [--memory-bytes B]\n"
 		"                   [--cpu-shares S] [--cpu-quota-us Q] [--cpu-period-us P] [--max-pids N]\n"
 		"                   [--ctrl-fd FD] [--userns] [--skip STEP]...\n"
-		"                   [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A.B.C.D/P] [--tap-addr6 X::Y/P]]\n"
+		"                   [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A.B.C.D/P] [--tap-addr6 X::Y/P]\n"
+		"                    [--tap-vnet-hdr]]\n"
 		"                   -- GUEST [ARGS...]\n"
 		"       vpio-launch --check\n"
 		"Steps --skip accepts (vpiod --insecure only): cgroup namespaces mount-private proc\n"
@@ -464,7 +465,7 @@ static long num_arg(const char *opt, const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP,
-	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6 };
+	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR };
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, O_CHECK },      { "domid", required_argument, NULL, O_DOMID },
 		{ "uid", required_argument, NULL, O_UID },      { "gid", required_argument, NULL, O_GID },
@@ -475,7 +476,7 @@ int main(int argc, char **argv)
 		{ "skip", required_argument, NULL, O_SKIP },    { "help", no_argument, NULL, O_HELP },
 		{ "tap", required_argument, NULL, O_TAP },      { "tap-mac", required_argument, NULL, O_TAP_MAC },
 		{ "tap-mtu", required_argument, NULL, O_TAP_MTU }, { "tap-addr", required_argument, NULL, O_TAP_ADDR },
-		{ "tap-addr6", required_argument, NULL, O_TAP_ADDR6 },
+		{ "tap-addr6", required_argument, NULL, O_TAP_ADDR6 }, { "tap-vnet-hdr", no_argument, NULL, O_TAP_VNET_HDR },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD };
@@ -525,6 +526,7 @@ int main(int argc, char **argv)
 			}
 			c.tap.have_mac = 1, tap_opts = 1;
 			break;
+		case O_TAP_VNET_HDR: c.tap.vnet_hdr = 1, tap_opts = 1; break;
 		case O_TAP_MTU: c.tap.mtu = (uint32_t)num_arg("--tap-mtu", optarg, 68, 65535), tap_opts = 1; break;
 		case O_TAP_ADDR:
 			if (tap_parse_prefix(AF_INET, optarg, &c.tap.addr, &c.tap.prefix) < 0) {
@@ -544,7 +546,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (tap_opts && !c.tap.name) {
-		fprintf(stderr, "vpio-launch: usage: --tap-mac, --tap-mtu, --tap-addr and --tap-addr6 need --tap NAME\n");
+		fprintf(stderr, "vpio-launch: usage: --tap-mac, --tap-mtu, --tap-addr, --tap-addr6 and --tap-vnet-hdr need --tap NAME\n");
 		return ST_USAGE;
 	}
 	if (c.domid < 0 || c.uid < 0 || c.gid < 0 || optind >= argc) {

@@ -10,7 +10,10 @@
 // ignores); IPv6 duplicate address detection off (nothing else shares this
 // link segment's addresses but the switch's other tenants, whose MACs the
 // switch locks; DAD would leave new addresses tentative for a second);
-// /dev/net/tun + TUNSETIFF (IFF_TAP | IFF_NO_PI); MAC, MTU, IPv4 address
+// /dev/net/tun + TUNSETIFF (IFF_TAP | IFF_NO_PI, and IFF_VNET_HDR with
+// --tap-vnet-hdr: every frame then carries a virtio_net_hdr, and the guest,
+// once its vif negotiated offloads, turns on TUNSETVNETHDRSZ/TUNSETOFFLOAD,
+// which need no capability and which the seccomp filter leaves allowed); MAC, MTU, IPv4 address
 // and netmask, up; IPv6 address. Only ioctls and procfs writes: no netlink
 // library, no shelling out to ip(8).
 //
@@ -66,7 +69,7 @@ static int configure(const struct launch_tap *t, int s, int fd, const char **ste
 	int err;
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (t->vnet_hdr ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
 	*step = "TUNSETIFF";
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)

@@ -33,6 +33,8 @@ export interface DomainTapOptions {
   readonly ipv4?: string;
   /** "ADDR/PREFIX" (prefix 0..128). */
   readonly ipv6?: string;
+  /** Create the device with IFF_VNET_HDR (every frame carries a virtio_net_hdr; the guest turns offloads on with TUNSETOFFLOAD). Default false. */
+  readonly vnetHdr?: boolean;
 }
 
 export interface ResolvedTapOptions {
@@ -41,6 +43,7 @@ export interface ResolvedTapOptions {
   readonly mtu: number;
   readonly ipv4: string | undefined;
   readonly ipv6: string | undefined;
+  readonly vnetHdr: boolean;
 }
 
 export interface CreateDomainOptions {
@@ -117,19 +120,21 @@ function prefixed(parameter: string, value: unknown, family: 4 | 6): string | un
 export function resolveTapOptions(tap: DomainTapOptions): ResolvedTapOptions {
   if (typeof tap !== 'object' || tap === null) throw new ArgumentError('tap', 'an object', tap);
   for (const key of Object.keys(tap)) {
-    if (!['name', 'mac', 'mtu', 'ipv4', 'ipv6'].includes(key)) throw new ArgumentError(`tap.${key}`, 'one of name, mac, mtu, ipv4, ipv6', key);
+    if (!['name', 'mac', 'mtu', 'ipv4', 'ipv6', 'vnetHdr'].includes(key)) throw new ArgumentError(`tap.${key}`, 'one of name, mac, mtu, ipv4, ipv6, vnetHdr', key);
   }
   const name = tap.name ?? 'eth0';
   if (typeof name !== 'string' || !TAP_NAME_RE.test(name) || name === 'lo' || name === '.' || name === '..') {
     throw new ArgumentError('tap.name', '1..15 characters of [A-Za-z0-9_.-], not "lo"', name);
   }
   if (tap.mac !== undefined && !isUnicastMac(tap.mac)) throw new ArgumentError('tap.mac', 'a unicast MAC xx:xx:xx:xx:xx:xx', tap.mac);
+  if (tap.vnetHdr !== undefined && typeof tap.vnetHdr !== 'boolean') throw new ArgumentError('tap.vnetHdr', 'a boolean', tap.vnetHdr);
   return {
     name,
     mac: tap.mac?.toLowerCase(),
     mtu: optionalInt('tap.mtu', tap.mtu, 68, 65535, 1500),
     ipv4: prefixed('tap.ipv4', tap.ipv4, 4),
     ipv6: prefixed('tap.ipv6', tap.ipv6, 6),
+    vnetHdr: tap.vnetHdr ?? false,
   };
 }
 
@@ -140,6 +145,7 @@ export function tapLauncherArgs(tap: ResolvedTapOptions): string[] {
     ...(tap.mac ? ['--tap-mac', tap.mac] : []),
     ...(tap.ipv4 ? ['--tap-addr', tap.ipv4] : []),
     ...(tap.ipv6 ? ['--tap-addr6', tap.ipv6] : []),
+    ...(tap.vnetHdr ? ['--tap-vnet-hdr'] : []),
   ];
 }
 

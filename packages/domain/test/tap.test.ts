@@ -8,7 +8,7 @@
  * MAC or flags. Real launcher, real devices, inside the tenant (test/c/guest-probe.c tap).
  */
 import { describe, expect, it } from 'vitest';
-import { resolveDomainOptions } from '../src/index.js';
+import { resolveDomainOptions, tapLauncherArgs } from '../src/index.js';
 import { GUEST_PROBE, parseFacts, readAll, startVpiod } from './helpers.js';
 
 const { vpiod } = await startVpiod();
@@ -70,6 +70,9 @@ describe('a Linux guest with a TAP device', () => {
     expect(() => resolveDomainOptions({ ...base, tap: { ipv6: 'fd00::1/129' } })).toThrow(/tap\.ipv6/);
     expect(() => resolveDomainOptions({ ...base, tap: { colour: 'red' } as never })).toThrow(/tap\.colour/);
     expect(() => resolveDomainOptions({ ...base, env: { VPIO_TAP_FD: '9' } })).toThrow(/env\.VPIO_TAP_FD/);
-    expect(resolveDomainOptions({ ...base, tap: {} }).tap).toEqual({ name: 'eth0', mac: undefined, mtu: 1500, ipv4: undefined, ipv6: undefined });
+    expect(() => resolveDomainOptions({ ...base, tap: { vnetHdr: 'yes' } as never })).toThrow(/tap\.vnetHdr/);
+    expect(resolveDomainOptions({ ...base, tap: {} }).tap).toEqual({ name: 'eth0', mac: undefined, mtu: 1500, ipv4: undefined, ipv6: undefined, vnetHdr: false });
+    expect(tapLauncherArgs(resolveDomainOptions({ ...base, tap: { vnetHdr: true } }).tap!)).toContain('--tap-vnet-hdr');
+    expect(tapLauncherArgs(resolveDomainOptions({ ...base, tap: {} }).tap!)).not.toContain('--tap-vnet-hdr');
   });
 });

@@ -56,6 +56,8 @@ export interface VifInfo {
   readonly backendState: number;
   /** The switch port while attached. */
   readonly port: number | undefined;
+  /** The attached port negotiated buffer chains + the offload word (`request-netmap-offload` = 1); false when detached. */
+  readonly offload: boolean;
   /** What the switch port enforces: MAC lock, lossless, trunk VLANs, rate and flood limits, MAC cap (absent: unlimited / the switch's default). */
   readonly policy: VifPolicyInfo;
 }
@@ -262,7 +264,7 @@ export class Netback extends EventEmitter<NetbackEvents> {
       txSlots: g.txSlots, rxSlots: g.rxSlots, bufSizeBytes: g.bufSizeBytes,
       backendPath: s.backendPath, frontendPath: s.frontendPath,
       grantRefs: Object.freeze({ tx: v.memory.grants.tx.ref, rx: v.memory.grants.rx.ref, pool: v.memory.grants.pool.ref }),
-      backendState: v.backendState, port: v.attachedPort, policy: s.policy,
+      backendState: v.backendState, port: v.attachedPort, offload: v.attachedOffload, policy: s.policy,
     });
   }
 

@@ -43,6 +43,7 @@ export interface VifObserver {
 interface Attachment {
   readonly portId: number;
   readonly channels: readonly number[];
+  readonly offload: boolean;
 }
 
 /** The switch's PortOptions for a policy: only what is set, so the switch's defaults hold for the rest. */
@@ -97,6 +98,11 @@ export class VifBackend {
 
   get attachedPort(): number | undefined {
     return this.#attached?.portId;
+  }
+
+  /** The attached port carries buffer chains + the offload word (the frontend asked: request-netmap-offload). */
+  get attachedOffload(): boolean {
+    return this.#attached?.offload ?? false;
   }
 
   get backendState(): number {
@@ -199,7 +205,7 @@ export class VifBackend {
           await this.#writeError(snap.own.dir, a.text);
           break;
         case 'connect':
-          if (!(await this.#connect(snap.own.dir, a.txPort, a.rxPort))) return; // the Connected write must not follow
+          if (!(await this.#connect(snap.own.dir, a.txPort, a.rxPort, a.offload))) return; // the Connected write must not follow
           break;
         case 'disconnect':
           this.#detach();
@@ -269,7 +275,7 @@ export class VifBackend {
   }
 
   /** Step 3: bind the frontend's two channels, attach the port. False (error node written) when it cannot. */
-  async #connect(own: Dir, txPort: number, rxPort: number): Promise<boolean> {
+  async #connect(own: Dir, txPort: number, rxPort: number, offload: boolean): Promise<boolean> {
     const { domid, mac, vlan, policy } = this.settings;
     const { channels } = this.host;
     const bound: number[] = [];
@@ -293,7 +299,7 @@ export class VifBackend {
       portId = this.host.switch.addPort({
         txRing: m.txRing, rxRing: m.rxRing, pool: m.pool,
         txSlots: m.geometry.txSlots, rxSlots: m.geometry.rxSlots, bufSizeBytes: m.geometry.bufSizeBytes, nrBufs: m.nrBufs,
-        mac, ...portPolicy(vlan, policy),
+        mac, ...portPolicy(vlan, policy), offload,
         txWaitFd: tx.rxFd, txNotifyFd: tx.txFd, rxWaitFd: rx.rxFd, rxNotifyFd: rx.txFd,
       });
     } catch (e) {
@@ -301,7 +307,7 @@ export class VifBackend {
       await this.#writeError(own, `switch: cannot attach the port: ${(e as Error).message}`.slice(0, 256));
       return false;
     }
-    this.#attached = { portId, channels: bound };
+    this.#attached = { portId, channels: bound, offload };
     this.observer.connected(portId);
     return true;
   }

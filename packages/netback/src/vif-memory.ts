@@ -47,6 +47,7 @@ export class VifMemory {
     this.record = Object.freeze({
       tx: Object.freeze({ numSlots: geometry.txSlots, refs: Object.freeze([grants.tx.ref]) }),
       rx: Object.freeze({ numSlots: geometry.rxSlots, refs: Object.freeze([grants.rx.ref]) }),
+      offload: true, // the switch carries chains + the offload word for ports that ask (feature-netmap-offload)
     });
     this.initRings();
   }

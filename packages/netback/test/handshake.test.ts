@@ -28,7 +28,7 @@ describe('1.1 createVif publishes everything in one transaction', () => {
     const fe = await dom0.dirOf(vif.frontendPath);
     expect(fe).toEqual({
       backend: vif.backendPath, 'backend-id': '0', handle: '0', state: '1',
-      'feature-netmap': '1',
+      'feature-netmap': '1', 'feature-netmap-offload': '1',
       'feature-netmap-tx-desc': '128', 'tx-ring-refs': '1', [ringRefKey('tx', 0)]: String(vif.grantRefs.tx),
       'feature-netmap-rx-desc': '512', 'rx-ring-refs': '1', [ringRefKey('rx', 0)]: String(vif.grantRefs.rx),
     });
@@ -92,6 +92,25 @@ describe('1.2 a guest connects and disconnects', () => {
     expect(dom0.sw.stats().ports).toHaveLength(0);
     expect(dom0.channels.boundPorts).toBe(0);
     expect(dom0.netback.vifs(1)[0]).toMatchObject({ port: undefined, backendState: 6 });
+  });
+
+  it('negotiates chains + the offload word per vif: only a frontend that asks gets an offload port', async () => {
+    await dom0.introduce(1);
+    const a = await dom0.netback.createVif(1, { ...VIF, mac: MAC(1) });
+    const b = await dom0.netback.createVif(1, { ...VIF, mac: MAC(2) });
+    const ga = await dom0.spawnGuest(a, ['--no-traffic', '--offload']);
+    const gb = await dom0.spawnGuest(b, ['--no-traffic']);
+    expect(await ga.next('connected')).toMatchObject({ event: 'connected', offload: 1 });
+    expect(await gb.next('connected')).toEqual({ event: 'connected', mac: MAC(2), mtu: 1500, txSlots: VIF.txSlots, rxSlots: VIF.rxSlots });
+    await until('both attached', () => dom0.netback.vifs(1).every((v) => v.port !== undefined));
+    expect((await dom0.dirOf(a.frontendPath))?.['request-netmap-offload']).toBe('1');
+    expect((await dom0.dirOf(b.frontendPath))?.['request-netmap-offload']).toBeUndefined();
+    expect(dom0.netback.vifs(1).map((v) => [v.devid, v.offload])).toEqual([[0, true], [1, false]]);
+    for (const g of [ga, gb]) {
+      g.send('close');
+      expect(await g.next('closed')).toEqual({ event: 'closed', rc: 0 });
+    }
+    expect(dom0.netback.vifs(1).map((v) => v.offload)).toEqual([false, false]); // detached
   });
 
   it('serves several vifs of one domain, each with its own regions and directory', async () => {

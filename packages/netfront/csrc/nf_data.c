@@ -117,6 +117,11 @@ uint32_t nf_rx_slots(const struct nf_dev *nf)
 	return nf->rx.num_slots;
 }
 
+uint32_t nf_features(const struct nf_dev *nf)
+{
+	return nf->features;
+}
+
 uint32_t nf_buf_size(const struct nf_dev *nf)
 {
 	return nf->tx.buf_size;

@@ -218,6 +218,11 @@ static int map_all(struct nf_dev *nf)
 		return rc;
 	if (!v.present || v.len != 1 || v.s[0] != '1')
 		return fail_value(nf, "", VIF_KEY_FEATURE_NETMAP, -1, "\"1\"", &v);
+	/* feature-netmap-offload: "1" offered; anything else (or absent) is not an offer */
+	if ((rc = read_val(nf, nf->dir, VIF_KEY_FEATURE_NETMAP_OFFLOAD, -1, &v)))
+		return rc;
+	if ((nf->cfg.features & NF_FEAT_OFFLOAD) && v.present && v.len == 1 && v.s[0] == '1')
+		nf->features |= NF_FEAT_OFFLOAD;
 	if ((rc = read_ring(nf, 1, &tx_slots, tx_refs, &ntx)) || (rc = read_ring(nf, 0, &rx_slots, rx_refs, &nrx)))
 		return rc;
 	if ((rc = map_ring(nf, 1, tx_slots, tx_refs, ntx)) || (rc = map_ring(nf, 0, rx_slots, rx_refs, nrx)))
@@ -261,6 +266,13 @@ static int publish_channels(struct nf_dev *nf)
 		rc = write_own(nf, tx, VIF_KEY_EVENT_CHANNEL_TX, txp);
 		if (!rc)
 			rc = write_own(nf, tx, VIF_KEY_EVENT_CHANNEL_RX, rxp);
+		if (!rc && (nf->features & NF_FEAT_OFFLOAD)) {
+			rc = write_own(nf, tx, VIF_KEY_REQUEST_NETMAP_OFFLOAD, "1");
+		} else if (!rc && !(rc = make_path(path, sizeof(path), nf->dir, VIF_KEY_REQUEST_NETMAP_OFFLOAD, -1))) {
+			rc = xs_rm(nf->cfg.xs, tx, path); /* an earlier connect's request must not outlive it */
+			if (rc == -XS_ENOENT)
+				rc = 0;
+		}
 		if (!rc && !(rc = make_path(path, sizeof(path), nf->dir, VIF_KEY_ERROR, -1))) {
 			rc = xs_rm(nf->cfg.xs, tx, path);
 			if (rc == -XS_ENOENT)

@@ -63,6 +63,7 @@ export type BackendAction =
   | TransactionAction
   | ErrorAction
   /** Bind the frontend's channels and attach the port to the switch. */
-  | { readonly kind: 'connect'; readonly txPort: number; readonly rxPort: number }
+  /** offload: the frontend requested chains + the offload word and this backend offered them (addPort's `offload`). */
+  | { readonly kind: 'connect'; readonly txPort: number; readonly rxPort: number; readonly offload: boolean }
   /** Detach the port from the switch and unbind the channels. */
   | { readonly kind: 'disconnect' };

@@ -14,6 +14,8 @@ export interface BackendRecord {
   /** The TX and RX rings the backend set up and granted. */
   readonly tx: RingGrant;
   readonly rx: RingGrant;
+  /** The backend offers buffer chains + the offload word (`feature-netmap-offload` = 1). Default false. */
+  readonly offload?: boolean;
 }
 
 export interface BackendView {
@@ -42,6 +44,7 @@ export function publishTransaction(record: BackendRecord, own: Dir): BackendActi
     kind: 'transaction',
     writes: [
       { dir: 'frontend', key: VIF_KEYS.featureNetmap, value: '1' },
+      ...(record.offload === true ? [{ dir: 'frontend' as const, key: VIF_KEYS.featureNetmapOffload, value: '1' }] : []),
       ...ringWrites('tx', record.tx),
       ...ringWrites('rx', record.rx),
       ...(own[VIF_KEYS.error] !== undefined ? [{ dir: 'backend' as const, key: VIF_KEYS.error, value: null }] : []),
@@ -77,11 +80,15 @@ function connect(view: BackendView): BackendAction[] {
   const rx = parsePort(VIF_KEYS.eventChannelRx, frontend[VIF_KEYS.eventChannelRx]);
   if (!rx.ok) return fail(own, rx.problem);
   if (tx.value === rx.value) return fail(own, `${VIF_KEYS.eventChannelRx}: expected a port other than ${VIF_KEYS.eventChannelTx}'s, got "${rx.value}"`);
+  // request-netmap-offload: absent or "0" = no, "1" = yes (honoured only when this backend offered it)
+  const req = frontend[VIF_KEYS.requestNetmapOffload];
+  if (req !== undefined && req !== '0' && req !== '1') return fail(own, `${VIF_KEYS.requestNetmapOffload}: expected "0" or "1", got ${JSON.stringify(req.slice(0, 32))}`);
+  const offload = req === '1' && view.record.offload === true;
   const writes: KeyWrite[] = [
     ...(own[VIF_KEYS.error] !== undefined ? [{ dir: 'backend' as const, key: VIF_KEYS.error, value: null }] : []),
     { dir: 'backend', key: VIF_KEYS.state, value: String(S.Connected) },
   ];
-  return [{ kind: 'connect', txPort: tx.value, rxPort: rx.value }, { kind: 'transaction', writes }];
+  return [{ kind: 'connect', txPort: tx.value, rxPort: rx.value, offload }, { kind: 'transaction', writes }];
 }
 
 /** What the backend does next. */

@@ -21,6 +21,8 @@ export interface FrontendLocal {
   readonly backendErrorBefore?: string;
   /** The guest asked to disconnect. */
   readonly closeRequested?: boolean;
+  /** Ask for buffer chains + the offload word (written only when the backend offers `feature-netmap-offload`). */
+  readonly requestOffload?: boolean;
 }
 
 export interface FrontendView {
@@ -109,6 +111,9 @@ export function frontendStep(view: FrontendView): FrontendAction[] {
         writes: [
           { dir: 'frontend', key: VIF_KEYS.eventChannelTx, value: String(local.channels.tx) },
           { dir: 'frontend', key: VIF_KEYS.eventChannelRx, value: String(local.channels.rx) },
+          ...(local.requestOffload === true && own[VIF_KEYS.featureNetmapOffload] === '1'
+            ? [{ dir: 'frontend' as const, key: VIF_KEYS.requestNetmapOffload, value: '1' }]
+            : []),
           ...(own[VIF_KEYS.error] !== undefined ? [{ dir: 'frontend' as const, key: VIF_KEYS.error, value: null }] : []),
           { dir: 'frontend', key: VIF_KEYS.state, value: String(S.Connected) },
         ],

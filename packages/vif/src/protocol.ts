@@ -12,10 +12,13 @@
  *   frontend dir /local/domain/<domid>/device/vif/<n>
  *     written by the toolstack: backend, backend-id, handle, state=1
  *     written by the backend, one transaction, before its state=InitWait:
- *       feature-netmap=1, feature-netmap-tx-desc, feature-netmap-rx-desc,
+ *       feature-netmap=1, feature-netmap-offload=1 (when offered),
+ *       feature-netmap-tx-desc, feature-netmap-rx-desc,
  *       tx-ring-refs, tx-ring-ref0.., rx-ring-refs, rx-ring-ref0..
  *     written by the frontend, one transaction: event-channel-tx,
- *       event-channel-rx, state=Connected; later state, error
+ *       event-channel-rx, request-netmap-offload=1 (when it wants chains
+ *       and the offload word and the backend offered them), state=Connected;
+ *       later state, error
  */
 
 /** xenbus states (xen/include/public/io/xenbus.h); `state` holds the decimal number. */
@@ -51,6 +54,10 @@ export const VIF_KEYS = {
   mac: 'mac',
   mtu: 'mtu',
   featureNetmap: 'feature-netmap',
+  /** Backend: "1" = this port can carry buffer chains and the per-slot offload word (VRING_FEAT_CHAIN | VRING_FEAT_OFFLOAD). */
+  featureNetmapOffload: 'feature-netmap-offload',
+  /** Frontend, in its Connected transaction: "1" = use them (only after the backend offered; "0" or absent = not). */
+  requestNetmapOffload: 'request-netmap-offload',
   txDesc: 'feature-netmap-tx-desc',
   rxDesc: 'feature-netmap-rx-desc',
   txRingRefs: 'tx-ring-refs',

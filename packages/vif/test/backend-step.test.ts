@@ -55,7 +55,46 @@ describe('backendStep: step 3, connecting', () => {
     });
   }
   it('binds the channels, attaches, and writes Connected', () => {
-    expect(backendStep(view(beDir(S.InitWait), feDir(S.Connected)))).toEqual([{ kind: 'connect', txPort: 3, rxPort: 4 }, stateWrite(S.Connected)]);
+    expect(backendStep(view(beDir(S.InitWait), feDir(S.Connected)))).toEqual([{ kind: 'connect', txPort: 3, rxPort: 4, offload: false }, stateWrite(S.Connected)]);
+  });
+  describe('offload negotiation (feature-netmap-offload / request-netmap-offload)', () => {
+    const offering: BackendRecord = { ...record, offload: true };
+    const vo = (frontend: Dir): BackendView => ({ own: beDir(S.InitWait), frontend, record: offering, local: { attached: false } });
+    it('an offering backend writes feature-netmap-offload=1 next to feature-netmap', () => {
+      const a = backendStep({ ...view(beDir(S.Initialising), feDir(S.Initialising)), record: offering });
+      expect(a[0]?.kind === 'transaction' && a[0].writes.slice(0, 2)).toEqual([
+        { dir: 'frontend', key: 'feature-netmap', value: '1' },
+        { dir: 'frontend', key: 'feature-netmap-offload', value: '1' },
+      ]);
+    });
+    it('offered and requested: the port gets offload', () => {
+      expect(backendStep(vo(feDir(S.Connected, { 'request-netmap-offload': '1' })))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: true });
+    });
+    it('offered, not requested (absent or "0", e.g. minios): today\'s port', () => {
+      expect(backendStep(vo(feDir(S.Connected)))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: false });
+      expect(backendStep(vo(feDir(S.Connected, { 'request-netmap-offload': '0' })))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: false });
+    });
+    it('requested but not offered: ignored', () => {
+      expect(backendStep(view(beDir(S.InitWait), feDir(S.Connected, { 'request-netmap-offload': '1' })))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: false });
+    });
+    for (const bad of ['', '2', 'yes', ' 1', '01']) {
+      it(`request-netmap-offload = ${JSON.stringify(bad)} is an error (retryable)`, () => {
+        const a = backendStep(vo(feDir(S.Connected, { 'request-netmap-offload': bad })));
+        expect(kinds(a)).toEqual(['error']);
+        expect(a[0]?.kind === 'error' && a[0].text).toMatch(/^request-netmap-offload: expected "0" or "1"/);
+      });
+    }
+    it('the frontend oracle requests only when asked and offered', () => {
+      const local: FrontendLocal = { mapped: true, channels: { tx: 3, rx: 4 }, requestOffload: true };
+      const fe = (own: Dir, l: FrontendLocal) => {
+        const a = frontendStep({ own, backend: beDir(S.InitWait), local: l });
+        return a[0]?.kind === 'transaction' ? a[0].writes.map((w: KeyWrite) => w.key) : [];
+      };
+      const own = { ...feDir(S.Initialising), 'feature-netmap': '1' };
+      expect(fe({ ...own, 'feature-netmap-offload': '1' }, local)).toContain('request-netmap-offload');
+      expect(fe(own, local)).not.toContain('request-netmap-offload');
+      expect(fe({ ...own, 'feature-netmap-offload': '1' }, { ...local, requestOffload: false })).not.toContain('request-netmap-offload');
+    });
   });
   it('clears its error node when a corrected frontend connects', () => {
     const a = backendStep(view(beDir(S.InitWait, { error: 'old' }), feDir(S.Connected)));

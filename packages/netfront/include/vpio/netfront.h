@@ -25,7 +25,9 @@
  *      their headers (magic, ABI version, geometry, num_slots as advertised);
  *      map the pool the slots' grefs name; vring_fe_attach() both rings;
  *   3. allocate one TX and one RX event channel; write event-channel-tx,
- *      event-channel-rx and state=Connected in one transaction;
+ *      event-channel-rx (and request-netmap-offload=1 when nf_config asks
+ *      for NF_FEAT_OFFLOAD and the backend wrote feature-netmap-offload=1)
+ *      and state=Connected in one transaction;
  *   4. wait for backend Connected (a new `error` node in the backend
  *      directory instead means refused; one left from an earlier attempt is
  *      ignored until it changes); read mac and mtu from the backend directory.
@@ -112,7 +114,16 @@ struct nf_config {
 	const struct nf_evtchn_ops *evtchn;
 	enum nf_mode mode;
 	int timeout_ms;                   /* limit of each handshake wait (-1: none) */
+	uint32_t features;                /* NF_FEAT_* to request (0: none; minios asks for none) */
 };
+
+/*
+ * nf_config.features. NF_FEAT_OFFLOAD: buffer chains (VRING_F_MORE) and the
+ * per-slot offload word (VRING_F_OFFLOAD), requested with
+ * request-netmap-offload=1 in the Connected transaction when the backend
+ * offered feature-netmap-offload=1. nf_features() says what was agreed.
+ */
+#define NF_FEAT_OFFLOAD 0x1u
 
 struct nf_stats {
 	uint64_t tx_packets, rx_packets;
@@ -144,6 +155,7 @@ struct nf_dev {
 	uint8_t mac[6];
 	uint32_t mtu;
 	struct nf_stats stats;
+	uint32_t features; /* NF_FEAT_* agreed with the backend */
 };
 
 /*
@@ -177,6 +189,8 @@ uint32_t nf_mtu(const struct nf_dev *nf);
 uint32_t nf_tx_slots(const struct nf_dev *nf);
 uint32_t nf_rx_slots(const struct nf_dev *nf);
 uint32_t nf_buf_size(const struct nf_dev *nf);
+/* NF_FEAT_* agreed at connect: requested in nf_config.features and offered by the backend. */
+uint32_t nf_features(const struct nf_dev *nf);
 
 /* nf_tx_burst flags */
 #define NF_TX_KICK 1u /* notify the backend now if it asked (else wait for nf_tx_kick) */

@@ -100,6 +100,65 @@ int nf_zc_swap_forward(struct nf_dev *nf, uint32_t rx_off, uint32_t tx_off);
 int nf_zc_tx_swap(struct nf_dev *nf, uint32_t a_off, uint32_t b_off);
 
 /*
+ * Buffer chains and the offload word (a vif connected with NF_FEAT_OFFLOAD,
+ * nf_features()): a packet spans several slots, VRING_F_MORE on all but the
+ * last, the offload word (vpio/ring.h struct vring_offload) on the first.
+ */
+
+/* One received packet as nf_zc_rx_peek_pkt() found it. */
+struct nf_zc_pkt {
+	uint32_t nslots;            /* RX slots it takes: release (or skip) this many, valid or not */
+	uint32_t len;               /* total bytes (valid packets) */
+	int valid;                  /* 0: a slot with a bad len or buf_idx, a chain longer than `max`, an
+	                             * empty first slot, or an offload word vring_check_offload() refuses */
+	int has_offload;            /* VRING_F_OFFLOAD on the first slot: ofl is meaningful */
+	struct vring_offload ofl;   /* copied once from the first slot */
+};
+
+/*
+ * The packet starting at RX offset `off`, in place (nothing released): its
+ * fragments in bufs[0 .. pkt->nslots) (each slot read once; data = NULL for
+ * a bad slot), the offload word copied once and checked against the total
+ * length. Returns 1 (a packet; pkt->valid tells whether to use it), or 0 (no
+ * packet at off: off at or past the received slots, or the chain's last slot
+ * is not published yet). A chain that goes on past `max` slots is returned
+ * invalid with nslots = max (skip those; the rest follows as more invalid
+ * fragments). Without NF_FEAT_OFFLOAD every slot is one packet (flags are
+ * ignored, as before).
+ */
+uint32_t nf_zc_rx_peek_pkt(struct nf_dev *nf, uint32_t off, struct nf_zc_buf bufs[], uint32_t max,
+			   struct nf_zc_pkt *pkt);
+
+/*
+ * Describes TX offsets [off, off + n) (reserved with nf_zc_tx_reserve, data
+ * written) as one packet: lens[i] bytes in slot off + i, VRING_F_MORE on all
+ * but the last, VRING_F_OFFLOAD and *ofl on the first when ofl is not NULL.
+ * Nothing is handed over until nf_zc_tx_publish(). 0, -VP_EINVAL (n == 0,
+ * an offset not owned, a first length < 14, any length > buf_size),
+ * -VP_ENOSYS (n > 1 or ofl without NF_FEAT_OFFLOAD), -NF_ENOTCONN.
+ */
+int nf_zc_tx_chain(struct nf_dev *nf, uint32_t off, const uint16_t lens[], uint32_t n, const struct vring_offload *ofl);
+
+/*
+ * Hands TX offsets [0, n) to the backend as nf_zc_tx_chain() described them
+ * (whole packets: a chain cut by n waits in the switch for its end):
+ * advances and publishes TX head, kicks as nf_zc_tx_commit(). Returns the
+ * number published (n clamped to the free slots).
+ */
+uint32_t nf_zc_tx_publish(struct nf_dev *nf, uint32_t n, uint32_t flags);
+
+/*
+ * Waits until at least `need` TX slots are free (a chain needs several):
+ * event mode arms fe_need_kick, re-checks (the backend kicks on every
+ * release while it is armed), sleeps on the TX channel, disarms, and loops
+ * until enough are free or timeout_ms passes in one sleep; a remembered kick
+ * is sent first. Poll mode only looks. Returns 1 (enough free), 0 (timed
+ * out / not enough in poll mode), -VP_EINVAL (need is 0 or more than the
+ * ring can ever hold), -NF_ENOTCONN, or the evtchn op's errno.
+ */
+int nf_zc_tx_wait_space(struct nf_dev *nf, uint32_t need, int timeout_ms);
+
+/*
  * Sleep hooks. nf_zc_arm(nf, dir): in event mode arms fe_need_kick of that
  * ring and re-checks: 1 = armed, nothing available (the caller may sleep on
  * the channel), 0 = work is available (disarmed again). In poll mode nothing

@@ -12,7 +12,7 @@
  *
  * It speaks JSON lines on stdout:
  *
- *   {"event":"connected","mac":"..","mtu":N,"txSlots":N,"rxSlots":N}
+ *   {"event":"connected","mac":"..","mtu":N,"txSlots":N,"rxSlots":N}    ("offload":0|1 added with --offload)
  *   {"event":"refused","error":"<backend error node>"}      (--garbage)
  *   {"event":"peers"}                                        (--auto: every peer heard)
  *   {"event":"done","sent":N,"received":N,"corrupt":N,"reordered":N,"foreign":N,...}
@@ -24,7 +24,7 @@
  * (packets to and from each peer), --size B, --garbage (first write garbage
  * channels into its own directory, report the backend's error node, then
  * connect properly), --garbage-only (the same, then linger unconnected),
- * --no-traffic.
+ * --no-traffic, --offload (request NF_FEAT_OFFLOAD; report what was agreed).
  *
  * Driving: by default, after "connected" it waits for a line "go" on stdin
  * before traffic and for "close" before disconnecting. With --auto (no
@@ -378,7 +378,7 @@ static void traffic(void)
 int main(int argc, char **argv)
 {
 	uint32_t devid = 0, i;
-	int garbage = 0, garbage_only = 0, do_traffic = 1, broker = 0, autom = 0, linger = 0, rc, xs_fd;
+	int garbage = 0, garbage_only = 0, do_traffic = 1, broker = 0, autom = 0, linger = 0, want_offload = 0, rc, xs_fd;
 	enum nf_mode mode = NF_MODE_EVENT;
 	struct nf_host_grants grants;
 	struct nf_host_evtchns chans;
@@ -411,6 +411,8 @@ int main(int argc, char **argv)
 			garbage = garbage_only = 1;
 		else if (!strcmp(a, "--no-traffic"))
 			do_traffic = 0;
+		else if (!strcmp(a, "--offload"))
+			want_offload = 1;
 		else if (!strcmp(a, "--broker"))
 			broker = autom = 1; /* no stdin under `vpio run` */
 		else if (!strcmp(a, "--auto"))
@@ -457,14 +459,19 @@ int main(int argc, char **argv)
 		pause();
 	if (garbage_only)
 		return 0;
+	if (want_offload)
+		cfg.features = NF_FEAT_OFFLOAD;
 	if ((rc = nf_connect(&nf, &cfg)))
 		fail("connect", rc);
 	{
 		const uint8_t *m = nf_mac(&nf);
 
 		printf("{\"event\":\"connected\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"mtu\":%u,\"txSlots\":%u,"
-		       "\"rxSlots\":%u}\n",
+		       "\"rxSlots\":%u",
 		       m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(&nf), nf_tx_slots(&nf), nf_rx_slots(&nf));
+		if (want_offload)
+			printf(",\"offload\":%u", (nf_features(&nf) & NF_FEAT_OFFLOAD) ? 1u : 0u);
+		printf("}\n");
 		fflush(stdout);
 	}
 	if (do_traffic) {

@@ -548,6 +548,7 @@ Napi::Value NativeSwitch::PortStats(const Napi::CallbackInfo &info)
 	n("learned", s.learned);
 	n("macMoves", s.mac_moves);
 	n("learnRefused", s.learn_refused);
+	n("gsoSegments", s.gso_segments);
 	n("macs", s.macs);
 	n("worker", s.worker);
 	Napi::Array drops = Napi::Array::New(env, VSW_DROP_COUNT);

@@ -53,10 +53,26 @@
  * negotiated the features gets the chain re-cut to its own buf_size with
  * the offload word on its first slot; one without VRING_FEAT_OFFLOAD gets
  * single-slot packets with the checksum filled in by the switch
- * (csum_fill()); a segmentation-offload (GSO) packet or a chain it cannot
- * take is dropped and counted with reason VSW_DROP_OFFLOAD on the source
- * (no software segmentation yet). Offload packets never cross a VLAN tag
+ * (csum_fill()), and a TCP segmentation-offload (TSO) super-frame cut into
+ * gso_size segments (software GSO, below); a chain it cannot take, UDP GSO
+ * or a super-frame it cannot segment is dropped and counted with reason
+ * VSW_DROP_OFFLOAD on the source. Offload packets never cross a VLAN tag
  * change (same reason).
+ *
+ * Software GSO: classify() copies a TCP super-frame's whole Ethernet + IP +
+ * TCP header once into the worker's scratch (w->gso_hdr, allocated with the
+ * worker) and checks it there (gso_prepare(): IPv4 IHL and protocol agree
+ * with csum_start, not a fragment; IPv6 without extension headers; a TCP
+ * data offset within the frame). For a destination without
+ * VRING_FEAT_OFFLOAD, dst_slots() counts one RX slot per segment (refused
+ * when header + gso_size exceeds its buf_size or the segments exceed half
+ * its ring), so the segments are reserved all-or-nothing like a chain: a
+ * lossy destination drops the whole super-frame (ring_full, once), a
+ * lossless one holds it. gso_segment() writes each segment straight into
+ * its RX slot from the scratch header and the validated source fragments,
+ * then fixes lengths, IPv4 id and header checksum, TCP seq and flags, and
+ * computes the TCP checksum in full. A super-frame counts once in
+ * out_packets (per pair, as sent); gso_segments counts the frames written.
  */
 #include <limits.h>
 
@@ -85,11 +101,21 @@ static inline int mnext(const struct vsw_worker *w, struct mcur *c, uint32_t nfl
 	return -1;
 }
 
+/* Segments of TCP super-frame p (gso_hlen set): one per gso_size bytes of payload, at least one. */
+static inline uint32_t gso_nseg(const struct vsw_pkt *p)
+{
+	uint32_t payload = p->len - p->gso_hlen;
+
+	return payload ? (payload + p->ofl.gso_size - 1) / p->ofl.gso_size : 1;
+}
+
 /*
  * RX slots packet p takes in dst once its VLAN tag is tag_out, or 0 when
  * dst cannot take it: too big for one buffer without a negotiated chain,
- * an offload form dst did not negotiate (then p->ofl_bad is set), or more
- * slots than half dst's RX ring (a lossless ring must be able to take it).
+ * an offload form dst did not negotiate and the switch cannot emulate
+ * (then p->ofl_bad is set), or more slots than half dst's RX ring (a
+ * lossless ring must be able to take it). A TCP super-frame for a dst
+ * without offloads takes one slot per segment (gso_segment()).
  */
 static inline uint32_t dst_slots(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
 {
@@ -99,8 +125,15 @@ static inline uint32_t dst_slots(const struct vsw_port *dst, struct vsw_pkt *p, 
 		return (uint32_t)p->len - p->tag_in + tag_out <= bs;
 	if (p->tag_in || tag_out)
 		goto refuse; /* offload offsets and chains never cross a tag change */
-	if ((p->flags & VRING_F_OFFLOAD) && p->ofl.gso_type != VRING_GSO_NONE && !(feat & VRING_FEAT_OFFLOAD))
-		goto refuse; /* needs segmentation: not in the switch yet */
+	if ((p->flags & VRING_F_OFFLOAD) && p->ofl.gso_type != VRING_GSO_NONE && !(feat & VRING_FEAT_OFFLOAD)) {
+		/* software segmentation (gso_segment()): one single-slot TCP segment per gso_size of payload */
+		if (!p->gso_hlen || (uint32_t)p->gso_hlen + p->ofl.gso_size > bs)
+			goto refuse; /* not segmentable (UDP, IPv6 extension headers, ...) or a segment would not fit */
+		n = gso_nseg(p);
+		if (n > dst->cfg.rx_slots / 2)
+			goto refuse;
+		return n;
+	}
 	if (p->len <= bs)
 		return 1;
 	if (!(feat & VRING_FEAT_CHAIN))
@@ -192,6 +225,212 @@ static uint8_t check_gso(const struct vring_offload *o, uint32_t len, const uint
 	if (o->gso_type == VRING_GSO_TCPV6 && (type != 0x86dd || o->csum_start < 14 + 40))
 		return VSW_DROP_OFFLOAD;
 	return 0;
+}
+
+static inline uint32_t get16(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 8 | b[1];
+}
+
+static inline uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static inline void put16(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+/* An unfolded ones' complement sum folded to 16 bits. */
+static inline uint32_t csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
+}
+
+/*
+ * Ones' complement sum of n bytes at b as a big-endian 16-bit value, folded:
+ * native-order 32-bit words into a 64-bit accumulator (RFC 1071: the sum
+ * is byte-order independent up to one final swap, and 2^16 = 1 mod 2^16-1).
+ * For whole segments; csum_add() stays for the few header bytes.
+ */
+static uint32_t csum_wide(const uint8_t *b, uint32_t n)
+{
+	uint64_t sum = 0;
+	uint32_t i = 0, v32;
+	uint16_t v16;
+
+	for (; i + 4 <= n; i += 4) {
+		vp_memcpy(&v32, b + i, 4);
+		sum += v32;
+	}
+	if (i + 2 <= n) {
+		vp_memcpy(&v16, b + i, 2);
+		sum += v16;
+		i += 2;
+	}
+	if (i < n) {
+		uint8_t t[2] = { b[i], 0 }; /* the odd byte, padded with a zero after it */
+
+		vp_memcpy(&v16, t, 2);
+		sum += v16;
+	}
+	sum = csum_fold(sum);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	sum = (sum & 0xff) << 8 | sum >> 8;
+#endif
+	return (uint32_t)sum;
+}
+
+/*
+ * Bytes [from, from + n) of packet p (from + n <= p->len) into out: the part
+ * below p->hdr_len from the worker's header copy (what was checked), the
+ * rest from the validated source fragments (never beyond a fragment's len).
+ */
+static void pkt_copy(const struct vsw_worker *w, const struct vring_be *tx, const struct vsw_pkt *p, uint8_t *out,
+		     uint32_t from, uint32_t n)
+{
+	const struct vsw_frag *fr = &w->frags[p->pos];
+	uint32_t f, base = 0;
+
+	while (n && from < p->hdr_len) {
+		*out++ = p->hdr[from++];
+		n--;
+	}
+	for (f = 0; n && f < p->nfrag; base += fr[f].len, f++) {
+		uint32_t take;
+
+		if (from >= base + fr[f].len)
+			continue;
+		take = base + fr[f].len - from < n ? base + fr[f].len - from : n;
+		vp_memcpy(out, vring_be_buf(tx, fr[f].buf_idx) + (from - base), take);
+		out += take;
+		from += take;
+		n -= take;
+	}
+}
+
+/*
+ * For a TCP GSO packet that check_gso() accepted: copies its whole
+ * Ethernet + IP + TCP header once into h (VSW_GSO_HDR_MAX bytes of the
+ * worker's scratch) and checks that the switch can segment it for a
+ * destination without offloads. Returns the header length (what the
+ * segments repeat), or 0: not segmentable (UDP GSO, an IPv4 header whose
+ * IHL or protocol disagree with csum_start, IPv4 fragments, IPv6 extension
+ * headers, a TCP data offset below 5 or beyond the frame); such a packet
+ * still reaches destinations that negotiated offloads.
+ */
+static uint8_t gso_prepare(const struct vsw_worker *w, const struct vring_be *tx, const struct vsw_pkt *p, uint8_t *h)
+{
+	uint32_t l4 = p->ofl.csum_start, hl;
+
+	if (p->ofl.gso_type == VRING_GSO_TCPV4) {
+		if (l4 > 14 + 60)
+			return 0; /* (check_gso() refused it already) */
+	} else if (p->ofl.gso_type == VRING_GSO_TCPV6) {
+		if (l4 != 14 + 40)
+			return 0; /* extension headers: not segmented */
+	} else {
+		return 0;
+	}
+	pkt_copy(w, tx, p, h, 0, l4 + 20); /* l4 + 20 <= len: check_gso() */
+	hl = l4 + (h[l4 + 12] >> 4) * 4u;
+	if (hl < l4 + 20 || hl > p->len || hl > VSW_GSO_HDR_MAX)
+		return 0;
+	pkt_copy(w, tx, p, h + l4 + 20, l4 + 20, hl - (l4 + 20));
+	if (p->ofl.gso_type == VRING_GSO_TCPV4) {
+		if (h[14] >> 4 != 4 || (h[14] & 15) * 4u != l4 - 14 || h[14 + 9] != 6 || (get16(h + 14 + 6) & 0x3fff))
+			return 0;
+	} else if (h[14] >> 4 != 6 || h[14 + 6] != 6) {
+		return 0;
+	}
+	return (uint8_t)hl;
+}
+
+/*
+ * Software segmentation: TCP super-frame p (header h of p->gso_hlen bytes,
+ * from gso_prepare()) into ns = gso_nseg(p) single-slot segments of dst
+ * from lease slot *j on (dst_slots() checked gso_hlen + gso_size <=
+ * buf_size). Each segment: the header, then its gso_size slice of the
+ * payload from the validated source fragments; per segment IPv4 total
+ * length, id + k and header checksum, or IPv6 payload length; TCP sequence
+ * + k * gso_size, FIN and PSH on the last segment only, CWR on the first
+ * only, and the TCP checksum computed in full over the pseudo-header and
+ * the segment as written (the super-frame's partial sum is not trusted).
+ * Returns the bytes written; *segs the segments written; *bad the dst
+ * slots whose buf_idx the destination guest broke (left empty).
+ */
+static uint32_t gso_segment(const struct vsw_worker *w, const struct vsw_port *src, struct vsw_port *dp,
+			    const struct vsw_lease *l, uint32_t *j, const struct vsw_pkt *p, const uint8_t *h, uint32_t ns,
+			    uint32_t *segs, uint32_t *bad)
+{
+	const struct vsw_frag *fr = &w->frags[p->pos];
+	uint32_t hl = p->gso_hlen, l4 = p->ofl.csum_start, mss = p->ofl.gso_size, payload = p->len - hl;
+	int v4 = p->ofl.gso_type == VRING_GSO_TCPV4;
+	uint32_t seq0 = get32(h + l4 + 4), id0 = v4 ? get16(h + 14 + 4) : 0, fl0 = h[l4 + 13];
+	uint32_t f = 0, foff = hl, done = 0, bytes = 0, k;
+	/* pseudo-header: source and destination address, protocol (the TCP length is added per segment) */
+	uint64_t ph = v4 ? csum_add(6, h + 14 + 12, 8) : csum_add(6, h + 14 + 8, 32);
+
+	while (f < p->nfrag && foff >= fr[f].len) /* skip the header in the source: the segments take h */
+		foff -= fr[f++].len;
+	for (k = 0; k < ns; k++) {
+		struct vring_slot *s = &dp->rx.slots[(l->start + (*j)++) & dp->rx.mask];
+		uint32_t bi = VP_READ_ONCE(s->buf_idx); /* the guest's: read once, checked */
+		uint32_t plen = payload - done < mss ? payload - done : mss, o = 0, tl = hl - l4 + plen, fl = fl0;
+		uint8_t *out = bi < dp->rx.lim.nr_bufs ? vring_be_buf(&dp->rx, bi) : NULL;
+
+		while (o < plen) { /* the payload slice, fragment by fragment (advanced also for a broken slot) */
+			uint32_t take = fr[f].len - foff < plen - o ? fr[f].len - foff : plen - o;
+
+			if (out)
+				vp_memcpy(out + hl + o, vring_be_buf(&src->tx, fr[f].buf_idx) + foff, take);
+			o += take;
+			foff += take;
+			if (foff == fr[f].len)
+				f++, foff = 0;
+		}
+		done += plen;
+		if (!out) {
+			(*bad)++;
+			VP_WRITE_ONCE(s->len, 0);
+			VP_WRITE_ONCE(s->flags, 0);
+			continue;
+		}
+		vp_memcpy(out, h, hl);
+		if (v4) {
+			put16(out + 14 + 2, hl - 14 + plen);
+			put16(out + 14 + 4, id0 + k);
+			put16(out + 14 + 10, 0);
+			put16(out + 14 + 10, ~csum_fold(csum_add(0, out + 14, l4 - 14)));
+		} else {
+			put16(out + 14 + 4, tl);
+		}
+		put32(out + l4 + 4, seq0 + k * mss);
+		if (k + 1 < ns)
+			fl &= ~0x09u; /* FIN, PSH: the last segment's */
+		if (k)
+			fl &= ~0x80u; /* CWR: the first segment's */
+		out[l4 + 13] = (uint8_t)fl;
+		put16(out + l4 + 16, 0);
+		put16(out + l4 + 16, ~csum_fold(ph + tl + csum_wide(out + l4, tl)));
+		VP_WRITE_ONCE(s->len, (uint16_t)(hl + plen));
+		VP_WRITE_ONCE(s->flags, 0);
+		bytes += hl + plen;
+		(*segs)++;
+	}
+	return bytes;
 }
 
 /* Writes the frame for one destination: header from scratch, the rest from the source buffer. */
@@ -327,6 +566,7 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 		p->next = VSW_END;
 		p->charged = 0;
 		p->drop = 0;
+		p->gso_hlen = 0;
 		v = vring_check_slot(&s, &tx->lim, 1);
 		w->frags[at].buf_idx = s.buf_idx;
 		w->frags[at].len = s.len;
@@ -363,8 +603,12 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 			p->hdr_len = s.len;
 			vp_memcpy(p->hdr, vring_be_buf(tx, s.buf_idx), s.len);
 		}
-		if (vp_unlikely(p->flags & VRING_F_OFFLOAD) && (p->drop = check_gso(&p->ofl, p->len, p->hdr, p->hdr_len)))
-			continue;
+		if (vp_unlikely(p->flags & VRING_F_OFFLOAD)) {
+			if ((p->drop = check_gso(&p->ofl, p->len, p->hdr, p->hdr_len)))
+				continue;
+			if (p->ofl.gso_type != VRING_GSO_NONE)
+				p->gso_hlen = gso_prepare(w, tx, p, w->gso_hdr + (size_t)i * VSW_GSO_HDR_MAX);
+		}
 		p->drop = (uint8_t)pol->ingress(src, p, now);
 		if (p->drop)
 			continue;
@@ -561,7 +805,7 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 	struct vsw_lease *l = &w->lease[d];
 	struct vsw_pcount *spc = &w->pc[src->id], *dpc = &w->pc[d];
 	struct vsw_capture *cap = __atomic_load_n(&dp->cap, __ATOMIC_ACQUIRE); /* pairs with vsw_capture_start() */
-	uint32_t j = 0, out_pkts = 0, pairs = 0, full = 0, bad = 0, ns;
+	uint32_t j = 0, out_pkts = 0, pairs = 0, full = 0, bad = 0, segs = 0, ns;
 	uint64_t out_bytes = 0;
 	uint16_t tag;
 	int i;
@@ -578,7 +822,12 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 			continue;
 		}
 		if (vp_unlikely(p->nfrag > 1 || (p->flags & VRING_F_OFFLOAD))) {
-			out_bytes += build_chain(w, src, dp, l, &j, p, ns, &bad);
+			if ((p->flags & VRING_F_OFFLOAD) && p->ofl.gso_type != VRING_GSO_NONE &&
+			    !(dp->cfg.features & VRING_FEAT_OFFLOAD)) /* dst_slots() let it through: segmentable */
+				out_bytes += gso_segment(w, src, dp, l, &j, p, w->gso_hdr + (size_t)i * VSW_GSO_HDR_MAX, ns,
+							 &segs, &bad);
+			else
+				out_bytes += build_chain(w, src, dp, l, &j, p, ns, &bad);
 			out_pkts++;
 			continue;
 		}
@@ -607,6 +856,8 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 		VSW_STAT_ADD(dpc->out_packets, out_pkts);
 		VSW_STAT_ADD(dpc->out_bytes, out_bytes);
 	}
+	if (segs)
+		VSW_STAT_ADD(dpc->gso_segments, segs);
 	if (full)
 		VSW_STAT_ADD(dpc->drops[VSW_DROP_RING_FULL], full);
 	if (bad)

@@ -68,6 +68,7 @@ int vsw_port_stats(const struct vsw *sw, uint32_t id, struct vsw_port_stats *out
 		out->learned += VSW_STAT_GET(c->learned);
 		out->mac_moves += VSW_STAT_GET(c->mac_moves);
 		out->learn_refused += VSW_STAT_GET(c->learn_refused);
+		out->gso_segments += VSW_STAT_GET(c->gso_segments);
 		for (r = 0; r < VSW_DROP_COUNT; r++)
 			out->drops[r] += VSW_STAT_GET(c->drops[r]);
 	}

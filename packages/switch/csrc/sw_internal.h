@@ -50,6 +50,8 @@
 /* buffer chains (VRING_FEAT_CHAIN): bounds on what one packet may span */
 #define VSW_CHAIN_MAX 64u      /* source slots per packet */
 #define VSW_FRAME_MAX 65554u   /* bytes per packet: 64 KiB of IP + Ethernet and VLAN headers */
+/* software segmentation (fwd.c): Ethernet + IPv4 with options (60) + TCP with options (60), rounded up */
+#define VSW_GSO_HDR_MAX 136u   /* header bytes of a TSO super-frame the switch copies per packet */
 
 /* relaxed counter update by the single writer; readers sum concurrently */
 #define VSW_STAT_ADD(field, v) __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
@@ -66,6 +68,7 @@ struct vsw_bucket { /* token bucket; owned by the source port's worker */
 struct vsw_pcount {
 	uint64_t in_packets, in_bytes, fwd_packets, fwd_pairs, out_packets, out_bytes;
 	uint64_t flooded, held, learned, mac_moves, learn_refused;
+	uint64_t gso_segments; /* TCP segments cut from super-frames for this destination */
 	uint64_t drops[VSW_DROP_COUNT];
 } __attribute__((aligned(64)));
 
@@ -132,6 +135,7 @@ struct vsw_pkt {
 	uint8_t uok;       /* unicast (dst < VSW_MAX_PORTS): eligible for dst, decided once in classify */
 	uint8_t utag;      /* unicast: the tag_out egress gave (0 or 4) */
 	uint16_t uslots;   /* unicast, uok: the destination RX slots it takes */
+	uint8_t gso_hlen;  /* TCP GSO: Ethernet+IP+TCP header bytes in w->gso_hdr (segmentable), 0: not segmentable */
 	struct vring_offload ofl;
 	uint8_t hdr[VSW_HDR_COPY];
 };
@@ -158,6 +162,7 @@ struct vsw_worker {
 	uint16_t uhead[VSW_MAX_PORTS], utail[VSW_MAX_PORTS], ucount[VSW_MAX_PORTS];
 	uint32_t uelig[VSW_MAX_PORTS]; /* RX slots the eligible ones of ucount take (valid while ucount != 0) */
 	struct vsw_frag *frags;       /* [VSW_BATCH_MAX] by TX window position */
+	uint8_t *gso_hdr;             /* [VSW_BATCH_MAX][VSW_GSO_HDR_MAX] by packet index: TSO headers, copied once */
 	struct vsw_port *dp[VSW_MAX_PORTS]; /* destinations of this round */
 	struct vsw_lease { uint32_t start, n; } lease[VSW_MAX_PORTS];
 	uint16_t dl[VSW_MAX_PORTS];   /* destination ids of this round, ascending */

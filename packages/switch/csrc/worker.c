@@ -77,7 +77,8 @@ int vsw_worker_alloc(struct vsw_worker *w, struct vsw *sw, uint32_t idx, int cor
 	w->pkts = malloc(sizeof(struct vsw_pkt) * VSW_BATCH_MAX);
 	w->flood = malloc(sizeof(uint16_t) * VSW_BATCH_MAX);
 	w->frags = malloc(sizeof(struct vsw_frag) * VSW_BATCH_MAX);
-	if (!w->pc || !w->pkts || !w->flood || !w->frags)
+	w->gso_hdr = malloc((size_t)VSW_GSO_HDR_MAX * VSW_BATCH_MAX);
+	if (!w->pc || !w->pkts || !w->flood || !w->frags || !w->gso_hdr)
 		return -VP_ENOMEM;
 	memset(w->pc, 0, sizeof(struct vsw_pcount) * VSW_MAX_PORTS);
 	return 0;
@@ -91,6 +92,7 @@ void vsw_worker_free(struct vsw_worker *w)
 	free(w->pkts);
 	free(w->flood);
 	free(w->frags);
+	free(w->gso_hdr);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)

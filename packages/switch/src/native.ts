@@ -16,6 +16,7 @@ export interface NativePortStats {
   readonly learned: number;
   readonly macMoves: number;
   readonly learnRefused: number;
+  readonly gsoSegments: number;
   readonly macs: number;
   readonly worker: number;
   readonly drops: number[];

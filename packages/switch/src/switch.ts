@@ -88,6 +88,8 @@ export interface PortStats {
   readonly learned: number;
   readonly macMoves: number;
   readonly learnRefused: number;
+  /** TCP segments the switch cut from TSO super-frames for this port (it did not negotiate offloads). */
+  readonly gsoSegments: number;
   readonly macs: number;
   readonly drops: Readonly<Record<DropReason, number>>;
 }
@@ -302,7 +304,7 @@ export class Switch implements AsyncDisposable {
       return {
         id, worker: s.worker, inPackets: s.inPackets, inBytes: s.inBytes, fwdPackets: s.fwdPackets, fwdPairs: s.fwdPairs,
         outPackets: s.outPackets, outBytes: s.outBytes, flooded: s.flooded, held: s.held, learned: s.learned,
-        macMoves: s.macMoves, learnRefused: s.learnRefused, macs: s.macs, drops,
+        macMoves: s.macMoves, learnRefused: s.learnRefused, gsoSegments: s.gsoSegments, macs: s.macs, drops,
       };
     });
     const workers: WorkerStats[] = [];

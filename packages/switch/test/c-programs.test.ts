@@ -2,7 +2,7 @@
  * The C test programs, as vitest cases. build/test/test-switch (the switch's
  * correctness cases), build/test/test-hostile (the hostile-guest harness),
  * build/test/test-capture (the capture tap) and build/test/test-chain (buffer
- * chains and offload words) are built with ASan + UBSan
+ * chains, offload words, software segmentation) are built with ASan + UBSan
  * by `make test-bins`, which the package's test script runs first; each
  * "ok N - name" line is a case.
  */
@@ -22,4 +22,4 @@ const [sw, hostile, capture, chain] = await Promise.all([
 defineTapSuite('test-switch (C, ASan + UBSan)', sw, { minCases: 18 });
 defineTapSuite('test-hostile (C, ASan + UBSan): the hostile-guest harness', hostile, { minCases: 1 });
 defineTapSuite('test-capture (C, ASan + UBSan): the capture tap', capture, { minCases: 6 });
-defineTapSuite('test-chain (C, ASan + UBSan): buffer chains and offload words', chain, { minCases: 6 });
+defineTapSuite('test-chain (C, ASan + UBSan): buffer chains, offload words and software segmentation', chain, { minCases: 10 });

@@ -134,6 +134,7 @@ struct vsw_port_stats {
 	uint64_t flooded;                /* in packets that were flooded */
 	uint64_t held;                   /* times a packet stayed in the TX ring (lossless dest full) */
 	uint64_t learned, mac_moves, learn_refused; /* learning events by this port */
+	uint64_t gso_segments;           /* TCP segments the switch cut from TSO super-frames for this port (in out_packets once per super-frame) */
 	uint64_t drops[VSW_DROP_COUNT];
 	uint32_t macs;                   /* learned MACs now */
 	uint32_t worker;

@@ -5,15 +5,18 @@
  *
  *   main.c   arguments, the session and handshake, the command it runs
  *            (fork/exec), signals (one signalfd), counters as JSON, teardown
- *   pump.c   the two directions, zero-copy on the ring side:
- *              TAP -> TX ring   main thread: poll(TAP, signalfd, wake); per
- *                               frame one readv() straight into reserved TX
- *                               buffers (a super-frame of up to 64 KiB fills a
- *                               chain of slots), up to LNF_BURST frames, one
- *                               nf_zc_tx_publish (at most one kick)
- *              RX ring -> TAP   its own thread: per received packet (a chain)
- *                               one writev() from the RX buffers, one
- *                               nf_zc_rx_release per burst, nf_rx_wait when empty
+ *   pump.c   one event loop, zero-copy on the ring side, per round:
+ *              RX ring -> TAP   per received packet (a chain) one writev()
+ *                               from the RX buffers, one nf_zc_rx_release
+ *                               per burst of up to LNF_BURST
+ *              TAP -> TX ring   per frame one readv() straight into reserved
+ *                               TX buffers (a super-frame of up to 64 KiB
+ *                               fills a chain of slots), up to LNF_BURST
+ *                               frames, one nf_zc_tx_publish (at most one kick)
+ *            and when neither moved anything: arm the RX ring (nf_zc_arm)
+ *            and, if the TX ring is short, the TX ring; re-check; one poll()
+ *            over the signalfd, the RX channel, the TX channel or the TAP;
+ *            disarm and consume what woke it.
  *   vnet.c   virtio_net_hdr <-> the ring's offload word (both ways, checked)
  *
  * With IFF_VNET_HDR (vpio-launch --tap-vnet-hdr) every TAP frame starts with
@@ -21,17 +24,12 @@
  * NF_FEAT_OFFLOAD, TUNSETOFFLOAD turns on checksum offload and TSO4/6: the
  * kernel then hands over and accepts TCP super-frames up to 64 KiB.
  *
- * Concurrency: @vpio/netfront allows the TX calls and the RX calls of one
- * nf_dev on two threads as long as neither connects or disconnects
- * meanwhile; main.c starts the RX thread after nf_connect() and joins it
- * before nf_disconnect(). Each thread owns its half of struct lnf_counters
- * and adds to it once per batch (relaxed atomics), so the printer may read
- * both at any time. `stop` is the one flag both read.
+ * One thread moves every packet (lnf_loop); the counters are still relaxed
+ * atomics so a printer on another thread could read them at any time.
  */
 #ifndef LNF_H
 #define LNF_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "vpio/netfront.h"
@@ -39,14 +37,14 @@
 #define LNF_BURST 32u
 
 struct lnf_counters {
-	/* TAP -> TX ring (main thread) */
+	/* TAP -> TX ring */
 	uint64_t tap_rx;          /* frames read from the TAP device */
 	uint64_t tap_rx_bytes;
 	uint64_t tx_packets;      /* frames enqueued on the TX ring */
 	uint64_t tx_batches;      /* nf_tx_burst calls that enqueued something */
 	uint64_t tx_ring_full;    /* times the TX ring was full: the pump waited for slots (backpressure, no drop) */
 	uint64_t tx_drop_size;    /* frames shorter than 14 or longer than the vif's buffers: dropped */
-	/* RX ring -> TAP (RX thread) */
+	/* RX ring -> TAP */
 	uint64_t rx_packets;      /* frames taken from the RX ring */
 	uint64_t rx_batches;
 	uint64_t tap_tx;          /* frames written to the TAP device */
@@ -87,29 +85,22 @@ struct lnf {
 	struct nf_dev *nf;
 	int tap_fd;               /* O_NONBLOCK */
 	int sig_fd;               /* signalfd: TERM, INT, HUP, USR1, CHLD */
-	int wake_fd;              /* eventfd: the RX thread failed */
+	int rx_fd, tx_fd;         /* the RX and TX event channels' descriptors (nf_broker_port_fd) */
 	uint32_t buf_size;
 	uint32_t vnet_hdr;        /* bytes of virtio_net_hdr per TAP frame: 0 or sizeof(struct lnf_vnet_hdr) */
 	int offload;              /* the vif negotiated NF_FEAT_OFFLOAD (and the TAP has vnet headers) */
 	uint32_t tx_slots_max;    /* TX slots reserved per read: the longest frame the TAP may hand over */
-	int stop;                 /* atomic: set once, read by both threads */
-	int rx_error;             /* the RX thread's failure (-errno), 0 */
-	pthread_t rx_thread;
+	int stop;                 /* set once (a signal, COMMAND's exit) */
 	struct lnf_counters c;
-	/* main.c's signal handler, called by the TX pump whenever sig_fd is readable */
+	/* main.c's signal handler, called by the loop whenever sig_fd is readable */
 	void (*on_signals)(struct lnf *l);
 };
 
-/* Starts the RX thread: 0 or -errno. */
-int lnf_rx_start(struct lnf *l);
-
-/* Sets stop and joins the RX thread (it notices within LNF_RX_WAIT_MS). */
-void lnf_rx_stop(struct lnf *l);
-
-/* The TAP -> TX loop; returns when stop is set (0) or on a fatal error (-errno). */
-int lnf_tx_loop(struct lnf *l);
-
-#define LNF_RX_WAIT_MS 200
+/*
+ * The data path: both directions in one loop until stop is set (0) or the
+ * TAP or the backend fails (-errno: a read error, a channel closed).
+ */
+int lnf_loop(struct lnf *l);
 
 /*
  * vnet.c. The TAP's header of a frame of len bytes as the ring's offload

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -44,6 +43,7 @@
 
 #include "lnf.h"
 #include "vpio/netfront_broker.h"
+#include "vpio/netfront_zc.h"
 
 #define EX_USAGE 64
 #define EX_NOTAP 69
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 		return EX_NOTAP;
 	}
 
-	/* signals through one signalfd, blocked before any thread or child exists */
+	/* signals through one signalfd, blocked before the child exists */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -260,9 +260,8 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &old_mask);
 	l.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	l.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (l.sig_fd < 0 || l.wake_fd < 0) {
-		say("signalfd/eventfd: %s", strerror(errno));
+	if (l.sig_fd < 0) {
+		say("signalfd: %s", strerror(errno));
 		return EX_CONNECT;
 	}
 	l.on_signals = on_signals;
@@ -324,29 +323,30 @@ int main(int argc, char **argv)
 		    l.offload ? (l.tx_slots_max > 1 ? "csum+tso" : "csum") : "off");
 	}
 	check_mac(getenv("VPIO_TAP_NAME"));
+	l.rx_fd = nf_broker_port_fd(&session.b, nf_zc_rx_port(&nf));
+	l.tx_fd = nf_broker_port_fd(&session.b, nf_zc_tx_port(&nf));
+	if (mode == NF_MODE_EVENT && (l.rx_fd < 0 || l.tx_fd < 0)) {
+		say("vif %u: no descriptor for its event channels", devid);
+		nf_disconnect(&nf);
+		nf_session_close(&session);
+		return EX_CONNECT;
+	}
 
 	fflush(stdout);
 	child = start_command(argv + i, &old_mask);
 	if (child < 0) {
 		say("fork: %s", strerror(errno));
 		child_status = EX_CONNECT;
-	} else if ((rc = lnf_rx_start(&l)) < 0) {
-		say("RX thread: %s", strerror(-rc));
-		lnf_set_stop(&l);
-		kill(child, SIGTERM);
-	} else {
-		rc = lnf_tx_loop(&l);
-		lnf_rx_stop(&l);
-		if (rc < 0 || l.rx_error < 0)
-			say("data path failed: %s", strerror(-(rc < 0 ? rc : l.rx_error)));
+	} else if ((rc = lnf_loop(&l)) < 0) {
+		say("data path failed: %s", strerror(-rc));
 	}
 	print_counters("exit");
 	rc = nf_disconnect(&nf);
 	if (rc < 0)
 		say("disconnect: %s", strerror(-rc));
 	nf_session_close(&session);
-	if (child > 0 && l.rx_error == 0)
-		kill(child, SIGTERM); /* only if we stop first (SIGTERM was forwarded already) */
+	if (child > 0)
+		kill(child, SIGTERM); /* we stop first (a data-path failure), or SIGTERM was forwarded already */
 	finish_command(1000);
 	status = child_status >= 0 ? child_status : EX_DATAPATH;
 	say("exit %d", status);

@@ -1,104 +1,89 @@
 // SPDX-License-Identifier: MIT
 //
-// pump.c - the two directions between the TAP device and the vif (see
-// lnf.h for who runs what). Zero-copy on the ring side: a frame is read
-// from the TAP straight into reserved TX buffers (one readv(), the
-// virtio_net_hdr into a local) and written to the TAP straight from the RX
-// buffers (one writev(), header first). With offloads a frame is a TCP
-// super-frame of up to 64 KiB spread over a chain of slots, so the cost is
-// one syscall per super-frame, not per MTU-sized segment. Per frame: no
-// allocation, no lock; per batch: one publish/release and at most one kick.
+// pump.c - both directions between the TAP device and the vif in one loop
+// (lnf_loop). Zero-copy on the ring side: a frame is read from the TAP
+// straight into reserved TX buffers (one readv(), the virtio_net_hdr into a
+// local) and written to the TAP straight from the RX buffers (one writev(),
+// header first). With offloads a frame is a TCP super-frame of up to 64 KiB
+// spread over a chain of slots, so the cost is one syscall per super-frame,
+// not per MTU-sized segment. Per frame: no allocation, no lock; per batch:
+// one publish/release and at most one kick.
+//
+// Concurrency: one thread owns the nf_dev's TX and RX sides, the TAP and
+// the signalfd; nothing here blocks but the one poll() of an idle round,
+// entered only with the RX ring armed (and the TX ring armed when it was
+// short), re-checked after the arm's full barrier (vpio/ring.h "Kicks"), so
+// a packet or a freed slot published meanwhile is never slept through.
 
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "lnf.h"
 #include "vpio/netfront_zc.h"
+#include "vpio/ring_fe.h"
 
 /* Where the bytes of a frame longer than the reserved buffers land: seen, then dropped. */
 static uint8_t tx_overflow[2048];
 
-static void *rx_main(void *arg)
+/*
+ * RX ring -> TAP: up to LNF_BURST received packets (chains), each with one
+ * writev() straight from the RX buffers (the virtio_net_hdr built from the
+ * offload word first), then one nf_zc_rx_release() for the whole burst.
+ * Returns the packets taken from the ring (0: it was empty).
+ */
+static uint32_t rx_burst(struct lnf *l)
 {
-	struct lnf *l = arg;
 	struct nf_zc_buf bufs[LNF_CHAIN_MAX];
 	struct iovec iov[LNF_CHAIN_MAX + 1];
 	struct lnf_vnet_hdr vh;
 	struct nf_zc_pkt p;
+	uint32_t off = 0, pkts = 0, ok = 0, err = 0, bad = 0, gso = 0;
+	uint64_t bytes = 0;
 
-	while (!lnf_stopped(l)) {
-		uint32_t off = 0, pkts = 0, ok = 0, err = 0, bad = 0, gso = 0;
-		uint64_t bytes = 0;
+	while (pkts < LNF_BURST && nf_zc_rx_peek_pkt(l->nf, off, bufs, LNF_CHAIN_MAX, &p)) {
+		uint32_t n = 0;
+		ssize_t w;
 
-		while (pkts < LNF_BURST && nf_zc_rx_peek_pkt(l->nf, off, bufs, LNF_CHAIN_MAX, &p)) {
-			uint32_t n = 0;
-			ssize_t w;
-
-			off += p.nslots;
-			pkts++;
-			if (!p.valid || (p.has_offload && !l->vnet_hdr)) {
-				bad++;
-				continue;
-			}
-			if (l->vnet_hdr) {
-				lnf_offload_to_vnet(p.has_offload ? &p.ofl : NULL, bufs[0].data, bufs[0].len, p.len, &vh);
-				iov[n++] = (struct iovec){ &vh, l->vnet_hdr };
-				gso += vh.gso_type != LNF_VNET_GSO_NONE;
-			}
-			for (uint32_t i = 0; i < p.nslots; i++)
-				if (bufs[i].len)
-					iov[n++] = (struct iovec){ bufs[i].data, bufs[i].len };
-			do
-				w = writev(l->tap_fd, iov, (int)n);
-			while (w < 0 && errno == EINTR);
-			if (w == (ssize_t)(p.len + l->vnet_hdr))
-				ok++, bytes += p.len;
-			else
-				err++;
-		}
-		if (off == 0) {
-			int rc = nf_rx_wait(l->nf, LNF_RX_WAIT_MS);
-			if (rc < 0) {
-				uint64_t one = 1;
-				l->rx_error = rc;
-				lnf_set_stop(l);
-				if (write(l->wake_fd, &one, sizeof(one)) < 0) {
-					/* the main thread still sees stop at its next wake-up */
-				}
-				break;
-			}
+		off += p.nslots;
+		pkts++;
+		if (!p.valid || (p.has_offload && !l->vnet_hdr)) {
+			bad++;
 			continue;
 		}
-		nf_zc_rx_release(l->nf, off); /* one publish (and at most one kick) per burst */
-		lnf_add(&l->c.rx_packets, pkts);
-		lnf_add(&l->c.rx_batches, 1);
-		lnf_add(&l->c.tap_tx, ok);
-		lnf_add(&l->c.tap_tx_bytes, bytes);
-		if (err)
-			lnf_add(&l->c.tap_tx_errors, err);
-		if (bad)
-			lnf_add(&l->c.rx_drop_bad, bad);
-		if (gso)
-			lnf_add(&l->c.rx_gso, gso);
+		if (l->vnet_hdr) {
+			lnf_offload_to_vnet(p.has_offload ? &p.ofl : NULL, bufs[0].data, bufs[0].len, p.len, &vh);
+			iov[n++] = (struct iovec){ &vh, l->vnet_hdr };
+			gso += vh.gso_type != LNF_VNET_GSO_NONE;
+		}
+		for (uint32_t i = 0; i < p.nslots; i++)
+			if (bufs[i].len)
+				iov[n++] = (struct iovec){ bufs[i].data, bufs[i].len };
+		do
+			w = writev(l->tap_fd, iov, (int)n);
+		while (w < 0 && errno == EINTR);
+		if (w == (ssize_t)(p.len + l->vnet_hdr))
+			ok++, bytes += p.len;
+		else
+			err++;
 	}
-	return NULL;
-}
-
-int lnf_rx_start(struct lnf *l)
-{
-	int rc = pthread_create(&l->rx_thread, NULL, rx_main, l);
-	return rc ? -rc : 0;
-}
-
-void lnf_rx_stop(struct lnf *l)
-{
-	lnf_set_stop(l);
-	pthread_join(l->rx_thread, NULL);
+	if (off == 0)
+		return 0;
+	nf_zc_rx_release(l->nf, off); /* one publish (and at most one kick) per burst */
+	lnf_add(&l->c.rx_packets, pkts);
+	lnf_add(&l->c.rx_batches, 1);
+	lnf_add(&l->c.tap_tx, ok);
+	lnf_add(&l->c.tap_tx_bytes, bytes);
+	if (err)
+		lnf_add(&l->c.tap_tx_errors, err);
+	if (bad)
+		lnf_add(&l->c.rx_drop_bad, bad);
+	if (gso)
+		lnf_add(&l->c.rx_gso, gso);
+	return pkts;
 }
 
 struct tx_batch {
@@ -187,56 +172,102 @@ static int signals_pending(const struct lnf *l)
 	return poll(&p, 1, 0) > 0;
 }
 
-int lnf_tx_loop(struct lnf *l)
+/* A channel's descriptor was readable: take the notification (-EPIPE when the backend closed it). */
+static int consume(struct lnf *l, uint32_t dir)
 {
-	struct pollfd fds[3] = {
-		{ .fd = l->tap_fd, .events = POLLIN },
-		{ .fd = l->sig_fd, .events = POLLIN },
-		{ .fd = l->wake_fd, .events = POLLIN },
-	};
-	int readable = 0;
+	int rc = nf_zc_consume(l->nf, dir);
+	return rc < 0 ? rc : 0;
+}
+
+int lnf_loop(struct lnf *l)
+{
+	const int event = nf_zc_mode(l->nf) == NF_MODE_EVENT;
+	int tap_ready = 1;  /* the TAP may hold frames: read before polling it */
+	int tx_short = 0;   /* the last read stopped at a TX ring with too few free slots */
+	unsigned busy = 0;
 
 	while (!lnf_stopped(l)) {
-		struct tx_batch b = { 0, 0, 0 };
-		int fatal = 0;
+		struct pollfd fds[4];
+		int nfds = 0, rx_armed = 0, tx_armed = 0, rc, i_sig, i_rx = -1, i_tx = -1, i_tap = -1;
+		uint32_t moved = rx_burst(l);
 
-		if (!readable) {
-			if (poll(fds, 3, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
+		/* what was just written to the TAP is often answered at once (TCP
+		 * ACKs): look for it now, not only after RX has gone idle */
+		if (moved)
+			tap_ready = 1;
+		if (tap_ready) {
+			struct tx_batch b = { 0, 0, 0 };
+			int fatal = 0;
+
+			read_batch(l, &b, &fatal);
+			if (b.slots) {
+				nf_zc_tx_publish(l->nf, b.slots, NF_TX_KICK);
+				lnf_add(&l->c.tx_packets, b.frames);
+				lnf_add(&l->c.tx_batches, 1);
 			}
-			if (fds[1].revents & POLLIN)
+			if (fatal)
+				return fatal;
+			if (b.ring_full && !tx_short)
+				lnf_add(&l->c.tx_ring_full, 1); /* once per episode: the TAP is held back */
+			tx_short = b.ring_full;
+			/* more may be queued: a full batch, or one cut short by the ring */
+			tap_ready = b.ring_full || b.frames == LNF_BURST;
+			moved += b.frames;
+		}
+		if (moved) {
+			/* busy: go round again without sleeping, looking at signals now and then */
+			if ((++busy & 7u) == 0 && signals_pending(l))
 				l->on_signals(l);
-			if (fds[2].revents & POLLIN)
-				break; /* the RX thread failed: stop is set */
-			if (lnf_stopped(l) || !(fds[0].revents & (POLLIN | POLLERR | POLLHUP)))
-				continue;
+			continue;
 		}
-		read_batch(l, &b, &fatal);
-		if (b.slots) {
-			nf_zc_tx_publish(l->nf, b.slots, NF_TX_KICK);
-			lnf_add(&l->c.tx_packets, b.frames);
-			lnf_add(&l->c.tx_batches, 1);
-		}
-		if (fatal)
-			return fatal;
-		/* The TAP may hold more: read again before polling when the batch was cut short by the ring. */
-		readable = b.ring_full;
-		if (b.ring_full) {
-			/* Ring full: hold the TAP back (the kernel queues, then drops, as a
-			 * full NIC would) until the switch frees enough slots for a frame. */
-			lnf_add(&l->c.tx_ring_full, 1);
-			int rc = nf_zc_tx_wait_space(l->nf, l->tx_slots_max, LNF_RX_WAIT_MS);
+
+		/* Idle: arm what we wait for, re-check, and sleep in one poll(). */
+		i_sig = nfds;
+		fds[nfds++] = (struct pollfd){ .fd = l->sig_fd, .events = POLLIN };
+		if (event) {
+			rc = nf_zc_arm(l->nf, NF_ZC_RX);
 			if (rc < 0)
 				return rc;
-			if (signals_pending(l))
-				l->on_signals(l);
-		} else if (b.frames == LNF_BURST) {
-			readable = 1; /* a full batch: there is likely more */
-			if (signals_pending(l))
-				l->on_signals(l);
+			if (rc == 0)
+				continue; /* a packet arrived meanwhile */
+			rx_armed = 1;
+			i_rx = nfds;
+			fds[nfds++] = (struct pollfd){ .fd = l->rx_fd, .events = POLLIN };
+			if (tx_short) {
+				rc = nf_zc_arm_space(l->nf, l->tx_slots_max);
+				if (rc <= 0) {
+					nf_zc_disarm(l->nf, NF_ZC_RX);
+					if (rc < 0)
+						return rc;
+					continue; /* slots were freed meanwhile */
+				}
+				tx_armed = 1;
+				i_tx = nfds;
+				fds[nfds++] = (struct pollfd){ .fd = l->tx_fd, .events = POLLIN };
+			}
 		}
+		if (!tx_short) {
+			i_tap = nfds;
+			fds[nfds++] = (struct pollfd){ .fd = l->tap_fd, .events = POLLIN };
+		}
+		rc = poll(fds, (nfds_t)nfds, event ? -1 : 0); /* poll mode: never sleep, re-poll the rings */
+		if (rx_armed)
+			nf_zc_disarm(l->nf, NF_ZC_RX);
+		if (tx_armed)
+			nf_zc_disarm(l->nf, NF_ZC_TX);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (fds[i_sig].revents & POLLIN)
+			l->on_signals(l);
+		if (i_rx >= 0 && fds[i_rx].revents && (rc = consume(l, NF_ZC_RX)) < 0)
+			return rc;
+		if (i_tx >= 0 && fds[i_tx].revents && (rc = consume(l, NF_ZC_TX)) < 0)
+			return rc;
+		if (i_tap >= 0 && fds[i_tap].revents)
+			tap_ready = 1;
 	}
 	return 0;
 }

@@ -330,6 +330,27 @@ int nf_zc_arm(struct nf_dev *nf, uint32_t dir)
 	return 1;
 }
 
+int nf_zc_arm_space(struct nf_dev *nf, uint32_t need)
+{
+	struct vring_fe *fe = &nf->tx;
+
+	if (!nf_connected(nf))
+		return -NF_ENOTCONN;
+	if (nf->tx_kick_pending)
+		(void)nf_tx_kick(nf); /* the backend may sleep on packets we queued */
+	if (vring_fe_avail(fe) >= need)
+		return 0;
+	if (nf->cfg.mode == NF_MODE_POLL)
+		return 1;
+	vring_kick_arm(&fe->hdr->fe_need_kick); /* full barrier, then re-check: no release is missed */
+	if (vring_fe_avail(fe) >= need) {
+		vring_fe_woken(fe);
+		return 0;
+	}
+	nf->stats.tx_sleeps++;
+	return 1;
+}
+
 void nf_zc_disarm(struct nf_dev *nf, uint32_t dir)
 {
 	if (!nf_connected(nf) || nf->cfg.mode == NF_MODE_POLL)

@@ -169,6 +169,17 @@ int nf_zc_tx_wait_space(struct nf_dev *nf, uint32_t need, int timeout_ms);
 int nf_zc_arm(struct nf_dev *nf, uint32_t dir);
 void nf_zc_disarm(struct nf_dev *nf, uint32_t dir);
 
+/*
+ * nf_zc_arm(nf, NF_ZC_TX) for a caller that needs `need` free TX slots (a
+ * chain) rather than one: a remembered kick is sent first; 0 when `need`
+ * are free already (nothing armed), else (event mode) arms fe_need_kick —
+ * the backend then kicks on every release — and re-checks: 0 if enough came
+ * free meanwhile (disarmed again), 1 = armed, sleep on the TX channel and
+ * nf_zc_disarm(nf, NF_ZC_TX) after. Poll mode arms nothing (1: not enough).
+ * -NF_ENOTCONN when not connected.
+ */
+int nf_zc_arm_space(struct nf_dev *nf, uint32_t need);
+
 /* Consumes a pending notification of dir's channel without blocking: 1 consumed, 0 none, -errno. */
 int nf_zc_consume(struct nf_dev *nf, uint32_t dir);
 

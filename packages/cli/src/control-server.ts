@@ -56,11 +56,12 @@ function runArgs(raw: unknown): RunArgs {
     throw new ArgumentError('env', 'an object of strings', a.env);
   }
   if (a.linux !== undefined && (typeof a.linux !== 'object' || a.linux === null || Array.isArray(a.linux))) throw new ArgumentError('linux', 'an object { ipv4?, ipv6? }', a.linux);
-  const linux = a.linux as { ipv4?: unknown; ipv6?: unknown } | undefined;
+  const linux = a.linux as { ipv4?: unknown; ipv6?: unknown; offload?: unknown } | undefined;
   if (linux && ((linux.ipv4 !== undefined && typeof linux.ipv4 !== 'string') || (linux.ipv6 !== undefined && typeof linux.ipv6 !== 'string'))) throw new ArgumentError('linux', 'ipv4/ipv6 strings', a.linux);
+  if (linux && linux.offload !== undefined && typeof linux.offload !== 'boolean') throw new ArgumentError('linux.offload', 'a boolean', linux.offload);
   return {
     name: a.name as string | undefined, argv: a.argv as string[], vifs, memoryMiB: a.memoryMiB as number | undefined, env: a.env as Record<string, string> | undefined,
-    ...(linux ? { linux: { ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 as string }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 as string }) } } : {}),
+    ...(linux ? { linux: { ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 as string }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 as string }), ...(linux.offload === undefined ? {} : { offload: linux.offload as boolean }) } } : {}),
   };
 }
 

@@ -60,5 +60,6 @@ export function planLinuxGuest(linux: LinuxGuestArgs, argv: readonly string[], v
     policy: { ...given.policy, lossless: given.policy?.lossless ?? LINUX_GUEST_VIF_DEFAULTS.lossless },
   };
   const tap = resolveTapOptions({ name: LINUX_GUEST_IFNAME, mtu: vif0.mtu ?? 1500, vnetHdr: true, ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 }) });
-  return { argv: [binary, '--devid', '0', '--mode', mode, '--', ...argv], vifs: [vif0], tap };
+  const offload = linux.offload === false ? ['--offload', 'off'] : [];
+  return { argv: [binary, '--devid', '0', '--mode', mode, ...offload, '--', ...argv], vifs: [vif0], tap };
 }

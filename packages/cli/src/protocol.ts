@@ -36,6 +36,8 @@ export interface LinuxGuestArgs {
   readonly ipv4?: string;
   /** eth0's IPv6 address, "ADDR/PREFIX". */
   readonly ipv6?: string;
+  /** Ask for checksum/segmentation offloads on the vif (default true; false: plain frames, the switch segments for it). */
+  readonly offload?: boolean;
 }
 
 export interface Request {

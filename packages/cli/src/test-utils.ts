@@ -7,12 +7,12 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** The built `vpio` command (dist/bin/vpio.js of this package). */
-export const VPIO_BIN = join(dirname(fileURLToPath(import.meta.url)), 'bin', 'vpio.js');
+/** The built `vpio` command (dist/bin/vpio.js of @vpio/cli), found by package name so a bundled copy of this module still finds it. */
+export const VPIO_BIN = join(dirname(createRequire(import.meta.url).resolve('@vpio/cli/package.json')), 'dist', 'bin', 'vpio.js');
 
 export interface Run {
   readonly code: number | null;

@@ -29,16 +29,16 @@ export async function consoleOf(dir: string, name: string): Promise<ConsoleJson>
 }
 
 /** Polls f until it yields a value (default limit 30 s). */
-export function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  return sharedUntil(what, f, timeoutMs);
+export function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs?: number): Promise<T> {
+  return sharedUntil(what, f, timeoutMs, intervalMs);
 }
 
-/** Waits for the domain's guest to end; returns its console. */
-export function ended(dir: string, name: string, timeoutMs = 60_000): Promise<ConsoleJson> {
+/** Waits for the domain's guest to end (looking every intervalMs: each look runs `vpio console`); returns its console. */
+export function ended(dir: string, name: string, timeoutMs = 60_000, intervalMs?: number): Promise<ConsoleJson> {
   return until(`${name} to end`, async () => {
     const c = await consoleOf(dir, name);
     return c.alive ? undefined : c;
-  }, timeoutMs);
+  }, timeoutMs, intervalMs);
 }
 
 /** Waits until the domain's vif 0 is Connected on both sides. */

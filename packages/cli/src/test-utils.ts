@@ -53,14 +53,18 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Resolves with probe()'s first defined value, polling every 25 ms; throws after timeoutMs naming `what`. */
-export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+/**
+ * Resolves with probe()'s first defined value, polling every intervalMs
+ * (default 25); throws after timeoutMs naming `what`. A probe that runs the
+ * `vpio` command starts a Node process each time: benchmarks poll slowly.
+ */
+export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000, intervalMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

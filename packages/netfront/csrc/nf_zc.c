@@ -112,19 +112,7 @@ uint32_t nf_zc_tx_commit(struct nf_dev *nf, const uint16_t lens[], uint32_t n, u
 		s->len = lens[i];
 		s->flags = 0;
 	}
-	if (!i)
-		return 0;
-	fe->head = head;
-	nf->stats.tx_packets += i;
-	if (nf->cfg.mode == NF_MODE_EVENT) {
-		if (vring_fe_publish(fe))
-			nf->tx_kick_pending = 1;
-		if ((flags & NF_TX_KICK) && nf->tx_kick_pending)
-			(void)nf_tx_kick(nf);
-	} else {
-		vring_fe_publish_nokick(fe);
-	}
-	return i;
+	return nf_zc_tx_publish(nf, i, flags); /* the i slots written: one publish, kick if asked */
 }
 
 static int owned(struct vring_fe *fe, uint32_t off)

@@ -6,6 +6,7 @@
         "binding/switch_addon.cc",
         "csrc/capture.c",
         "csrc/fwd.c",
+        "csrc/group.c",
         "csrc/learn.c",
         "csrc/lease.c",
         "csrc/policy.c",

@@ -7,6 +7,7 @@
 //   new NativeSwitch({ cores, mode, manualClock, macEntries, agingNs })
 //   addPort(cfg) -> id      cfg's Uint8Arrays are the port's mapped memory
 //   removePort(id)          returns once no worker touches the port
+//   portGroup(id) -> ids | null   the members of id's port group, oldest first
 //   portStats(id), workerStats(w), portIds(), nWorkers()
 //   advanceClock(ns), now(), pollOnce(), close()
 //   new NativeCapture(sw, port, { snaplen, bufferBytes, dirs })
@@ -131,6 +132,7 @@ private:
 	Napi::Value AddPort(const Napi::CallbackInfo &info);
 	Napi::Value RemovePort(const Napi::CallbackInfo &info);
 	Napi::Value PortStats(const Napi::CallbackInfo &info);
+	Napi::Value PortGroup(const Napi::CallbackInfo &info);
 	Napi::Value WorkerStats(const Napi::CallbackInfo &info);
 	Napi::Value PortIds(const Napi::CallbackInfo &info);
 	Napi::Value NWorkers(const Napi::CallbackInfo &info);
@@ -166,6 +168,7 @@ Napi::Function NativeSwitch::Init(Napi::Env env)
 			   { InstanceMethod("addPort", &NativeSwitch::AddPort),
 			     InstanceMethod("removePort", &NativeSwitch::RemovePort),
 			     InstanceMethod("portStats", &NativeSwitch::PortStats),
+			     InstanceMethod("portGroup", &NativeSwitch::PortGroup),
 			     InstanceMethod("workerStats", &NativeSwitch::WorkerStats),
 			     InstanceMethod("portIds", &NativeSwitch::PortIds),
 			     InstanceMethod("nWorkers", &NativeSwitch::NWorkers),
@@ -363,6 +366,7 @@ SwitchAddon::SwitchAddon(Napi::Env env, Napi::Object exports)
 	exports.Set("dropNames", names);
 	exports.Set("maxPorts", Napi::Number::New(env, VSW_MAX_PORTS));
 	exports.Set("maxWorkers", Napi::Number::New(env, VSW_MAX_WORKERS));
+	exports.Set("groupMax", Napi::Number::New(env, VSW_GROUP_MAX));
 	exports.Set("histBuckets", Napi::Number::New(env, VSW_HIST_BUCKETS));
 	// the capture record layout (struct vsw_cap_rec), never retyped in TS
 	Napi::Object rec = Napi::Object::New(env);
@@ -428,7 +432,7 @@ Napi::Value NativeSwitch::AddPort(const Napi::CallbackInfo &info)
 	c.pool_bytes = pool.ByteLength();
 	std::memcpy(c.mac, mac.Data(), 6);
 	uint64_t u[16];
-	int64_t fds[4], worker, vlan_mode;
+	int64_t fds[4], worker, vlan_mode, group;
 	const char *u_keys[] = { "txSlots", "rxSlots", "bufSize", "nrBufs", "features", "flags", "accessVid", "nativeVid",
 				 "ratePps", "burstPkts", "rateBps", "burstBytes", "floodPps", "floodBurst", "maxMacs" };
 	for (unsigned i = 0; i < 15; i++) {
@@ -444,8 +448,9 @@ Napi::Value NativeSwitch::AddPort(const Napi::CallbackInfo &info)
 			return env.Undefined();
 		}
 	}
-	if (!GetInt(o, "worker", &worker, -1, VSW_MAX_WORKERS, -1) || !GetInt(o, "vlanMode", &vlan_mode, 0, 1, 0)) {
-		ThrowArg(env, "worker or vlanMode: out of range");
+	if (!GetInt(o, "worker", &worker, -1, VSW_MAX_WORKERS, -1) || !GetInt(o, "vlanMode", &vlan_mode, 0, 1, 0) ||
+	    !GetInt(o, "group", &group, -1, VSW_MAX_PORTS - 1, -1)) {
+		ThrowArg(env, "worker, vlanMode or group: out of range");
 		return env.Undefined();
 	}
 	std::vector<uint16_t> vids;
@@ -488,6 +493,10 @@ Napi::Value NativeSwitch::AddPort(const Napi::CallbackInfo &info)
 	c.rx_wait_fd = static_cast<int>(fds[2]);
 	c.rx_notify_fd = static_cast<int>(fds[3]);
 	c.worker = static_cast<int>(worker);
+	if (group >= 0) { // join that port's group
+		c.flags |= VSW_PORT_GROUP;
+		c.group = static_cast<uint32_t>(group);
+	}
 	uint32_t id = 0;
 	int rc = vsw_port_add(sw_, &c, &id);
 	if (rc) {
@@ -551,11 +560,31 @@ Napi::Value NativeSwitch::PortStats(const Napi::CallbackInfo &info)
 	n("gsoSegments", s.gso_segments);
 	n("macs", s.macs);
 	n("worker", s.worker);
+	n("group", s.group);
 	Napi::Array drops = Napi::Array::New(env, VSW_DROP_COUNT);
 	for (unsigned r = 0; r < VSW_DROP_COUNT; r++)
 		drops.Set(r, Napi::Number::New(env, static_cast<double>(s.drops[r])));
 	o.Set("drops", drops);
 	return o;
+}
+
+Napi::Value NativeSwitch::PortGroup(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (!Open(env))
+		return env.Undefined();
+	if (info.Length() < 1 || !info[0].IsNumber()) {
+		ThrowArg(env, "id: expected a number");
+		return env.Undefined();
+	}
+	uint32_t members[VSW_GROUP_MAX];
+	int n = vsw_port_group(sw_, info[0].As<Napi::Number>().Uint32Value(), members, VSW_GROUP_MAX);
+	if (n < 0)
+		return env.Null(); // no such port
+	Napi::Array a = Napi::Array::New(env, static_cast<size_t>(n));
+	for (int i = 0; i < n; i++)
+		a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, members[i]));
+	return a;
 }
 
 Napi::Value NativeSwitch::WorkerStats(const Napi::CallbackInfo &info)

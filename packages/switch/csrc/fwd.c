@@ -28,6 +28,14 @@
  *   - Capture (capture.c): the source's and each destination's port->cap
  *     is loaded once per batch (acquire, pairs with vsw_capture_start());
  *     NULL, the usual case, costs that one branch.
+ *   - Port groups (group.c): lookups return a group; its member set is
+ *     loaded once per round (vsw_gset_get(), acquire), so the round's
+ *     unicast choices, its flooded copies and the lease sizes agree. A group
+ *     of one costs nothing per packet beyond today's port id; for a group of
+ *     n > 1 the packet's flow hash (from the header copy, once per packet)
+ *     picks member hash % n, for unicast in classify() and for a flooded
+ *     packet per destination (w->fsel, decided in collect_dests()). The
+ *     source's own group is never a destination (no hairpin).
  *
  * A round: read and validate head; take up to VSW_BATCH_MAX slots; per
  * slot validate, copy the header, run ingress policy, learn, look up;
@@ -75,6 +83,7 @@
  * out_packets (per pair, as sent); gso_segments counts the frames written.
  */
 #include <limits.h>
+#include <string.h>
 
 #include "sw_internal.h"
 
@@ -156,16 +165,38 @@ static inline uint32_t eligible(const struct vsw *sw, const struct vsw_port *dst
 }
 
 /*
- * As eligible(), for a packet met while walking dst's packets: a unicast
- * packet is on dst's list only, and classify() decided it once (uok, utag,
- * uslots); a flooded one is decided here, per destination.
+ * Does flooded packet p go to destination d, a member of a group of n > 1
+ * (w->fsel[d] = n << 4 | its index)? Only when its flow hash picks d: one
+ * copy per group. The hash is computed on first need, once per packet.
  */
-static inline uint32_t eligible_for(const struct vsw *sw, const struct vsw_port *dst, struct vsw_pkt *p, uint16_t *tag_out)
+static int flood_picks(const struct vsw *sw, const struct vsw_worker *w, uint16_t d, struct vsw_pkt *p)
+{
+	uint32_t sel = w->fsel[d];
+
+	if (sel == 0xff)
+		return 0;
+	if (!p->hashed) {
+		p->fhash = vsw_flow_hash(sw, p);
+		p->hashed = 1;
+	}
+	return p->fhash % (sel >> 4) == (sel & 15u);
+}
+
+/*
+ * As eligible(), for a packet met while walking destination d's packets: a
+ * unicast packet is on d's list only, and classify() decided it once (uok,
+ * utag, uslots); a flooded one is decided here, per destination (and, when
+ * d is a member of a group, only for the packets its group's hash gives d).
+ */
+static inline uint32_t eligible_for(const struct vsw *sw, const struct vsw_worker *w, uint16_t d, const struct vsw_port *dst,
+				    struct vsw_pkt *p, uint16_t *tag_out)
 {
 	if (vp_likely(p->dst != VSW_DST_FLOOD)) {
 		*tag_out = p->utag;
 		return p->uok ? p->uslots : 0;
 	}
+	if (vp_unlikely(w->fsel[d]) && !flood_picks(sw, w, d, p))
+		return 0;
 	return eligible(sw, dst, p, tag_out);
 }
 
@@ -529,6 +560,10 @@ static uint32_t gather(struct vsw_worker *w, struct vring_be *tx, uint32_t at, u
  * source (vid, MAC) whose learn was a no-op is not learned again, and the
  * last (vid, destination MAC) looked up is not looked up again until a learn
  * that may have written the table. Both are decided on the header copy.
+ * A lookup names a group: a group of one resolves to its port in the cache;
+ * a larger one is resolved per packet by the flow hash (member hash % n).
+ * A destination in the source's own group is no destination (VSW_DROP_NO_DEST,
+ * as a frame to the source's own port).
  */
 static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, uint32_t n, uint64_t now,
 			 uint32_t *ndl, uint32_t *npkts, uint32_t *nslots)
@@ -539,6 +574,7 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 	uint64_t learned_key = 0, dst_key = 0;
 	uint32_t i, at, nflood = 0, nd = 0, hwcur = tx->hwcur, mask = tx->mask;
 	uint16_t dst_d = VSW_DST_NONE;
+	const struct vsw_gset *dst_set = NULL; /* the cached lookup's group (dst_d == VSW_DST_GROUP) */
 
 	for (i = 0, at = 0; at < n; i++) {
 		struct vsw_pkt *p = &w->pkts[i];
@@ -626,13 +662,22 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 		} else {
 			k = mac_vid_key(p->hdr, p->vid);
 			if (k != dst_key) {
-				dst_d = lk->lookup(sw, p->hdr, p->vid, now);
+				uint16_t g = lk->lookup(sw, p->hdr, p->vid, now);
+
 				dst_key = k;
+				dst_d = VSW_DST_NONE;
+				if (g == src->gslot) {
+					dst_d = (uint16_t)src->id; /* its own group: dropped below */
+				} else if (g < VSW_MAX_PORTS && (dst_set = vsw_gset_get(sw, w, g)) != NULL) {
+					dst_d = dst_set->n == 1 ? dst_set->member[0] : VSW_DST_GROUP;
+				}
 			}
 			d = dst_d;
+			if (vp_unlikely(d == VSW_DST_GROUP))
+				d = dst_set->member[vsw_flow_hash(sw, p) % dst_set->n];
 		}
 		if (d == src->id) {
-			p->drop = VSW_DROP_NO_DEST; /* addressed to its own port */
+			p->drop = VSW_DROP_NO_DEST; /* addressed to its own port, or to another member of its group */
 			continue;
 		}
 		if (d != VSW_DST_NONE && d < VSW_MAX_PORTS) {
@@ -661,6 +706,7 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 		if (p->drop)
 			continue;
 		p->dst = VSW_DST_FLOOD;
+		p->hashed = 0;
 		w->flood[nflood++] = (uint16_t)i;
 	}
 	*ndl = nd;
@@ -669,7 +715,29 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 	return nflood;
 }
 
-/* The destinations of this round, ascending, into w->dl and w->dp. */
+/*
+ * Which flooded packets port dp (id) takes this round (w->fsel): 0 every one
+ * (a group of one), n << 4 | i those whose flow hash picks member i of its
+ * group of n, 0xff none (its group's set, as this round sees it, does not
+ * hold it: joining or leaving; or it is in the source's group: no hairpin).
+ */
+static uint8_t flood_sel(struct vsw *sw, struct vsw_worker *w, const struct vsw_port *src, const struct vsw_port *dp,
+			 uint32_t id)
+{
+	const struct vsw_gset *set;
+	uint32_t i;
+
+	if (dp->gslot == src->gslot || !(set = vsw_gset_get(sw, w, dp->gslot)))
+		return 0xff;
+	if (vp_likely(set->n == 1))
+		return set->member[0] == id ? 0 : 0xff;
+	for (i = 0; i < set->n; i++)
+		if (set->member[i] == id)
+			return (uint8_t)(set->n << 4 | i);
+	return 0xff;
+}
+
+/* The destinations of this round, ascending, into w->dl and w->dp (and w->fsel when packets are flooded). */
 static uint32_t collect_dests(struct vsw *sw, struct vsw_worker *w, const struct vsw_port *src, uint32_t nflood,
 			      uint32_t nuni)
 {
@@ -678,10 +746,12 @@ static uint32_t collect_dests(struct vsw *sw, struct vsw_worker *w, const struct
 	for (id = 0; id < VSW_MAX_PORTS && (nflood || nd < nuni); id++) {
 		if (w->ucount[id]) {
 			w->dl[nd++] = (uint16_t)id;
+			if (nflood)
+				w->fsel[id] = flood_sel(sw, w, src, w->dp[id], id);
 		} else if (nflood && id != src->id) {
 			struct vsw_port *dp = vsw_port_get(sw, id);
 
-			if (dp) {
+			if (dp && (w->fsel[id] = flood_sel(sw, w, src, dp, id)) != 0xff) {
 				w->dp[id] = dp;
 				w->dl[nd++] = (uint16_t)id;
 			}
@@ -705,7 +775,7 @@ static uint32_t kth_pos(const struct vsw *sw, struct vsw_worker *w, uint16_t d, 
 	if (!nflood && k >= w->uelig[d])
 		return n; /* unicast only and room for all of them */
 	while ((i = mnext(w, &c, nflood)) >= 0) {
-		if (!(ns = eligible_for(sw, dp, &w->pkts[i], &tag)))
+		if (!(ns = eligible_for(sw, w, d, dp, &w->pkts[i], &tag)))
 			continue;
 		if (used + ns > k)
 			return (uint32_t)i;
@@ -731,7 +801,7 @@ static uint32_t want_before(const struct vsw *sw, struct vsw_worker *w, uint16_t
 	if (!nflood && cut > w->utail[d] && w->uelig[d] <= limit)
 		return w->uelig[d]; /* unicast only, the whole list before the cut: counted by classify() */
 	while ((i = mnext(w, &c, nflood)) >= 0 && (uint32_t)i < cut) {
-		ns = eligible_for(sw, dp, &w->pkts[i], &tag);
+		ns = eligible_for(sw, w, d, dp, &w->pkts[i], &tag);
 		if (k + ns > limit)
 			break;
 		k += ns;
@@ -813,7 +883,7 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 	while ((i = mnext(w, &c, nflood)) >= 0 && (uint32_t)i < cut) {
 		struct vsw_pkt *p = &w->pkts[i];
 
-		if (!(ns = eligible_for(sw, dp, p, &tag)))
+		if (!(ns = eligible_for(sw, w, d, dp, p, &tag)))
 			continue;
 		p->charged |= VSW_CHARGED_HIT;
 		pairs++;
@@ -884,6 +954,10 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 		return 0;
 
 	w->cap_ts = 0;
+	if (vp_unlikely(++w->gen == 0)) { /* group sets of the previous round are stale (vsw_gset_get()) */
+		memset(w->gstamp, 0, sizeof(w->gstamp));
+		w->gen = 1;
+	}
 	nflood = classify(sw, w, src, n, now, &nuni, &npkts, &nslots);
 	if (!npkts)
 		return 0; /* a chain whose end is not published yet */

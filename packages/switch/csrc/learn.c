@@ -14,10 +14,16 @@
  *   - Refreshing the timestamp of an entry the source already owns is one
  *     relaxed-ordered store without the lock, and only when the coarse time
  *     (2^20 ns units) changed, so a flow does not write the line per packet.
- *   - A port learns at most max_macs entries (port->macs, atomic); a full
- *     bucket or a port at its cap refuses to learn (counted), it never
- *     evicts a live entry of another port. The hash is keyed by a per-switch
- *     random seed, so a guest cannot aim its MACs at one bucket.
+ *   - Entries name a port group (sw->groups[slot], group.c), not a port: a
+ *     MAC learned on any member of a group (the queue pairs of one vif)
+ *     resolves to the group, and the same MAC on another member of the same
+ *     group is the owner refreshing its entry, not a move.
+ *   - A group learns at most max_macs entries (group->macs, atomic: its
+ *     members may be served by different workers, each adds under the
+ *     bucket lock it holds); a full bucket or a group at its cap refuses to
+ *     learn (counted on the learning port), it never evicts a live entry of
+ *     another group. The hash is keyed by a per-switch random seed, so a
+ *     guest cannot aim its MACs at one bucket.
  *   - Aging: entries older than aging_ns miss on lookup at once; a sweep
  *     (vsw_learn_age, at most every aging_ns / 4, one thread at a time)
  *     frees them and gives the owner's cap back.
@@ -25,10 +31,12 @@
  *     never from a frame) is installed at attach (vsw_learn_static) with
  *     the STATIC bit: it never ages and never moves, so traffic to a guest
  *     that only receives (a sink) is unicast from the first frame instead
- *     of flooded forever, and no other port can claim that MAC. It counts
- *     against the port's cap and goes with vsw_learn_flush_port().
+ *     of flooded forever, and no other group can claim that MAC. It counts
+ *     against the group's cap once (a second member with the same MAC finds
+ *     it in place) and goes with vsw_learn_flush_group() when the group's
+ *     last member leaves.
  *
- * val = (port + 1) << 48 | STATIC << 47 | tag (15 bits, never 0) << 32 | coarse time.
+ * val = (group slot + 1) << 48 | STATIC << 47 | tag (15 bits, never 0) << 32 | coarse time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -84,12 +92,27 @@ static int expired(const struct vsw *sw, uint64_t val, uint64_t now)
 	return ((uint64_t)age << VSW_TIME_SHIFT) > sw->aging_ns;
 }
 
-static void macs_add(struct vsw *sw, uint32_t port, int d)
+/* Under the bucket lock of an entry of group slot g: its count changes by d. */
+static void macs_add(struct vsw *sw, uint32_t g, int d)
 {
-	struct vsw_port *p = port < VSW_MAX_PORTS ? __atomic_load_n(&sw->ports[port], __ATOMIC_ACQUIRE) : NULL;
+	if (g < VSW_MAX_PORTS)
+		__atomic_fetch_add(&sw->groups[g].macs, (uint32_t)d, __ATOMIC_RELAXED);
+}
 
-	if (p)
-		__atomic_fetch_add(&p->macs, (uint32_t)d, __ATOMIC_RELAXED);
+/*
+ * Takes one entry of group g's cap: 1, or 0 when it is at max_macs. A
+ * compare-and-swap, so members learning on different workers (under
+ * different bucket locks) never take the group past its cap together.
+ */
+static int macs_take(struct vsw_group *g)
+{
+	uint32_t cur = __atomic_load_n(&g->macs, __ATOMIC_RELAXED);
+
+	do {
+		if (cur >= g->max_macs)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&g->macs, &cur, cur + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return 1;
 }
 
 /* Under the bucket lock: clear an entry (val first: pairs with the reader's acquire of val). */
@@ -112,6 +135,7 @@ static void learn_slow(struct vsw *sw, struct vsw_worker *w, struct vsw_port *sr
 	uint32_t b = bucket_of(sw, key), i;
 	struct vsw_mac_entry *e = &sw->mac[(size_t)b * VSW_MAC_WAYS], *free_e = NULL;
 	struct vsw_pcount *pc = &w->pc[src->id];
+	struct vsw_group *g = src->grp;
 
 	vsw_spin_lock(&sw->mac_locks[b]);
 	for (i = 0; i < VSW_MAC_WAYS; i++) {
@@ -120,12 +144,13 @@ static void learn_slow(struct vsw *sw, struct vsw_worker *w, struct vsw_port *sr
 		if (k == key) {
 			uint32_t owner = (uint32_t)(v >> 48) - 1;
 
-			if (v && owner == src->id) {
+			if (v && owner == src->gslot) {
+				/* its group's (learned on this or another member): a refresh, never a move */
 				if (!(v & VSW_MAC_STATIC))
-					__atomic_store_n(&e[i].val, make_val(src->id, key, now), __ATOMIC_RELEASE);
+					__atomic_store_n(&e[i].val, make_val(src->gslot, key, now), __ATOMIC_RELEASE);
 			} else if (v & VSW_MAC_STATIC) {
-				VSW_STAT_ADD(pc->learn_refused, 1); /* another port's own MAC: never moves */
-			} else if (__atomic_load_n(&src->macs, __ATOMIC_RELAXED) < src->max_macs) {
+				VSW_STAT_ADD(pc->learn_refused, 1); /* another group's own MAC: never moves */
+			} else if (macs_take(g)) {
 				/* a move (or a dead entry revived): the old owner's cap is given back */
 				if (v && !expired(sw, v, now))
 					VSW_STAT_ADD(pc->mac_moves, 1);
@@ -133,8 +158,7 @@ static void learn_slow(struct vsw *sw, struct vsw_worker *w, struct vsw_port *sr
 					VSW_STAT_ADD(pc->learned, 1);
 				if (v)
 					macs_add(sw, owner, -1);
-				__atomic_fetch_add(&src->macs, 1, __ATOMIC_RELAXED);
-				__atomic_store_n(&e[i].val, make_val(src->id, key, now), __ATOMIC_RELEASE);
+				__atomic_store_n(&e[i].val, make_val(src->gslot, key, now), __ATOMIC_RELEASE);
 			} else {
 				VSW_STAT_ADD(pc->learn_refused, 1);
 			}
@@ -143,14 +167,13 @@ static void learn_slow(struct vsw *sw, struct vsw_worker *w, struct vsw_port *sr
 		if (!free_e && (k == 0 || v == 0 || expired(sw, v, now)))
 			free_e = &e[i];
 	}
-	if (!free_e || __atomic_load_n(&src->macs, __ATOMIC_RELAXED) >= src->max_macs) {
+	if (!free_e || !macs_take(g)) {
 		VSW_STAT_ADD(pc->learn_refused, 1);
 		goto out;
 	}
 	if (free_e->key && __atomic_load_n(&free_e->val, __ATOMIC_RELAXED))
 		macs_add(sw, (uint32_t)(__atomic_load_n(&free_e->val, __ATOMIC_RELAXED) >> 48) - 1, -1); /* an expired entry, not yet swept */
-	entry_set(free_e, key, make_val(src->id, key, now));
-	__atomic_fetch_add(&src->macs, 1, __ATOMIC_RELAXED);
+	entry_set(free_e, key, make_val(src->gslot, key, now));
 	VSW_STAT_ADD(pc->learned, 1);
 out:
 	vsw_spin_unlock(&sw->mac_locks[b]);
@@ -186,10 +209,10 @@ static int learning_learn(struct vsw *sw, struct vsw_worker *w, struct vsw_port 
 		return 1;
 	key = mac_key(mac, vid);
 	v = probe(sw, key, &e);
-	if (v && (uint32_t)(v >> 48) - 1 == src->id && !expired(sw, v, now)) {
-		/* refresh once per time unit; the entry stays src's and fresh, so no lookup changes */
+	if (v && (uint32_t)(v >> 48) - 1 == src->gslot && !expired(sw, v, now)) {
+		/* refresh once per time unit; the entry stays src's group's and fresh, so no lookup changes */
 		if (!(v & VSW_MAC_STATIC) && (uint32_t)v != (uint32_t)(now >> VSW_TIME_SHIFT))
-			__atomic_compare_exchange_n(&e->val, &v, make_val(src->id, key, now), 0, __ATOMIC_RELEASE,
+			__atomic_compare_exchange_n(&e->val, &v, make_val(src->gslot, key, now), 0, __ATOMIC_RELEASE,
 						    __ATOMIC_RELAXED);
 		return 1;
 	}
@@ -235,9 +258,11 @@ void vsw_learn_fini(struct vsw *sw)
 }
 
 /*
- * Control path: installs (vid, mac) as port p's static entry (replacing a
- * learned one of any port, whose cap is given back). 0, or -VP_ENOSPC when
- * the bucket is full of live entries (the MAC is then learned as usual).
+ * Control path: installs (vid, mac) as a static entry of port p's group
+ * (replacing a learned one of any group, whose cap is given back; an entry
+ * the group already has, static or learned, is made static without being
+ * counted again: the second member of a multi-queue vif). 0, or -VP_ENOSPC
+ * when the bucket is full of live entries (the MAC is then learned as usual).
  */
 int vsw_learn_static(struct vsw *sw, struct vsw_port *p, const uint8_t *mac, uint16_t vid)
 {
@@ -264,17 +289,22 @@ int vsw_learn_static(struct vsw *sw, struct vsw_port *p, const uint8_t *mac, uin
 	} else {
 		uint64_t v = __atomic_load_n(&slot->val, __ATOMIC_RELAXED);
 
-		if (slot->key && v)
-			macs_add(sw, (uint32_t)(v >> 48) - 1, -1);
-		entry_set(slot, key, make_val(p->id, key, now) | VSW_MAC_STATIC);
-		__atomic_fetch_add(&p->macs, 1, __ATOMIC_RELAXED);
+		if (slot->key == key && v && (uint32_t)(v >> 48) - 1 == p->gslot) {
+			/* already the group's: made static in place (val only: the key stays, lookups keep hitting) */
+			__atomic_store_n(&slot->val, make_val(p->gslot, key, now) | VSW_MAC_STATIC, __ATOMIC_RELEASE);
+		} else {
+			if (slot->key && v)
+				macs_add(sw, (uint32_t)(v >> 48) - 1, -1);
+			entry_set(slot, key, make_val(p->gslot, key, now) | VSW_MAC_STATIC);
+			__atomic_fetch_add(&p->grp->macs, 1, __ATOMIC_RELAXED);
+		}
 	}
 	vsw_spin_unlock(&sw->mac_locks[b]);
 	return rc;
 }
 
-/* Control path: drop every entry of a port (after it is unreachable by workers). */
-void vsw_learn_flush_port(struct vsw *sw, uint32_t port_id)
+/* Control path: drop every entry of a group slot (after its last member is unreachable by workers). */
+void vsw_learn_flush_group(struct vsw *sw, uint32_t gslot)
 {
 	uint32_t b, i;
 
@@ -283,7 +313,7 @@ void vsw_learn_flush_port(struct vsw *sw, uint32_t port_id)
 
 		vsw_spin_lock(&sw->mac_locks[b]);
 		for (i = 0; i < VSW_MAC_WAYS; i++)
-			if (e[i].key && (uint32_t)(__atomic_load_n(&e[i].val, __ATOMIC_RELAXED) >> 48) - 1 == port_id)
+			if (e[i].key && (uint32_t)(__atomic_load_n(&e[i].val, __ATOMIC_RELAXED) >> 48) - 1 == gslot)
 				entry_clear(&e[i]);
 		vsw_spin_unlock(&sw->mac_locks[b]);
 	}

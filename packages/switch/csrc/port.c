@@ -13,6 +13,13 @@
  * memory may be unmapped, its MAC entries are flushed. The wait is bounded
  * by one worker round (at most VSW_BATCH_MAX packets per port); it never
  * depends on a guest.
+ *
+ * Port groups (group.c): a port joining a group is published first, then
+ * the group's member set that includes it (one more quiescent point). A
+ * member leaving a group that keeps others is first taken out of the set
+ * (a quiescent point: no worker picks it any more), then unpublished as
+ * above; its MAC entries are the group's and stay. The last member's
+ * removal flushes the group's entries after its quiescent point.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -40,7 +47,7 @@ static int check_config(const struct vsw *sw, const struct vsw_port_config *c)
 	if (c->tx_ring_bytes < vring_ring_bytes(c->tx_slots) || c->rx_ring_bytes < vring_ring_bytes(c->rx_slots) ||
 	    c->pool_bytes < (uint64_t)c->nr_bufs * c->buf_size)
 		return -VP_ERANGE;
-	if (c->flags & ~(VSW_PORT_MAC_LOCK | VSW_PORT_LOSSLESS))
+	if (c->flags & ~(VSW_PORT_MAC_LOCK | VSW_PORT_LOSSLESS | VSW_PORT_GROUP))
 		return -VP_EINVAL;
 	if (c->vlan_mode == VSW_VLAN_ACCESS) {
 		if (c->access_vid < 1 || c->access_vid > 4094)
@@ -61,7 +68,7 @@ static int check_config(const struct vsw *sw, const struct vsw_port_config *c)
 		return -VP_EINVAL;
 	if (c->worker < -1 || (c->worker >= 0 && (uint32_t)c->worker >= (sw->nworkers ? sw->nworkers : 1)))
 		return -VP_EINVAL;
-	return 0;
+	return vsw_group_check(sw, c);
 }
 
 #define VSW_MAX_STATIC 16u
@@ -90,7 +97,6 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id
 		p->vid_map[cfg->trunk_vids[i] >> 3] |= (uint8_t)(1u << (cfg->trunk_vids[i] & 7));
 	if (cfg->vlan_mode == VSW_VLAN_TRUNK && cfg->native_vid)
 		p->vid_map[cfg->native_vid >> 3] |= (uint8_t)(1u << (cfg->native_vid & 7));
-	p->max_macs = cfg->max_macs ? cfg->max_macs : VSW_DEFAULT_MAX_MACS;
 	/* private state from the control plane's values, never from shared memory */
 	rc = vring_be_adopt(&p->tx, cfg->tx_ring, cfg->pool, VRING_KIND_TX, cfg->tx_slots, cfg->buf_size, cfg->nr_bufs,
 			    cfg->features);
@@ -120,6 +126,7 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id
 	for (i = 0; i <= sw->nworkers; i++)
 		memset(&sw->workers[i].pc[id], 0, sizeof(struct vsw_pcount));
 	sw->workers[p->worker].nports++;
+	vsw_group_attach(sw, p);
 	__atomic_store_n(&sw->ports[id], p, __ATOMIC_RELEASE); /* pairs with the acquire in vsw_port_get() */
 	/* a MAC-locked port's own MAC is known: a static entry per VLAN it is on (best effort: a full bucket learns) */
 	if ((cfg->flags & VSW_PORT_MAC_LOCK) && sw->lookup == &vsw_learning_ops) {
@@ -130,6 +137,7 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id
 				if ((p->vid_map[i >> 3] & (1u << (i & 7))) && !vsw_learn_static(sw, p, cfg->mac, (uint16_t)i))
 					nstatic++;
 	}
+	vsw_group_join(sw, p); /* a joining port becomes a destination of its group */
 	if (sw->nworkers && (rc = vsw_worker_watch(&sw->workers[p->worker], p, 1))) {
 		vsw_port_remove(sw, id);
 		return rc;
@@ -158,15 +166,18 @@ void vsw_wait_quiescent(struct vsw *sw)
 int vsw_port_remove(struct vsw *sw, uint32_t id)
 {
 	struct vsw_port *p = id < VSW_MAX_PORTS ? sw->ports[id] : NULL;
+	int last;
 
 	if (!p)
 		return -VP_ENOENT;
 	if (sw->nworkers)
 		vsw_worker_watch(&sw->workers[p->worker], p, 0);
+	last = vsw_group_leave(sw, p); /* others remain: no worker picks p from here on */
 	__atomic_store_n(&sw->ports[id], NULL, __ATOMIC_SEQ_CST);
 	vsw_wait_quiescent(sw);
 	vsw_cap_port_gone(p); /* its capture stays readable; the caller frees it */
-	vsw_learn_flush_port(sw, id);
+	if (last)
+		vsw_learn_flush_group(sw, p->gslot); /* the slot is free from here on */
 	sw->workers[p->worker].nports--;
 	vsw_lease_fini(p);
 	free(p);

@@ -72,8 +72,13 @@ int vsw_port_stats(const struct vsw *sw, uint32_t id, struct vsw_port_stats *out
 		for (r = 0; r < VSW_DROP_COUNT; r++)
 			out->drops[r] += VSW_STAT_GET(c->drops[r]);
 	}
-	out->macs = __atomic_load_n(&p->macs, __ATOMIC_RELAXED);
+	out->macs = __atomic_load_n(&p->grp->macs, __ATOMIC_RELAXED);
 	out->worker = p->worker;
+	{
+		const struct vsw_gset *set = __atomic_load_n(&p->grp->set, __ATOMIC_ACQUIRE);
+
+		out->group = set ? set->member[0] : p->id;
+	}
 	return 0;
 }
 

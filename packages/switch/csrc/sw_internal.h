@@ -12,6 +12,7 @@
  *   stats.c   counters, summed on read
  *   switch.c  create/destroy, clocks
  *   capture.c the per-port capture tap: per-worker SPSC byte rings
+ *   group.c   port groups: membership (control) and the flow hash (hot)
  *
  * Concurrency, in one place (each hot file repeats its part):
  *   - sw->ports[i] is published with release by port.c and read with
@@ -30,6 +31,15 @@
  *     per batch) and unhooked like one (NULL, then vsw_wait_quiescent()).
  *     Worker w writes only ring w of a capture (single producer); the one
  *     reader thread (vsw_capture_read()) is the single consumer.
+ *   - Port groups (group.c): sw->groups[g] is a slot; its member set
+ *     (g->set) is immutable once published, replaced whole by the control
+ *     thread (release store, then vsw_wait_quiescent() before the old copy
+ *     may be rewritten) and read by workers with acquire inside the busy
+ *     section, at most once per group per vsw_fwd_port() round (so every
+ *     decision of a round sees one member set). A port's group (p->grp) is
+ *     fixed for the port's life; a group slot is freed only after its last
+ *     member left, a quiescent point passed and its MAC entries were
+ *     flushed. g->macs is an atomic shared by the members' workers.
  */
 #ifndef VSW_INTERNAL_H
 #define VSW_INTERNAL_H
@@ -43,6 +53,7 @@
 #define VSW_HDR_COPY 64u /* header bytes copied to scratch before any decision */
 #define VSW_DST_NONE 0xffffu
 #define VSW_DST_FLOOD 0xfffeu
+#define VSW_DST_GROUP 0xfffdu /* classify()'s lookup cache: a group of n > 1, member chosen per packet */
 #define VSW_NO_VID 0xffffu
 #define VSW_END 0xffffu
 #define VSW_CHARGED_RATE 1u /* rate tokens taken */
@@ -90,9 +101,25 @@ struct vsw_capture {
 	struct vsw_cap_ring *rings;
 };
 
+/* A port group's members (port ids, oldest first): immutable once published. */
+struct vsw_gset {
+	uint32_t n; /* 1..VSW_GROUP_MAX */
+	uint16_t member[VSW_GROUP_MAX];
+};
+
+/* A port group slot (sw->groups[slot]); MAC entries name the slot. */
+struct vsw_group {
+	const struct vsw_gset *set; /* NULL: a free slot; release/acquire, see above */
+	uint32_t macs;              /* MAC entries of the group (atomic: every member's worker) */
+	uint32_t max_macs;          /* its cap: the first member's max_macs */
+	struct vsw_gset sets[2];    /* set points at one; a change writes the other (control thread) */
+};
+
 struct vsw_port {
 	uint32_t id;
 	uint32_t worker;
+	uint32_t gslot;          /* its group: sw->groups[gslot], fixed for the port's life */
+	struct vsw_group *grp;
 	struct vsw_capture *cap; /* NULL (no capture) or the tap: release/acquire, see above */
 	struct vsw_port_config cfg; /* trunk_vids copied into vid_map */
 	uint8_t vid_map[4096 / 8];  /* trunk: allowed vids */
@@ -106,8 +133,6 @@ struct vsw_port {
 	uint32_t pad_kick;
 	/* source-side policy state: the serving worker's */
 	VP_CACHE_ALIGNED struct vsw_bucket rate_pkts, rate_bytes, flood;
-	uint32_t macs; /* learned MACs (atomic) */
-	uint32_t max_macs;
 };
 
 /* One source fragment of a batch (a slot), as validated: indexed by TX window position. */
@@ -136,6 +161,8 @@ struct vsw_pkt {
 	uint8_t utag;      /* unicast: the tag_out egress gave (0 or 4) */
 	uint16_t uslots;   /* unicast, uok: the destination RX slots it takes */
 	uint8_t gso_hlen;  /* TCP GSO: Ethernet+IP+TCP header bytes in w->gso_hdr (segmentable), 0: not segmentable */
+	uint8_t hashed;    /* flooded: fhash is computed (lazily, for a destination group of n > 1) */
+	uint32_t fhash;    /* vsw_flow_hash() of the header copy, when hashed */
 	struct vring_offload ofl;
 	uint8_t hdr[VSW_HDR_COPY];
 };
@@ -167,7 +194,14 @@ struct vsw_worker {
 	struct vsw_lease { uint32_t start, n; } lease[VSW_MAX_PORTS];
 	uint16_t dl[VSW_MAX_PORTS];   /* destination ids of this round, ascending */
 	uint8_t kick_rx[VSW_MAX_PORTS];
+	/* flooded packets a destination takes this round: 0 all (a group of one), 0xff none (its group's
+	 * member set left it out), else n << 4 | i: those whose flow hash % n == i (member i of n) */
+	uint8_t fsel[VSW_MAX_PORTS];
 	uint64_t cap_ts;               /* CLOCK_REALTIME of this batch for captures; 0: not read yet */
+	/* per-round cache of group member sets (vsw_gset_get()): valid while gstamp[g] == gen */
+	uint32_t gen;
+	uint32_t gstamp[VSW_MAX_PORTS];
+	const struct vsw_gset *gset[VSW_MAX_PORTS];
 };
 
 struct vsw_lookup_ops; /* learn.c */
@@ -175,7 +209,7 @@ struct vsw_policy_ops; /* policy.c */
 
 struct vsw_mac_entry {
 	uint64_t key; /* 0 empty, else vsw_mac_key() */
-	uint64_t val; /* port + 1 (16 bits) | tag (16) | time (32, units of 2^20 ns); 0 invalid */
+	uint64_t val; /* group slot + 1 (16 bits) | tag (16) | time (32, units of 2^20 ns); 0 invalid */
 };
 
 struct vsw {
@@ -183,6 +217,7 @@ struct vsw {
 	vsw_clock_fn clock;
 	void *clock_ctx;
 	struct vsw_port *ports[VSW_MAX_PORTS]; /* release/acquire, see above */
+	struct vsw_group groups[VSW_MAX_PORTS]; /* port groups by slot (group.c) */
 	uint32_t nworkers;
 	struct vsw_worker *workers; /* nworkers + 1: the last is vsw_poll_once()'s */
 	int stop;
@@ -220,6 +255,21 @@ static inline struct vsw_port *vsw_port_get(struct vsw *sw, uint32_t id)
 	return id < VSW_MAX_PORTS ? __atomic_load_n(&sw->ports[id], __ATOMIC_ACQUIRE) : NULL;
 }
 
+/*
+ * The member set of group slot g as this round sees it (NULL: the slot is
+ * free), loaded at most once per round (w->gen) so that every decision of
+ * a round uses one set. Inside the busy section.
+ */
+static inline const struct vsw_gset *vsw_gset_get(struct vsw *sw, struct vsw_worker *w, uint32_t g)
+{
+	if (w->gstamp[g] != w->gen) {
+		/* pairs with the release in group.c's publish() */
+		w->gset[g] = __atomic_load_n(&sw->groups[g].set, __ATOMIC_ACQUIRE);
+		w->gstamp[g] = w->gen;
+	}
+	return w->gset[g];
+}
+
 static inline uint64_t vsw_clock_now(const struct vsw *sw)
 {
 	return sw->clock(sw->clock_ctx);
@@ -228,19 +278,19 @@ static inline uint64_t vsw_clock_now(const struct vsw *sw)
 /* ---- learn.c: the lookup ops (learning switch) ---- */
 struct vsw_lookup_ops {
 	/*
-	 * Learn (vid, mac) on port src at now, counting on src. Returns 1 if the
+	 * Learn (vid, mac) on port src (for its group) at now, counting on src. Returns 1 if the
 	 * table already held what this call wanted (it wrote nothing that a lookup
 	 * could see and counted nothing), so the same call again in this round is
 	 * a no-op the caller may skip; 0 otherwise.
 	 */
 	int (*learn)(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, const uint8_t *mac, uint16_t vid, uint64_t now);
-	/* Port id for (vid, mac), or VSW_DST_NONE if unknown or aged out. */
+	/* Group slot for (vid, mac), or VSW_DST_NONE if unknown or aged out. */
 	uint16_t (*lookup)(struct vsw *sw, const uint8_t *mac, uint16_t vid, uint64_t now);
 };
 extern const struct vsw_lookup_ops vsw_learning_ops;
 int vsw_learn_init(struct vsw *sw);
 void vsw_learn_fini(struct vsw *sw);
-void vsw_learn_flush_port(struct vsw *sw, uint32_t port_id);
+void vsw_learn_flush_group(struct vsw *sw, uint32_t gslot);
 int vsw_learn_static(struct vsw *sw, struct vsw_port *p, const uint8_t *mac, uint16_t vid);
 void vsw_learn_age(struct vsw *sw, uint64_t now);
 
@@ -292,6 +342,24 @@ void vsw_cap_port_gone(struct vsw_port *p);
 
 /* ---- port.c ---- */
 void vsw_wait_quiescent(struct vsw *sw);
+
+/* ---- group.c ---- */
+/* The flow hash of a packet's header copy (hot: only for a destination group of n > 1). */
+uint32_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p);
+/* Control thread: may a port of cfg be added? 0, -VP_ENOENT (VSW_PORT_GROUP: no such port), -VP_EBUSY (its group is full). */
+int vsw_group_check(const struct vsw *sw, const struct vsw_port_config *cfg);
+/* Control thread, before p is published (after vsw_group_check()): sets p->grp; a group of one is published here. */
+void vsw_group_attach(struct vsw *sw, struct vsw_port *p);
+/* Control thread, after p was published: a joining p enters its group's member set (waits for a quiescent point). */
+void vsw_group_join(struct vsw *sw, struct vsw_port *p);
+/*
+ * Control thread, removing p (still published): takes it out of its group's
+ * member set, waiting for a quiescent point when others remain (no worker
+ * picks p after it). Returns 1 if p was the last member: the slot is free
+ * once the caller's own quiescent point passed and it flushed the slot's MAC
+ * entries (vsw_learn_flush_group()).
+ */
+int vsw_group_leave(struct vsw *sw, struct vsw_port *p);
 
 /* ---- stats.c ---- */
 void vsw_stats_batch(struct vsw_worker *w, uint32_t n);

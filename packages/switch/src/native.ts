@@ -19,6 +19,7 @@ export interface NativePortStats {
   readonly gsoSegments: number;
   readonly macs: number;
   readonly worker: number;
+  readonly group: number;
   readonly drops: number[];
 }
 
@@ -60,12 +61,16 @@ export interface NativePortConfig {
   rxWaitFd: number;
   rxNotifyFd: number;
   worker: number;
+  /** -1 or absent: a group of its own; else an attached port whose group this one joins. */
+  group?: number;
 }
 
 export interface NativeSwitch {
   addPort(cfg: NativePortConfig): number;
   removePort(id: number): void;
   portStats(id: number): NativePortStats;
+  /** The members of port id's group, oldest first (the first is the group's id); null: no such port. */
+  portGroup(id: number): number[] | null;
   workerStats(w: number): NativeWorkerStats;
   portIds(): number[];
   nWorkers(): number;
@@ -109,6 +114,8 @@ export interface NativeSwitchAddon {
   readonly dropNames: Readonly<Record<number, string>>;
   readonly maxPorts: number;
   readonly maxWorkers: number;
+  /** VSW_GROUP_MAX: ports per port group. */
+  readonly groupMax: number;
   readonly histBuckets: number;
 }
 

@@ -55,6 +55,13 @@ export interface PortOptions {
   readonly rxNotifyFd?: number;
   readonly worker?: number;
   /**
+   * Port groups (multi-queue vifs): the id of an already-attached port; the
+   * new port joins that port's group, and the group's members forward as
+   * one port (README "Port groups"). Absent: the port starts a group of its
+   * own. At most `groupMax` (8) members per group.
+   */
+  readonly group?: number;
+  /**
    * What owns the mapping behind txRing/rxRing/pool when it can be unmapped
    * explicitly (a @vpio/grant Grant): the switch takes `hold()` at addPort
    * and drops it after removePort()/close() returned, i.e. once no worker
@@ -77,6 +84,8 @@ export type DropReason =
 export interface PortStats {
   readonly id: number;
   readonly worker: number;
+  /** The port's group: the id of its oldest member (its own id when alone). */
+  readonly group: number;
   readonly inPackets: number;
   readonly inBytes: number;
   readonly fwdPackets: number;
@@ -90,6 +99,7 @@ export interface PortStats {
   readonly learnRefused: number;
   /** TCP segments the switch cut from TSO super-frames for this port (it did not negotiate offloads). */
   readonly gsoSegments: number;
+  /** MAC entries now, of the port's group (the same for every member). */
   readonly macs: number;
   readonly drops: Readonly<Record<DropReason, number>>;
 }
@@ -208,6 +218,7 @@ export class Switch implements AsyncDisposable {
       nativeVid = optInt('vlan.nativeVid', vlan.nativeVid, 0, 4094, 0);
     }
     const worker = optInt('worker', opts.worker, -1, Math.max(this.#workers - 1, 0), -1);
+    const group = opts.group === undefined ? -1 : this.#checkGroup(native, opts.group);
     const fd = (name: string, v: unknown): number => optInt(name, v, -1, 0x7fffffff, -1);
     const flag = (name: string, v: unknown, dflt: boolean): boolean => {
       if (v === undefined) return dflt;
@@ -244,12 +255,25 @@ export class Switch implements AsyncDisposable {
         rxWaitFd: fd('rxWaitFd', opts.rxWaitFd),
         rxNotifyFd: fd('rxNotifyFd', opts.rxNotifyFd),
         worker,
+        group,
       });
     } catch (err) {
       hold?.drop();
       throw nativeError(err, 'adding the port');
     }
     if (hold) this.#holds.set(id, hold);
+    return id;
+  }
+
+  /** addPort's `group`: an attached port whose group is not full. */
+  #checkGroup(native: NativeSwitch, value: unknown): number {
+    const addon = loadNative();
+    const id = expectInteger('group', value, 0, addon.maxPorts - 1);
+    const members = native.portGroup(id);
+    if (members === null) throw new ArgumentError('group', 'the id of an attached port', value);
+    if (members.length >= addon.groupMax) {
+      throw new ArgumentError('group', `a port whose group has fewer than ${addon.groupMax} members (group ${members[0]} is full)`, value);
+    }
     return id;
   }
 
@@ -302,7 +326,7 @@ export class Switch implements AsyncDisposable {
         if (r > 0) drops[names[r] as DropReason] = n;
       });
       return {
-        id, worker: s.worker, inPackets: s.inPackets, inBytes: s.inBytes, fwdPackets: s.fwdPackets, fwdPairs: s.fwdPairs,
+        id, worker: s.worker, group: s.group, inPackets: s.inPackets, inBytes: s.inBytes, fwdPackets: s.fwdPackets, fwdPairs: s.fwdPairs,
         outPackets: s.outPackets, outBytes: s.outBytes, flooded: s.flooded, held: s.held, learned: s.learned,
         macMoves: s.macMoves, learnRefused: s.learnRefused, gsoSegments: s.gsoSegments, macs: s.macs, drops,
       };

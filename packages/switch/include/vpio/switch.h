@@ -39,6 +39,7 @@ extern "C" {
 #define VSW_DEFAULT_AGING_NS (300ull * 1000000000ull)
 #define VSW_DEFAULT_MAX_MACS 64u /* learned MACs per port unless configured */
 #define VSW_HIST_BUCKETS 11u     /* batch sizes by log2: 1, 2-3, 4-7, ..., 512-1023, 1024 */
+#define VSW_GROUP_MAX 8u         /* ports per port group (the queue pairs of one multi-queue vif) */
 
 /* Nanoseconds of the clock that ages MAC entries and refills token buckets. */
 typedef uint64_t (*vsw_clock_fn)(void *ctx);
@@ -66,6 +67,30 @@ enum vsw_vlan_mode {
 
 #define VSW_PORT_MAC_LOCK 0x1u /* frames must carry the port's MAC as source (guest ports) */
 #define VSW_PORT_LOSSLESS 0x2u /* a full RX ring holds the packet in the source TX ring */
+#define VSW_PORT_GROUP 0x4u    /* join the port group of port `group` (below) instead of starting one */
+
+/*
+ * Port groups: the N queue pairs of a multi-queue vif are N ports (own
+ * rings, counters, configuration and worker) that forward as ONE port.
+ * A port added without VSW_PORT_GROUP starts a group of one; with it, it
+ * joins the group of the attached port cfg->group (at most VSW_GROUP_MAX
+ * members). For forwarding, a group is one port:
+ *   - MAC entries (learned on any member, or a MAC-locked member's static
+ *     entry) name the group; a MAC seen on another member of the same group
+ *     is no move. The MAC cap and count are the group's (its first
+ *     member's max_macs; a joining member's max_macs is ignored).
+ *   - A frame for the group (unicast, or one flooded copy per group) goes
+ *     to members[flow_hash % n] of the members in join order: one flow
+ *     always reaches the same member, so its order is kept. The hash is
+ *     taken from the switch's header copy: IPv4/IPv6 addresses, and for
+ *     TCP/UDP (not an IPv4 fragment) the ports and protocol; the source
+ *     and destination MAC for anything else; past one 802.1Q tag.
+ *   - No member receives a frame sent by a member of its own group.
+ * The group's id is the id of its oldest member (the first while it is
+ * attached: the id moves to the next oldest when it is removed). Any
+ * member may be removed at any time: the group shrinks, its MAC entries
+ * stay until its last member goes.
+ */
 
 struct vsw_port_config {
 	/* memory, mapped by the caller and kept mapped until vsw_port_remove() returns */
@@ -99,6 +124,7 @@ struct vsw_port_config {
 	int rx_wait_fd;   /* guest kicks "RX has space" (lossless ports) */
 	int rx_notify_fd; /* the switch signals "RX has packets" */
 	int worker;       /* worker serving this port; -1: the least loaded */
+	uint32_t group;   /* with VSW_PORT_GROUP: an attached port whose group this one joins */
 };
 
 /*
@@ -136,8 +162,9 @@ struct vsw_port_stats {
 	uint64_t learned, mac_moves, learn_refused; /* learning events by this port */
 	uint64_t gso_segments;           /* TCP segments the switch cut from TSO super-frames for this port (in out_packets once per super-frame) */
 	uint64_t drops[VSW_DROP_COUNT];
-	uint32_t macs;                   /* learned MACs now */
+	uint32_t macs;                   /* MAC entries now (the group's: the same for every member) */
 	uint32_t worker;
+	uint32_t group;                  /* the port group's id: its oldest member's port id */
 };
 
 struct vsw_worker_stats {
@@ -161,7 +188,9 @@ void vsw_destroy(struct vsw *sw);
  * Attaches a port; *id gets its id. The port takes traffic at once.
  * Returns 0, -VP_EINVAL (geometry, policy or fd values), -VP_ERANGE (memory
  * smaller than the geometry), -VP_ENOSPC (no free port id or worker),
- * -VP_ENOMEM. VRING_FEAT_CHAIN is not supported yet (-VP_EINVAL).
+ * -VP_ENOENT (VSW_PORT_GROUP: cfg->group is not an attached port),
+ * -VP_EBUSY (VSW_PORT_GROUP: that group has VSW_GROUP_MAX members already),
+ * -VP_ENOMEM. Joining a group waits for a quiescent point (vsw_port_remove()).
  */
 int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id);
 
@@ -171,6 +200,13 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id
  * gone. Returns 0 or -VP_ENOENT.
  */
 int vsw_port_remove(struct vsw *sw, uint32_t id);
+
+/*
+ * The members of port id's group, oldest first (members[0] is the group's
+ * id), up to max of them into members (may be NULL with max 0). Returns the
+ * group's size (1..VSW_GROUP_MAX) or -VP_ENOENT. A control call.
+ */
+int vsw_port_group(const struct vsw *sw, uint32_t id, uint32_t *members, uint32_t max);
 
 /* Counters of a port, summed over the workers. 0 or -VP_ENOENT. Safe during forwarding. */
 int vsw_port_stats(const struct vsw *sw, uint32_t id, struct vsw_port_stats *out);

@@ -1,7 +1,14 @@
 /**
- * One side of an event channel (host driver): its two descriptors and the
- * operations on them. See include/vpio/evtchn.h for the link layout and
- * the no-lost-wake-up rule (drain, re-check your state, then wait).
+ * One side of an event channel: its descriptors and the operations on them.
+ * See include/vpio/evtchn.h for the host link layout and the
+ * no-lost-wake-up rule (drain, re-check your state, then wait).
+ *
+ * Both drivers' ends are this class, so callers never branch on the mode:
+ *   host  two descriptors (rxFd to wait on and drain, txFd to notify),
+ *         the socket calls of csrc/evtchn_host.c
+ *   xen   one descriptor (rxFd === txFd: the end's own xenevtchn handle)
+ *         and the local `port`; drain = consume (pending + unmask),
+ *         notify = IOCTL_EVTCHN_NOTIFY (include/vpio/evtchn_xen.h)
  */
 import { ErrnoError } from '@vpio/errors';
 import { EvtchnError } from './evtchn-error.js';
@@ -21,6 +28,37 @@ export interface ChannelEndStats {
   readonly received: number;
 }
 
+/** Which driver made an end. */
+export type EvtchnMode = 'host' | 'xen';
+
+/**
+ * @internal What an end does per driver. Every call returns what the C side
+ * returns: notify 0 sent / 1 coalesced / -errno, drain a count / -errno.
+ */
+export interface EndOps {
+  readonly mode: EvtchnMode;
+  /** The local port (xen); undefined for host ends. */
+  readonly port: number | undefined;
+  notify(): number;
+  drain(): number;
+  /** Releases the descriptors (and, xen, the binding). */
+  close(): void;
+}
+
+function hostOps(rxFd: number, txFd: number): EndOps {
+  return {
+    mode: 'host',
+    port: undefined,
+    notify: () => loadNative().notify(txFd),
+    drain: () => loadNative().drain(rxFd),
+    close: () => {
+      const native = loadNative();
+      native.closeFd(rxFd);
+      native.closeFd(txFd);
+    },
+  };
+}
+
 interface Waiter {
   resolve(n: number): void;
   reject(e: Error): void;
@@ -31,16 +69,31 @@ interface Waiter {
 export class ChannelEnd {
   #rxFd: number;
   #txFd: number;
+  readonly #ops: EndOps;
   #watcher: NativeWatcher | undefined;
   readonly #waiters = new Set<Waiter>();
   #sent = 0;
   #coalesced = 0;
   #received = 0;
 
-  /** Adopts two descriptors (from createChannelPair() or the broker). */
-  constructor(fds: { readonly rxFd: number; readonly txFd: number }) {
+  /**
+   * Adopts two descriptors (from createChannelPair() or the broker). `ops`
+   * is internal: the xen driver passes its port's calls (rxFd === txFd).
+   */
+  constructor(fds: { readonly rxFd: number; readonly txFd: number }, ops?: EndOps) {
     this.#rxFd = fds.rxFd;
     this.#txFd = fds.txFd;
+    this.#ops = ops ?? hostOps(fds.rxFd, fds.txFd);
+  }
+
+  /** 'host' (two socket descriptors) or 'xen' (one xenevtchn descriptor and a port). */
+  get mode(): EvtchnMode {
+    return this.#ops.mode;
+  }
+
+  /** The local Xen port (xen ends); undefined for host ends. */
+  get port(): number | undefined {
+    return this.#ops.port;
   }
 
   get rxFd(): number {
@@ -59,10 +112,15 @@ export class ChannelEnd {
     return { sent: this.#sent, coalesced: this.#coalesced, received: this.#received };
   }
 
-  /** Signals the peer without blocking. Throws EVTCHN_CLOSED if the peer closed its end. */
+  /**
+   * Signals the peer without blocking. Throws EVTCHN_CLOSED if the peer
+   * closed its end (host; a xen end cannot tell: Xen drops notifications on
+   * a port whose peer is gone, and notify() says 'sent'). Xen ends never
+   * answer 'coalesced'.
+   */
   notify(): NotifyResult {
     this.#checkOpen();
-    const rc = loadNative().notify(this.#txFd);
+    const rc = this.#ops.notify();
     if (rc === 0) {
       this.#sent++;
       return 'sent';
@@ -76,12 +134,13 @@ export class ChannelEnd {
   }
 
   /**
-   * Consumes pending notifications without blocking; returns how many (0:
+   * Consumes pending notifications without blocking (xen: reads the fired
+   * port and unmasks it); returns how many (0:
    * none). Throws EVTCHN_CLOSED once the peer closed and nothing is pending.
    */
   drain(): number {
     this.#checkOpen();
-    const rc = loadNative().drain(this.#rxFd);
+    const rc = this.#ops.drain();
     if (rc >= 0) {
       this.#received += rc;
       return rc;
@@ -114,13 +173,11 @@ export class ChannelEnd {
     });
   }
 
-  /** Closes both descriptors; pending waits reject EVTCHN_END_CLOSED. Idempotent. */
+  /** Closes the descriptors (xen: unbinds the port); pending waits reject EVTCHN_END_CLOSED. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.#disarm();
-    const native = loadNative();
-    native.closeFd(this.#rxFd);
-    native.closeFd(this.#txFd);
+    this.#ops.close();
     this.#rxFd = -1;
     this.#txFd = -1;
     for (const w of [...this.#waiters]) this.#fail(w, new EvtchnError('EVTCHN_END_CLOSED', 'the channel end was closed while waiting'));

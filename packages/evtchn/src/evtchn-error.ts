@@ -10,6 +10,8 @@ import { VpioError } from '@vpio/errors';
  * - EVTCHN_LIMIT_PORTS    the domain holds its maximum number of ports
  * - EVTCHN_BROKER_CLOSED  the broker was closed
  * - EVTCHN_SYSCALL        (ErrnoError) a system call failed: creating links, watching, closing
+ * - XEN_UNAVAILABLE       the xen driver was asked for where /dev/xen/evtchn is missing
+ *                         (not a Xen domain, or xen-evtchn not loaded)
  */
 export type EvtchnErrorCode =
   | 'EVTCHN_CLOSED'
@@ -18,7 +20,8 @@ export type EvtchnErrorCode =
   | 'EVTCHN_NOT_BOUND'
   | 'EVTCHN_PERM'
   | 'EVTCHN_LIMIT_PORTS'
-  | 'EVTCHN_BROKER_CLOSED';
+  | 'EVTCHN_BROKER_CLOSED'
+  | 'XEN_UNAVAILABLE';
 
 /** An event-channel error without an errno; `code` says which. */
 export class EvtchnError extends VpioError {

@@ -24,6 +24,7 @@
 import { expectInteger } from '@vpio/errors';
 import { ChannelEnd, createChannelPair, type NotifyResult } from './channel-end.js';
 import { EvtchnError } from './evtchn-error.js';
+import type { EvtchnPorts } from './ports.js';
 
 /** Highest domid (Xen's DOMID_FIRST_RESERVED - 1). */
 export const MAX_DOMID = 32751;
@@ -34,8 +35,9 @@ type PortState =
   | { readonly kind: 'unbound'; readonly remoteDomid: number }
   | { readonly kind: 'bound'; readonly remoteDomid: number; readonly remotePort: number; readonly end: ChannelEnd };
 
-/** Xen-like per-domain handle (xenevtchn_handle). */
-export class EventChannels {
+/** Xen-like per-domain handle (xenevtchn_handle): the host driver's EvtchnPorts. */
+export class EventChannels implements EvtchnPorts {
+  readonly mode = 'host' as const;
   readonly #ports = new Map<number, PortState>();
 
   /** @internal created by HostEvtchnBroker.domain() */
@@ -98,6 +100,11 @@ export class EventChannels {
   /** API parity with Xen; host ports are never masked (see the module comment). */
   unmask(port: number): void {
     this.#state(port);
+  }
+
+  /** A bound port's end (notify, drain, wait, its descriptors). Throws EVTCHN_NO_SUCH_PORT, EVTCHN_NOT_BOUND. */
+  end(port: number): ChannelEnd {
+    return this.#end(port);
   }
 
   /** The pollable descriptor of a bound port (for epoll in C or your own loop). */

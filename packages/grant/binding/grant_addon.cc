@@ -14,13 +14,9 @@
 //                             ArrayBuffer over the mapping; undefined once
 //                             unmapped), .closeFd(), .unmap() -> 0 or -errno
 //
-// Memory safety of the external ArrayBuffer: unmap() marks the mapping gone,
-// munmaps it and detaches the ArrayBuffer in one JS turn, so no view can
-// reach unmapped memory (detached views have length 0). A Region garbage
-// collected without unmap() leaves the mapping to the ArrayBuffer's
-// finalizer, which unmaps when no view can reach it any more; its
-// descriptor is closed by the Region's destructor. No globals: the Region
-// constructor lives in per-instance addon data.
+// Region (fd + external ArrayBuffer, its memory safety) lives in region.h,
+// shared with the xen driver's addon (grant_xen_addon.cc). No globals: the
+// Region constructor lives in per-instance addon data.
 //
 // Arguments are checked here as the last line (code ERR_ARGUMENT); the TS
 // layer (src/) validates first and throws the errors users see.
@@ -32,128 +28,15 @@
 #include <string>
 #include <unistd.h>
 
+#include "region.h"
 #include "vpio/grant.h"
 #include "vpio/grant_share.h"
 
 namespace {
 
-void ThrowArg(Napi::Env env, const std::string &msg)
-{
-	Napi::Error err = Napi::TypeError::New(env, msg);
-	err.Set("code", Napi::String::New(env, "ERR_ARGUMENT"));
-	err.ThrowAsJavaScriptException();
-}
-
-bool GetInt(Napi::Env env, Napi::Value v, const char *name, double min, double max, int64_t *out)
-{
-	if (!v.IsNumber()) {
-		ThrowArg(env, std::string(name) + ": expected an integer");
-		return false;
-	}
-	double d = v.As<Napi::Number>().DoubleValue();
-	if (!(d >= min && d <= max) || d != static_cast<double>(static_cast<int64_t>(d))) {
-		ThrowArg(env, std::string(name) + ": integer out of range");
-		return false;
-	}
-	*out = static_cast<int64_t>(d);
-	return true;
-}
-
-bool GetBool(Napi::Env env, Napi::Value v, const char *name, bool *out)
-{
-	if (!v.IsBoolean()) {
-		ThrowArg(env, std::string(name) + ": expected a boolean");
-		return false;
-	}
-	*out = v.As<Napi::Boolean>().Value();
-	return true;
-}
-
-// The mapping behind an external ArrayBuffer. Owned by the ArrayBuffer's
-// finalizer, which deletes it (and unmaps if Region::unmap() did not).
-struct MapState {
-	struct vgnt_map m; // m.addr == NULL once unmapped
-};
-
-void FinalizeMapping(Napi::Env, void *, MapState *s)
-{
-	vgnt_host_unmap(&s->m);
-	delete s;
-}
-
-class Region : public Napi::ObjectWrap<Region> {
-public:
-	static Napi::Function Define(Napi::Env env)
-	{
-		return DefineClass(env, "Region",
-				   {
-					   InstanceAccessor("fd", &Region::Fd, nullptr),
-					   InstanceAccessor("buffer", &Region::Buffer, nullptr),
-					   InstanceMethod("closeFd", &Region::CloseFd),
-					   InstanceMethod("unmap", &Region::Unmap),
-				   });
-	}
-
-	explicit Region(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Region>(info) {}
-
-	~Region() override
-	{
-		if (fd_ >= 0)
-			close(fd_);
-	}
-
-	// Takes ownership of fd (may be -1) and of the mapping [addr, addr+bytes).
-	void Adopt(Napi::Env env, int fd, void *addr, size_t bytes)
-	{
-		fd_ = fd;
-		state_ = new MapState{{addr, bytes, VGNT_ACCESS_RW}};
-		Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, addr, bytes, FinalizeMapping, state_);
-		ab_ = Napi::Persistent(ab);
-	}
-
-private:
-	Napi::Value Fd(const Napi::CallbackInfo &info)
-	{
-		return Napi::Number::New(info.Env(), fd_);
-	}
-
-	Napi::Value Buffer(const Napi::CallbackInfo &info)
-	{
-		if (state_ == nullptr)
-			return info.Env().Undefined();
-		return ab_.Value();
-	}
-
-	Napi::Value CloseFd(const Napi::CallbackInfo &info)
-	{
-		int rc = 0;
-
-		if (fd_ >= 0) {
-			rc = close(fd_) < 0 && errno != EINTR ? -errno : 0;
-			fd_ = -1; // Linux releases the descriptor even on error
-		}
-		return Napi::Number::New(info.Env(), rc);
-	}
-
-	Napi::Value Unmap(const Napi::CallbackInfo &info)
-	{
-		if (state_ == nullptr)
-			return Napi::Number::New(info.Env(), 0);
-		MapState *s = state_;
-		Napi::ArrayBuffer ab = ab_.Value();
-		int rc = vgnt_host_unmap(&s->m);
-		if (rc < 0)
-			return Napi::Number::New(info.Env(), rc);
-		state_ = nullptr; // the finalizer owns s from here on
-		ab.Detach();
-		ab_.Reset();
-		return Napi::Number::New(info.Env(), 0);
-	}
-
-	int fd_ = -1;
-	MapState *state_ = nullptr;
-	Napi::Reference<Napi::ArrayBuffer> ab_;
-};
+using vpio_grant::GetBool;
+using vpio_grant::GetInt;
+using vpio_grant::Region;
 
 class GrantAddon : public Napi::Addon<GrantAddon> {
 public:
@@ -179,7 +62,7 @@ private:
 		Napi::Object obj = region_ctor_.New({});
 		if (env.IsExceptionPending())
 			return env.Undefined();
-		Region::Unwrap(obj)->Adopt(env, fd, addr, bytes);
+		Region::Unwrap(obj)->Adopt(env, fd, addr, bytes, vgnt_host_unmap);
 		return obj;
 	}
 

@@ -11,6 +11,14 @@ import { ErrnoError, VpioError } from '@vpio/errors';
  * - GRANT_RELEASED         the owner's buffer was asked for after release()
  * - GRANT_TABLE_CLOSED     the table was closed
  * - GRANT_SHARE_FAILED     (ErrnoError) creating or sealing the region failed
+ * - GRANT_XEN_LIMIT        (ErrnoError ENOSPC) xen driver: gntalloc's page limit
+ *                          (/sys/module/xen_gntalloc/parameters/limit) or the domain's
+ *                          Xen grant table (gnttab_max_frames) is exhausted
+ * - XEN_UNAVAILABLE        the xen driver was asked for where a device it needs
+ *                          (/dev/xen/gntalloc, /dev/xen/gntdev) is missing: not a Xen domain,
+ *                          or the module is not loaded
+ * - GRANT_XEN_BY_REFS      an fd-based map/verify was asked of the xen driver (map by
+ *                          domid + refs with mapXenGrantRefs())
  *
  * map side (ErrnoError: `errno` says what the C check returned)
  * - GRANT_BAD_FD           not an open descriptor (EBADF)
@@ -31,6 +39,9 @@ export type GrantErrorCode =
   | 'GRANT_RELEASED'
   | 'GRANT_TABLE_CLOSED'
   | 'GRANT_SHARE_FAILED'
+  | 'GRANT_XEN_LIMIT'
+  | 'GRANT_XEN_BY_REFS'
+  | 'XEN_UNAVAILABLE'
   | 'GRANT_BAD_FD'
   | 'GRANT_NOT_MEMFD'
   | 'GRANT_UNSEALED'

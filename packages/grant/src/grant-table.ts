@@ -19,6 +19,13 @@
  *
  * A ref is never reused while its grant is unreleased, so a stale ref held
  * by a live grantee can never name another region.
+ *
+ * Refs: with the host driver the table numbers each region (one ref per
+ * region, `refs` = [ref]); with the xen driver a region of N pages is N Xen
+ * grant refs, one per page in page order (`refs`), `ref` is refs[0] and
+ * `fd` is -1: grantees map by the owner's domid and the refs. With the xen
+ * driver, revoke() only changes the state: a Xen grant cannot refuse new
+ * mappings while the owner keeps its own, so it ends at release().
  */
 import { ArgumentError, expectInteger, expectOneOf } from '@vpio/errors';
 import type { GrantAccess, GrantDriver, SharedRegion } from './driver.js';
@@ -78,6 +85,8 @@ export class Grant {
     private readonly table: GrantTable,
     private readonly region: SharedRegion,
     readonly ref: number,
+    /** The grant refs a grantee maps: host [ref]; xen one per page, in page order. */
+    readonly refs: readonly number[],
     readonly bytes: number,
     readonly access: GrantAccess,
     readonly grantee: number,
@@ -87,7 +96,11 @@ export class Grant {
     return this.#state;
   }
 
-  /** The region's descriptor, for the broker to pass to the grantee. Throws GRANT_REVOKED after revoke(). */
+  /**
+   * The region's descriptor, for the broker to pass to the grantee (xen
+   * driver: always -1, there is no descriptor to pass). Throws
+   * GRANT_REVOKED after revoke().
+   */
   get fd(): number {
     if (this.#state !== 'active') {
       throw new GrantError('GRANT_REVOKED', `grant ref ${this.ref} was ${this.#state}: its descriptor is closed`);
@@ -105,7 +118,11 @@ export class Grant {
     return this.#view;
   }
 
-  /** Stops new mappings (closes the descriptor). Idempotent; memory stays until release(). */
+  /**
+   * Stops new mappings (closes the descriptor). Idempotent; memory stays
+   * until release(). Xen driver: the state changes, the grants stay valid
+   * until release() (see the module comment).
+   */
   revoke(): void {
     if (this.#state !== 'active') return;
     this.region.closeHandle();
@@ -178,6 +195,8 @@ export class GrantTable {
   readonly driver: GrantDriver;
   readonly #grants = new Map<number, Grant>();
   readonly #freeRefs: number[] = [];
+  /** Refs the driver made (xen): never recycled through #freeRefs. */
+  readonly #driverRefs = new Set<number>();
   #nextRef = FIRST_GRANT_REF;
   #bytes = 0;
   #closed = false;
@@ -206,9 +225,10 @@ export class GrantTable {
   }
 
   /**
-   * Creates a region, maps it for the owner, seals it and grants it to
-   * `grantee` with `access`. Throws ERR_ARGUMENT, GRANT_LIMIT_GRANTS,
-   * GRANT_LIMIT_BYTES, GRANT_TABLE_CLOSED or GRANT_SHARE_FAILED.
+   * Creates a region, maps it for the owner, seals it (host) and grants it
+   * to `grantee` with `access`. Throws ERR_ARGUMENT, GRANT_LIMIT_GRANTS,
+   * GRANT_LIMIT_BYTES, GRANT_TABLE_CLOSED, GRANT_SHARE_FAILED, and with the
+   * xen driver GRANT_XEN_LIMIT.
    */
   grantRegion(options: GrantRegionOptions): Grant {
     this.#checkOpen();
@@ -230,9 +250,25 @@ export class GrantTable {
         `granting ${bytes} bytes would take domain ${this.domid} to ${this.#bytes + bytes} bytes, the limit is ${this.limits.maxBytes}`,
       );
     }
-    const region = this.driver.share(bytes, access);
-    const ref = this.#freeRefs.pop() ?? this.#nextRef++;
-    const grant = new Grant(this, region, ref, bytes, access, grantee);
+    const region = this.driver.share(bytes, access, grantee);
+    let ref: number;
+    let refs: readonly number[];
+    if (region.refs === undefined) {
+      ref = this.#freeRefs.pop() ?? this.#nextRef++;
+      refs = Object.freeze([ref]);
+    } else {
+      refs = Object.freeze([...region.refs]);
+      ref = refs[0] ?? -1;
+      if (refs.length !== bytes / page || this.#grants.has(ref)) {
+        region.unmap();
+        throw new GrantError(
+          'GRANT_SHARE_FAILED',
+          `the ${this.driver.name} driver returned ${refs.length} refs (first ${ref}) for ${bytes / page} pages${this.#grants.has(ref) ? ', the first one already in use' : ''}`,
+        );
+      }
+      this.#driverRefs.add(ref);
+    }
+    const grant = new Grant(this, region, ref, refs, bytes, access, grantee);
     this.#grants.set(ref, grant);
     this.#bytes += bytes;
     return grant;
@@ -290,7 +326,7 @@ export class GrantTable {
     if (this.#grants.get(grant.ref) !== grant) return;
     this.#grants.delete(grant.ref);
     this.#bytes -= grant.bytes;
-    this.#freeRefs.push(grant.ref);
+    if (!this.#driverRefs.delete(grant.ref)) this.#freeRefs.push(grant.ref);
   }
 
   #checkOpen(): void {

@@ -14,3 +14,15 @@ export {
 } from './grant-table.js';
 export { hostGrantDriver, sealsOf } from './host-driver.js';
 export { Mapping, mapGrant, verifyGrantFd, type MapGrantOptions } from './map-grant.js';
+export {
+  GNTALLOC_LIMIT_PATH,
+  GNTDEV_LIMIT_PATH,
+  XEN_PAGE_BYTES,
+  checkXenGrantDevice,
+  mapXenGrantRefs,
+  raiseGntallocLimit,
+  xenGrantDriver,
+  xenGrantLimits,
+  type MapXenGrantRefsOptions,
+  type XenGrantLimits,
+} from './xen-driver.js';

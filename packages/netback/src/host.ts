@@ -32,9 +32,14 @@ export interface NetbackChannels {
   close(port: number): void;
 }
 
-/** The data plane: @vpio/switch's Switch. */
+/**
+ * The data plane: @vpio/switch's Switch. `group`: the new port joins the
+ * group of port `group` (learning, flooding, hairpin and MAC limits per
+ * group; RX to the group steered by a flow hash), how a vif's queues
+ * become one switch port.
+ */
 export interface NetbackSwitch {
-  addPort(options: PortOptions): number;
+  addPort(options: PortOptions & { readonly group?: number }): number;
   /** Returns once no worker touches the port's memory. */
   removePort(id: number): void;
 }

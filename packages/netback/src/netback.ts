@@ -50,12 +50,18 @@ export interface VifInfo {
   readonly bufSizeBytes: number;
   readonly backendPath: string;
   readonly frontendPath: string;
-  /** What netback granted to the domain (its own record). */
+  /** What netback granted to the domain (its own record): queue 0's rings and pool. */
   readonly grantRefs: { readonly tx: number; readonly rx: number; readonly pool: number };
+  /** Queues the vif has (createVif's `queues`, default 1). */
+  readonly queues: number;
+  /** Every queue's grant refs, queue 0 first (queues entries). */
+  readonly queueGrantRefs: readonly { readonly tx: number; readonly rx: number; readonly pool: number }[];
   /** The backend state last written. */
   readonly backendState: number;
-  /** The switch port while attached. */
+  /** The switch port while attached: queue 0's, the id of the group the vif's ports form. */
   readonly port: number | undefined;
+  /** While attached, the switch port of each queue the frontend uses (queue order; its length is the queues in use), else empty. */
+  readonly ports: readonly number[];
   /** The attached port negotiated buffer chains + the offload word (`request-netmap-offload` = 1); false when detached. */
   readonly offload: boolean;
   /** What the switch port enforces: MAC lock, lossless, trunk VLANs, rate and flood limits, MAC cap (absent: unlimited / the switch's default). */
@@ -165,7 +171,7 @@ export class Netback extends EventEmitter<NetbackEvents> {
         throw new NetbackError('NETBACK_NO_DOMAIN', `domain ${domid} is not introduced to the xenstore (not alive)`);
       }
       step = 'grant';
-      memory = VifMemory.allocate(this.host.grants, domid, opts);
+      memory = VifMemory.allocate(this.host.grants, domid, opts, opts.queues);
       const settings = {
         domid, devid, mac: opts.mac, mtu: opts.mtu, vlan: opts.vlan,
         policy: Object.freeze({ ...opts.policy, lossless: opts.policy.lossless ?? this.#lossless }),
@@ -194,7 +200,7 @@ export class Netback extends EventEmitter<NetbackEvents> {
         await vif.destroy(`domain ${domid} released`);
         throw new NetbackError('NETBACK_NO_DOMAIN', `domain ${domid} was released while its vif ${devid} was being created`);
       }
-      this.#log({ level: 'info', event: 'vif-created', domid, devid, mac: opts.mac });
+      this.#log({ level: 'info', event: 'vif-created', domid, devid, mac: opts.mac, queues: opts.queues });
       return this.#info(vif);
     } catch (e) {
       if (e instanceof NetbackError) throw e;
@@ -264,7 +270,9 @@ export class Netback extends EventEmitter<NetbackEvents> {
       txSlots: g.txSlots, rxSlots: g.rxSlots, bufSizeBytes: g.bufSizeBytes,
       backendPath: s.backendPath, frontendPath: s.frontendPath,
       grantRefs: Object.freeze({ tx: v.memory.grants.tx.ref, rx: v.memory.grants.rx.ref, pool: v.memory.grants.pool.ref }),
-      backendState: v.backendState, port: v.attachedPort, offload: v.attachedOffload, policy: s.policy,
+      queues: v.memory.queues.length,
+      queueGrantRefs: Object.freeze(v.memory.queues.map((q) => Object.freeze({ tx: q.grants.tx.ref, rx: q.grants.rx.ref, pool: q.grants.pool.ref }))),
+      backendState: v.backendState, port: v.attachedPort, ports: Object.freeze([...v.attachedPorts]), offload: v.attachedOffload, policy: s.policy,
     });
   }
 

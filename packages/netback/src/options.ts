@@ -18,6 +18,15 @@ export interface VifOptions {
   readonly rxSlots: number;
   /** Bytes per pool buffer (64..65535). The pool holds txSlots + rxSlots + 64 of them. */
   readonly bufSizeBytes: number;
+  /**
+   * Queues (1..8, default 1): each its own TX ring, RX ring and pool (the
+   * sizes above) and, once connected, its own switch port; the frontend
+   * uses 1..queues of them (multi-queue-num-queues). The ports form one
+   * group in the switch, so the vif still learns, floods and counts MACs
+   * as one; rate and flood limits are per port, so each of the k ports in
+   * use gets 1/k of the policy's (rounded up): the vif's limits are the sum.
+   */
+  readonly queues?: number;
   /** The switch port's policy (every field optional; absent: the defaults below). */
   readonly policy?: VifPolicy;
 }
@@ -78,6 +87,7 @@ export interface CheckedVifOptions {
   readonly txSlots: number;
   readonly rxSlots: number;
   readonly bufSizeBytes: number;
+  readonly queues: number;
   readonly policy: CheckedVifPolicy;
 }
 
@@ -162,6 +172,7 @@ export function checkVifOptions(options: VifOptions): CheckedVifOptions {
   if (mtu + ETH_HEADER_BYTES > bufSizeBytes) {
     throw new ArgumentError('options.bufSizeBytes', `at least mtu + ${ETH_HEADER_BYTES} (${mtu + ETH_HEADER_BYTES}): a frame fits one buffer`, bufSizeBytes);
   }
+  const queues = options.queues === undefined ? 1 : expectInteger('options.queues', options.queues, 1, VIF_LIMITS.maxQueues);
   const policy = checkVifPolicy(options.policy, vlan);
-  return { mac: mac.value.toLowerCase(), vlan, mtu, txSlots, rxSlots, bufSizeBytes, policy };
+  return { mac: mac.value.toLowerCase(), vlan, mtu, txSlots, rxSlots, bufSizeBytes, queues, policy };
 }

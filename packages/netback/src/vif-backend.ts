@@ -10,8 +10,12 @@
  * Teardown (destroy()) detaches, releases the memory and removes both
  * directories; it runs when the toolstack removes the backend node, when
  * the domain is released, on destroyVif() and on Netback.close().
+ *
+ * Queues: a vif connected with k queues is k switch ports in one group
+ * (addPort, then addPort({ group: first }) for the others), port i on
+ * queue i's rings and channels; they attach and detach together.
  */
-import { VIF_KEYS, XENBUS_STATES, backendStep, type BackendAction, type Dir, type KeyWrite } from '@vpio/vif';
+import { VIF_KEYS, VIF_LIMITS, XENBUS_STATES, backendStep, queueDir, type BackendAction, type Dir, type KeyWrite, type QueuePorts } from '@vpio/vif';
 import type { PortOptions } from '@vpio/switch';
 import type { XenstoreOps, XenstoreWatch } from '@vpio/xenstore';
 import type { NetbackHost } from './host.js';
@@ -41,9 +45,24 @@ export interface VifObserver {
 }
 
 interface Attachment {
-  readonly portId: number;
+  /** One switch port per queue in use, queue 0 (the group's id) first. */
+  readonly portIds: readonly number[];
   readonly channels: readonly number[];
   readonly offload: boolean;
+}
+
+/** The policy limits the switch enforces per port: with k ports, each gets 1/k (rounded up, at least 1). */
+const PER_PORT_LIMITS = ['ratePps', 'burstPackets', 'rateBps', 'burstBytes', 'floodPps', 'floodBurst'] as const;
+
+/** The policy of one of `k` ports of a vif: rate, burst and flood limits divided by k (the vif's limits are the ports' sum). */
+export function queuePolicy(p: VifPolicyInfo, k: number): VifPolicyInfo {
+  if (k <= 1) return p;
+  const out: { -readonly [K in keyof VifPolicyInfo]: VifPolicyInfo[K] } = { ...p };
+  for (const key of PER_PORT_LIMITS) {
+    const v = p[key];
+    if (v !== undefined) out[key] = Math.max(1, Math.ceil(v / k));
+  }
+  return out;
 }
 
 /** The switch's PortOptions for a policy: only what is set, so the switch's defaults hold for the rest. */
@@ -59,7 +78,10 @@ export function portPolicy(vlan: number | undefined, p: VifPolicyInfo): Partial<
 
 type Snapshot = { readonly exists: boolean; readonly dir: Dir };
 
-/** One directory level, read inside `t`. */
+/** The queue subdirectories a Dir holds: queue-0 .. queue-<max-1> (others are not read). */
+const QUEUE_DIRS = new Set(Array.from({ length: VIF_LIMITS.maxQueues }, (_, i) => queueDir(i)));
+
+/** One directory level, plus its queue-<i>/ subdirectories as `queue-<i>/<key>` keys, read inside `t`. */
 async function readDir(t: XenstoreOps, path: string): Promise<Snapshot> {
   let names: string[];
   try {
@@ -68,12 +90,20 @@ async function readDir(t: XenstoreOps, path: string): Promise<Snapshot> {
     return { exists: false, dir: {} };
   }
   const dir: Record<string, string> = {};
-  for (const n of names) {
-    try {
-      dir[n] = (await t.read(`${path}/${n}`)).toString('latin1');
-    } catch {
-      /* a directory without a value */
+  const readInto = async (base: string, prefix: string, list: readonly string[]): Promise<void> => {
+    for (const n of list) {
+      try {
+        dir[`${prefix}${n}`] = (await t.read(`${base}/${n}`)).toString('latin1');
+      } catch {
+        /* a directory without a value */
+      }
     }
+  };
+  await readInto(path, '', names);
+  for (const n of names) {
+    if (!QUEUE_DIRS.has(n)) continue;
+    const sub = await t.directory(`${path}/${n}`).catch(() => [] as string[]);
+    await readInto(`${path}/${n}`, `${n}/`, sub);
   }
   return { exists: true, dir };
 }
@@ -96,8 +126,14 @@ export class VifBackend {
     private readonly observer: VifObserver,
   ) {}
 
+  /** Queue 0's switch port (the group's id) while attached. */
   get attachedPort(): number | undefined {
-    return this.#attached?.portId;
+    return this.#attached?.portIds[0];
+  }
+
+  /** Every queue's switch port while attached (queue order), else empty. */
+  get attachedPorts(): readonly number[] {
+    return this.#attached?.portIds ?? [];
   }
 
   /** The attached port carries buffer chains + the offload word (the frontend asked: request-netmap-offload). */
@@ -205,7 +241,7 @@ export class VifBackend {
           await this.#writeError(snap.own.dir, a.text);
           break;
         case 'connect':
-          if (!(await this.#connect(snap.own.dir, a.txPort, a.rxPort, a.offload))) return; // the Connected write must not follow
+          if (!(await this.#connect(snap.own.dir, a.queues, a.offload))) return; // the Connected write must not follow
           break;
         case 'disconnect':
           this.#detach();
@@ -274,54 +310,78 @@ export class VifBackend {
     if (ok) this.observer.error(text);
   }
 
-  /** Step 3: bind the frontend's two channels, attach the port. False (error node written) when it cannot. */
-  async #connect(own: Dir, txPort: number, rxPort: number, offload: boolean): Promise<boolean> {
+  /**
+   * Step 3: bind each queue's two channels, attach one switch port per queue
+   * (the first makes the group, the others join it). False (error node
+   * written, whatever was bound or attached undone) when it cannot.
+   */
+  async #connect(own: Dir, queues: readonly QueuePorts[], offload: boolean): Promise<boolean> {
     const { domid, mac, vlan, policy } = this.settings;
     const { channels } = this.host;
+    const m = this.memory;
+    if (queues.length > m.queues.length) { // backendStep never asks for more than the record has
+      await this.#writeError(own, `${VIF_KEYS.multiQueueNumQueues}: ${queues.length} queues, this vif has ${m.queues.length}`);
+      return false;
+    }
     const bound: number[] = [];
     const ends: Array<{ readonly rxFd: number; readonly txFd: number }> = [];
-    for (const [key, port] of [[VIF_KEYS.eventChannelTx, txPort], [VIF_KEYS.eventChannelRx, rxPort]] as const) {
+    const flat = queues.length === 1;
+    for (const [q, ports] of queues.entries()) {
+      for (const [key, port] of [[VIF_KEYS.eventChannelTx, ports.txPort], [VIF_KEYS.eventChannelRx, ports.rxPort]] as const) {
+        try {
+          const local = channels.bindInterdomain(domid, port);
+          bound.push(local);
+          ends.push(channels.end(local));
+        } catch (e) {
+          this.#closeChannels(bound);
+          await this.#writeError(own, `${flat ? key : `${queueDir(q)}/${key}`}: cannot bind port ${port} of domain ${domid}: ${(e as Error).message}`.slice(0, 256));
+          return false;
+        }
+      }
+    }
+    const perPort = portPolicy(vlan, queuePolicy(policy, queues.length));
+    const portIds: number[] = [];
+    for (let q = 0; q < queues.length; q++) {
+      const mem = m.queues[q]!;
+      const tx = ends[2 * q]!;
+      const rx = ends[2 * q + 1]!;
       try {
-        const local = channels.bindInterdomain(domid, port);
-        bound.push(local);
-        ends.push(channels.end(local));
+        portIds.push(this.host.switch.addPort({
+          txRing: mem.txRing, rxRing: mem.rxRing, pool: mem.pool,
+          txSlots: m.geometry.txSlots, rxSlots: m.geometry.rxSlots, bufSizeBytes: m.geometry.bufSizeBytes, nrBufs: m.nrBufs,
+          mac, ...perPort, offload,
+          txWaitFd: tx.rxFd, txNotifyFd: tx.txFd, rxWaitFd: rx.rxFd, rxNotifyFd: rx.txFd,
+          ...(q > 0 ? { group: portIds[0]! } : {}),
+        }));
       } catch (e) {
+        this.#removePorts(portIds);
         this.#closeChannels(bound);
-        await this.#writeError(own, `${key}: cannot bind port ${port} of domain ${domid}: ${(e as Error).message}`.slice(0, 256));
+        await this.#writeError(own, `switch: cannot attach ${flat ? 'the port' : `the port of queue ${q}`}: ${(e as Error).message}`.slice(0, 256));
         return false;
       }
     }
-    const tx = ends[0]!;
-    const rx = ends[1]!;
-    const m = this.memory;
-    let portId: number;
-    try {
-      portId = this.host.switch.addPort({
-        txRing: m.txRing, rxRing: m.rxRing, pool: m.pool,
-        txSlots: m.geometry.txSlots, rxSlots: m.geometry.rxSlots, bufSizeBytes: m.geometry.bufSizeBytes, nrBufs: m.nrBufs,
-        mac, ...portPolicy(vlan, policy), offload,
-        txWaitFd: tx.rxFd, txNotifyFd: tx.txFd, rxWaitFd: rx.rxFd, rxNotifyFd: rx.txFd,
-      });
-    } catch (e) {
-      this.#closeChannels(bound);
-      await this.#writeError(own, `switch: cannot attach the port: ${(e as Error).message}`.slice(0, 256));
-      return false;
-    }
-    this.#attached = { portId, channels: bound, offload };
-    this.observer.connected(portId);
+    this.#attached = { portIds, channels: bound, offload };
+    this.observer.connected(portIds[0]!);
     return true;
   }
 
-  /** Detach the port (returns at a quiescent point), then close dom0's channel ends. */
+  /** Removes ports, the group's other members before its first port; each returns at a quiescent point. */
+  #removePorts(ids: readonly number[]): void {
+    for (const id of [...ids].reverse()) {
+      try {
+        this.host.switch.removePort(id);
+      } catch (e) {
+        this.observer.log('warn', 'remove-port-failed', { port: id, error: String(e) });
+      }
+    }
+  }
+
+  /** Detach the ports (each returns at a quiescent point), then close dom0's channel ends. */
   #detach(): void {
     const a = this.#attached;
     if (a === undefined) return;
     this.#attached = undefined;
-    try {
-      this.host.switch.removePort(a.portId);
-    } catch (e) {
-      this.observer.log('warn', 'remove-port-failed', { port: a.portId, error: String(e) });
-    }
+    this.#removePorts(a.portIds);
     this.#closeChannels(a.channels);
     this.observer.disconnected();
   }

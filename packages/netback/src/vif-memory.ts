@@ -1,7 +1,10 @@
 /**
- * The memory of one vif: its TX ring, RX ring and buffer pool, each a whole
- * grant region to the vif's domain (DESIGN.md "Grants are whole regions"),
- * rings set up with RingView.init and every slot's `gref` naming the pool.
+ * The memory of one vif: per queue its TX ring, RX ring and buffer pool,
+ * each a whole grant region to the vif's domain (DESIGN.md "Grants are
+ * whole regions"), rings set up with RingView.init and every slot's `gref`
+ * naming that queue's pool. A vif has one queue unless it was created with
+ * `queues` > 1; each queue is exactly what a one-queue vif has (its own
+ * pool: a queue's switch port can reach its own buffers and nothing else).
  *
  * The grants are held (Grant.hold()) from allocation until release(): a
  * broker that releases dom0's grants to a dead domain before @releaseDomain
@@ -25,35 +28,47 @@ export interface VifGeometry {
   readonly bufSizeBytes: number;
 }
 
-export class VifMemory {
-  readonly record: BackendRecord;
-  readonly nrBufs: number;
-  /** The owner's mappings, taken at allocation (valid while the holds last). */
+/** One queue's three regions and the owner's mappings of them (valid while the holds last). */
+export interface QueueMemory {
+  readonly grants: { readonly tx: Grant; readonly rx: Grant; readonly pool: Grant };
   readonly txRing: Buffer;
   readonly rxRing: Buffer;
   readonly pool: Buffer;
+}
+
+export class VifMemory {
+  readonly record: BackendRecord;
+  readonly nrBufs: number;
+  /** Queue 0 first. */
+  readonly queues: readonly QueueMemory[];
   #holds: GrantHold[];
   #released = false;
 
   private constructor(
     readonly geometry: VifGeometry,
-    readonly grants: { readonly tx: Grant; readonly rx: Grant; readonly pool: Grant },
+    queueGrants: ReadonlyArray<{ readonly tx: Grant; readonly rx: Grant; readonly pool: Grant }>,
   ) {
     this.nrBufs = geometry.txSlots + geometry.rxSlots + SPARE_BUFS;
-    this.#holds = [grants.tx.hold(), grants.rx.hold(), grants.pool.hold()];
-    this.txRing = grants.tx.buffer;
-    this.rxRing = grants.rx.buffer;
-    this.pool = grants.pool.buffer;
+    this.#holds = queueGrants.flatMap((g) => [g.tx.hold(), g.rx.hold(), g.pool.hold()]);
+    this.queues = Object.freeze(queueGrants.map((g) => Object.freeze({ grants: g, txRing: g.tx.buffer, rxRing: g.rx.buffer, pool: g.pool.buffer })));
+    const ring = (g: Grant, numSlots: number) => Object.freeze({ numSlots, refs: Object.freeze([g.ref]) });
+    const q = queueGrants.map((g) => Object.freeze({ tx: ring(g.tx, geometry.txSlots), rx: ring(g.rx, geometry.rxSlots) }));
     this.record = Object.freeze({
-      tx: Object.freeze({ numSlots: geometry.txSlots, refs: Object.freeze([grants.tx.ref]) }),
-      rx: Object.freeze({ numSlots: geometry.rxSlots, refs: Object.freeze([grants.rx.ref]) }),
+      tx: q[0]!.tx,
+      rx: q[0]!.rx,
+      ...(q.length > 1 ? { extraQueues: Object.freeze(q.slice(1)) } : {}),
       offload: true, // the switch carries chains + the offload word for ports that ask (feature-netmap-offload)
     });
     this.initRings();
   }
 
-  /** Grants three regions rw to `domid` and sets the rings up; undoes what it made when a step fails. */
-  static allocate(grants: NetbackGrants, domid: number, geometry: VifGeometry): VifMemory {
+  /** Queue 0's grants (a one-queue vif's three). */
+  get grants(): QueueMemory['grants'] {
+    return this.queues[0]!.grants;
+  }
+
+  /** Grants three regions rw to `domid` per queue and sets the rings up; undoes what it made when a step fails. */
+  static allocate(grants: NetbackGrants, domid: number, geometry: VifGeometry, queues = 1): VifMemory {
     const made: Grant[] = [];
     try {
       const grant = (bytes: number): Grant => {
@@ -61,36 +76,45 @@ export class VifMemory {
         made.push(g);
         return g;
       };
-      const tx = grant(RingView.bytes(geometry.txSlots));
-      const rx = grant(RingView.bytes(geometry.rxSlots));
-      const pool = grant((geometry.txSlots + geometry.rxSlots + SPARE_BUFS) * geometry.bufSizeBytes);
-      return new VifMemory(geometry, { tx, rx, pool });
+      const all = Array.from({ length: queues }, () => {
+        const tx = grant(RingView.bytes(geometry.txSlots));
+        const rx = grant(RingView.bytes(geometry.rxSlots));
+        const pool = grant((geometry.txSlots + geometry.rxSlots + SPARE_BUFS) * geometry.bufSizeBytes);
+        return { tx, rx, pool };
+      });
+      return new VifMemory(geometry, all);
     } catch (e) {
       for (const g of made.reverse()) g.release();
       throw e;
     }
   }
 
-  /** (Re)initialises both rings: indices at zero, slot i of TX owns buffer i, slot i of RX buffer txSlots + i, every gref the pool's. Only while no port is attached. */
+  /**
+   * (Re)initialises every queue's rings: indices at zero, slot i of TX owns
+   * buffer i, slot i of RX buffer txSlots + i, every gref that queue's
+   * pool's. Only while no port is attached.
+   */
   initRings(): void {
     const { txSlots, rxSlots, bufSizeBytes } = this.geometry;
-    const gref = BigInt(this.grants.pool.ref);
-    const tx = RingView.init(this.txRing, 0, { kind: 'tx', numSlots: txSlots, bufSizeBytes, nrBufs: this.nrBufs });
-    const rx = RingView.init(this.rxRing, 0, { kind: 'rx', numSlots: rxSlots, bufSizeBytes, nrBufs: this.nrBufs, firstBuf: txSlots });
-    for (let i = 0; i < txSlots; i++) tx.writeSlot(i, { gref });
-    for (let i = 0; i < rxSlots; i++) rx.writeSlot(i, { gref });
+    for (const q of this.queues) {
+      const gref = BigInt(q.grants.pool.ref);
+      const tx = RingView.init(q.txRing, 0, { kind: 'tx', numSlots: txSlots, bufSizeBytes, nrBufs: this.nrBufs });
+      const rx = RingView.init(q.rxRing, 0, { kind: 'rx', numSlots: rxSlots, bufSizeBytes, nrBufs: this.nrBufs, firstBuf: txSlots });
+      for (let i = 0; i < txSlots; i++) tx.writeSlot(i, { gref });
+      for (let i = 0; i < rxSlots; i++) rx.writeSlot(i, { gref });
+    }
   }
 
   get released(): boolean {
     return this.#released;
   }
 
-  /** Drops the holds and releases the three grants (revoke, unmap, free the refs). Call after the port is detached. Idempotent. */
+  /** Drops the holds and releases every grant (revoke, unmap, free the refs). Call after the ports are detached. Idempotent. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
     for (const h of this.#holds) h.drop();
     this.#holds = [];
-    for (const g of [this.grants.pool, this.grants.rx, this.grants.tx]) g.release();
+    for (const q of [...this.queues].reverse()) for (const g of [q.grants.pool, q.grants.rx, q.grants.tx]) g.release();
   }
 }

@@ -121,13 +121,12 @@ export class Dom0 {
     if (!(await this.xs.isDomainIntroduced(domid))) await this.xs.introduce(domid, 0, 1);
   }
 
-  /** Starts nf-guest as `vif`'s domain: the refs netback granted, two fresh channels offered to dom0. */
+  /** Starts nf-guest as `vif`'s domain: the refs netback granted (every queue's), two fresh channels per queue offered to dom0. */
   async spawnGuest(vif: VifInfo, args: string[] = []): Promise<Guest> {
-    const { tx, rx, pool } = vif.grantRefs;
     const guest = await spawnStaticGuest({
       daemonPath: this.daemon.path, domid: vif.domid, devid: vif.devid, args,
-      grants: [tx, rx, pool].map((ref) => ({ ref, fd: this.grants.get(ref).fd })),
-      channels: [this.channels.offer(vif.domid), this.channels.offer(vif.domid)],
+      grants: vif.queueGrantRefs.flatMap((q) => [q.tx, q.rx, q.pool]).map((ref) => ({ ref, fd: this.grants.get(ref).fd })),
+      channels: Array.from({ length: 2 * vif.queues }, () => this.channels.offer(vif.domid)),
     });
     this.guests.push({ domid: vif.domid, guest });
     return guest;

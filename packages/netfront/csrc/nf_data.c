@@ -131,3 +131,18 @@ const struct nf_stats *nf_stats(const struct nf_dev *nf)
 {
 	return &nf->stats;
 }
+
+uint32_t nf_queue_count(const struct nf_dev *nf)
+{
+	return nf ? nf->nqueues : 0;
+}
+
+struct nf_dev *nf_queue(struct nf_dev *nf, uint32_t i)
+{
+	struct nf_dev *q0;
+
+	if (!nf)
+		return 0;
+	q0 = nf->q0 ? nf->q0 : nf;
+	return i < q0->nqueues ? &q0[i] : 0;
+}

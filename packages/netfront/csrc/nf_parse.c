@@ -55,6 +55,11 @@ int nf_parse_ref_count(const char *s, uint32_t len, uint32_t *out)
 	return parse_range(s, len, 1, VIF_LIMIT_MAX_RING_REFS, out);
 }
 
+int nf_parse_queue_count(const char *s, uint32_t len, uint32_t *out)
+{
+	return parse_range(s, len, 1, VIF_LIMIT_MAX_QUEUES, out);
+}
+
 int nf_parse_gref(const char *s, uint32_t len, uint32_t *out)
 {
 	return parse_range(s, len, 8, 0xffffffffu, out);

@@ -122,3 +122,91 @@ describe('3. a guest writing garbage into its directory mid-handshake', () => {
     for (const g of [a, b, bad]) expect(await g.exited).toBe(0);
   });
 });
+
+describe('4. multi-queue vifs: k ring pairs, one switch port group', () => {
+  it('a 2-queue guest and a 4-queue guest exchange checksummed IPv4/UDP flows on every queue; nothing lost, corrupt or reordered per flow', async () => {
+    const va = await dom0.createVif(1, 0, { mac: MAC(1), queues: 2 });
+    const vb = await dom0.createVif(2, 0, { mac: MAC(2), queues: 4 });
+    const a = await dom0.spawnGuest(va, ['--peer', MAC(2), '--count', '8000', '--size', '300', '--queues', '2', '--flows', '32']);
+    const b = await dom0.spawnGuest(vb, ['--peer', MAC(1), '--count', '8000', '--size', '300', '--queues', '8', '--flows', '8']);
+    expect(await a.next('connected')).toMatchObject({ mac: MAC(1), queues: 2 });
+    expect(await b.next('connected')).toMatchObject({ mac: MAC(2), queues: 4 }); // asked for 8, the vif has 4
+    await dom0.settle(va);
+    await dom0.settle(vb);
+    // xenstore: what the guest wrote for its queues, every queue's refs published, one group of 2 and one of 4
+    const fa = (await dom0.dirs(va)).frontend;
+    expect(fa).toMatchObject({ 'multi-queue-max-queues': '2', 'multi-queue-num-queues': '2', state: '4' });
+    expect(fa['event-channel-tx']).toBeUndefined();
+    const { frontend: fb } = await dom0.dirs(vb);
+    expect(fb).toMatchObject({ 'multi-queue-max-queues': '4', 'multi-queue-num-queues': '4' });
+    expect(va.ports).toHaveLength(2);
+    expect(vb.ports).toHaveLength(4);
+    const group = (id: number): number | undefined => dom0.sw.stats().ports.find((p) => p.id === id)?.group;
+    for (const v of [va, vb]) for (const id of v.ports) expect(group(id)).toBe(v.ports[0]);
+
+    a.send('go');
+    b.send('go');
+    const [da, db] = await Promise.all([a.next('done', 60_000), b.next('done', 60_000)]);
+    for (const d of [da, db]) expect(d).toMatchObject({ sent: 8000, received: 8000, corrupt: 0, reordered: 0, foreign: 0 });
+    // every queue sent its share and received some: the switch's flow hash spread the peer's flows over the group
+    const qa = da.queues as Array<{ sent: number; received: number }>;
+    const qb = db.queues as Array<{ sent: number; received: number }>;
+    expect(qa.map((q) => q.sent)).toEqual([4000, 4000]);
+    expect(qb.map((q) => q.sent)).toEqual([2000, 2000, 2000, 2000]);
+    for (const q of [...qa, ...qb]) expect(q.received, JSON.stringify([qa, qb])).toBeGreaterThan(0);
+    expect(qa.reduce((s, q) => s + q.received, 0)).toBe(8000);
+    // the switch saw every queue's port send
+    const stats = dom0.sw.stats().ports;
+    for (const id of [...va.ports, ...vb.ports]) expect(stats.find((p) => p.id === id)?.inPackets).toBeGreaterThan(0);
+    for (const g of [a, b]) g.send('close');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    await dom0.settle(va);
+    await dom0.settle(vb);
+    expect(dom0.sw.stats().ports).toHaveLength(0); // every queue's port detached at Closing
+  });
+
+  it('a guest that asks for one queue of a 4-queue vif uses the flat keys, exactly as without queues', async () => {
+    const va = await dom0.createVif(1, 0, { mac: MAC(1), queues: 4 });
+    const vb = await dom0.createVif(2, 0, { mac: MAC(2) });
+    const a = await dom0.spawnGuest(va, ['--peer', MAC(2), '--count', '3000']);
+    const b = await dom0.spawnGuest(vb, ['--peer', MAC(1), '--count', '3000', '--queues', '4']);
+    expect(await a.next('connected')).not.toHaveProperty('queues');
+    expect(await b.next('connected')).toMatchObject({ queues: 1 }); // the backend offers one: multi-queue-max-queues absent
+    await dom0.settle(va);
+    const { frontend } = await dom0.dirs(va);
+    expect(frontend).toMatchObject({ 'event-channel-tx': '1', 'event-channel-rx': '2', 'multi-queue-max-queues': '4' });
+    expect(frontend['multi-queue-num-queues']).toBeUndefined();
+    expect(va.ports).toHaveLength(1);
+    await traffic(a, b, 3000);
+    for (const g of [a, b]) g.send('close');
+    for (const g of [a, b]) expect(await g.exited).toBe(0);
+  });
+
+  it('a multi-queue guest whose second queue offers garbage gets the error node and no port, then connects', async () => {
+    const vg = await dom0.createVif(3, 0, { mac: MAC(3), queues: 2 });
+    // the guest's own transaction of a bad connect: k = 2 but queue 1's RX channel is queue 0's TX channel
+    await dom0.asGuest(3, async (t) => {
+      await t.write(`${vg.feDir}/multi-queue-num-queues`, '2');
+      await t.write(`${vg.feDir}/queue-0/event-channel-tx`, '1');
+      await t.write(`${vg.feDir}/queue-0/event-channel-rx`, '2');
+      await t.write(`${vg.feDir}/queue-1/event-channel-tx`, '3');
+      await t.write(`${vg.feDir}/queue-1/event-channel-rx`, '1');
+      await t.write(`${vg.feDir}/state`, '4');
+    });
+    await expect.poll(() => vg.errors[0], { timeout: 10_000 }).toBe(`queue-1/event-channel-rx: expected a port other than queue-0/event-channel-tx's, got "1"`);
+    await dom0.settle(vg);
+    expect((await dom0.dirs(vg)).backend.error).toBe(vg.errors[0]);
+    expect(vg.port).toBeUndefined();
+    expect(dom0.sw.stats().ports).toHaveLength(0);
+    // the real guest then connects both queues; its Connected transaction replaces the bad keys
+    const g = await dom0.spawnGuest(vg, ['--no-traffic', '--queues', '2']);
+    expect(await g.next('connected')).toMatchObject({ queues: 2 });
+    await dom0.settle(vg);
+    expect((await dom0.dirs(vg)).backend.error).toBeUndefined();
+    expect(vg.ports).toHaveLength(2);
+    g.send('close');
+    expect(await g.exited).toBe(0);
+  });
+});

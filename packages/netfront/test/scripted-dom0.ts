@@ -12,6 +12,10 @@
  *
  * vpiod's broker replaces the fd tables next (the guest asks it for a ref's
  * descriptor and for channels); the handshake does not change.
+ *
+ * A vif made with `queues: N` has N ring sets (the grants of queue 1 follow
+ * queue 0's, and so on) and offers 2N channels (ports 1..2N); a frontend
+ * connecting k queues gets k switch ports in one group.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +25,7 @@ import { GrantTable, type Grant } from '@vpio/grant';
 import { RingView } from '@vpio/ring';
 import { Switch } from '@vpio/switch';
 import {
-  VIF_KEYS, XENBUS_STATES, backendDir, backendStep, frontendDir,
+  VIF_KEYS, VIF_LIMITS, XENBUS_STATES, backendDir, backendStep, frontendDir, queueDir,
   type BackendAction, type BackendRecord, type Dir, type KeyWrite,
 } from '@vpio/vif';
 import { XenstoreClient, XenstoreDaemon, type XenstoreOps } from '@vpio/xenstore';
@@ -37,6 +41,8 @@ export interface VifOptions {
   readonly txSlots?: number;
   readonly rxSlots?: number;
   readonly mtu?: number;
+  /** Ring sets (queues) the vif offers: 1..8, default 1. */
+  readonly queues?: number;
 }
 
 export interface Vif {
@@ -52,11 +58,20 @@ export interface Vif {
   readonly errors: string[];
   /** Every backendStep decision, in order (kinds). */
   readonly decisions: BackendAction[];
+  /** Queue 0's switch port (the group's id) while attached. */
   port: number | undefined;
+  /** Every queue's switch port while attached (queue order). */
+  ports: number[];
+}
+
+interface QueueGrants {
+  tx: Grant;
+  rx: Grant;
+  pool: Grant;
 }
 
 interface VifInternal extends Vif {
-  grants: { tx: Grant; rx: Grant; pool: Grant };
+  queueGrants: QueueGrants[];
   nrBufs: number;
   /** port number the guest sees -> [backend end, guest end] */
   channels: Map<number, [ChannelEnd, ChannelEnd]>;
@@ -65,21 +80,28 @@ interface VifInternal extends Vif {
   closed: boolean;
 }
 
+const QUEUE_DIRS = new Set(Array.from({ length: VIF_LIMITS.maxQueues }, (_, i) => queueDir(i)));
+
+/** One level, plus queue-<i>/ subdirectories as `queue-<i>/<key>` (the Dir backendStep reads). */
 async function readDir(xs: XenstoreOps, path: string): Promise<Dir> {
   const out: Record<string, string> = {};
-  let names: string[];
-  try {
-    names = await xs.directory(path);
-  } catch {
-    return out;
-  }
-  for (const n of names) {
+  const level = async (base: string, prefix: string): Promise<string[]> => {
+    let names: string[];
     try {
-      out[n] = (await xs.read(`${path}/${n}`)).toString('latin1');
+      names = await xs.directory(base);
     } catch {
-      /* removed meanwhile */
+      return [];
     }
-  }
+    for (const n of names) {
+      try {
+        out[`${prefix}${n}`] = (await xs.read(`${base}/${n}`)).toString('latin1');
+      } catch {
+        /* removed meanwhile */
+      }
+    }
+    return names;
+  };
+  for (const n of await level(path, '')) if (QUEUE_DIRS.has(n)) await level(`${path}/${n}`, `${n}/`);
   return out;
 }
 
@@ -117,19 +139,24 @@ export class ScriptedDom0 {
     const txSlots = opts.txSlots ?? 256;
     const rxSlots = opts.rxSlots ?? 256;
     const nrBufs = txSlots + rxSlots + 64;
-    const tx = this.grants.grantRegion({ bytes: roundPage(RingView.bytes(txSlots)), grantee: domid, access: 'rw' });
-    const rx = this.grants.grantRegion({ bytes: roundPage(RingView.bytes(rxSlots)), grantee: domid, access: 'rw' });
-    const pool = this.grants.grantRegion({ bytes: roundPage(nrBufs * BUF_SIZE), grantee: domid, access: 'rw' });
-    const txView = RingView.init(tx.buffer, 0, { kind: 'tx', numSlots: txSlots, bufSizeBytes: BUF_SIZE, nrBufs });
-    const rxView = RingView.init(rx.buffer, 0, { kind: 'rx', numSlots: rxSlots, bufSizeBytes: BUF_SIZE, nrBufs, firstBuf: txSlots });
-    for (let i = 0; i < txSlots; i++) txView.writeSlot(i, { gref: BigInt(pool.ref) });
-    for (let i = 0; i < rxSlots; i++) rxView.writeSlot(i, { gref: BigInt(pool.ref) });
+    const nq = opts.queues ?? 1;
+    const queueGrants = Array.from({ length: nq }, (): QueueGrants => {
+      const tx = this.grants.grantRegion({ bytes: roundPage(RingView.bytes(txSlots)), grantee: domid, access: 'rw' });
+      const rx = this.grants.grantRegion({ bytes: roundPage(RingView.bytes(rxSlots)), grantee: domid, access: 'rw' });
+      const pool = this.grants.grantRegion({ bytes: roundPage(nrBufs * BUF_SIZE), grantee: domid, access: 'rw' });
+      const txView = RingView.init(tx.buffer, 0, { kind: 'tx', numSlots: txSlots, bufSizeBytes: BUF_SIZE, nrBufs });
+      const rxView = RingView.init(rx.buffer, 0, { kind: 'rx', numSlots: rxSlots, bufSizeBytes: BUF_SIZE, nrBufs, firstBuf: txSlots });
+      for (let i = 0; i < txSlots; i++) txView.writeSlot(i, { gref: BigInt(pool.ref) });
+      for (let i = 0; i < rxSlots; i++) rxView.writeSlot(i, { gref: BigInt(pool.ref) });
+      return { tx, rx, pool };
+    });
+    const rings = queueGrants.map((g) => ({ tx: { numSlots: txSlots, refs: [g.tx.ref] }, rx: { numSlots: rxSlots, refs: [g.rx.ref] } }));
     const vif: VifInternal = {
       domid, devid, mac: opts.mac, beDir: backendDir(domid, devid), feDir: frontendDir(domid, devid),
-      record: { tx: { numSlots: txSlots, refs: [tx.ref] }, rx: { numSlots: rxSlots, refs: [rx.ref] } },
-      log: [], errors: [], decisions: [], port: undefined,
-      grants: { tx, rx, pool }, nrBufs,
-      channels: new Map([[1, createChannelPair()], [2, createChannelPair()]]),
+      record: { tx: rings[0]!.tx, rx: rings[0]!.rx, ...(nq > 1 ? { extraQueues: rings.slice(1) } : {}) },
+      log: [], errors: [], decisions: [], port: undefined, ports: [],
+      queueGrants, nrBufs,
+      channels: new Map(Array.from({ length: 2 * nq }, (_, i) => [i + 1, createChannelPair()] as [number, [ChannelEnd, ChannelEnd]])),
       last: {}, chain: Promise.resolve(), closed: false,
     };
     // the domain exists for xenstore (owners must be live domains)
@@ -198,24 +225,32 @@ export class ScriptedDom0 {
           await this.xs.write(`${vif.beDir}/${VIF_KEYS.error}`, a.text);
           break;
         case 'connect': {
-          const tx = vif.channels.get(a.txPort);
-          const rx = vif.channels.get(a.rxPort);
-          if (!tx || !rx) {
-            const text = `${tx ? VIF_KEYS.eventChannelRx : VIF_KEYS.eventChannelTx}: no channel ${tx ? a.rxPort : a.txPort} was offered to domain ${vif.domid}`;
+          const ends = a.queues.map((p) => [vif.channels.get(p.txPort), vif.channels.get(p.rxPort)] as const);
+          const missing = a.queues.flatMap((p, q) => [[p.txPort, ends[q]![0], 'tx'], [p.rxPort, ends[q]![1], 'rx']] as const).find(([, e]) => e === undefined);
+          if (missing) {
+            const key = missing[2] === 'tx' ? VIF_KEYS.eventChannelTx : VIF_KEYS.eventChannelRx;
+            const text = `${key}: no channel ${missing[0]} was offered to domain ${vif.domid}`;
             vif.errors.push(text);
             await this.xs.write(`${vif.beDir}/${VIF_KEYS.error}`, text);
             return; // the Connected write that follows must not happen
           }
-          vif.port = this.sw.addPort({
-            txRing: vif.grants.tx.buffer, rxRing: vif.grants.rx.buffer, pool: vif.grants.pool.buffer,
-            txSlots: vif.record.tx.numSlots, rxSlots: vif.record.rx.numSlots, bufSizeBytes: BUF_SIZE, nrBufs: vif.nrBufs,
-            mac: vif.mac, lossless: true,
-            txWaitFd: tx[0].rxFd, txNotifyFd: tx[0].txFd, rxWaitFd: rx[0].rxFd, rxNotifyFd: rx[0].txFd,
-          });
+          vif.ports = [];
+          for (const [q, [tx, rx]] of ends.entries()) {
+            const g = vif.queueGrants[q]!;
+            vif.ports.push(this.sw.addPort({
+              txRing: g.tx.buffer, rxRing: g.rx.buffer, pool: g.pool.buffer,
+              txSlots: vif.record.tx.numSlots, rxSlots: vif.record.rx.numSlots, bufSizeBytes: BUF_SIZE, nrBufs: vif.nrBufs,
+              mac: vif.mac, lossless: true,
+              txWaitFd: tx![0].rxFd, txNotifyFd: tx![0].txFd, rxWaitFd: rx![0].rxFd, rxNotifyFd: rx![0].txFd,
+              ...(q > 0 ? { group: vif.ports[0]! } : {}),
+            }));
+          }
+          vif.port = vif.ports[0];
           break;
         }
         case 'disconnect':
-          if (vif.port !== undefined) this.sw.removePort(vif.port);
+          for (const id of vif.ports.reverse()) this.sw.removePort(id);
+          vif.ports = [];
           vif.port = undefined;
           break;
         case 'wait':
@@ -240,11 +275,22 @@ export class ScriptedDom0 {
     const v = vif as VifInternal;
     const g = await spawnStaticGuest({
       daemonPath: this.daemon.path, domid: v.domid, devid: v.devid, args,
-      grants: [v.grants.tx, v.grants.rx, v.grants.pool].map((x) => ({ ref: x.ref, fd: x.fd })),
-      channels: [1, 2].map((port) => ({ port, end: v.channels.get(port)![1] })),
+      grants: v.queueGrants.flatMap((q) => [q.tx, q.rx, q.pool]).map((x) => ({ ref: x.ref, fd: x.fd })),
+      channels: [...v.channels.keys()].map((port) => ({ port, end: v.channels.get(port)![1] })),
     });
     this.guests.push(g);
     return g;
+  }
+
+  /** Runs `fn` in one transaction on a connection demoted to `domid`: writes as the guest itself would make them. */
+  async asGuest(domid: number, fn: (t: XenstoreOps) => Promise<void>): Promise<void> {
+    const c = await XenstoreClient.connect(this.daemon.path);
+    try {
+      await c.demote(domid);
+      await c.transaction(fn);
+    } finally {
+      await c.close();
+    }
   }
 
   /** Both directories now. */
@@ -263,7 +309,7 @@ export class ScriptedDom0 {
     await Promise.all(this.guests.map((g) => g.exited));
     for (const v of this.vifs as VifInternal[]) {
       v.closed = true;
-      if (v.port !== undefined) this.sw.removePort(v.port);
+      for (const id of v.ports.reverse()) this.sw.removePort(id);
       for (const [be, fe] of v.channels.values()) {
         be.close();
         if (!fe.closed) fe.close();

@@ -6,16 +6,27 @@
  * from the guest-writable frontend directory except the frontend's state
  * and event channels, and whatever the guest wrote there is validated.
  */
-import type { BackendAction, Dir, KeyWrite, RingGrant } from './actions.js';
-import { parsePort, parseState } from './parse.js';
-import { VIF_KEYS, VIF_LIMITS, XENBUS_STATES as S, ringRefKey } from './protocol.js';
+import type { BackendAction, Dir, KeyWrite, QueueGrant, QueuePorts, RingGrant } from './actions.js';
+import { parsePort, parseQueueCount, parseState } from './parse.js';
+import { VIF_KEYS, VIF_LIMITS, XENBUS_STATES as S, queueKey, ringRefKey } from './protocol.js';
 
 export interface BackendRecord {
-  /** The TX and RX rings the backend set up and granted. */
+  /** The TX and RX rings the backend set up and granted (queue 0). */
   readonly tx: RingGrant;
   readonly rx: RingGrant;
+  /**
+   * The rings of queues 1..N-1 of a vif with N > 1 queues (each its own
+   * TX ring, RX ring and pool); absent or empty: one queue, published
+   * exactly as without queues. N is at most VIF_LIMITS.maxQueues.
+   */
+  readonly extraQueues?: readonly QueueGrant[];
   /** The backend offers buffer chains + the offload word (`feature-netmap-offload` = 1). Default false. */
   readonly offload?: boolean;
+}
+
+/** Every queue's rings, queue 0 first. */
+export function recordQueues(record: BackendRecord): QueueGrant[] {
+  return [{ tx: record.tx, rx: record.rx }, ...(record.extraQueues ?? [])];
 }
 
 export interface BackendView {
@@ -30,16 +41,26 @@ export interface BackendView {
   };
 }
 
-function ringWrites(dir: 'tx' | 'rx', g: RingGrant): KeyWrite[] {
+/** A ring's refs: `<tx|rx>-ring-refs` and `<tx|rx>-ring-ref<i>`, flat or under queue-<q>/. */
+function refWrites(dir: 'tx' | 'rx', g: RingGrant, q: number, flat: boolean): KeyWrite[] {
   return [
-    { dir: 'frontend', key: dir === 'tx' ? VIF_KEYS.txDesc : VIF_KEYS.rxDesc, value: String(g.numSlots) },
-    { dir: 'frontend', key: dir === 'tx' ? VIF_KEYS.txRingRefs : VIF_KEYS.rxRingRefs, value: String(g.refs.length) },
-    ...g.refs.map((r, i): KeyWrite => ({ dir: 'frontend', key: ringRefKey(dir, i), value: String(r) })),
+    { dir: 'frontend', key: queueKey(q, dir === 'tx' ? VIF_KEYS.txRingRefs : VIF_KEYS.rxRingRefs, flat), value: String(g.refs.length) },
+    ...g.refs.map((r, i): KeyWrite => ({ dir: 'frontend', key: queueKey(q, ringRefKey(dir, i), flat), value: String(r) })),
   ];
 }
 
-/** Step 1: one transaction, feature-netmap, sizes and refs in the frontend's directory, backend state InitWait last. */
+function ringWrites(dir: 'tx' | 'rx', g: RingGrant): KeyWrite[] {
+  return [{ dir: 'frontend', key: dir === 'tx' ? VIF_KEYS.txDesc : VIF_KEYS.rxDesc, value: String(g.numSlots) }, ...refWrites(dir, g, 0, true)];
+}
+
+/**
+ * Step 1: one transaction, feature-netmap, sizes and refs in the frontend's
+ * directory, backend state InitWait last. Queue 0's refs are flat (as
+ * without queues); a vif with N > 1 queues adds multi-queue-max-queues=N
+ * and every queue's refs under queue-<i>/ (queue-0/ too).
+ */
 export function publishTransaction(record: BackendRecord, own: Dir): BackendAction {
+  const queues = recordQueues(record);
   return {
     kind: 'transaction',
     writes: [
@@ -47,6 +68,12 @@ export function publishTransaction(record: BackendRecord, own: Dir): BackendActi
       ...(record.offload === true ? [{ dir: 'frontend' as const, key: VIF_KEYS.featureNetmapOffload, value: '1' }] : []),
       ...ringWrites('tx', record.tx),
       ...ringWrites('rx', record.rx),
+      ...(queues.length > 1
+        ? [
+          { dir: 'frontend' as const, key: VIF_KEYS.multiQueueMaxQueues, value: String(queues.length) },
+          ...queues.flatMap((g, q) => [...refWrites('tx', g.tx, q, false), ...refWrites('rx', g.rx, q, false)]),
+        ]
+        : []),
       ...(own[VIF_KEYS.error] !== undefined ? [{ dir: 'backend' as const, key: VIF_KEYS.error, value: null }] : []),
       { dir: 'backend', key: VIF_KEYS.state, value: String(S.InitWait) },
     ],
@@ -54,11 +81,18 @@ export function publishTransaction(record: BackendRecord, own: Dir): BackendActi
 }
 
 function recordProblem(record: BackendRecord): string | undefined {
-  for (const [name, g] of [['tx', record.tx], ['rx', record.rx]] as const) {
-    const n = g.numSlots;
-    if (!Number.isInteger(n) || n < VIF_LIMITS.minSlots || n > VIF_LIMITS.maxSlots || (n & (n - 1)) !== 0) return `${name} ring: bad slot count ${n}`;
-    if (g.refs.length < 1 || g.refs.length > VIF_LIMITS.maxRingRefs) return `${name} ring: ${g.refs.length} refs`;
-    if (g.refs.some((r) => !Number.isInteger(r) || r < 8 || r > 0xffffffff)) return `${name} ring: bad grant ref`;
+  const queues = recordQueues(record);
+  if (queues.length > VIF_LIMITS.maxQueues) return `${queues.length} queues (at most ${VIF_LIMITS.maxQueues})`;
+  for (const [q, queue] of queues.entries()) {
+    const at = q === 0 ? '' : `queue ${q} `;
+    for (const [name, g] of [['tx', queue.tx], ['rx', queue.rx]] as const) {
+      const n = g.numSlots;
+      if (!Number.isInteger(n) || n < VIF_LIMITS.minSlots || n > VIF_LIMITS.maxSlots || (n & (n - 1)) !== 0) return `${at}${name} ring: bad slot count ${n}`;
+      if (g.refs.length < 1 || g.refs.length > VIF_LIMITS.maxRingRefs) return `${at}${name} ring: ${g.refs.length} refs`;
+      if (g.refs.some((r) => !Number.isInteger(r) || r < 8 || r > 0xffffffff)) return `${at}${name} ring: bad grant ref`;
+    }
+    // one pair of -desc keys tells every queue's sizes
+    if (queue.tx.numSlots !== record.tx.numSlots || queue.rx.numSlots !== record.rx.numSlots) return `queue ${q}: ring sizes differ from queue 0's`;
   }
   return undefined;
 }
@@ -72,14 +106,46 @@ function fail(own: Dir, text: string): BackendAction[] {
   return own[VIF_KEYS.error] === text ? [{ kind: 'wait', until: 'the frontend to correct its directory' }] : [{ kind: 'error', text }];
 }
 
-/** Step 3: the frontend says Connected: its channels must be two distinct valid ports. */
+/**
+ * The queues the frontend uses and their channels: multi-queue-num-queues
+ * (absent: 1) in [1, N]; one queue reads the flat event-channel-tx/-rx, k > 1
+ * queues read queue-<i>/event-channel-tx/-rx for i < k (flat ones are then
+ * ignored). Every channel a valid port, all 2k distinct. A problem text, or
+ * the ports.
+ */
+function frontendQueues(view: BackendView): { ok: true; queues: QueuePorts[] } | { ok: false; problem: string } {
+  const { frontend, record } = view;
+  const max = recordQueues(record).length;
+  const numText = frontend[VIF_KEYS.multiQueueNumQueues];
+  let k = 1;
+  if (numText !== undefined) {
+    const n = parseQueueCount(VIF_KEYS.multiQueueNumQueues, numText, max);
+    if (!n.ok) return n;
+    k = n.value;
+  }
+  const flat = k === 1;
+  const seen = new Map<number, string>();
+  const queues: QueuePorts[] = [];
+  for (let q = 0; q < k; q++) {
+    const ports: number[] = [];
+    for (const key of [queueKey(q, VIF_KEYS.eventChannelTx, flat), queueKey(q, VIF_KEYS.eventChannelRx, flat)]) {
+      const p = parsePort(key, frontend[key]);
+      if (!p.ok) return p;
+      const other = seen.get(p.value);
+      if (other !== undefined) return { ok: false, problem: `${key}: expected a port other than ${other}'s, got "${p.value}"` };
+      seen.set(p.value, key);
+      ports.push(p.value);
+    }
+    queues.push({ txPort: ports[0]!, rxPort: ports[1]! });
+  }
+  return { ok: true, queues };
+}
+
+/** Step 3: the frontend says Connected: its channels must be distinct valid ports, its queue count one the backend offered. */
 function connect(view: BackendView): BackendAction[] {
   const { own, frontend } = view;
-  const tx = parsePort(VIF_KEYS.eventChannelTx, frontend[VIF_KEYS.eventChannelTx]);
-  if (!tx.ok) return fail(own, tx.problem);
-  const rx = parsePort(VIF_KEYS.eventChannelRx, frontend[VIF_KEYS.eventChannelRx]);
-  if (!rx.ok) return fail(own, rx.problem);
-  if (tx.value === rx.value) return fail(own, `${VIF_KEYS.eventChannelRx}: expected a port other than ${VIF_KEYS.eventChannelTx}'s, got "${rx.value}"`);
+  const q = frontendQueues(view);
+  if (!q.ok) return fail(own, q.problem);
   // request-netmap-offload: absent or "0" = no, "1" = yes (honoured only when this backend offered it)
   const req = frontend[VIF_KEYS.requestNetmapOffload];
   if (req !== undefined && req !== '0' && req !== '1') return fail(own, `${VIF_KEYS.requestNetmapOffload}: expected "0" or "1", got ${JSON.stringify(req.slice(0, 32))}`);
@@ -88,7 +154,7 @@ function connect(view: BackendView): BackendAction[] {
     ...(own[VIF_KEYS.error] !== undefined ? [{ dir: 'backend' as const, key: VIF_KEYS.error, value: null }] : []),
     { dir: 'backend', key: VIF_KEYS.state, value: String(S.Connected) },
   ];
-  return [{ kind: 'connect', txPort: tx.value, rxPort: rx.value, offload }, { kind: 'transaction', writes }];
+  return [{ kind: 'connect', queues: q.queues, offload }, { kind: 'transaction', writes }];
 }
 
 /** What the backend does next. */

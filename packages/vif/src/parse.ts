@@ -63,6 +63,11 @@ export function parsePort(key: string, value: string | undefined): Parsed<number
   return ranged(key, value, 1, VIF_LIMITS.maxPort, `a port in [1, ${VIF_LIMITS.maxPort}]`);
 }
 
+/** A queue count: [1, max] (max at most VIF_LIMITS.maxQueues). */
+export function parseQueueCount(key: string, value: string | undefined, max: number = VIF_LIMITS.maxQueues): Parsed<number> {
+  return ranged(key, value, 1, Math.min(max, VIF_LIMITS.maxQueues), `a queue count in [1, ${Math.min(max, VIF_LIMITS.maxQueues)}]`);
+}
+
 /** An MTU: [68, 65535]. */
 export function parseMtu(key: string, value: string | undefined): Parsed<number> {
   return ranged(key, value, VIF_LIMITS.minMtu, VIF_LIMITS.maxMtu, `an MTU in [${VIF_LIMITS.minMtu}, ${VIF_LIMITS.maxMtu}]`);

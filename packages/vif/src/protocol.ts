@@ -14,11 +14,23 @@
  *     written by the backend, one transaction, before its state=InitWait:
  *       feature-netmap=1, feature-netmap-offload=1 (when offered),
  *       feature-netmap-tx-desc, feature-netmap-rx-desc,
- *       tx-ring-refs, tx-ring-ref0.., rx-ring-refs, rx-ring-ref0..
+ *       tx-ring-refs, tx-ring-ref0.., rx-ring-refs, rx-ring-ref0..  (queue 0)
+ *       and, only when the vif has N > 1 queues: multi-queue-max-queues=N,
+ *       queue-<i>/tx-ring-refs, queue-<i>/tx-ring-ref0.., queue-<i>/rx-ring-refs,
+ *       queue-<i>/rx-ring-ref0.. for every i in [0, N) (queue-0/ repeats the
+ *       flat refs; every queue has the sizes of the -desc keys)
  *     written by the frontend, one transaction: event-channel-tx,
- *       event-channel-rx, request-netmap-offload=1 (when it wants chains
- *       and the offload word and the backend offered them), state=Connected;
- *       later state, error
+ *       event-channel-rx (one queue), or multi-queue-num-queues=k and
+ *       queue-<i>/event-channel-tx, queue-<i>/event-channel-rx for i in
+ *       [0, k) (k in [2, N] queues); request-netmap-offload=1 (when it wants
+ *       chains and the offload word and the backend offered them),
+ *       state=Connected; later state, error
+ *
+ * Queues follow Xen netfront's rule: a queue's keys are flat when one queue
+ * is in use and under queue-<i>/ when several are. The backend publishes
+ * before it knows k, so queue 0's refs are both flat (for a frontend that
+ * uses one queue, including every frontend that knows nothing of queues)
+ * and under queue-0/ (for one that uses several).
  */
 
 /** xenbus states (xen/include/public/io/xenbus.h); `state` holds the decimal number. */
@@ -66,6 +78,12 @@ export const VIF_KEYS = {
   rxRingRefPrefix: 'rx-ring-ref',
   eventChannelTx: 'event-channel-tx',
   eventChannelRx: 'event-channel-rx',
+  /** Backend, beside the rings, only when the vif has N > 1 queues: "N" = the frontend may use 1..N. */
+  multiQueueMaxQueues: 'multi-queue-max-queues',
+  /** Frontend, in its Connected transaction: "k" queues in use, k in [1, N] (absent or "1": one queue, the flat keys). */
+  multiQueueNumQueues: 'multi-queue-num-queues',
+  /** Prefix of a queue's subdirectory: `queue-<i>/` + a ring-ref or event-channel key (queueKey()). */
+  queuePrefix: 'queue-',
 } as const;
 
 export type VifKeyName = keyof typeof VIF_KEYS;
@@ -96,6 +114,8 @@ export const VIF_LIMITS = {
   backendDomid: 0,
   /** Largest domid (DOMID_FIRST_RESERVED - 1). */
   maxDomid: 32751,
+  /** Queues (ring pairs) one vif may have: multi-queue-max-queues and multi-queue-num-queues are in [1, maxQueues]. */
+  maxQueues: 8,
 } as const;
 
 /** `/local/domain/0/backend/vif/<domid>/<n>` */
@@ -111,4 +131,18 @@ export function frontendDir(domid: number, devid: number): string {
 /** `tx-ring-ref<i>` / `rx-ring-ref<i>` */
 export function ringRefKey(dir: 'tx' | 'rx', i: number): string {
   return `${dir === 'tx' ? VIF_KEYS.txRingRefPrefix : VIF_KEYS.rxRingRefPrefix}${i}`;
+}
+
+/** `queue-<q>`: the subdirectory of queue q (of a vif with several queues). */
+export function queueDir(q: number): string {
+  return `${VIF_KEYS.queuePrefix}${q}`;
+}
+
+/**
+ * The key of queue q as it appears in a directory read with its queue
+ * subdirectories (`Dir`): `queue-<q>/<key>`, or `key` itself when
+ * `flat` (one queue in use: the flat keys, as without queues).
+ */
+export function queueKey(q: number, key: string, flat = false): string {
+  return flat ? key : `${queueDir(q)}/${key}`;
 }

@@ -55,7 +55,7 @@ describe('backendStep: step 3, connecting', () => {
     });
   }
   it('binds the channels, attaches, and writes Connected', () => {
-    expect(backendStep(view(beDir(S.InitWait), feDir(S.Connected)))).toEqual([{ kind: 'connect', txPort: 3, rxPort: 4, offload: false }, stateWrite(S.Connected)]);
+    expect(backendStep(view(beDir(S.InitWait), feDir(S.Connected)))).toEqual([{ kind: 'connect', queues: [{ txPort: 3, rxPort: 4 }], offload: false }, stateWrite(S.Connected)]);
   });
   describe('offload negotiation (feature-netmap-offload / request-netmap-offload)', () => {
     const offering: BackendRecord = { ...record, offload: true };
@@ -68,14 +68,14 @@ describe('backendStep: step 3, connecting', () => {
       ]);
     });
     it('offered and requested: the port gets offload', () => {
-      expect(backendStep(vo(feDir(S.Connected, { 'request-netmap-offload': '1' })))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: true });
+      expect(backendStep(vo(feDir(S.Connected, { 'request-netmap-offload': '1' })))[0]).toEqual({ kind: 'connect', queues: [{ txPort: 3, rxPort: 4 }], offload: true });
     });
     it('offered, not requested (absent or "0", e.g. minios): today\'s port', () => {
-      expect(backendStep(vo(feDir(S.Connected)))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: false });
-      expect(backendStep(vo(feDir(S.Connected, { 'request-netmap-offload': '0' })))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: false });
+      expect(backendStep(vo(feDir(S.Connected)))[0]).toEqual({ kind: 'connect', queues: [{ txPort: 3, rxPort: 4 }], offload: false });
+      expect(backendStep(vo(feDir(S.Connected, { 'request-netmap-offload': '0' })))[0]).toEqual({ kind: 'connect', queues: [{ txPort: 3, rxPort: 4 }], offload: false });
     });
     it('requested but not offered: ignored', () => {
-      expect(backendStep(view(beDir(S.InitWait), feDir(S.Connected, { 'request-netmap-offload': '1' })))[0]).toEqual({ kind: 'connect', txPort: 3, rxPort: 4, offload: false });
+      expect(backendStep(view(beDir(S.InitWait), feDir(S.Connected, { 'request-netmap-offload': '1' })))[0]).toEqual({ kind: 'connect', queues: [{ txPort: 3, rxPort: 4 }], offload: false });
     });
     for (const bad of ['', '2', 'yes', ' 1', '01']) {
       it(`request-netmap-offload = ${JSON.stringify(bad)} is an error (retryable)`, () => {

@@ -34,13 +34,29 @@
  * A value the backend wrote that does not parse is written as this end's
  * `error` node and nf_connect() fails with -VP_EPROTO.
  *
+ * Queues (Xen netfront's multi-queue keys; @vpio/vif's protocol.ts): a
+ * caller that asks for k > 1 queues (nf_config.queues) passes an array of k
+ * struct nf_dev to nf_connect() and gets min(k, N) queues, N being the
+ * backend's multi-queue-max-queues (absent: 1). Each queue is a whole ring
+ * pair with its own pool and its own two channels, read from queue-<i>/ in
+ * step 2 and written there in step 3 with multi-queue-num-queues; one queue
+ * uses the flat keys exactly as without queues. Queue i's handle is
+ * nf_queue(nf, i) = &array[i]: every data-path call (here and in
+ * vpio/netfront_zc.h) takes it in place of the vif, and the vif itself
+ * (&array[0]) is queue 0, so a caller that never asks for queues is
+ * unchanged.
+ *
  * Channels: the TX channel carries "TX has packets" (guest -> backend) and
  * "TX slots freed" (backend -> guest); the RX channel "RX has packets"
  * (backend -> guest) and "RX space" (guest -> backend, lossless ports).
  *
  * Threading: a struct nf_dev belongs to one thread. TX and RX may be driven
  * from two threads only if each uses its own direction's calls and neither
- * calls nf_connect/nf_disconnect meanwhile.
+ * calls nf_connect/nf_disconnect meanwhile. Each queue is such a struct
+ * nf_dev: one thread per queue (queues share nothing on the data path but
+ * the read-only evtchn ops table, whose notify/wait must then be safe on
+ * distinct ports at once, as the broker and static host ops are);
+ * nf_connect/nf_disconnect, on queue 0, while no queue's thread runs.
  *
  * Return values: 0 or a negative errno (VP_E* numbering, as Linux), or a
  * documented count.
@@ -61,8 +77,10 @@ extern "C" {
 #define NF_ENOTCONN 107
 #define NF_ECONNREFUSED 111
 
-/* Grant refs of the pool one nf_dev can collect (consecutive equal refs count once). */
+/* Grant refs of the pool one nf_dev (one queue) can collect (consecutive equal refs count once). */
 #define NF_MAX_POOL_REFS 64u
+/* Queues one vif may use (nf_config.queues). */
+#define NF_MAX_QUEUES VIF_LIMIT_MAX_QUEUES
 #define NF_PAGE_BYTES 4096u
 
 /*
@@ -115,6 +133,8 @@ struct nf_config {
 	enum nf_mode mode;
 	int timeout_ms;                   /* limit of each handshake wait (-1: none) */
 	uint32_t features;                /* NF_FEAT_* to request (0: none; minios asks for none) */
+	uint32_t queues;                  /* queues wanted, 0 or 1: one (the flat keys); up to NF_MAX_QUEUES:
+	                                   * nf_connect's nf is then an array of at least this many struct nf_dev */
 };
 
 /*
@@ -156,16 +176,21 @@ struct nf_dev {
 	uint32_t mtu;
 	struct nf_stats stats;
 	uint32_t features; /* NF_FEAT_* agreed with the backend */
+	uint32_t queue;    /* this queue's index in its vif */
+	uint32_t nqueues;  /* queues in use (every queue holds the count; 0 when not connected) */
+	struct nf_dev *q0; /* the vif's queue 0 (the array nf_connect got) */
 };
 
 /*
  * The handshake, steps 1-4 above. On success the vif is Connected and the
- * data calls below may be used. On failure everything mapped or allocated
- * is undone in reverse order and the error names the cause:
- *   -VP_EINVAL      bad config (NULL op, NULL xs handle)
+ * data calls below may be used (on every queue: nf_queue()). On failure
+ * everything mapped or allocated is undone in reverse order and the error
+ * names the cause:
+ *   -VP_EINVAL      bad config (NULL op, NULL xs handle, queues > NF_MAX_QUEUES)
  *   -VP_ENOENT      no `backend`/`backend-id` in the own directory
  *   -VP_EPROTO      the backend published something that does not parse or
- *                   does not match the ring headers (an `error` node is written)
+ *                   does not match the ring headers (an `error` node is written),
+ *                   multi-queue-max-queues and queue-<i>/ keys included
  *   -VP_EPROTONOSUPPORT  a ring of another ABI version
  *   -NF_ECONNREFUSED the backend wrote an `error` node or went Closing/Closed
  *   -VP_ETIMEDOUT   a wait exceeded cfg->timeout_ms
@@ -176,12 +201,23 @@ int nf_connect(struct nf_dev *nf, const struct nf_config *cfg);
 
 /*
  * Clean disconnect: state Closing, wait for the backend to follow (Closing
- * or Closed), close the channels, unmap rings and pool, state Closed.
- * Local teardown happens even when the backend does not answer; returns 0,
- * -VP_ETIMEDOUT (backend did not follow), -NF_ENOTCONN (not connected), or
- * the first xs_* errno.
+ * or Closed), close the channels, unmap rings and pool (every queue's),
+ * state Closed. Any queue's handle names the vif. Local teardown happens
+ * even when the backend does not answer; returns 0, -VP_ETIMEDOUT (backend
+ * did not follow), -NF_ENOTCONN (not connected), or the first xs_* errno.
  */
 int nf_disconnect(struct nf_dev *nf);
+
+/* Queues the connected vif uses (1..NF_MAX_QUEUES; 0 when not connected); any queue's handle. */
+uint32_t nf_queue_count(const struct nf_dev *nf);
+
+/*
+ * Queue i of nf's vif (any queue's handle): the struct nf_dev every data
+ * call takes, or NULL when i >= nf_queue_count(nf). Queue 0 is the vif
+ * itself. The getters below give the same answers on every queue; nf_stats
+ * counts one queue (sum them for the vif).
+ */
+struct nf_dev *nf_queue(struct nf_dev *nf, uint32_t i);
 
 /* MAC (6 bytes) and MTU the backend published; valid while connected. */
 const uint8_t *nf_mac(const struct nf_dev *nf);
@@ -240,6 +276,7 @@ int nf_parse_u32(const char *s, uint32_t len, uint32_t *out);
 int nf_parse_state(const char *s, uint32_t len, uint32_t *out);  /* [0, 8] */
 int nf_parse_slots(const char *s, uint32_t len, uint32_t *out);  /* power of two in [64, 4096] */
 int nf_parse_ref_count(const char *s, uint32_t len, uint32_t *out); /* [1, 17] */
+int nf_parse_queue_count(const char *s, uint32_t len, uint32_t *out); /* [1, NF_MAX_QUEUES] */
 int nf_parse_gref(const char *s, uint32_t len, uint32_t *out);   /* [8, 2^32 - 1] */
 int nf_parse_port(const char *s, uint32_t len, uint32_t *out);   /* [1, 131071] */
 int nf_parse_mtu(const char *s, uint32_t len, uint32_t *out);    /* [68, 65535] */

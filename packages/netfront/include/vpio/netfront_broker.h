@@ -25,7 +25,10 @@
  * vpio_evtchn_close (vpiod forgets the port, the peer sees EPIPE).
  *
  * Limits: NF_BROKER_MAX_PORTS ports and NF_BROKER_MAX_MAPS mappings held at
- * once (-ENOSPC past them); one nf_dev uses 2 ports and 3 mappings.
+ * once (-ENOSPC past them); one nf_dev (one queue) uses 2 ports and 3
+ * mappings. notify and wait only read the tables: threads may call them on
+ * distinct ports at once (one thread per queue); alloc, close, map and unmap
+ * (nf_connect/nf_disconnect) must not run meanwhile.
  *
  * Every function returns 0 or a negative errno; a failed call leaves
  * nothing behind (no descriptor, no mapping, no vpiod handle).
@@ -45,8 +48,8 @@
 extern "C" {
 #endif
 
-#define NF_BROKER_MAX_PORTS 16
-#define NF_BROKER_MAX_MAPS 16
+#define NF_BROKER_MAX_PORTS 32 /* one vif uses 2 per queue ... */
+#define NF_BROKER_MAX_MAPS 32  /* ... and 3 per queue: an 8-queue vif 16 and 24 */
 
 /* Fields are private. */
 struct nf_broker {

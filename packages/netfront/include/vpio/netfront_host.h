@@ -26,8 +26,8 @@
 extern "C" {
 #endif
 
-#define NF_HOST_MAX_GRANTS 16
-#define NF_HOST_MAX_PORTS 16
+#define NF_HOST_MAX_GRANTS 32 /* 3 per queue: NF_MAX_QUEUES queues of one vif, and more */
+#define NF_HOST_MAX_PORTS 32
 
 struct nf_host_grants {
 	uint32_t n;

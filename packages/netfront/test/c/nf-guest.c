@@ -24,7 +24,22 @@
  * (packets to and from each peer), --size B, --garbage (first write garbage
  * channels into its own directory, report the backend's error node, then
  * connect properly), --garbage-only (the same, then linger unconnected),
- * --no-traffic, --offload (request NF_FEAT_OFFLOAD; report what was agreed).
+ * --no-traffic, --offload (request NF_FEAT_OFFLOAD; report what was agreed),
+ * --queues K (ask for K queues: "connected" then says how many it got, and
+ * each queue gets its own traffic thread), --flows F (F flows per queue,
+ * see below).
+ *
+ * Queues: with Q queues in use, thread q sends the sequence numbers s with
+ * s % Q == q (to each peer) on queue q and receives on queue q whatever
+ * the switch steers there; a receiver counts per peer across its threads.
+ * "done" adds "queues": [{"sent":N,"received":N}, ...] (frames sent on and
+ * received from each queue).
+ *
+ * Flows (--flows F > 1, or Q > 1): packets are IPv4/UDP (10.77.0.<mac byte
+ * 5>, source port 10000 + f, destination port 20000, as TCP streams to one
+ * server) so the switch's flow hash spreads them over a group's queues;
+ * flow f = s % (Q * F); the receiver checks order per (peer, flow). Both
+ * kinds of packet are understood whatever is sent.
  *
  * Driving: by default, after "connected" it waits for a line "go" on stdin
  * before traffic and for "close" before disconnecting. With --auto (no
@@ -39,8 +54,12 @@
  * u32 sequence, u32 length, u32 FNV-1a of the rest, then a pattern derived
  * from the sequence. The receiver checks length, checksum and, per source
  * MAC, order; frames from a MAC that is not a peer count as "foreign".
+ * Flow packets: Ethernet (type 0x0800), IPv4 (20 bytes, checksummed), UDP
+ * (8 bytes, no checksum), then u32 sequence, u32 length, u32 FNV-1a of the
+ * rest, u32 flow, the pattern.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,23 +74,38 @@
 
 #define BURST 32
 #define MAX_PEERS 4
+#define MAX_FLOWS 64
 #define TYPE_DATA 0xb5
 #define TYPE_PROBE 0xb6
+#define FLOW_HDR 42u      /* Ethernet + IPv4 + UDP */
+#define FLOW_PAYLOAD 58u  /* FLOW_HDR + seq, len, fnv, flow */
 
-static struct nf_dev nf;
+static struct nf_dev vif[NF_MAX_QUEUES]; /* the vif's queues: vif[0] is what nf_connect got */
+static struct nf_dev *const nf0 = &vif[0];
 static struct xs_handle xs_static;
 static struct xs_handle *xsh = &xs_static;
 static struct nf_session session;
 static uint8_t events[16 * XS_EVENT_RECORD_MAX];
 static volatile sig_atomic_t stop;
 
-/* Per peer: what went to it and what came from it. */
+/* Per peer: its MAC, whether it was heard, and (all queues together) the data received from it. */
 static struct peer {
 	uint8_t mac[6];
 	int heard;
-	uint32_t sent, received, corrupt, reordered, expect;
+	uint32_t total_rx; /* atomic: every queue's thread adds */
 } peers[MAX_PEERS];
-static uint32_t npeers, count = 1000, size = 128, foreign;
+static uint32_t npeers, count = 1000, size = 128, nq = 1, flows = 1, flow_format;
+
+/* What one queue's thread sent and received (its own, summed at the end). */
+struct acct {
+	uint32_t sent[MAX_PEERS], received[MAX_PEERS], corrupt[MAX_PEERS], reordered[MAX_PEERS];
+	uint32_t expect[MAX_PEERS];            /* 0x88b5 packets: the next sequence number */
+	uint32_t next[MAX_PEERS][MAX_FLOWS];   /* flow packets: the lowest sequence number still in order */
+	uint32_t foreign, frames_tx, frames_rx;
+	uint64_t waits_timed_out;
+	int failed;
+};
+static struct acct accts[NF_MAX_QUEUES];
 
 static uint64_t now_ms(void)
 {
@@ -116,6 +150,45 @@ static void build(uint8_t *pkt, uint32_t len, const uint8_t *dst, const uint8_t 
 	for (i = 26; i < len; i++)
 		pkt[i] = (uint8_t)(seq * 7 + i);
 	put32(pkt + 22, fnv1a(pkt + 26, len - 26));
+}
+
+static void put16be(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A flow packet: IPv4/UDP with ports of flow f, then seq, len, fnv, flow, the pattern. */
+static void build_flow(uint8_t *pkt, uint32_t len, const uint8_t *dst, const uint8_t *src, uint32_t seq, uint32_t f)
+{
+	uint32_t i, sum = 0;
+
+	memcpy(pkt, dst, 6);
+	memcpy(pkt + 6, src, 6);
+	pkt[12] = 0x08;
+	pkt[13] = 0x00;
+	memset(pkt + 14, 0, 20);
+	pkt[14] = 0x45;
+	put16be(pkt + 16, len - 14);
+	pkt[22] = 64;
+	pkt[23] = 17;
+	pkt[26] = 10, pkt[27] = 77, pkt[28] = 0, pkt[29] = src[5];
+	pkt[30] = 10, pkt[31] = 77, pkt[32] = 0, pkt[33] = dst[5];
+	for (i = 14; i < 34; i += 2)
+		sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16be(pkt + 24, ~sum & 0xffff);
+	put16be(pkt + 34, 10000 + f);
+	put16be(pkt + 36, 20000); /* one destination port, source ports by flow: as TCP streams to one server */
+	put16be(pkt + 38, len - 34);
+	put16be(pkt + 40, 0);
+	put32(pkt + FLOW_HDR, seq);
+	put32(pkt + FLOW_HDR + 4, len);
+	put32(pkt + FLOW_HDR + 12, f);
+	for (i = FLOW_PAYLOAD; i < len; i++)
+		pkt[i] = (uint8_t)(seq * 7 + i);
+	put32(pkt + FLOW_HDR + 8, fnv1a(pkt + FLOW_PAYLOAD, len - FLOW_PAYLOAD));
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -207,44 +280,69 @@ static void write_garbage(uint32_t devid)
 	fflush(stdout);
 }
 
-/* Accounts one received frame: a probe or data from a peer (the peer is heard), or foreign. */
-static void account(const uint8_t *p, uint16_t len)
+/* Accounts one received frame in a: a probe or data from a peer (the peer is heard), or foreign. */
+static void account(struct acct *a, const uint8_t *p, uint16_t len)
 {
-	struct peer *q = NULL;
-	uint32_t i;
+	uint32_t i, pi = MAX_PEERS;
+	int flow = len >= FLOW_PAYLOAD && p[12] == 0x08 && p[13] == 0x00 && p[23] == 17;
 
 	for (i = 0; i < npeers && len >= 14; i++)
 		if (!memcmp(p + 6, peers[i].mac, 6))
-			q = &peers[i];
-	if (!q || p[12] != 0x88 || (p[13] != TYPE_DATA && p[13] != TYPE_PROBE)) {
-		foreign++;
+			pi = i;
+	if (pi == MAX_PEERS || (!flow && (p[12] != 0x88 || (p[13] != TYPE_DATA && p[13] != TYPE_PROBE)))) {
+		a->foreign++;
 		return;
 	}
-	q->heard = 1;
-	if (p[13] == TYPE_PROBE)
+	__atomic_store_n(&peers[pi].heard, 1, __ATOMIC_RELAXED);
+	if (!flow && p[13] == TYPE_PROBE)
 		return;
-	q->received++;
+	a->received[pi]++;
+	__atomic_fetch_add(&peers[pi].total_rx, 1, __ATOMIC_RELAXED);
+	if (flow) {
+		uint32_t seq = get32(p + FLOW_HDR), f = get32(p + FLOW_HDR + 12);
+
+		if (len != size || get32(p + FLOW_HDR + 4) != size || f >= MAX_FLOWS ||
+		    get32(p + FLOW_HDR + 8) != fnv1a(p + FLOW_PAYLOAD, size - FLOW_PAYLOAD)) {
+			a->corrupt[pi]++;
+			return;
+		}
+		if (seq < a->next[pi][f])
+			a->reordered[pi]++;
+		a->next[pi][f] = seq + 1;
+		return;
+	}
 	if (len != size || get32(p + 18) != size || get32(p + 22) != fnv1a(p + 26, size - 26)) {
-		q->corrupt++;
+		a->corrupt[pi]++;
 		return;
 	}
-	if (get32(p + 14) != q->expect)
-		q->reordered++;
-	q->expect = get32(p + 14) + 1;
+	if (get32(p + 14) != a->expect[pi])
+		a->reordered[pi]++;
+	a->expect[pi] = get32(p + 14) + 1;
 }
 
-static uint32_t receive_some(void)
+static uint32_t receive_some(struct nf_dev *q, struct acct *a)
 {
-	static uint8_t rxbuf[BURST][2048];
+	uint8_t rxbuf[BURST][2048];
 	void *bufs[BURST];
 	uint16_t lens[BURST];
 	uint32_t k, got;
 
 	for (k = 0; k < BURST; k++)
 		bufs[k] = rxbuf[k];
-	got = nf_rx_burst(&nf, bufs, lens, BURST);
+	got = nf_rx_burst(q, bufs, lens, BURST);
 	for (k = 0; k < got; k++)
-		account(rxbuf[k], lens[k]);
+		account(a, rxbuf[k], lens[k]);
+	a->frames_rx += got;
+	return got;
+}
+
+/* Every queue's RX, each into its own queue's accounting (one thread). */
+static uint32_t receive_all(void)
+{
+	uint32_t q, got = 0;
+
+	for (q = 0; q < nq; q++)
+		got += receive_some(&vif[q], &accts[q]);
 	return got;
 }
 
@@ -264,7 +362,7 @@ static void meet_peers(void)
 		uint32_t heard = 0;
 
 		for (i = 0; i < npeers; i++)
-			heard += (uint32_t)peers[i].heard;
+			heard += (uint32_t)__atomic_load_n(&peers[i].heard, __ATOMIC_RELAXED);
 		if (heard == npeers)
 			break;
 		if (now_ms() - t0 > 15000)
@@ -278,15 +376,15 @@ static void meet_peers(void)
 					continue;
 				memset(probe[i], 0, sizeof(probe[i]));
 				memcpy(probe[i], peers[i].mac, 6);
-				memcpy(probe[i] + 6, nf_mac(&nf), 6);
+				memcpy(probe[i] + 6, nf_mac(nf0), 6);
 				probe[i][12] = 0x88;
 				probe[i][13] = TYPE_PROBE;
-				(void)nf_tx_burst(&nf, &pkt, &len, 1, NF_TX_KICK);
+				(void)nf_tx_burst(nf0, &pkt, &len, 1, NF_TX_KICK);
 			}
 			last = now_ms();
 		}
-		if (!receive_some())
-			(void)nf_rx_wait(&nf, 1);
+		if (!receive_all())
+			(void)nf_rx_wait(nf0, 1);
 	}
 	/* one more probe to each: a peer still meeting hears us even if we send no data (count 0) */
 	for (i = 0; i < npeers; i++) {
@@ -295,24 +393,32 @@ static void meet_peers(void)
 
 		memset(probe[i], 0, sizeof(probe[i]));
 		memcpy(probe[i], peers[i].mac, 6);
-		memcpy(probe[i] + 6, nf_mac(&nf), 6);
+		memcpy(probe[i] + 6, nf_mac(nf0), 6);
 		probe[i][12] = 0x88;
 		probe[i][13] = TYPE_PROBE;
-		for (t0 = now_ms(); nf_tx_burst(&nf, &pkt, &len, 1, NF_TX_KICK) == 0;)
-			if (now_ms() - t0 > 5000 || nf_tx_wait(&nf, 5) < 0)
+		for (t0 = now_ms(); nf_tx_burst(nf0, &pkt, &len, 1, NF_TX_KICK) == 0;)
+			if (now_ms() - t0 > 5000 || nf_tx_wait(nf0, 5) < 0)
 				fail("meet-last-probe", -ETIMEDOUT);
 	}
 	printf("{\"event\":\"peers\"}\n");
 	fflush(stdout);
 }
 
-static void traffic(void)
+/*
+ * One queue's traffic (its own thread with Q > 1): sequence numbers s with
+ * s % Q == q to each peer on queue q, round robin over the peers still owed
+ * some; receives what the switch steers to queue q; runs until its share is
+ * sent and every peer's data (on whichever queue) has arrived, or stalls.
+ */
+static void *traffic_queue(void *arg)
 {
-	static uint8_t txbuf[BURST][2048];
+	struct nf_dev *q = arg;
+	struct acct *a = &accts[q->queue];
+	uint8_t txbuf[BURST][2048];
 	const void *pkts[BURST];
 	uint16_t lens[BURST];
-	uint64_t last = now_ms(), waits_timed_out = 0;
-	uint32_t i, k, sent = 0, received = 0, corrupt = 0, reordered = 0, rr = 0, idle;
+	uint64_t last = now_ms();
+	uint32_t i, k, rr = 0, idle, me = q->queue;
 	uint32_t seqs[BURST], who[BURST], next[MAX_PEERS];
 	int rc;
 
@@ -322,62 +428,97 @@ static void traffic(void)
 		uint32_t n = 0, got, done_rx = 0, done_tx = 0;
 
 		for (i = 0; i < npeers; i++) {
-			done_rx += peers[i].received >= count;
-			done_tx += peers[i].sent >= count;
+			done_rx += __atomic_load_n(&peers[i].total_rx, __ATOMIC_RELAXED) >= count;
+			done_tx += me + a->sent[i] * nq >= count;
 		}
 		if (done_rx == npeers && done_tx == npeers)
 			break;
-		/* up to BURST packets, round robin over the peers still owed some */
 		for (i = 0; i < npeers; i++)
-			next[i] = peers[i].sent;
+			next[i] = me + a->sent[i] * nq;
 		for (idle = 0; n < BURST && idle < npeers; rr = (rr + 1) % npeers) {
 			if (next[rr] >= count) {
 				idle++;
 				continue;
 			}
 			idle = 0;
-			build(txbuf[n], size, peers[rr].mac, nf_mac(&nf), next[rr]);
+			if (flow_format)
+				build_flow(txbuf[n], size, peers[rr].mac, nf_mac(q), next[rr], next[rr] % (nq * flows));
+			else
+				build(txbuf[n], size, peers[rr].mac, nf_mac(q), next[rr]);
 			lens[n] = (uint16_t)size;
-			seqs[n] = next[rr]++;
+			seqs[n] = next[rr];
+			next[rr] += nq;
 			who[n++] = rr;
 		}
 		if (n)
-			n = nf_tx_burst(&nf, pkts, lens, n, NF_TX_KICK);
+			n = nf_tx_burst(q, pkts, lens, n, NF_TX_KICK);
 		for (k = 0; k < n; k++)
-			peers[who[k]].sent = seqs[k] + 1;
-		got = receive_some();
+			a->sent[who[k]] = (seqs[k] - me) / nq + 1;
+		a->frames_tx += n;
+		got = receive_some(q, a);
 		if (n || got) {
 			last = now_ms();
 			continue;
 		}
 		if (now_ms() - last > 10000)
 			break; /* stalled: report what we have */
-		rc = done_rx < npeers ? nf_rx_wait(&nf, 5) : nf_tx_wait(&nf, 5);
-		if (rc < 0)
-			fail("wait", rc);
+		rc = done_rx < npeers ? nf_rx_wait(q, 5) : nf_tx_wait(q, 5);
+		if (rc < 0) {
+			a->failed = rc;
+			break;
+		}
 		if (rc == 0)
-			waits_timed_out++;
+			a->waits_timed_out++;
 	}
 	/* let the switch take everything we queued before anyone disconnects */
-	for (uint64_t t0 = now_ms(); nf_tx_space(&nf) != nf_tx_slots(&nf) - 1 && now_ms() - t0 < 5000;)
-		nf_tx_wait(&nf, 5);
-	for (i = 0; i < npeers; i++) {
-		sent += peers[i].sent;
-		received += peers[i].received;
-		corrupt += peers[i].corrupt;
-		reordered += peers[i].reordered;
+	for (uint64_t t0 = now_ms(); nf_tx_space(q) != nf_tx_slots(q) - 1 && now_ms() - t0 < 5000;)
+		nf_tx_wait(q, 5);
+	return NULL;
+}
+
+static void traffic(void)
+{
+	pthread_t th[NF_MAX_QUEUES];
+	uint32_t i, q, sent = 0, received = 0, corrupt = 0, reordered = 0, foreign = 0;
+	uint64_t tx_kicks = 0, rx_kicks = 0, rx_sleeps = 0, waits_timed_out = 0;
+
+	for (q = 1; q < nq; q++)
+		if (pthread_create(&th[q], NULL, traffic_queue, &vif[q]))
+			fail("thread", -errno);
+	traffic_queue(nf0);
+	for (q = 1; q < nq; q++)
+		pthread_join(th[q], NULL);
+	for (q = 0; q < nq; q++) {
+		const struct acct *a = &accts[q];
+		const struct nf_stats *st = nf_stats(&vif[q]);
+
+		if (a->failed)
+			fail("wait", a->failed);
+		for (i = 0; i < npeers; i++) {
+			sent += a->sent[i];
+			received += a->received[i];
+			corrupt += a->corrupt[i];
+			reordered += a->reordered[i];
+		}
+		foreign += a->foreign;
+		waits_timed_out += a->waits_timed_out;
+		tx_kicks += st->tx_kicks;
+		rx_kicks += st->rx_kicks;
+		rx_sleeps += st->rx_sleeps;
 	}
 	printf("{\"event\":\"done\",\"sent\":%u,\"received\":%u,\"corrupt\":%u,\"reordered\":%u,\"foreign\":%u,"
-	       "\"txKicks\":%llu,\"rxKicks\":%llu,\"rxSleeps\":%llu,\"waitsTimedOut\":%llu}\n",
-	       sent, received, corrupt, reordered, foreign, (unsigned long long)nf_stats(&nf)->tx_kicks,
-	       (unsigned long long)nf_stats(&nf)->rx_kicks, (unsigned long long)nf_stats(&nf)->rx_sleeps,
-	       (unsigned long long)waits_timed_out);
+	       "\"txKicks\":%llu,\"rxKicks\":%llu,\"rxSleeps\":%llu,\"waitsTimedOut\":%llu,\"queues\":[",
+	       sent, received, corrupt, reordered, foreign, (unsigned long long)tx_kicks, (unsigned long long)rx_kicks,
+	       (unsigned long long)rx_sleeps, (unsigned long long)waits_timed_out);
+	for (q = 0; q < nq; q++)
+		printf("%s{\"sent\":%u,\"received\":%u}", q ? "," : "", accts[q].frames_tx, accts[q].frames_rx);
+	printf("]}\n");
 	fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
-	uint32_t devid = 0, i;
+	uint32_t devid = 0, i, want_queues = 1;
 	int garbage = 0, garbage_only = 0, do_traffic = 1, broker = 0, autom = 0, linger = 0, want_offload = 0, rc, xs_fd;
 	enum nf_mode mode = NF_MODE_EVENT;
 	struct nf_host_grants grants;
@@ -419,10 +560,19 @@ int main(int argc, char **argv)
 			autom = 1;
 		else if (!strcmp(a, "--linger"))
 			linger = 1;
+		else if (!strcmp(a, "--queues"))
+			want_queues = (uint32_t)atoi(v), i++;
+		else if (!strcmp(a, "--flows"))
+			flows = (uint32_t)atoi(v), i++;
 		else
 			fail("usage", -EINVAL);
 	}
 	if (size < 26 || size > 2048)
+		fail("usage-size", -EINVAL);
+	if (want_queues < 1 || want_queues > NF_MAX_QUEUES || flows < 1 || flows * want_queues > MAX_FLOWS)
+		fail("usage-queues", -EINVAL);
+	flow_format = flows > 1 || want_queues > 1;
+	if (flow_format && size < FLOW_PAYLOAD)
 		fail("usage-size", -EINVAL);
 	if (npeers == 0) {
 		static const uint8_t dflt[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -461,16 +611,23 @@ int main(int argc, char **argv)
 		return 0;
 	if (want_offload)
 		cfg.features = NF_FEAT_OFFLOAD;
-	if ((rc = nf_connect(&nf, &cfg)))
+	cfg.queues = want_queues;
+	if ((rc = nf_connect(nf0, &cfg)))
 		fail("connect", rc);
+	nq = nf_queue_count(nf0);
+	for (i = 0; i < nq; i++)
+		if (nf_queue(nf0, i) != &vif[i])
+			fail("queue-handle", -EINVAL);
 	{
-		const uint8_t *m = nf_mac(&nf);
+		const uint8_t *m = nf_mac(nf0);
 
 		printf("{\"event\":\"connected\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"mtu\":%u,\"txSlots\":%u,"
 		       "\"rxSlots\":%u",
-		       m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(&nf), nf_tx_slots(&nf), nf_rx_slots(&nf));
+		       m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(nf0), nf_tx_slots(nf0), nf_rx_slots(nf0));
 		if (want_offload)
-			printf(",\"offload\":%u", (nf_features(&nf) & NF_FEAT_OFFLOAD) ? 1u : 0u);
+			printf(",\"offload\":%u", (nf_features(nf0) & NF_FEAT_OFFLOAD) ? 1u : 0u);
+		if (want_queues > 1)
+			printf(",\"queues\":%u", nq);
 		printf("}\n");
 		fflush(stdout);
 	}
@@ -483,12 +640,12 @@ int main(int argc, char **argv)
 	}
 	if (linger) {
 		while (!stop)
-			if (!receive_some())
-				(void)nf_rx_wait(&nf, 50);
+			if (!receive_all())
+				(void)nf_rx_wait(nf0, nq > 1 ? 5 : 50);
 	} else if (!autom && wait_line("close")) {
 		fail("stdin-close", -EPIPE);
 	}
-	rc = nf_disconnect(&nf);
+	rc = nf_disconnect(nf0);
 	printf("{\"event\":\"closed\",\"rc\":%d}\n", rc);
 	fflush(stdout);
 	if (broker)

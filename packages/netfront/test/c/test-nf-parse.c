@@ -59,6 +59,12 @@ static void test_ranges(void)
 	CHECK_EQ(P(nf_parse_ref_count, "0", &v), -VP_EINVAL);
 	CHECK_EQ(P(nf_parse_ref_count, "17", &v), 0);
 	CHECK_EQ(P(nf_parse_ref_count, "18", &v), -VP_EINVAL);
+	CHECK_EQ(P(nf_parse_queue_count, "0", &v), -VP_EINVAL);
+	CHECK_EQ(P(nf_parse_queue_count, "1", &v), 0);
+	CHECK_EQ(P(nf_parse_queue_count, "8", &v), 0);
+	CHECK_EQ(v, 8u);
+	CHECK_EQ(P(nf_parse_queue_count, "9", &v), -VP_EINVAL);
+	CHECK_EQ(P(nf_parse_queue_count, "02", &v), -VP_EINVAL);
 	CHECK_EQ(P(nf_parse_gref, "7", &v), -VP_EINVAL);
 	CHECK_EQ(P(nf_parse_gref, "8", &v), 0);
 	CHECK_EQ(P(nf_parse_port, "0", &v), -VP_EINVAL);

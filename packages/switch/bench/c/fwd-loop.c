@@ -69,10 +69,7 @@ static void lport_open(struct lport *p, struct vsw *sw, uint8_t mac_last, uint32
 		.mac = { 0x02, 0, 0, 0, 0, mac_last }, .flags = flags | extra_flags, .vlan_mode = VSW_VLAN_ACCESS,
 		.access_vid = 1, .tx_wait_fd = -1, .tx_notify_fd = -1, .rx_wait_fd = -1, .rx_notify_fd = -1, .worker = -1,
 	};
-	(void)group;
-#ifdef VSW_PORT_GROUP
 	p->cfg.group = group;
-#endif
 	if ((rc = vsw_port_add(sw, &p->cfg, &p->id)))
 		die("vsw_port_add", rc);
 }
@@ -126,15 +123,9 @@ static double run_case(uint32_t len, uint32_t nsinks, int group, uint32_t rounds
 		die("vsw_create", rc);
 	lport_open(&gen, sw, 1, VSW_PORT_MAC_LOCK, 0, 0);
 	for (i = 0; i < nsinks; i++) {
-		uint32_t extra = 0;
-
-#ifdef VSW_PORT_GROUP
-		if (group && i > 0)
-			extra = VSW_PORT_GROUP;
-#endif
-		/* a group's members share their MAC (a multi-queue vif) */
-		lport_open(&sink[i], sw, (uint8_t)(group ? 0x10 : 0x10 + i), VSW_PORT_MAC_LOCK | VSW_PORT_LOSSLESS, extra,
-			   sink[0].id);
+		/* a group's members share their MAC (a multi-queue vif) and join the first one's group */
+		lport_open(&sink[i], sw, (uint8_t)(group ? 0x10 : 0x10 + i), VSW_PORT_MAC_LOCK | VSW_PORT_LOSSLESS,
+			   group && i > 0 ? VSW_PORT_GROUP : 0, i > 0 ? sink[0].id : 0);
 		memcpy(dst[i], sink[i].cfg.mac, 6);
 	}
 	for (i = 0; i < SLOTS; i++) {
@@ -195,9 +186,7 @@ int main(int argc, char **argv)
 		{ "64 1to1", 64, 1, 0 },
 		{ "1500 1to1", 1500, 1, 0 },
 		{ "64 1to2", 64, 2, 0 },
-#ifdef VSW_PORT_GROUP
 		{ "64 1to-group4", 64, 4, 1 },
-#endif
 	};
 	uint32_t rounds = argc > 1 ? (uint32_t)atoi(argv[1]) : 2000, i;
 	int a;

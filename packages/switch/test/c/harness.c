@@ -96,7 +96,7 @@ int tport_open(struct tport *tp, struct vsw *sw, uint32_t mac_n, const struct tp
 		/* the switch waits on chan_tx[0] (the guest writes chan_tx[1]) and signals on it */
 		.tx_wait_fd = tp->chan_tx[0], .tx_notify_fd = tp->chan_tx[0],
 		.rx_wait_fd = tp->chan_rx[0], .rx_notify_fd = tp->chan_rx[0],
-		.worker = o->worker,
+		.worker = o->worker, .group = o->group,
 	};
 	memcpy(tp->cfg.mac, tp->mac, 6);
 	return vsw_port_add(sw, &tp->cfg, &tp->id);

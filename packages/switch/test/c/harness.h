@@ -43,6 +43,7 @@ struct tport_opts {
 	int worker;
 	int events; /* give the port event channels */
 	uint32_t features; /* VRING_FEAT_* the port negotiated (0: none) */
+	uint32_t group;    /* with VSW_PORT_GROUP in flags: the port whose group this one joins */
 };
 
 void tp_mac(uint8_t mac[6], uint32_t n);

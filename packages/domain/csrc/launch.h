@@ -79,17 +79,22 @@ struct launch_tap {
 	uint8_t prefix6;
 	int have_addr6;
 	int vnet_hdr;            /* IFF_VNET_HDR: frames carry a virtio_net_hdr (offloads: the guest's TUNSETOFFLOAD) */
+	unsigned queues;         /* 1: one queue; 2..TAP_MAX_QUEUES: IFF_MULTI_QUEUE with that many queue descriptors */
 	gid_t ping_gid;          /* net.ipv4.ping_group_range = "gid gid" */
 };
+
+#define TAP_MAX_QUEUES 8u
 
 /*
  * In the domain's (already unshared) network namespace: lo up, ping group
  * range, IPv6 DAD off, then the TAP device (IFF_TAP | IFF_NO_PI, plus
- * IFF_VNET_HDR with vnet_hdr) with its
- * MAC, MTU, addresses, up. 0 and *fd (O_CLOEXEC), or -errno with *step
- * naming the sub-step (nothing left open).
+ * IFF_VNET_HDR with vnet_hdr, plus IFF_MULTI_QUEUE with queues > 1: the
+ * first TUNSETIFF makes the device and its queue 0, each further one on a
+ * new /dev/net/tun descriptor attaches the next queue) with its MAC, MTU,
+ * addresses, up. 0 and fds[0 .. t->queues) (O_CLOEXEC, queue order), or
+ * -errno with *step naming the sub-step (nothing left open).
  */
-int tap_setup(const struct launch_tap *t, int *fd, const char **step);
+int tap_setup(const struct launch_tap *t, int fds[TAP_MAX_QUEUES], const char **step);
 
 /* "xx:xx:xx:xx:xx:xx", unicast: 0 or -EINVAL. */
 int tap_parse_mac(const char *s, uint8_t mac[6]);

@@ -4,7 +4,8 @@
 //
 //   vpio-launch --domid N --uid U --gid G [--cgroup NAME] [limits]
 //               [--ctrl-fd FD] [--userns] [--skip STEP]...
-//               [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A/P] [--tap-addr6 A/P] [--tap-vnet-hdr]]
+//               [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A/P] [--tap-addr6 A/P] [--tap-vnet-hdr]
+//                           [--tap-queues N]]
 //               -- GUEST ARGV...
 //   vpio-launch --check     probe which steps this machine supports
 //
@@ -23,7 +24,8 @@
 //                              8 proc           this pid ns's own /proc
 //                              9 close-fds      all but 0, 1, 2, 3
 //                             18 tap            (--tap only) lo up, ping group, the TAP
-//                                               device configured, its fd at 4 (tap.c)
+//                                               device configured, its fd at 4 (tap.c);
+//                                               with --tap-queues N, queue q's at 4 + q
 //                             10 no-new-privs
 //                             11 groups, 12 gid, 13 uid   the tenant identity
 //                                (pdeathsig armed again: a credential change clears it)
@@ -63,7 +65,7 @@
 #define TAP_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 #define CTRL_FD 3
-#define TAP_FD 4 /* --tap: the TAP device's descriptor, announced in $VPIO_TAP_FD */
+#define TAP_FD 4 /* --tap: the TAP device's descriptor (queue 0's), announced in $VPIO_TAP_FD; queue q's at TAP_FD + q ($VPIO_TAP_QUEUES) */
 
 /* Exit statuses, one per step. A guest's own status passes through
  * unchanged, so vpiod tells them apart by the "vpio-launch:" line too. */
@@ -192,13 +194,24 @@ static void run_init(const struct config *c)
 	if ((err = close_extra_fds(CTRL_FD)) < 0)
 		fail(ST_CLOSE_FDS, "close-fds", err, NULL);
 	if (c->tap.name) {
-		int fd = -1;
-		if ((err = tap_setup(&c->tap, &fd, &sub)) < 0)
+		int fds[TAP_MAX_QUEUES];
+		if ((err = tap_setup(&c->tap, fds, &sub)) < 0)
 			fail(ST_TAP, "tap", err, "%s: %s", c->tap.name, sub);
-		if (fd != TAP_FD && (dup2(fd, TAP_FD) < 0 || close(fd) < 0))
-			fail(ST_TAP, "tap", -errno, "dup2");
-		if (fcntl(TAP_FD, F_SETFD, 0) < 0) /* inherited by the guest */
-			fail(ST_TAP, "tap", -errno, "F_SETFD");
+		/* queue q's descriptor to TAP_FD + q; a later queue's descriptor sitting on that
+		 * number is moved out of the way first, so none is closed before it was moved */
+		for (unsigned q = 0; q < c->tap.queues; q++) {
+			int want = TAP_FD + (int)q;
+			if (fds[q] == want)
+				continue;
+			for (unsigned r = q + 1; r < c->tap.queues; r++) /* a later queue's fd sits where this one goes: move it away first */
+				if (fds[r] == want && (fds[r] = fcntl(want, F_DUPFD_CLOEXEC, TAP_FD + (int)TAP_MAX_QUEUES)) < 0)
+					fail(ST_TAP, "tap", -errno, "F_DUPFD");
+			if (dup2(fds[q], want) < 0 || close(fds[q]) < 0)
+				fail(ST_TAP, "tap", -errno, "dup2");
+		}
+		for (unsigned q = 0; q < c->tap.queues; q++)
+			if (fcntl(TAP_FD + (int)q, F_SETFD, 0) < 0) /* inherited by the guest */
+				fail(ST_TAP, "tap", -errno, "F_SETFD");
 	}
 	if (!skipped(c, ST_NO_NEW_PRIVS) && (err = sc_no_new_privs()) < 0)
 		fail(ST_NO_NEW_PRIVS, "no-new-privs", err, NULL);
@@ -220,6 +233,7 @@ static void run_init(const struct config *c)
 		set_env_num("VPIO_CTRL_FD", CTRL_FD);
 		if (c->tap.name) {
 			set_env_num("VPIO_TAP_FD", TAP_FD);
+			set_env_num("VPIO_TAP_QUEUES", (long)c->tap.queues);
 			if (setenv("VPIO_TAP_NAME", c->tap.name, 1) < 0)
 				fail(ST_ENVIRONMENT, "environment", -errno, "VPIO_TAP_NAME");
 		}
@@ -227,8 +241,8 @@ static void run_init(const struct config *c)
 		fail(ST_EXEC, "exec", -errno, "%s", c->argv[0]);
 	}
 	close(CTRL_FD);
-	if (c->tap.name)
-		close(TAP_FD); /* the device lives as long as the guest's descriptor */
+	for (unsigned q = 0; c->tap.name && q < c->tap.queues; q++)
+		close(TAP_FD + (int)q); /* the device lives as long as the guest's descriptors */
 	_exit(wait_forwarding(guest));
 }
 
@@ -441,13 +455,14 @@ static void usage(FILE *f)
 		"                   [--cpu-shares S] [--cpu-quota-us Q] [--cpu-period-us P] [--max-pids N]\n"
 		"                   [--ctrl-fd FD] [--userns] [--skip STEP]...\n"
 		"                   [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A.B.C.D/P] [--tap-addr6 X::Y/P]\n"
-		"                    [--tap-vnet-hdr]]\n"
+		"                    [--tap-vnet-hdr] [--tap-queues N]]\n"
 		"                   -- GUEST [ARGS...]\n"
 		"       vpio-launch --check\n"
 		"Steps --skip accepts (vpiod --insecure only): cgroup namespaces mount-private proc\n"
 		"no-new-privs uid seccomp.\n"
 		"--tap creates TAP device NAME in the domain's network namespace (needs namespaces)\n"
-		"and hands its descriptor to the guest as fd 4 ($VPIO_TAP_FD, $VPIO_TAP_NAME).\n");
+		"and hands its descriptor to the guest as fd 4 ($VPIO_TAP_FD, $VPIO_TAP_NAME);\n"
+		"--tap-queues N (1..8) makes it IFF_MULTI_QUEUE with queue q's descriptor at 4 + q ($VPIO_TAP_QUEUES).\n");
 }
 
 static long num_arg(const char *opt, const char *s, long min, long max)
@@ -465,7 +480,7 @@ static long num_arg(const char *opt, const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP,
-	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR };
+	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR, O_TAP_QUEUES };
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, O_CHECK },      { "domid", required_argument, NULL, O_DOMID },
 		{ "uid", required_argument, NULL, O_UID },      { "gid", required_argument, NULL, O_GID },
@@ -477,9 +492,10 @@ int main(int argc, char **argv)
 		{ "tap", required_argument, NULL, O_TAP },      { "tap-mac", required_argument, NULL, O_TAP_MAC },
 		{ "tap-mtu", required_argument, NULL, O_TAP_MTU }, { "tap-addr", required_argument, NULL, O_TAP_ADDR },
 		{ "tap-addr6", required_argument, NULL, O_TAP_ADDR6 }, { "tap-vnet-hdr", no_argument, NULL, O_TAP_VNET_HDR },
+		{ "tap-queues", required_argument, NULL, O_TAP_QUEUES },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD };
+	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD, .tap = { .queues = 1 } };
 	int opt, tap_opts = 0;
 
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -527,6 +543,7 @@ int main(int argc, char **argv)
 			c.tap.have_mac = 1, tap_opts = 1;
 			break;
 		case O_TAP_VNET_HDR: c.tap.vnet_hdr = 1, tap_opts = 1; break;
+		case O_TAP_QUEUES: c.tap.queues = (unsigned)num_arg("--tap-queues", optarg, 1, TAP_MAX_QUEUES), tap_opts = 1; break;
 		case O_TAP_MTU: c.tap.mtu = (uint32_t)num_arg("--tap-mtu", optarg, 68, 65535), tap_opts = 1; break;
 		case O_TAP_ADDR:
 			if (tap_parse_prefix(AF_INET, optarg, &c.tap.addr, &c.tap.prefix) < 0) {
@@ -546,7 +563,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (tap_opts && !c.tap.name) {
-		fprintf(stderr, "vpio-launch: usage: --tap-mac, --tap-mtu, --tap-addr, --tap-addr6 and --tap-vnet-hdr need --tap NAME\n");
+		fprintf(stderr, "vpio-launch: usage: --tap-mac, --tap-mtu, --tap-addr, --tap-addr6, --tap-vnet-hdr and --tap-queues need --tap NAME\n");
 		return ST_USAGE;
 	}
 	if (c.domid < 0 || c.uid < 0 || c.gid < 0 || optind >= argc) {

@@ -82,10 +82,17 @@ static const long denied[] = {
  * must not make its device outlive it, hand it to another owner or group,
  * change its link type, or change the MAC its launcher set (the switch's MAC
  * lock on the vif is the enforcement point; this keeps the TAP honest too).
- * Every other use of the request numbers needs CAP_NET_ADMIN anyway.
+ * TUNSETIFF and TUNSETQUEUE are refused too: the launcher attaches every
+ * queue the guest gets (--tap-queues) and the guest needs no other. The tun
+ * driver lets anyone in the namespace attach one more queue to an existing
+ * IFF_MULTI_QUEUE device with no owner or group set (TUNSETIFF on a fresh
+ * /dev/net/tun descriptor, no capability needed; measured), and detach or
+ * re-attach its own (TUNSETQUEUE): denied, the queue set stays what the
+ * launcher made. Every other use of the request numbers needs CAP_NET_ADMIN
+ * anyway.
  */
 static const uint32_t denied_ioctls[] = {
-	TUNSETPERSIST, TUNSETOWNER, TUNSETGROUP, TUNSETLINK, SIOCSIFHWADDR,
+	TUNSETPERSIST, TUNSETOWNER, TUNSETGROUP, TUNSETLINK, SIOCSIFHWADDR, TUNSETIFF, TUNSETQUEUE,
 };
 
 #define N_DENIED_IOCTLS (sizeof(denied_ioctls) / sizeof(denied_ioctls[0]))

@@ -13,9 +13,13 @@
 // /dev/net/tun + TUNSETIFF (IFF_TAP | IFF_NO_PI, and IFF_VNET_HDR with
 // --tap-vnet-hdr: every frame then carries a virtio_net_hdr, and the guest,
 // once its vif negotiated offloads, turns on TUNSETVNETHDRSZ/TUNSETOFFLOAD,
-// which need no capability and which the seccomp filter leaves allowed); MAC, MTU, IPv4 address
-// and netmask, up; IPv6 address. Only ioctls and procfs writes: no netlink
-// library, no shelling out to ip(8).
+// which need no capability and which the seccomp filter leaves allowed;
+// with --tap-queues N > 1 also IFF_MULTI_QUEUE, and N - 1 more descriptors
+// of /dev/net/tun each attached as the next queue by the same TUNSETIFF:
+// attaching needs CAP_NET_ADMIN, which only this step has, so the guest
+// gets exactly N queues); MAC, MTU, IPv4 address and netmask, up; IPv6
+// address. Only ioctls and procfs writes: no netlink library, no shelling
+// out to ip(8).
 //
 // The device is not persistent: it lives exactly as long as the descriptor
 // the guest inherits, so it disappears with the domain (and the namespace).
@@ -63,17 +67,33 @@ static int write_optional(const char *path, const char *text)
 	return err == -ENOENT ? 0 : err;
 }
 
-static int configure(const struct launch_tap *t, int s, int fd, const char **step)
+/* TUNSETIFF on fd: the first makes the device, each further one (IFF_MULTI_QUEUE) attaches a queue. */
+static int set_iff(const struct launch_tap *t, int fd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (t->vnet_hdr ? IFF_VNET_HDR : 0) | (t->queues > 1 ? IFF_MULTI_QUEUE : 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
+	return ioctl(fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
+}
+
+static int configure(const struct launch_tap *t, int s, int fds[TAP_MAX_QUEUES], const char **step)
 {
 	struct ifreq ifr;
 	int err;
 
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (t->vnet_hdr ? IFF_VNET_HDR : 0);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
 	*step = "TUNSETIFF";
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		return -errno;
+	for (unsigned q = 0; q < t->queues; q++) {
+		if (q > 0) {
+			*step = "open /dev/net/tun (queue)";
+			if ((fds[q] = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0)
+				return -errno;
+			*step = "TUNSETIFF (attach queue)";
+		}
+		if ((err = set_iff(t, fds[q])) < 0)
+			return err;
+	}
 
 	if (t->have_mac) {
 		memset(&ifr, 0, sizeof(ifr));
@@ -130,11 +150,16 @@ static int configure(const struct launch_tap *t, int s, int fd, const char **ste
 	return 0;
 }
 
-int tap_setup(const struct launch_tap *t, int *out_fd, const char **step)
+int tap_setup(const struct launch_tap *t, int out_fds[TAP_MAX_QUEUES], const char **step)
 {
+	int fds[TAP_MAX_QUEUES];
 	char text[48];
-	int s, fd, err;
+	int s, err;
 
+	if (t->queues < 1 || t->queues > TAP_MAX_QUEUES)
+		return *step = "queues", -EINVAL;
+	for (unsigned q = 0; q < TAP_MAX_QUEUES; q++)
+		fds[q] = -1;
 	*step = "socket";
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -151,16 +176,19 @@ int tap_setup(const struct launch_tap *t, int *out_fd, const char **step)
 	    (err = write_optional("/proc/sys/net/ipv6/conf/default/accept_dad", "0")) < 0)
 		goto out;
 	*step = "open /dev/net/tun";
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
+	fds[0] = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fds[0] < 0) {
 		err = -errno;
 		goto out;
 	}
-	if ((err = configure(t, s, fd, step)) < 0) {
-		close(fd);
+	if ((err = configure(t, s, fds, step)) < 0) {
+		for (unsigned q = 0; q < t->queues; q++)
+			if (fds[q] >= 0)
+				close(fds[q]);
 		goto out;
 	}
-	*out_fd = fd;
+	for (unsigned q = 0; q < t->queues; q++)
+		out_fds[q] = fds[q];
 	err = 0;
 out:
 	close(s);

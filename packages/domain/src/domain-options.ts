@@ -35,6 +35,12 @@ export interface DomainTapOptions {
   readonly ipv6?: string;
   /** Create the device with IFF_VNET_HDR (every frame carries a virtio_net_hdr; the guest turns offloads on with TUNSETOFFLOAD). Default false. */
   readonly vnetHdr?: boolean;
+  /**
+   * Queues, 1..8 (default 1): more than one makes an IFF_MULTI_QUEUE device
+   * whose queue q the guest gets as fd 4 + q ($VPIO_TAP_QUEUES says how many);
+   * the kernel spreads the guest's outgoing flows over them.
+   */
+  readonly queues?: number;
 }
 
 export interface ResolvedTapOptions {
@@ -44,6 +50,7 @@ export interface ResolvedTapOptions {
   readonly ipv4: string | undefined;
   readonly ipv6: string | undefined;
   readonly vnetHdr: boolean;
+  readonly queues: number;
 }
 
 export interface CreateDomainOptions {
@@ -97,7 +104,9 @@ const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const TAP_NAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 /** Environment names vpiod/vpio-launch set themselves. */
-const RESERVED_ENV = new Set(['VPIO_DOMID', 'VPIO_CTRL_FD', 'VPIO_TAP_FD', 'VPIO_TAP_NAME']);
+const RESERVED_ENV = new Set(['VPIO_DOMID', 'VPIO_CTRL_FD', 'VPIO_TAP_FD', 'VPIO_TAP_NAME', 'VPIO_TAP_QUEUES']);
+/** Queues a multi-queue TAP may have (vpio-launch --tap-queues). */
+export const TAP_MAX_QUEUES = 8;
 
 /** A unicast MAC in "xx:xx:xx:xx:xx:xx" form (what vpio-launch --tap-mac accepts). */
 export function isUnicastMac(mac: unknown): mac is string {
@@ -120,7 +129,7 @@ function prefixed(parameter: string, value: unknown, family: 4 | 6): string | un
 export function resolveTapOptions(tap: DomainTapOptions): ResolvedTapOptions {
   if (typeof tap !== 'object' || tap === null) throw new ArgumentError('tap', 'an object', tap);
   for (const key of Object.keys(tap)) {
-    if (!['name', 'mac', 'mtu', 'ipv4', 'ipv6', 'vnetHdr'].includes(key)) throw new ArgumentError(`tap.${key}`, 'one of name, mac, mtu, ipv4, ipv6, vnetHdr', key);
+    if (!['name', 'mac', 'mtu', 'ipv4', 'ipv6', 'vnetHdr', 'queues'].includes(key)) throw new ArgumentError(`tap.${key}`, 'one of name, mac, mtu, ipv4, ipv6, vnetHdr, queues', key);
   }
   const name = tap.name ?? 'eth0';
   if (typeof name !== 'string' || !TAP_NAME_RE.test(name) || name === 'lo' || name === '.' || name === '..') {
@@ -135,6 +144,7 @@ export function resolveTapOptions(tap: DomainTapOptions): ResolvedTapOptions {
     ipv4: prefixed('tap.ipv4', tap.ipv4, 4),
     ipv6: prefixed('tap.ipv6', tap.ipv6, 6),
     vnetHdr: tap.vnetHdr ?? false,
+    queues: optionalInt('tap.queues', tap.queues, 1, TAP_MAX_QUEUES, 1),
   };
 }
 
@@ -146,6 +156,7 @@ export function tapLauncherArgs(tap: ResolvedTapOptions): string[] {
     ...(tap.ipv4 ? ['--tap-addr', tap.ipv4] : []),
     ...(tap.ipv6 ? ['--tap-addr6', tap.ipv6] : []),
     ...(tap.vnetHdr ? ['--tap-vnet-hdr'] : []),
+    ...(tap.queues > 1 ? ['--tap-queues', String(tap.queues)] : []),
   ];
 }
 

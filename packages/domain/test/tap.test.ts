@@ -3,9 +3,11 @@
  * creates the TAP device inside the domain's own network namespace while it
  * is still privileged there, configures it (MAC, MTU, IPv4 and IPv6
  * addresses, up, lo up, unprivileged ping), and hands the guest exactly one
- * extra descriptor, fd 4, attached to it; the tenant cannot create another
- * TAP, re-attach or persist its own, or change the device's addresses, MTU,
- * MAC or flags. Real launcher, real devices, inside the tenant (test/c/guest-probe.c tap).
+ * extra descriptor, fd 4, attached to it (with `queues: N`, an
+ * IFF_MULTI_QUEUE device and queue q at fd 4 + q); the tenant cannot create
+ * another TAP, re-attach or persist its own, detach a queue or attach one
+ * more, or change the device's addresses, MTU, MAC or flags. Real launcher,
+ * real devices, inside the tenant (test/c/guest-probe.c tap).
  */
 import { describe, expect, it } from 'vitest';
 import { resolveDomainOptions, tapLauncherArgs } from '../src/index.js';
@@ -38,9 +40,10 @@ describe('a Linux guest with a TAP device', () => {
     expect(Number(lo)).toBeGreaterThan(0);
   });
 
-  it('gets exactly one extra descriptor: fd 4, the TAP', async () => {
+  it('gets exactly one extra descriptor: fd 4, the TAP (one queue: not IFF_MULTI_QUEUE)', async () => {
     const f = await probe({ ipv4: '10.77.0.2/24' }, 'tap-b');
     expect(f.fds).toBe('0,1,2,3,4');
+    expect(f).toMatchObject({ tap_queues: '1', fd4_multi_queue: '0' });
     expect(f.tap_name).toBe('eth0');
     expect(f.ipv4).toBe('10.77.0.2');
     expect(f.ipv6).toBe(''); // no global IPv6 address unless asked
@@ -49,9 +52,26 @@ describe('a Linux guest with a TAP device', () => {
   it('cannot create another TAP, re-attach or persist its own, or change addresses, MTU, MAC or flags', async () => {
     const f = await probe({ ipv4: '10.77.0.3/24' }, 'tap-c');
     expect(f.new_tap).toBe('EPERM');
-    expect(f.retap_fd4).toBe('EEXIST'); // already attached
+    expect(f.retap_fd4).toBe('EPERM'); // TUNSETIFF: refused by the filter (the launcher made the device)
     expect(f.persist_fd4).toBe('EPERM');
+    expect(f.detach_queue_fd4).toBe('EPERM'); // TUNSETQUEUE: refused by the filter
+    expect(f.attach_queue).toBe('EPERM');
     for (const k of ['set_addr', 'set_mtu', 'set_mac', 'set_down', 'packet_socket']) expect(f[k], k).toBe('EPERM');
+  });
+
+  it('with queues: 4 gets a multi-queue TAP, queue q at fd 4 + q, and can neither detach a queue nor attach another', async () => {
+    const f = await probe({ ipv4: '10.77.0.5/24', vnetHdr: true, queues: 4 }, 'tap-mq');
+    expect(f.fds).toBe('0,1,2,3,4,5,6,7');
+    expect(f).toMatchObject({
+      tap_fd: '4', tap_queues: '4', tap_name: 'eth0', fd4_iff: 'eth0', fd4_multi_queue: '1',
+      fd5_iff: 'eth0', fd5_multi_queue: '1', fd6_iff: 'eth0', fd6_multi_queue: '1', fd7_iff: 'eth0', fd7_multi_queue: '1',
+      ipv4: '10.77.0.5', up: '1',
+    });
+    expect(f.detach_queue_fd4).toBe('EPERM');
+    // a fifth queue: the tun driver would let anyone in the namespace attach it (no owner set), the filter does not
+    expect(f.attach_queue).toBe('EPERM');
+    expect(f.retap_fd4).toBe('EPERM');
+    expect(f.persist_fd4).toBe('EPERM');
   });
 
   it('takes the MAC the toolstack picks in beforeSpawn over tap.mac', async () => {
@@ -71,7 +91,13 @@ describe('a Linux guest with a TAP device', () => {
     expect(() => resolveDomainOptions({ ...base, tap: { colour: 'red' } as never })).toThrow(/tap\.colour/);
     expect(() => resolveDomainOptions({ ...base, env: { VPIO_TAP_FD: '9' } })).toThrow(/env\.VPIO_TAP_FD/);
     expect(() => resolveDomainOptions({ ...base, tap: { vnetHdr: 'yes' } as never })).toThrow(/tap\.vnetHdr/);
-    expect(resolveDomainOptions({ ...base, tap: {} }).tap).toEqual({ name: 'eth0', mac: undefined, mtu: 1500, ipv4: undefined, ipv6: undefined, vnetHdr: false });
+    expect(() => resolveDomainOptions({ ...base, tap: { queues: 0 } })).toThrow(/tap\.queues/);
+    expect(() => resolveDomainOptions({ ...base, tap: { queues: 9 } })).toThrow(/tap\.queues/);
+    expect(() => resolveDomainOptions({ ...base, tap: { queues: 1.5 } })).toThrow(/tap\.queues/);
+    expect(() => resolveDomainOptions({ ...base, env: { VPIO_TAP_QUEUES: '9' } })).toThrow(/env\.VPIO_TAP_QUEUES/);
+    expect(resolveDomainOptions({ ...base, tap: {} }).tap).toEqual({ name: 'eth0', mac: undefined, mtu: 1500, ipv4: undefined, ipv6: undefined, vnetHdr: false, queues: 1 });
+    expect(tapLauncherArgs(resolveDomainOptions({ ...base, tap: { queues: 3 } }).tap!)).toEqual(expect.arrayContaining(['--tap-queues', '3']));
+    expect(tapLauncherArgs(resolveDomainOptions({ ...base, tap: { queues: 1 } }).tap!)).not.toContain('--tap-queues');
     expect(tapLauncherArgs(resolveDomainOptions({ ...base, tap: { vnetHdr: true } }).tap!)).toContain('--tap-vnet-hdr');
     expect(tapLauncherArgs(resolveDomainOptions({ ...base, tap: {} }).tap!)).not.toContain('--tap-vnet-hdr');
   });

@@ -298,6 +298,21 @@ static int tap(void)
 	memset(&ifr, 0, sizeof(ifr));
 	printf("fd4_iff=%s\n", ioctl(4, TUNGETIFF, &ifr) < 0 ? ename(errno) : ifr.ifr_name);
 	printf("fd4_flags=%s\n", (ifr.ifr_flags & (IFF_TAP | IFF_NO_PI)) == (IFF_TAP | IFF_NO_PI) ? "tap,no_pi" : "other");
+	printf("fd4_multi_queue=%d\n", !!(ifr.ifr_flags & IFF_MULTI_QUEUE));
+	{
+		/* a multi-queue TAP: queue q at fd 4 + q, each attached to the same device */
+		const char *qs = getenv("VPIO_TAP_QUEUES");
+		int nq = qs ? atoi(qs) : 0;
+
+		printf("tap_queues=%s\n", qs ? qs : "");
+		for (int q = 1; q < nq; q++) {
+			struct ifreq qr;
+
+			memset(&qr, 0, sizeof(qr));
+			printf("fd%d_iff=%s\n", 4 + q, ioctl(4 + q, TUNGETIFF, &qr) < 0 ? ename(errno) : qr.ifr_name);
+			printf("fd%d_multi_queue=%d\n", 4 + q, !!(qr.ifr_flags & IFF_MULTI_QUEUE));
+		}
+	}
 
 	struct if_nameindex *ifs = if_nameindex();
 	size_t k = 0;
@@ -363,6 +378,20 @@ static int tap(void)
 	printf("new_tap=%s\n", t2 < 0 ? ename(errno) : ioctl(t2, TUNSETIFF, &ifr) < 0 ? ename(errno) : "OK");
 	printf("retap_fd4=%s\n", ioctl(4, TUNSETIFF, &ifr) < 0 ? ename(errno) : "OK");
 	printf("persist_fd4=%s\n", ioctl(4, TUNSETPERSIST, 1) < 0 ? ename(errno) : "OK");
+	/* a multi-queue TAP: no queue may be detached or added by the tenant */
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_DETACH_QUEUE;
+	printf("detach_queue_fd4=%s\n", ioctl(4, TUNSETQUEUE, &ifr) < 0 ? ename(errno) : "OK");
+	{
+		int t3 = open("/dev/net/tun", O_RDWR);
+
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		printf("attach_queue=%s\n", t3 < 0 ? ename(errno) : ioctl(t3, TUNSETIFF, &ifr) < 0 ? ename(errno) : "OK");
+		if (t3 >= 0)
+			close(t3);
+	}
 	ifr_ioctl(s, 0, name, &ifr);
 	((struct sockaddr_in *)&ifr.ifr_addr)->sin_family = AF_INET;
 	inet_pton(AF_INET, "10.66.66.66", &((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr);

@@ -72,7 +72,7 @@ smoke() {
 
 case $cmd in
   deps) lab_deps ;;
-  build) lab_build "${LAB_FORCE:-}"; cat "$LAB_IMAGES/manifest" ;;
+  build) lab_run_lock; lab_build "${LAB_FORCE:-}"; cat "$LAB_IMAGES/manifest" ;;
   run)
     [ $# -gt 0 ] || usage
     set +e; lab_run "$@"; rc=$?; set -e
@@ -82,7 +82,6 @@ case $cmd in
   all)
     t_all=$(date +%s.%N)
     lab_deps
-    lab_build
     rc=0; smoke || rc=$?
     lab_log "all: deps + build + smoke took $(lab_since "$t_all")s"
     # the plain summary line again, last, after the log line above

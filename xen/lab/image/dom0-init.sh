@@ -6,7 +6,8 @@
 #
 # The toolstack is the script's to start (lab_toolstack_up in lib/dom0.sh),
 # so a script can bring its own xenstored. Console: hvc0 -> Xen -> com1.
-# Per run, /lab/run/ holds dom0.sh and env (see lib/qemu.sh).
+# Per run, /lab/run/ holds dom0.sh and env (see lib/qemu.sh). /lab/images is
+# the host's $LAB_CACHE/images/share (node, domu/), /lab/domu links into it.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 export HOME=/root TERM=dumb LANG=C
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -16,6 +17,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm /run /tmp /var/log/xen/console /var/lib/xen /var/lock /root
 mount -t devpts devpts /dev/pts
+ln -sfn /proc/self/fd /dev/fd   # devtmpfs has none: bash process substitution needs it
+ln -sfn /proc/self/fd/0 /dev/stdin; ln -sfn /proc/self/fd/1 /dev/stdout; ln -sfn /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
 ln -sfn /run /var/run
@@ -27,16 +30,16 @@ LAB_ARGS=()
 . /lab/run/env   # exported LAB_* settings, the caller's --env, LAB_ARGS=(...)
 echo "LAB DOM0-INIT uptime=$(up) kernel=$(uname -r) hypervisor=$(cat /sys/hypervisor/type 2>/dev/null)"
 
-for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc; do
-  modprobe "$m" || echo "LAB WARN modprobe $m failed"
-done
+# one modprobe for all (each process start costs under TCG): Xen's devices, virtio-9p
+modprobe -a xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc virtio_pci 9pnet_virtio 9p ||
+  echo "LAB WARN modprobe failed"
 mount -t xenfs xenfs /proc/xen || echo "LAB WARN mounting xenfs on /proc/xen failed"
+echo "LAB DOM0-MODULES uptime=$(up)"
 
-# the host's shares: the repository (read-only) and the results dir (read-write)
-if [ "${LAB_SHARE_VPIO:-0}" = 1 ] || [ "${LAB_SHARE_RESULTS:-0}" = 1 ]; then
-  modprobe virtio_pci; modprobe 9pnet_virtio; modprobe 9p
-fi
+# the host's shares (virtio-9p): the lab's big files (node, the domU kernel and
+# initramfs; read-only), the repository (read-only), the results dir (read-write)
 o=trans=virtio,version=9p2000.L,msize=262144
+mount -t 9p -o "$o,ro,cache=loose" images /lab/images || echo "LAB WARN 9p mount of the lab images at /lab/images failed"
 if [ "${LAB_SHARE_VPIO:-0}" = 1 ]; then
   mount -t 9p -o "$o,ro,cache=loose" vpio /vpio || echo "LAB WARN 9p mount of the repository at /vpio failed"
 fi
@@ -53,7 +56,7 @@ echo "LAB SCRIPT-END rc=$rc uptime=$(up)"
 # 124 and 125 are the host's "timeout" and "crash": keep them unambiguous
 [ "$rc" -gt 123 ] && { echo "LAB WARN script status $rc reported as 123"; rc=123; }
 
-if mountpoint -q /results; then
+if grep -q ' /results ' /proc/mounts; then
   mkdir -p /results/guests /results/xen
   cp /var/log/xen/console/*.log /results/guests/ 2>/dev/null
   cp /var/log/xen/*.log /results/xen/ 2>/dev/null

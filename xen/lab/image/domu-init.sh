@@ -18,12 +18,12 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm /run /tmp
 mount -t devpts devpts /dev/pts
+ln -sfn /proc/self/fd /dev/fd   # devtmpfs has none: bash process substitution needs it
+ln -sfn /proc/self/fd/0 /dev/stdin; ln -sfn /proc/self/fd/1 /dev/stdout; ln -sfn /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 echo "lab-guest: init uptime=$(up)"
 
-for m in xen-evtchn xen-gntdev xen-gntalloc xenfs tun; do
-  modprobe "$m" || echo "lab-guest: modprobe $m failed"
-done
+modprobe -a xen-evtchn xen-gntdev xen-gntalloc xenfs tun || echo "lab-guest: modprobe failed"
 [ "${lab_netfront:-0}" = 1 ] && { modprobe xen-netfront || echo "lab-guest: modprobe xen-netfront failed"; }
 mount -t xenfs xenfs /proc/xen 2>/dev/null
 ip link set lo up

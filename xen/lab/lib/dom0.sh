@@ -215,7 +215,7 @@ lab_domu_initrd() {
     printf '#!/bin/sh\n%s\n' "$jobcmd" >"$r/lab/job" && chmod 755 "$r/lab/job"
   fi
   for item in "$@"; do
-    src=${item%%:*}; dst=${item#*:}
+    src=${item%%:*}; dst=$(lab_usr_path "${item#*:}")
     [ -e "$src" ] || { lab_err "--file: not found in dom0: $src"; return 1; }
     mkdir -p "$r$(dirname "$dst")"
     cp -aL "$src" "$r$dst" || return 1
@@ -227,15 +227,23 @@ lab_domu_initrd() {
   echo "$LAB_TMP/$name.initrd"
 }
 
+# lab_usr_path PATH: /bin, /sbin, /lib, /lib64 are links into /usr in both
+# images (merged /usr); a cpio entry for one of them as a real directory would
+# replace the link when the kernel unpacks it, and hide the image's /lib.
+lab_usr_path() {
+  case $1 in /bin/* | /sbin/* | /lib/* | /lib64/*) echo "/usr$1" ;; *) echo "$1" ;; esac
+}
+
 # lab_elf_libs ROOT PATH: the shared libraries of ELF files under PATH, from
 # dom0's own /usr/lib, into ROOT. Fails naming a library dom0 does not have.
 lab_elf_libs() {
-  local r=$1 f lib
+  local r=$1 f lib dst
   while IFS= read -r f; do
     [ "$(head -c 4 "$f" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ] || continue
     for lib in $(/lib64/ld-linux-x86-64.so.2 --list "$f" 2>/dev/null | awk '/=> \// { print $3 } /^[ \t]*\// { print $1 }'); do
-      [ -e "$r$lib" ] && continue
-      mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib" || return 1
+      dst=$(lab_usr_path "$lib")
+      [ -e "$r$dst" ] && continue
+      mkdir -p "$r$(dirname "$dst")" && cp -L "$lib" "$r$dst" || return 1
     done
     if /lib64/ld-linux-x86-64.so.2 --list "$f" 2>/dev/null | grep -q 'not found'; then
       lab_err "$f needs a library dom0 lacks: $(/lib64/ld-linux-x86-64.so.2 --list "$f" | grep 'not found' | head -n 1)" \
@@ -270,6 +278,6 @@ lab_guest_log() { tail -n "${2:-20}" "/var/log/xen/console/guest-$1.log" 2>/dev/
 
 # lab_save SRC [NAME]: copies a dom0 file into the caller's results dir.
 lab_save() {
-  mountpoint -q /results || { lab_err "no results dir mounted"; return 1; }
+  grep -q ' /results ' /proc/mounts || { lab_err "no results dir mounted"; return 1; }
   cp -a "$1" "/results/${2:-$(basename "$1")}"
 }

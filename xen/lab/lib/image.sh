@@ -2,13 +2,16 @@
 # Host side: builds the lab's images from installed Debian packages into
 # $LAB_CACHE/images, and only when an input changed (see lab_inputs).
 #
-#   xen.elf     Xen, multiboot ELF (zcat of /boot/xen-4.17-amd64.gz)
-#   vmlinuz     Debian's kernel, booted as the PV dom0
-#   dom0.cpio   dom0 initramfs; holds the domU kernel (ELF) and initramfs
-#               in /lab/domu/, so `xl create` needs nothing from the host
-#   domu.cpio   the domU initramfs (a copy of /lab/domu/initrd)
-#   labgnt      the grant/evtchn probe (tools/labgnt.c), in both images
-#   manifest    versions and sizes, for the README and bug reports
+#   xen.elf       Xen, multiboot ELF (zcat of /boot/xen-4.17-amd64.gz)
+#   vmlinuz       Debian's kernel, booted as the PV dom0
+#   dom0.cpio     dom0 initramfs (~30 MB: what dom0 needs to boot)
+#   share/        the big files, mounted read-only at /lab/images in dom0 over
+#                 virtio-9p rather than unpacked on every boot under TCG:
+#     node          Node.js (dom0's /usr/bin/node links here)
+#     domu/vmlinux  the domU kernel as a plain ELF (dom0's /lab/domu links here)
+#     domu/initrd   the domU initramfs
+#   labgnt        the grant/evtchn probe (tools/labgnt.c), in both images
+#   manifest      versions and sizes, for the README and bug reports
 #
 # Needs lib/host.sh. Knobs (all part of the rebuild check):
 #   LAB_DOM0_FILES / LAB_DOMU_FILES="src[:dst] ..."  more host files or dirs
@@ -67,6 +70,9 @@ rootfs_skeleton() { # a merged-/usr tree like Debian 12's
   ln -s usr/bin "$r/bin"; ln -s usr/sbin "$r/sbin"; ln -s usr/lib "$r/lib"; ln -s usr/lib64 "$r/lib64"
   chmod 1777 "$r/tmp"
   cp /usr/bin/busybox "$r/usr/bin/busybox"   # busybox-static: no libraries
+  # /bin/sh is dash, not busybox: Debian's busybox-static prefers its own applets
+  # to PATH in its shell, so `ip` in a busybox script would never be iproute2's
+  cp /usr/bin/dash "$r/usr/bin/dash"; ln -s dash "$r/usr/bin/sh"; rootfs_libs "$r" /usr/bin/dash
   echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
   echo 'root:x:0:' >"$r/etc/group"
   printf '127.0.0.1 localhost\n::1 localhost\n' >"$r/etc/hosts"
@@ -75,8 +81,10 @@ rootfs_skeleton() { # a merged-/usr tree like Debian 12's
 
 rootfs_finish() { # busybox applets where no real binary is, then the loader cache
   local r=$1 a
-  for a in $(busybox --list); do
-    [ -e "$r/usr/bin/$a" ] || [ -e "$r/usr/sbin/$a" ] || ln -s busybox "$r/usr/bin/$a"
+  # one process for ~400 links; it keeps files that exist (a real ip, bash, cpio)
+  busybox --install -s "$r/usr/bin" 2>/dev/null
+  for a in $(cd "$r/usr/sbin" && ls); do   # real sbin tools shadow nothing: drop their applet links
+    [ -L "$r/usr/bin/$a" ] && [ "$(readlink "$r/usr/bin/$a")" = /usr/bin/busybox ] && rm "$r/usr/bin/$a"
   done
   ldconfig -r "$r" 2>/dev/null || true   # no cache is fine too: libraries sit at ldd's paths
 }
@@ -181,11 +189,14 @@ lab_build_dom0() { # root kver tmpdir
   rootfs_add "$D" /usr/lib/xen-common/bin
   rootfs_add "$D" "$T/labgnt" /usr/bin/labgnt
   node=$(lab_node_path)
-  [ -n "$node" ] && rootfs_add "$D" "$node" /usr/bin/node
-  mkdir -p "$D/var/lib/xen" "$D/var/log/xen/console" "$D/var/lock" "$D/lab/domu" "$D/vpio" "$D/results"
+  if [ -n "$node" ]; then   # the binary itself is in share/; its libraries come here
+    rootfs_libs "$D" "$node"
+    cp "$node" "$T/share/node"
+    ln -s /lab/images/node "$D/usr/bin/node"
+  fi
+  mkdir -p "$D/var/lib/xen" "$D/var/log/xen/console" "$D/var/lock" "$D/lab/images" "$D/vpio" "$D/results"
+  ln -s images/domu "$D/lab/domu"
   rootfs_modules "$D" "$v" $LAB_DOM0_MODULES
-  cp "$T/vmlinux" "$D/lab/domu/vmlinux"
-  cp "$T/domu.cpio" "$D/lab/domu/initrd"
   cp "$LAB_HOME/image/dom0-init.sh" "$D/init"; chmod 755 "$D/init"
   rootfs_add_list "$D" "${LAB_DOM0_FILES:-}"
   rootfs_finish "$D"
@@ -214,18 +225,20 @@ lab_build() {
   cp "/boot/vmlinuz-$v" "$T/vmlinuz"
   lab_extract_vmlinux "$T/vmlinuz" "$T/vmlinux"
   gcc -O2 -Wall -Wextra -Werror -o "$T/labgnt" "$LAB_HOME/tools/labgnt.c" -lxengnttab -lxenevtchn
+  mkdir -p "$T/share/domu"
   lab_build_domu "$T/domu-root" "$v" "$T"
+  mv "$T/vmlinux" "$T/share/domu/vmlinux"; mv "$T/domu.cpio" "$T/share/domu/initrd"
   lab_build_dom0 "$T/dom0-root" "$v" "$T"
-  rm -rf "$T/domu-root" "$T/dom0-root" "$T/vmlinux"
+  rm -rf "$T/domu-root" "$T/dom0-root"
   {
     echo "stamp $stamp"; echo "built $(date -u +%FT%TZ)"; echo "kernel $v"
     dpkg-query -W -f='${Package} ${Version}\n' "${LAB_DEBIAN_PACKAGES[@]}"
     node=$(lab_node_path); [ -n "$node" ] && echo "node $node $("$node" --version)"
-    (cd "$T" && du -h xen.elf vmlinuz dom0.cpio domu.cpio labgnt)
+    (cd "$T" && du -h xen.elf vmlinuz dom0.cpio labgnt share/*)
   } >"$T/manifest"
   echo "$stamp" >"$T/stamp"
   rm -rf "$LAB_IMAGES.old"; [ -d "$LAB_IMAGES" ] && mv "$LAB_IMAGES" "$LAB_IMAGES.old"
   mv "$T" "$LAB_IMAGES"; rm -rf "$LAB_IMAGES.old"
-  lab_log "build: done in $(lab_since "$t0")s: dom0.cpio $(du -h "$LAB_IMAGES/dom0.cpio" | cut -f1), domu.cpio $(du -h "$LAB_IMAGES/domu.cpio" | cut -f1)"
+  lab_log "build: done in $(lab_since "$t0")s: dom0.cpio $(du -h "$LAB_IMAGES/dom0.cpio" | cut -f1), domU initrd $(du -h "$LAB_IMAGES/share/domu/initrd" | cut -f1), share/ $(du -sh "$LAB_IMAGES/share" | cut -f1)"
   flock -u 9
 }

@@ -30,6 +30,17 @@ lab_kill_stale() { # a QEMU of an earlier run whose runner died (we hold the run
   rm -f "$LAB_CACHE/qemu.pid"
 }
 
+# Runs and builds of one cache take turns: a build swaps the images a running
+# QEMU reads over 9p. Held until this shell exits (or lab_run unlocks it).
+lab_run_lock() {
+  mkdir -p "$LAB_CACHE/runs"
+  exec 8>"$LAB_CACHE/run.lock"
+  if ! flock -n 8; then
+    lab_log "waiting for another lab run to finish ($LAB_CACHE/run.lock)"
+    flock -w "${LAB_LOCK_WAIT:-1800}" 8 || lab_die "another lab run still holds $LAB_CACHE/run.lock"
+  fi
+}
+
 lab_no_commas() { # QEMU option syntax: paths may not hold commas (or spaces, for -initrd)
   case $2 in *,* | *' '*) lab_die "$1 path '$2' holds a comma or a space; QEMU can't take it" ;; esac
 }
@@ -58,12 +69,7 @@ lab_first_seen() { # marker -> seconds since QEMU start when the watcher first s
 lab_run() {
   local script=$1; shift
   [ -f "$script" ] || lab_die "dom0 script not found: $script"
-  mkdir -p "$LAB_CACHE/runs"
-  exec 8>"$LAB_CACHE/run.lock"
-  if ! flock -n 8; then
-    lab_log "waiting for another lab run to finish ($LAB_CACHE/run.lock)"
-    flock -w "${LAB_LOCK_WAIT:-1800}" 8 || lab_die "another lab run still holds $LAB_CACHE/run.lock"
-  fi
+  lab_run_lock
   lab_kill_stale
   local tb; tb=$(date +%s.%N)
   lab_build
@@ -85,7 +91,7 @@ lab_run() {
   cat "$LAB_IMAGES/dom0.cpio" "$run/run.cpio" >"$run/dom0-run.cpio"
   rm -rf "$R"
 
-  local share=()
+  local share=(-virtfs "local,path=$LAB_IMAGES/share,mount_tag=images,security_model=none,readonly=on")
   [ "${LAB_SHARE_VPIO:-1}" = 1 ] &&
     share+=(-virtfs "local,path=$LAB_REPO,mount_tag=vpio,security_model=none,readonly=on")
   share+=(-virtfs "local,path=$results,mount_tag=results,security_model=none")
@@ -98,7 +104,7 @@ lab_run() {
   qemu-system-x86_64 -accel tcg -cpu "${LAB_CPU:-qemu64}" -m "${LAB_MEM:-2048}" -smp "${LAB_SMP:-2}" \
     -nodefaults -display none -monitor none -serial "file:$LAB_CONSOLE" -nic none -no-reboot \
     -kernel "$LAB_IMAGES/xen.elf" \
-    -append "console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem bootscrub=false ${LAB_XEN_ARGS:-}" \
+    -append "console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem bootscrub=false console_timestamps=boot ${LAB_XEN_ARGS:-}" \
     -initrd "$LAB_IMAGES/vmlinuz console=hvc0 loglevel=4 ${LAB_DOM0_ARGS:-},$run/dom0-run.cpio" \
     "${share[@]}" </dev/null >"$run/qemu.out" 2>&1 &
   local qpid=$!

@@ -50,27 +50,27 @@ done
 u2=$(lab_domu_create smoke-u2 --job "$GUEST/tools.sh" "${files[@]}") || lab_fail xl-create-u2 "$(tail -n 3 "$LAB_TMP/smoke-u2.create.log")"
 lab_info "smoke-u1 is dom${u1:-?}, smoke-u2 is dom${u2:-?}; guest programs:${files[*]:- none built}"
 xl list
-for n in smoke-u1 smoke-u2; do
-  if lab_domu_wait "$n" booted 90; then lab_pass "$n-booted"; else lab_fail "$n-booted" "data/status is '$(lab_domu_read "$n" data/status)'"; fi
-done
+if lab_domu_wait smoke-u1 booted 120; then lab_pass smoke-u1-booted; else lab_fail smoke-u1-booted "data/status is '$(lab_domu_read smoke-u1 data/status)'"; fi
+
+# 5 (first: smoke-u1's job is waiting for dom0)
+if offer=$(lab_wait_key "/local/domain/$u1/data/gnt/offer" '' 60); then
+  lab_info "smoke-u1 offers grant ref and port: $offer"
+  # shellcheck disable=SC2086  # "REF PORT"
+  lab_check gnt-dom0-maps-domu-page labgnt accept "$u1" $offer 60000
+  r=$(lab_wait_key "/local/domain/$u1/data/gnt/result" '' 60)
+  case $r in ok*) lab_pass gnt-domu-got-event "$r" ;; *) lab_fail gnt-domu-got-event "domU says '$r'" ;; esac
+else
+  lab_fail gnt-dom0-maps-domu-page "no data/gnt/offer from smoke-u1"
+fi
+lab_check gnt-dom0-loopback labgnt self 0 200
+
+if lab_domu_wait smoke-u2 booted 120; then lab_pass smoke-u2-booted; else lab_fail smoke-u2-booted "data/status is '$(lab_domu_read smoke-u2 data/status)'"; fi
 lab_time two-domus-booted "$(lab_elapsed "$t0")"
 for id in $u1 $u2; do
   if xenstore-exists "/local/domain/$id/device/vif" || xenstore-exists "/local/domain/0/backend/vif/$id"; then
     lab_fail "no-vif-dom$id" "a vif exists: $(xenstore-ls /local/domain/$id/device | head -n 3)"
   else lab_pass "no-vif-dom$id"; fi
 done
-
-# 5
-lab_check gnt-dom0-loopback labgnt self 0 200
-if offer=$(lab_wait_key "/local/domain/$u1/data/gnt/offer" '' 60); then
-  lab_info "smoke-u1 offers grant ref and port: $offer"
-  # shellcheck disable=SC2086  # "REF PORT"
-  lab_check gnt-dom0-maps-domu-page labgnt accept "$u1" $offer 30000
-  r=$(lab_wait_key "/local/domain/$u1/data/gnt/result" '' 30)
-  case $r in ok*) lab_pass gnt-domu-got-event "$r" ;; *) lab_fail gnt-domu-got-event "domU says '$r'" ;; esac
-else
-  lab_fail gnt-dom0-maps-domu-page "no data/gnt/offer from smoke-u1"
-fi
 
 # 6
 if lab_domu_wait smoke-u2 done 90; then

@@ -28,14 +28,15 @@
  *   - Capture (capture.c): the source's and each destination's port->cap
  *     is loaded once per batch (acquire, pairs with vsw_capture_start());
  *     NULL, the usual case, costs that one branch.
- *   - Port groups (group.c): lookups return a group; its member set is
+ *   - Port groups (group.c): lookups return a group. A group of one
+ *     resolves to its port in one load (group->solo, acquire) on a lookup
+ *     cache miss, nothing per packet. A larger group's member set is
  *     loaded once per round (vsw_gset_get(), acquire), so the round's
- *     unicast choices, its flooded copies and the lease sizes agree. A group
- *     of one costs nothing per packet beyond today's port id; for a group of
- *     n > 1 the packet's flow hash (from the header copy, once per packet)
- *     picks member hash % n, for unicast in classify() and for a flooded
- *     packet per destination (w->fsel, decided in collect_dests()). The
- *     source's own group is never a destination (no hairpin).
+ *     unicast choices, its flooded copies and the lease sizes agree; the
+ *     packet's flow hash (from the header copy, once per packet) picks
+ *     member hash % n, for unicast in classify() and for a flooded packet
+ *     per destination (w->fsel, decided in collect_dests()). The source's
+ *     own group is never a destination (no hairpin).
  *
  * A round: read and validate head; take up to VSW_BATCH_MAX slots; per
  * slot validate, copy the header, run ingress policy, learn, look up;
@@ -665,11 +666,15 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 				uint16_t g = lk->lookup(sw, p->hdr, p->vid, now);
 
 				dst_key = k;
-				dst_d = VSW_DST_NONE;
-				if (g == src->gslot) {
+				if (g >= VSW_MAX_PORTS) {
+					dst_d = VSW_DST_NONE;
+				} else if (g == src->gslot) {
 					dst_d = (uint16_t)src->id; /* its own group: dropped below */
-				} else if (g < VSW_MAX_PORTS && (dst_set = vsw_gset_get(sw, w, g)) != NULL) {
-					dst_d = dst_set->n == 1 ? dst_set->member[0] : VSW_DST_GROUP;
+				} else {
+					/* pairs with the release in group.c: a group of one is its port */
+					dst_d = (uint16_t)__atomic_load_n(&sw->groups[g].solo, __ATOMIC_ACQUIRE);
+					if (vp_unlikely(dst_d == VSW_DST_GROUP) && !(dst_set = vsw_gset_get(sw, w, g)))
+						dst_d = VSW_DST_NONE;
 				}
 			}
 			d = dst_d;

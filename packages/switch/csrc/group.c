@@ -63,16 +63,18 @@ static inline uint64_t ld64(const uint8_t *b)
 }
 
 /*
- * The flow hash of packet p, from its header copy (p->hdr, p->hdr_len
+ * The 16-bit flow hash of packet p, from its header copy (p->hdr, p->hdr_len
  * bytes): past one 802.1Q tag, IPv4 or IPv6 source and destination
  * address, plus for TCP and UDP the two ports and the protocol (not for an
  * IPv4 fragment: MF or an offset, so every fragment of a datagram hashes
  * alike; not past IPv6 extension headers); anything else, or an IP header
  * the copy does not hold whole, hashes its destination and source MAC. The
  * bytes are folded in native order (the hash only has to be stable on this
- * host) and mixed with the switch's seed in three multiplies.
+ * host) and mixed with the switch's seed in three multiplies; the top 16
+ * bits are the hash (hash % n for n <= VSW_GROUP_MAX is within 2^-13 of
+ * uniform, and 16 bits fit the packet's spare room: struct vsw_pkt fhash).
  */
-uint32_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p)
+uint16_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p)
 {
 	const uint8_t *h = p->hdr;
 	uint32_t n = p->hdr_len, l3 = 14, type;
@@ -105,7 +107,7 @@ uint32_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p)
 	x = (sw->seed ^ a) * 0x9e3779b97f4a7c15ull;
 	x = (x ^ (x >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
 	x = (x ^ (x >> 32) ^ c) * 0x94d049bb133111ebull;
-	return (uint32_t)(x >> 32);
+	return (uint16_t)(x >> 48);
 }
 
 int vsw_group_check(const struct vsw *sw, const struct vsw_port_config *cfg)
@@ -127,6 +129,8 @@ static void publish(struct vsw *sw, struct vsw_group *g, const struct vsw_gset *
 
 	*spare = *next; /* nobody reads the spare: the previous change waited (or the slot was free) */
 	__atomic_store_n(&g->set, spare, __ATOMIC_SEQ_CST); /* pairs with the acquire in vsw_gset_get() */
+	/* after the set: a reader that sees VSW_DST_GROUP finds a set of n > 1 (pairs with classify()'s acquire) */
+	__atomic_store_n(&g->solo, next->n == 1 ? next->member[0] : VSW_DST_GROUP, __ATOMIC_SEQ_CST);
 	vsw_wait_quiescent(sw);
 }
 
@@ -154,6 +158,7 @@ void vsw_group_attach(struct vsw *sw, struct vsw_port *p)
 	g->sets[0].member[0] = (uint16_t)p->id;
 	/* a free slot has no readers (its last member's removal waited): no quiescent point needed */
 	__atomic_store_n(&g->set, &g->sets[0], __ATOMIC_RELEASE); /* pairs with the acquire in vsw_gset_get() */
+	__atomic_store_n(&g->solo, p->id, __ATOMIC_RELEASE);     /* pairs with the acquire in classify() */
 	p->gslot = s;
 	p->grp = g;
 }
@@ -181,6 +186,7 @@ int vsw_group_leave(struct vsw *sw, struct vsw_port *p)
 	if (cur->n == 1 && cur->member[0] == p->id) {
 		/* the last member: the slot empties; the caller flushes its MAC entries after the port's quiescent point */
 		__atomic_store_n(&g->set, NULL, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&g->solo, VSW_DST_NONE, __ATOMIC_SEQ_CST);
 		return 1;
 	}
 	memset(&next, 0, sizeof(next));

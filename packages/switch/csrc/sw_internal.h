@@ -36,7 +36,8 @@
  *     thread (release store, then vsw_wait_quiescent() before the old copy
  *     may be rewritten) and read by workers with acquire inside the busy
  *     section, at most once per group per vsw_fwd_port() round (so every
- *     decision of a round sees one member set). A port's group (p->grp) is
+ *     decision of a round about a group of n > 1 sees one member set).
+ *     g->solo (stored after g->set) resolves a group of one in one load. A port's group (p->grp) is
  *     fixed for the port's life; a group slot is freed only after its last
  *     member left, a quiescent point passed and its MAC entries were
  *     flushed. g->macs is an atomic shared by the members' workers.
@@ -110,6 +111,8 @@ struct vsw_gset {
 /* A port group slot (sw->groups[slot]); MAC entries name the slot. */
 struct vsw_group {
 	const struct vsw_gset *set; /* NULL: a free slot; release/acquire, see above */
+	uint32_t solo;              /* what a lookup resolves to in one load: the port of a group of one,
+				       VSW_DST_GROUP (n > 1: choose from set), VSW_DST_NONE (free); release/acquire */
 	uint32_t macs;              /* MAC entries of the group (atomic: every member's worker) */
 	uint32_t max_macs;          /* its cap: the first member's max_macs */
 	struct vsw_gset sets[2];    /* set points at one; a change writes the other (control thread) */
@@ -159,10 +162,12 @@ struct vsw_pkt {
 	uint8_t charged;   /* VSW_CHARGED_*: what ingress took, what a destination got */
 	uint8_t uok;       /* unicast (dst < VSW_MAX_PORTS): eligible for dst, decided once in classify */
 	uint8_t utag;      /* unicast: the tag_out egress gave (0 or 4) */
-	uint16_t uslots;   /* unicast, uok: the destination RX slots it takes */
+	union {            /* (one field for both keeps the packet at 108 bytes) */
+		uint16_t uslots; /* unicast, uok: the destination RX slots it takes */
+		uint16_t fhash;  /* flooded, hashed: vsw_flow_hash() of the header copy */
+	};
 	uint8_t gso_hlen;  /* TCP GSO: Ethernet+IP+TCP header bytes in w->gso_hdr (segmentable), 0: not segmentable */
 	uint8_t hashed;    /* flooded: fhash is computed (lazily, for a destination group of n > 1) */
-	uint32_t fhash;    /* vsw_flow_hash() of the header copy, when hashed */
 	struct vring_offload ofl;
 	uint8_t hdr[VSW_HDR_COPY];
 };
@@ -344,8 +349,8 @@ void vsw_cap_port_gone(struct vsw_port *p);
 void vsw_wait_quiescent(struct vsw *sw);
 
 /* ---- group.c ---- */
-/* The flow hash of a packet's header copy (hot: only for a destination group of n > 1). */
-uint32_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p);
+/* The 16-bit flow hash of a packet's header copy (hot: only for a destination group of n > 1). */
+uint16_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p);
 /* Control thread: may a port of cfg be added? 0, -VP_ENOENT (VSW_PORT_GROUP: no such port), -VP_EBUSY (its group is full). */
 int vsw_group_check(const struct vsw *sw, const struct vsw_port_config *cfg);
 /* Control thread, before p is published (after vsw_group_check()): sets p->grp; a group of one is published here. */

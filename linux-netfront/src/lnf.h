@@ -24,8 +24,15 @@
  * NF_FEAT_OFFLOAD, TUNSETOFFLOAD turns on checksum offload and TSO4/6: the
  * kernel then hands over and accepts TCP super-frames up to 64 KiB.
  *
- * One thread moves every packet (lnf_loop); the counters are still relaxed
- * atomics so a printer on another thread could read them at any time.
+ * Queues: with a multi-queue vif and an IFF_MULTI_QUEUE TAP (vpio run
+ * --linux --queues N), queue q is one struct lnf: TAP queue descriptor q
+ * and the vif's ring pair q (nf_queue(nf, q)), moved by its own thread in
+ * its own lnf_loop. Nothing mutable is shared on the fast path: each lnf
+ * has its own counters, scratch and descriptors; the only shared word is
+ * the stop flag (struct lnf_shared), read once per round, set once. Queue 0
+ * runs on the main thread and alone takes signals (the signalfd); the
+ * others wake on the stop eventfd. Counters are relaxed atomics, so the
+ * main thread sums them at any time (SIGUSR1) and at exit.
  */
 #ifndef LNF_H
 #define LNF_H
@@ -33,6 +40,9 @@
 #include <stdint.h>
 
 #include "vpio/netfront.h"
+
+/* Queues one guest may use: the vif's and the TAP's limit. */
+#define LNF_MAX_QUEUES NF_MAX_QUEUES
 
 #define LNF_BURST 32u
 
@@ -81,26 +91,41 @@ struct lnf_vnet_hdr {
 /* Most slots one packet may take (the switch's VSW_CHAIN_MAX). */
 #define LNF_CHAIN_MAX 64u
 
+/* What every queue's loop shares: stopping. */
+struct lnf_shared {
+	int stop;                 /* set once (a signal, COMMAND's exit, a queue's data path failing) */
+	int stop_fd;              /* eventfd, written when stop is set: wakes every queue's poll() */
+};
+
+/* One queue: a TAP queue descriptor and the vif's ring pair of the same index. */
 struct lnf {
-	struct nf_dev *nf;
+	struct nf_dev *nf;        /* this queue's handle (nf_queue(vif, queue)) */
+	uint32_t queue;
 	int tap_fd;               /* O_NONBLOCK */
-	int sig_fd;               /* signalfd: TERM, INT, HUP, USR1, CHLD */
+	int sig_fd;               /* queue 0: the signalfd (TERM, INT, HUP, USR1, CHLD); other queues -1 */
 	int rx_fd, tx_fd;         /* the RX and TX event channels' descriptors (nf_broker_port_fd) */
 	uint32_t buf_size;
 	uint32_t vnet_hdr;        /* bytes of virtio_net_hdr per TAP frame: 0 or sizeof(struct lnf_vnet_hdr) */
 	int offload;              /* the vif negotiated NF_FEAT_OFFLOAD (and the TAP has vnet headers) */
 	uint32_t tx_slots_max;    /* TX slots reserved per read: the longest frame the TAP may hand over */
-	int stop;                 /* set once (a signal, COMMAND's exit) */
+	struct lnf_shared *sh;
+	int result;               /* what lnf_loop returned (a thread's) */
 	struct lnf_counters c;
-	/* main.c's signal handler, called by the loop whenever sig_fd is readable */
+	/* where the bytes of a frame longer than the reserved buffers land: seen, then dropped */
+	uint8_t tx_overflow[2048];
+	/* main.c's signal handler, called by queue 0's loop whenever sig_fd is readable */
 	void (*on_signals)(struct lnf *l);
 };
 
 /*
- * The data path: both directions in one loop until stop is set (0) or the
- * TAP or the backend fails (-errno: a read error, a channel closed).
+ * The data path of one queue: both directions in one loop until stop is set
+ * (0) or the TAP or the backend fails (-errno: a read error, a channel
+ * closed). Any thread; one lnf per thread.
  */
 int lnf_loop(struct lnf *l);
+
+/* Sets the shared stop flag and wakes every queue's loop (idempotent, any thread). */
+void lnf_set_stop(struct lnf_shared *sh);
 
 /*
  * vnet.c. The TAP's header of a frame of len bytes as the ring's offload
@@ -130,12 +155,7 @@ static inline uint64_t lnf_get(const uint64_t *ctr)
 
 static inline int lnf_stopped(const struct lnf *l)
 {
-	return __atomic_load_n(&l->stop, __ATOMIC_ACQUIRE);
-}
-
-static inline void lnf_set_stop(struct lnf *l)
-{
-	__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
+	return __atomic_load_n(&l->sh->stop, __ATOMIC_ACQUIRE);
 }
 
 #endif

@@ -2,20 +2,26 @@
 //
 // vpio-linux-netfront - the Linux guest's network frontend (host mode).
 //
-//   vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] -- COMMAND [ARGS...]
+//   vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] [--offload on|off]
+//                       [--queues N] -- COMMAND [ARGS...]
 //
 // Runs as a domain's guest started with a TAP device (vpio-launch --tap:
 // fd $VPIO_TAP_FD, name $VPIO_TAP_NAME, already configured in the domain's
-// own network namespace). It opens the host session (HELLO, xenstore,
-// brokers: vpio/netfront_broker.h), connects vif N, then starts COMMAND in
-// the same sandbox and namespace and bridges TAP <-> vif until COMMAND
-// exits (its status becomes ours) or a SIGTERM/SIGINT arrives (forwarded to
-// COMMAND). Then it disconnects cleanly (frontend Closing -> Closed) and
-// prints its counters. SIGUSR1 prints the counters at any time. SIGHUP is
-// forwarded.
+// own network namespace; with --tap-queues, $VPIO_TAP_QUEUES descriptors
+// from $VPIO_TAP_FD on, one per queue of an IFF_MULTI_QUEUE device). It
+// opens the host session (HELLO, xenstore, brokers:
+// vpio/netfront_broker.h), connects vif N asking for as many queues as the
+// TAP has (or --queues N of them), then starts COMMAND in the same sandbox
+// and namespace and bridges TAP <-> vif, one thread per queue in use (TAP
+// queue q <-> ring pair q; TAP queues beyond what the vif gave are closed,
+// which detaches them), until COMMAND exits (its status becomes ours) or a
+// SIGTERM/SIGINT arrives (forwarded to COMMAND). Then it disconnects
+// cleanly (frontend Closing -> Closed) and prints its counters. SIGUSR1
+// prints the counters at any time. SIGHUP is forwarded.
 //
-// Output: counters as one JSON line on stdout (the domain's console):
-//   {"event":"linux-netfront","tap_rx":N,...,"tx_kicks":N,...}
+// Output: counters as one JSON line on stdout (the domain's console), the
+// vif's (every queue's summed) and then each queue's:
+//   {"event":"linux-netfront","tap_rx":N,...,"tx_kicks":N,...,"queues":Q,"per_queue":[{"tap_rx":N,...},...]}
 // Lifecycle lines go to stderr ("vpio-linux-netfront: ...").
 //
 // Exit status: COMMAND's (128+n when killed by signal n); 64 usage; 69
@@ -24,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -32,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -51,8 +59,10 @@
 #define EX_CONNECT 75
 
 static struct nf_session session;
-static struct nf_dev nf;
-static struct lnf l;
+static struct nf_dev nf[LNF_MAX_QUEUES]; /* the vif's queues: nf[0] is the vif */
+static struct lnf lq[LNF_MAX_QUEUES];    /* one per queue in use */
+static struct lnf_shared shared = { .stop = 0, .stop_fd = -1 };
+static uint32_t nq = 1;                  /* queues in use */
 static pid_t child = -1;
 static int child_status = -1; /* exit status to pass on, once reaped */
 
@@ -69,8 +79,10 @@ static void say(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] [--offload on|off] -- COMMAND [ARGS...]\n"
-		   "Bridges the TAP device vpio-launch --tap made ($VPIO_TAP_FD) to vif N and runs COMMAND.\n");
+	fprintf(f, "usage: vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] [--offload on|off] [--queues N]\n"
+		   "                           -- COMMAND [ARGS...]\n"
+		   "Bridges the TAP device vpio-launch --tap made ($VPIO_TAP_FD, $VPIO_TAP_QUEUES queues) to vif N and runs COMMAND.\n"
+		   "--queues N uses N of the TAP's queues (default all): one thread per queue, each with its own ring pair.\n");
 }
 
 static long num(const char *opt, const char *s, long min, long max)
@@ -85,23 +97,59 @@ static long num(const char *opt, const char *s, long min, long max)
 	return v;
 }
 
+/* One set of counters as JSON members (no braces): a queue's, or the sum. */
+static void print_set(const struct lnf_counters *c, const struct nf_stats *s)
+{
+	printf("\"tap_rx\":%" PRIu64 ",\"tap_rx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_batches\":%" PRIu64
+	       ",\"tx_ring_full\":%" PRIu64 ",\"tx_drop_size\":%" PRIu64 ",\"rx_packets\":%" PRIu64 ",\"rx_batches\":%" PRIu64
+	       ",\"tap_tx\":%" PRIu64 ",\"tap_tx_bytes\":%" PRIu64 ",\"tap_tx_errors\":%" PRIu64 ",\"tx_kicks\":%" PRIu64
+	       ",\"rx_kicks\":%" PRIu64 ",\"tx_sleeps\":%" PRIu64 ",\"rx_sleeps\":%" PRIu64 ",\"tx_gso\":%" PRIu64
+	       ",\"tx_csum\":%" PRIu64 ",\"tx_drop_hdr\":%" PRIu64 ",\"rx_gso\":%" PRIu64 ",\"rx_drop_bad\":%" PRIu64,
+	       c->tap_rx, c->tap_rx_bytes, c->tx_packets, c->tx_batches, c->tx_ring_full, c->tx_drop_size, c->rx_packets,
+	       c->rx_batches, c->tap_tx, c->tap_tx_bytes, c->tap_tx_errors, s->tx_kicks, s->rx_kicks, s->tx_sleeps,
+	       s->rx_sleeps, c->tx_gso, c->tx_csum, c->tx_drop_hdr, c->rx_gso, c->rx_drop_bad);
+}
+
+/* A queue's counters now (each word read once, relaxed: its thread may be adding). */
+static void snapshot(uint32_t q, struct lnf_counters *c, struct nf_stats *s)
+{
+	const uint64_t *from = (const uint64_t *)&lq[q].c;
+	uint64_t *to = (uint64_t *)c;
+	const struct nf_stats *ns = nf_stats(&nf[q]);
+
+	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
+		to[i] = lnf_get(&from[i]);
+	s->tx_packets = lnf_get(&ns->tx_packets);
+	s->rx_packets = lnf_get(&ns->rx_packets);
+	s->tx_kicks = lnf_get(&ns->tx_kicks);
+	s->rx_kicks = lnf_get(&ns->rx_kicks);
+	s->tx_sleeps = lnf_get(&ns->tx_sleeps);
+	s->rx_sleeps = lnf_get(&ns->rx_sleeps);
+}
+
 static void print_counters(const char *why)
 {
-	const struct nf_stats *s = nf_stats(&nf);
-	const struct lnf_counters *c = &l.c;
+	struct lnf_counters per[LNF_MAX_QUEUES], sum;
+	struct nf_stats st[LNF_MAX_QUEUES], ssum;
 
-	printf("{\"event\":\"linux-netfront\",\"why\":\"%s\",\"tap_rx\":%" PRIu64 ",\"tap_rx_bytes\":%" PRIu64
-	       ",\"tx_packets\":%" PRIu64 ",\"tx_batches\":%" PRIu64 ",\"tx_ring_full\":%" PRIu64
-	       ",\"tx_drop_size\":%" PRIu64 ",\"rx_packets\":%" PRIu64 ",\"rx_batches\":%" PRIu64 ",\"tap_tx\":%" PRIu64
-	       ",\"tap_tx_bytes\":%" PRIu64 ",\"tap_tx_errors\":%" PRIu64 ",\"tx_kicks\":%" PRIu64 ",\"rx_kicks\":%" PRIu64
-	       ",\"tx_sleeps\":%" PRIu64 ",\"rx_sleeps\":%" PRIu64 ",\"offload\":%d,\"tx_gso\":%" PRIu64
-	       ",\"tx_csum\":%" PRIu64 ",\"tx_drop_hdr\":%" PRIu64 ",\"rx_gso\":%" PRIu64 ",\"rx_drop_bad\":%" PRIu64 "}\n",
-	       why, lnf_get(&c->tap_rx), lnf_get(&c->tap_rx_bytes), lnf_get(&c->tx_packets), lnf_get(&c->tx_batches),
-	       lnf_get(&c->tx_ring_full), lnf_get(&c->tx_drop_size), lnf_get(&c->rx_packets), lnf_get(&c->rx_batches),
-	       lnf_get(&c->tap_tx), lnf_get(&c->tap_tx_bytes), lnf_get(&c->tap_tx_errors),
-	       lnf_get(&s->tx_kicks), lnf_get(&s->rx_kicks), lnf_get(&s->tx_sleeps), lnf_get(&s->rx_sleeps), l.offload,
-	       lnf_get(&c->tx_gso), lnf_get(&c->tx_csum), lnf_get(&c->tx_drop_hdr), lnf_get(&c->rx_gso),
-	       lnf_get(&c->rx_drop_bad));
+	memset(&sum, 0, sizeof(sum));
+	memset(&ssum, 0, sizeof(ssum));
+	for (uint32_t q = 0; q < nq; q++) {
+		snapshot(q, &per[q], &st[q]);
+		for (size_t i = 0; i < sizeof(sum) / sizeof(uint64_t); i++)
+			((uint64_t *)&sum)[i] += ((const uint64_t *)&per[q])[i];
+		ssum.tx_kicks += st[q].tx_kicks, ssum.rx_kicks += st[q].rx_kicks;
+		ssum.tx_sleeps += st[q].tx_sleeps, ssum.rx_sleeps += st[q].rx_sleeps;
+	}
+	printf("{\"event\":\"linux-netfront\",\"why\":\"%s\",", why);
+	print_set(&sum, &ssum);
+	printf(",\"offload\":%d,\"queues\":%u,\"per_queue\":[", lq[0].offload, nq);
+	for (uint32_t q = 0; q < nq; q++) {
+		printf("%s{", q ? "," : "");
+		print_set(&per[q], &st[q]);
+		printf("}");
+	}
+	printf("]}\n");
 	fflush(stdout);
 }
 
@@ -115,7 +163,7 @@ static void reap(void)
 			continue;
 		child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		child = -1;
-		lnf_set_stop(&l);
+		lnf_set_stop(&shared);
 	}
 }
 
@@ -134,7 +182,7 @@ static void on_signals(struct lnf *x)
 		default: /* SIGTERM, SIGINT: stop, and stop COMMAND too */
 			if (child > 0)
 				kill(child, (int)si.ssi_signo);
-			lnf_set_stop(x);
+			lnf_set_stop(x->sh);
 			break;
 		}
 	}
@@ -186,16 +234,28 @@ static void check_mac(const char *name)
 		return;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0 && memcmp(ifr.ifr_hwaddr.sa_data, nf_mac(&nf), 6) != 0)
+	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0 && memcmp(ifr.ifr_hwaddr.sa_data, nf_mac(nf), 6) != 0)
 		say("warning: %s's MAC differs from vif's (the switch may drop what it sends)", name);
 	close(s);
+}
+
+/* Queue q's thread (q > 0): its loop, then the others stop too. */
+static void *queue_thread(void *arg)
+{
+	struct lnf *x = arg;
+
+	x->result = lnf_loop(x);
+	lnf_set_stop(x->sh);
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
 	enum nf_mode mode = NF_MODE_EVENT;
-	uint32_t devid = 0;
-	int timeout_ms = 10000, i, rc, status, want_offload = 1;
+	uint32_t devid = 0, tap_queues = 1, want_queues = 0, q;
+	int timeout_ms = 10000, i, rc, status, want_offload = 1, tap_fd0, vnet_hdr = 0;
+	pthread_t threads[LNF_MAX_QUEUES];
+	uint32_t started = 1;
 	sigset_t mask, old_mask;
 	struct stat st;
 
@@ -217,6 +277,8 @@ int main(int argc, char **argv)
 			devid = (uint32_t)num("--devid", argv[++i], 0, 65535);
 		else if (!strcmp(a, "--timeout-ms"))
 			timeout_ms = (int)num("--timeout-ms", argv[++i], 1, 600000);
+		else if (!strcmp(a, "--queues"))
+			want_queues = (uint32_t)num("--queues", argv[++i], 1, LNF_MAX_QUEUES);
 		else if (!strcmp(a, "--offload")) {
 			const char *m = argv[++i];
 			if (strcmp(m, "on") && strcmp(m, "off")) {
@@ -240,18 +302,29 @@ int main(int argc, char **argv)
 		say("usage: a COMMAND after -- is required");
 		return EX_USAGE;
 	}
-	const char *tap_env = getenv("VPIO_TAP_FD");
-	l.tap_fd = tap_env ? (int)num("VPIO_TAP_FD", tap_env, 3, 1 << 20) : -1;
-	if (l.tap_fd < 0 || fstat(l.tap_fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
-		say("no TAP descriptor in $VPIO_TAP_FD (run me with vpio run --linux, or vpio-launch --tap)");
-		return EX_NOTAP;
+	const char *tap_env = getenv("VPIO_TAP_FD"), *queues_env = getenv("VPIO_TAP_QUEUES");
+	tap_fd0 = tap_env ? (int)num("VPIO_TAP_FD", tap_env, 3, 1 << 20) : -1;
+	if (queues_env)
+		tap_queues = (uint32_t)num("VPIO_TAP_QUEUES", queues_env, 1, LNF_MAX_QUEUES);
+	if (want_queues > tap_queues) {
+		say("usage: --queues %u, but the TAP has %u queue(s) ($VPIO_TAP_QUEUES)", want_queues, tap_queues);
+		return EX_USAGE;
 	}
-	if (fcntl(l.tap_fd, F_SETFL, fcntl(l.tap_fd, F_GETFL) | O_NONBLOCK) < 0 || fcntl(l.tap_fd, F_SETFD, FD_CLOEXEC) < 0) {
-		say("TAP descriptor: %s", strerror(errno));
-		return EX_NOTAP;
+	for (q = 0; q < tap_queues; q++) {
+		int fd = tap_fd0 < 0 ? -1 : tap_fd0 + (int)q;
+
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+			say("no TAP descriptor in $VPIO_TAP_FD%s (run me with vpio run --linux, or vpio-launch --tap)",
+			    q ? " + queue" : "");
+			return EX_NOTAP;
+		}
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			say("TAP descriptor %d: %s", fd, strerror(errno));
+			return EX_NOTAP;
+		}
 	}
 
-	/* signals through one signalfd, blocked before the child exists */
+	/* signals through one signalfd, blocked before the child and the queue threads exist */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -259,30 +332,37 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &old_mask);
-	l.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (l.sig_fd < 0) {
+	lq[0].sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (lq[0].sig_fd < 0) {
 		say("signalfd: %s", strerror(errno));
 		return EX_CONNECT;
 	}
-	l.on_signals = on_signals;
-	l.nf = &nf;
+	shared.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (shared.stop_fd < 0) {
+		say("eventfd: %s", strerror(errno));
+		return EX_CONNECT;
+	}
 
-	/* IFF_VNET_HDR (the launcher's choice): every frame carries a header, of our size */
+	/* IFF_VNET_HDR (the launcher's choice): every frame carries a header, of our size (the device's: once) */
 	{
 		struct ifreq ifr;
 		int sz = (int)sizeof(struct lnf_vnet_hdr);
 
 		memset(&ifr, 0, sizeof(ifr));
-		if (ioctl(l.tap_fd, TUNGETIFF, &ifr) < 0) {
+		if (ioctl(tap_fd0, TUNGETIFF, &ifr) < 0) {
 			say("TAP descriptor: TUNGETIFF: %s", strerror(errno));
 			return EX_NOTAP;
 		}
+		if (tap_queues > 1 && !(ifr.ifr_flags & IFF_MULTI_QUEUE)) {
+			say("TAP descriptor: $VPIO_TAP_QUEUES is %u but the device is not IFF_MULTI_QUEUE", tap_queues);
+			return EX_NOTAP;
+		}
 		if (ifr.ifr_flags & IFF_VNET_HDR) {
-			if (ioctl(l.tap_fd, TUNSETVNETHDRSZ, &sz) < 0) {
+			if (ioctl(tap_fd0, TUNSETVNETHDRSZ, &sz) < 0) {
 				say("TAP descriptor: TUNSETVNETHDRSZ: %s", strerror(errno));
 				return EX_NOTAP;
 			}
-			l.vnet_hdr = (uint32_t)sz;
+			vnet_hdr = sz;
 		}
 	}
 
@@ -292,56 +372,93 @@ int main(int argc, char **argv)
 		return EX_CONNECT;
 	}
 	nf_session_config(&session, &cfg, devid, mode, timeout_ms);
-	if (l.vnet_hdr && want_offload)
+	if (vnet_hdr && want_offload)
 		cfg.features = NF_FEAT_OFFLOAD;
-	if ((rc = nf_connect(&nf, &cfg)) < 0) {
+	cfg.queues = want_queues ? want_queues : tap_queues;
+	if ((rc = nf_connect(nf, &cfg)) < 0) {
 		say("vif %u: connect: %s", devid, strerror(-rc));
 		nf_session_close(&session);
 		return EX_CONNECT;
 	}
-	l.buf_size = nf_buf_size(&nf);
-	l.tx_slots_max = 1;
-	if (nf_features(&nf) & NF_FEAT_OFFLOAD) {
+	nq = nf_queue_count(nf);
+	/* TAP queues nobody will read: closing a queue's descriptor detaches it, so the kernel stops steering to it */
+	for (q = nq; q < tap_queues; q++)
+		close(tap_fd0 + (int)q);
+
+	uint32_t buf_size = nf_buf_size(nf), tx_slots_max = 1;
+	int offload = 0;
+	if (nf_features(nf) & NF_FEAT_OFFLOAD) {
 		/* TSO only when a 64 KiB super-frame fits one chain of this vif's buffers */
-		uint32_t k = (LNF_SUPER_MAX + l.buf_size - 1) / l.buf_size;
-		int tso = k <= LNF_CHAIN_MAX && k < nf_tx_slots(&nf);
+		uint32_t k = (LNF_SUPER_MAX + buf_size - 1) / buf_size;
+		int tso = k <= LNF_CHAIN_MAX && k < nf_tx_slots(nf);
 		unsigned flags = TUN_F_CSUM | (tso ? TUN_F_TSO4 | TUN_F_TSO6 : 0u);
 
-		if (ioctl(l.tap_fd, TUNSETOFFLOAD, flags) < 0) {
+		if (ioctl(tap_fd0, TUNSETOFFLOAD, flags) < 0) {
 			say("TAP descriptor: TUNSETOFFLOAD: %s (offloads stay off)", strerror(errno));
 		} else {
-			l.offload = 1;
+			offload = 1;
 			if (tso)
-				l.tx_slots_max = k;
+				tx_slots_max = k;
+		}
+	}
+	for (q = 0; q < nq; q++) {
+		struct lnf *x = &lq[q];
+
+		x->nf = nf_queue(nf, q);
+		x->queue = q;
+		x->tap_fd = tap_fd0 + (int)q;
+		if (q)
+			x->sig_fd = -1;
+		x->buf_size = buf_size;
+		x->vnet_hdr = (uint32_t)vnet_hdr;
+		x->offload = offload;
+		x->tx_slots_max = tx_slots_max;
+		x->sh = &shared;
+		x->on_signals = on_signals;
+		x->rx_fd = nf_broker_port_fd(&session.b, nf_zc_rx_port(x->nf));
+		x->tx_fd = nf_broker_port_fd(&session.b, nf_zc_tx_port(x->nf));
+		if (mode == NF_MODE_EVENT && (x->rx_fd < 0 || x->tx_fd < 0)) {
+			say("vif %u: no descriptor for queue %u's event channels", devid, q);
+			nf_disconnect(nf);
+			nf_session_close(&session);
+			return EX_CONNECT;
 		}
 	}
 	{
-		const uint8_t *m = nf_mac(&nf);
-		say("vif %u connected: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u/%u slots, %s mode, offloads %s", devid,
-		    m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(&nf), nf_tx_slots(&nf), nf_rx_slots(&nf),
-		    mode == NF_MODE_POLL ? "poll" : "event",
-		    l.offload ? (l.tx_slots_max > 1 ? "csum+tso" : "csum") : "off");
+		const uint8_t *m = nf_mac(nf);
+		say("vif %u connected: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u/%u slots, %s mode, offloads %s, %u queue%s%s",
+		    devid, m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(nf), nf_tx_slots(nf), nf_rx_slots(nf),
+		    mode == NF_MODE_POLL ? "poll" : "event", offload ? (tx_slots_max > 1 ? "csum+tso" : "csum") : "off", nq,
+		    nq == 1 ? "" : "s", nq < tap_queues ? " (fewer than the TAP's: the vif offers no more)" : "");
 	}
 	check_mac(getenv("VPIO_TAP_NAME"));
-	l.rx_fd = nf_broker_port_fd(&session.b, nf_zc_rx_port(&nf));
-	l.tx_fd = nf_broker_port_fd(&session.b, nf_zc_tx_port(&nf));
-	if (mode == NF_MODE_EVENT && (l.rx_fd < 0 || l.tx_fd < 0)) {
-		say("vif %u: no descriptor for its event channels", devid);
-		nf_disconnect(&nf);
-		nf_session_close(&session);
-		return EX_CONNECT;
-	}
 
 	fflush(stdout);
 	child = start_command(argv + i, &old_mask);
 	if (child < 0) {
 		say("fork: %s", strerror(errno));
 		child_status = EX_CONNECT;
-	} else if ((rc = lnf_loop(&l)) < 0) {
-		say("data path failed: %s", strerror(-rc));
+	} else {
+		/* queues 1..nq-1 on their own threads (signals stay blocked there), queue 0 here */
+		for (; started < nq; started++) {
+			if ((rc = pthread_create(&threads[started], NULL, queue_thread, &lq[started])) != 0) {
+				say("queue %u: thread: %s", started, strerror(rc));
+				lq[0].result = -rc;
+				lnf_set_stop(&shared);
+				break;
+			}
+		}
+		if (!lnf_stopped(&lq[0]))
+			lq[0].result = lnf_loop(&lq[0]);
+		lnf_set_stop(&shared);
+		for (q = 1; q < started; q++)
+			pthread_join(threads[q], NULL);
+		for (q = 0; q < nq; q++)
+			if (lq[q].result < 0)
+				say("data path failed (queue %u): %s", q, strerror(-lq[q].result));
 	}
 	print_counters("exit");
-	rc = nf_disconnect(&nf);
+	rc = nf_disconnect(nf);
 	if (rc < 0)
 		say("disconnect: %s", strerror(-rc));
 	nf_session_close(&session);

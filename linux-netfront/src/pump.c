@@ -9,16 +9,19 @@
 // not per MTU-sized segment. Per frame: no allocation, no lock; per batch:
 // one publish/release and at most one kick.
 //
-// Concurrency: one thread owns the nf_dev's TX and RX sides, the TAP and
-// the signalfd; nothing here blocks but the one poll() of an idle round,
-// entered only with the RX ring armed (and the TX ring armed when it was
-// short), re-checked after the arm's full barrier (vpio/ring.h "Kicks"), so
-// a packet or a freed slot published meanwhile is never slept through.
+// Concurrency: one thread per queue owns that queue's nf_dev (TX and RX
+// sides), its TAP queue descriptor and (queue 0) the signalfd; queues share
+// only the stop flag and its eventfd. Nothing here blocks but the one
+// poll() of an idle round, entered only with the RX ring armed (and the TX
+// ring armed when it was short), re-checked after the arm's full barrier
+// (vpio/ring.h "Kicks"), so a packet or a freed slot published meanwhile is
+// never slept through.
 
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -26,8 +29,11 @@
 #include "vpio/netfront_zc.h"
 #include "vpio/ring_fe.h"
 
-/* Where the bytes of a frame longer than the reserved buffers land: seen, then dropped. */
-static uint8_t tx_overflow[2048];
+void lnf_set_stop(struct lnf_shared *sh)
+{
+	if (!__atomic_exchange_n(&sh->stop, 1, __ATOMIC_ACQ_REL) && sh->stop_fd >= 0)
+		(void)eventfd_write(sh->stop_fd, 1); /* level: stays readable, every queue's poll() sees it */
+}
 
 /*
  * RX ring -> TAP: up to LNF_BURST received packets (chains), each with one
@@ -122,7 +128,7 @@ static void read_batch(struct lnf *l, struct tx_batch *b, int *fatal)
 			iov[n++] = (struct iovec){ bufs[i].data, bufs[i].len };
 			cap += bufs[i].len;
 		}
-		iov[n++] = (struct iovec){ tx_overflow, sizeof(tx_overflow) };
+		iov[n++] = (struct iovec){ l->tx_overflow, sizeof(l->tx_overflow) };
 		r = readv(l->tap_fd, iov, (int)n);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -169,7 +175,7 @@ static void read_batch(struct lnf *l, struct tx_batch *b, int *fatal)
 static int signals_pending(const struct lnf *l)
 {
 	struct pollfd p = { .fd = l->sig_fd, .events = POLLIN };
-	return poll(&p, 1, 0) > 0;
+	return l->sig_fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
 /* A channel's descriptor was readable: take the notification (-EPIPE when the backend closed it). */
@@ -187,8 +193,8 @@ int lnf_loop(struct lnf *l)
 	unsigned busy = 0;
 
 	while (!lnf_stopped(l)) {
-		struct pollfd fds[4];
-		int nfds = 0, rx_armed = 0, tx_armed = 0, rc, i_sig, i_rx = -1, i_tx = -1, i_tap = -1;
+		struct pollfd fds[5];
+		int nfds = 0, rx_armed = 0, tx_armed = 0, rc, i_sig = -1, i_rx = -1, i_tx = -1, i_tap = -1;
 		uint32_t moved = rx_burst(l);
 
 		/* what was just written to the TAP is often answered at once (TCP
@@ -222,8 +228,11 @@ int lnf_loop(struct lnf *l)
 		}
 
 		/* Idle: arm what we wait for, re-check, and sleep in one poll(). */
-		i_sig = nfds;
-		fds[nfds++] = (struct pollfd){ .fd = l->sig_fd, .events = POLLIN };
+		if (l->sig_fd >= 0) {
+			i_sig = nfds;
+			fds[nfds++] = (struct pollfd){ .fd = l->sig_fd, .events = POLLIN };
+		}
+		fds[nfds++] = (struct pollfd){ .fd = l->sh->stop_fd, .events = POLLIN }; /* stop: the loop's condition sees it */
 		if (event) {
 			rc = nf_zc_arm(l->nf, NF_ZC_RX);
 			if (rc < 0)
@@ -260,7 +269,7 @@ int lnf_loop(struct lnf *l)
 				continue;
 			return -errno;
 		}
-		if (fds[i_sig].revents & POLLIN)
+		if (i_sig >= 0 && (fds[i_sig].revents & POLLIN))
 			l->on_signals(l);
 		if (i_rx >= 0 && fds[i_rx].revents && (rc = consume(l, NF_ZC_RX)) < 0)
 			return rc;

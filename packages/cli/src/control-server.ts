@@ -13,13 +13,13 @@
  */
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ArgumentError, VpioError } from '@vpio/errors';
+import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
 import { CaptureStream, parseCaptureArgs } from './capture-stream.js';
 import { CliError } from './cli-error.js';
 import { peerCred, type PeerCred } from './peer-cred.js';
 import type { Platform } from './platform.js';
 import { COMMANDS, MAX_LINE_BYTES, type Command, type ErrorBody, type Response, type RunArgs } from './protocol.js';
-import { parseVifSpec, type VifSpec } from './vif-spec.js';
+import { MAX_QUEUES, parseVifSpec, type VifSpec } from './vif-spec.js';
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -56,12 +56,13 @@ function runArgs(raw: unknown): RunArgs {
     throw new ArgumentError('env', 'an object of strings', a.env);
   }
   if (a.linux !== undefined && (typeof a.linux !== 'object' || a.linux === null || Array.isArray(a.linux))) throw new ArgumentError('linux', 'an object { ipv4?, ipv6? }', a.linux);
-  const linux = a.linux as { ipv4?: unknown; ipv6?: unknown; offload?: unknown } | undefined;
+  const linux = a.linux as { ipv4?: unknown; ipv6?: unknown; offload?: unknown; queues?: unknown } | undefined;
   if (linux && ((linux.ipv4 !== undefined && typeof linux.ipv4 !== 'string') || (linux.ipv6 !== undefined && typeof linux.ipv6 !== 'string'))) throw new ArgumentError('linux', 'ipv4/ipv6 strings', a.linux);
   if (linux && linux.offload !== undefined && typeof linux.offload !== 'boolean') throw new ArgumentError('linux.offload', 'a boolean', linux.offload);
+  if (linux && linux.queues !== undefined) expectInteger('linux.queues', linux.queues, 1, MAX_QUEUES);
   return {
     name: a.name as string | undefined, argv: a.argv as string[], vifs, memoryMiB: a.memoryMiB as number | undefined, env: a.env as Record<string, string> | undefined,
-    ...(linux ? { linux: { ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 as string }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 as string }), ...(linux.offload === undefined ? {} : { offload: linux.offload as boolean }) } } : {}),
+    ...(linux ? { linux: { ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 as string }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 as string }), ...(linux.offload === undefined ? {} : { offload: linux.offload as boolean }), ...(linux.queues === undefined ? {} : { queues: linux.queues as number }) } } : {}),
   };
 }
 

@@ -34,16 +34,25 @@ export function policyText(p: VifRow['policy'] | undefined): string {
   return parts.length ? parts.join(' ') : '-';
 }
 
+/** The PORT column: the switch port, or a multi-queue vif's queue ports (`3+4`). */
+function portText(v: Pick<VifRow, 'port' | 'queuePorts'>): string {
+  if (v.port === undefined) return '-';
+  return v.queuePorts && v.queuePorts.length > 1 ? v.queuePorts.join('+') : String(v.port);
+}
+
 export function formatLs(r: LsResult): string {
   if (r.domains.length === 0) return 'no domains (start one with `vpio run <binary> --vif mac=...`)';
-  const rows: string[][] = [['DOMID', 'NAME', 'STATE', 'PID', 'VIF', 'MAC', 'VLAN', 'BACKEND', 'FRONTEND', 'PORT', 'POLICY']];
+  // a QUEUES column (queues in use / the vif's) only when some vif has more than one
+  const multi = r.domains.some((d) => d.vifs.some((v) => (v.queues ?? 1) > 1));
+  const rows: string[][] = [['DOMID', 'NAME', 'STATE', 'PID', 'VIF', 'MAC', 'VLAN', 'BACKEND', 'FRONTEND', ...(multi ? ['QUEUES'] : []), 'PORT', 'POLICY']];
   for (const d of r.domains) {
-    if (d.vifs.length === 0) rows.push([String(d.domid), d.name, d.state, String(d.pid), '-', '', '', '', '', '', '']);
+    if (d.vifs.length === 0) rows.push([String(d.domid), d.name, d.state, String(d.pid), '-', '', '', '', '', ...(multi ? [''] : []), '', '']);
     for (const [i, v] of d.vifs.entries()) {
+      const queues = v.port === undefined ? String(v.queues ?? 1) : `${v.queuePorts?.length || 1}/${v.queues ?? 1}`;
       rows.push([
         i === 0 ? String(d.domid) : '', i === 0 ? d.name : '', i === 0 ? d.state : '', i === 0 ? String(d.pid) : '',
         String(v.devid), v.mac, vlanText(v),
-        v.backendStateName, v.frontendStateName + (v.error ? ` (error: ${v.error})` : ''), v.port === undefined ? '-' : String(v.port),
+        v.backendStateName, v.frontendStateName + (v.error ? ` (error: ${v.error})` : ''), ...(multi ? [queues] : []), portText(v),
         policyText(v.policy),
       ]);
     }
@@ -64,7 +73,7 @@ export function formatStats(r: StatsResult): string {
   for (const p of r.ports) {
     const reasons = Object.entries(p.drops).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
     rows.push([
-      String(p.port), p.name ?? (p.domid === undefined ? '?' : String(p.domid)), p.devid === undefined ? '-' : String(p.devid),
+      p.queuePorts && p.queuePorts.length > 1 ? p.queuePorts.join('+') : String(p.port), p.name ?? (p.domid === undefined ? '?' : String(p.domid)), p.devid === undefined ? '-' : String(p.devid),
       si(p.rates.inPps), si(p.rates.outPps), si(p.rates.inBitsPerSec), si(p.rates.outBitsPerSec),
       String(p.inPackets), String(p.outPackets), String(p.dropsTotal), reasons || '-',
     ]);

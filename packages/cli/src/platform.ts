@@ -10,9 +10,9 @@
  * error names the step.
  */
 import { basename } from 'node:path';
-import { Vpiod, type Domain, type VpiodLogEntry } from '@vpio/domain';
+import { DEFAULT_BROKER_LIMITS, Vpiod, type Domain, type VpiodLogEntry } from '@vpio/domain';
 import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
-import { Netback, type NetbackLogEntry, type VifInfo } from '@vpio/netback';
+import { Netback, vifGrantBytes, type NetbackLogEntry, type VifInfo } from '@vpio/netback';
 import { Switch, type Capture, type CaptureOptions, type PortStats } from '@vpio/switch';
 import { XENBUS_STATES, xenbusStateName } from '@vpio/vif';
 import { CliError } from './cli-error.js';
@@ -48,8 +48,17 @@ export interface PlatformLogEntry {
 
 const DEFAULT_SLOTS = 256;
 const DEFAULT_BUF_BYTES = 2048;
+const PAGE_BYTES = 4096;
 const DEFAULT_MEMORY_MIB = 256;
 const CONNECTED = XENBUS_STATES.Connected;
+
+interface Totals {
+  inPackets: number;
+  inBytes: number;
+  outPackets: number;
+  outBytes: number;
+  drops: Record<string, number>;
+}
 
 interface Sample {
   readonly atMs: number;
@@ -60,8 +69,14 @@ function stateName(n: number): string {
   return xenbusStateName(n) ?? `state ${n}`;
 }
 
-function dropsTotal(p: PortStats): number {
-  return Object.values(p.drops).reduce((a, b) => a + b, 0);
+/**
+ * Pages a domain maps for these vifs (every queue's two rings and pool, as
+ * netback grants them): vpiod's `mappedPages` limit must hold them. A
+ * Linux guest's 1024-slot vif takes ~1066 pages a queue, so 4 queues pass
+ * the default 4096.
+ */
+export function vifMappedPages(vifs: ReadonlyArray<{ txSlots: number; rxSlots: number; bufSizeBytes: number; queues: number }>): number {
+  return vifs.reduce((sum, v) => sum + Math.ceil(vifGrantBytes(v, v.queues) / PAGE_BYTES), 0);
 }
 
 export class Platform implements AsyncDisposable {
@@ -183,26 +198,32 @@ export class Platform implements AsyncDisposable {
     // a Linux guest: vpio-linux-netfront runs argv, bridging a TAP to vif 0
     const linux = args.linux === undefined ? undefined : planLinuxGuest(args.linux, args.argv, args.vifs, this.#options.mode ?? 'event', linuxNetfrontPath());
     args = linux ? { ...args, argv: linux.argv, vifs: linux.vifs } : args;
+    const geometry = args.vifs.map((spec) => {
+      const mtu = spec.mtu ?? 1500;
+      return { txSlots: spec.txSlots ?? DEFAULT_SLOTS, rxSlots: spec.rxSlots ?? DEFAULT_SLOTS, bufSizeBytes: spec.bufSizeBytes ?? Math.max(DEFAULT_BUF_BYTES, mtu + 14), queues: spec.queues ?? 1 };
+    });
+    // the guest maps every queue's rings and pool: past vpiod's default budget, this domain gets what its vifs need
+    const mapped = vifMappedPages(geometry);
+    const limits = mapped > DEFAULT_BROKER_LIMITS.mappedPages ? { limits: { mappedPages: mapped } } : {};
     let madeVifs = 0;
     let domain: Domain;
     try {
       domain = await vpiod.createDomain(
-        { name, argv: args.argv, memoryMiB, env: args.env, stdout: 'pipe', ...(linux ? { tap: linux.tap } : {}) },
+        { name, argv: args.argv, memoryMiB, env: args.env, stdout: 'pipe', ...limits, ...(linux ? { tap: linux.tap } : {}) },
         {
           beforeSpawn: async (domid) => {
             this.#acceptedAt.set(domid, acceptedAt);
             try {
               for (const [i, spec] of args.vifs.entries()) {
-                const txSlots = spec.txSlots ?? DEFAULT_SLOTS;
-                const rxSlots = spec.rxSlots ?? DEFAULT_SLOTS;
-                const mtu = spec.mtu ?? 1500;
+                const g = geometry[i]!;
                 await netback.createVif(domid, {
                   mac: spec.mac ?? defaultMac(domid, i),
                   vlan: spec.vlan,
-                  mtu,
-                  txSlots,
-                  rxSlots,
-                  bufSizeBytes: spec.bufSizeBytes ?? Math.max(DEFAULT_BUF_BYTES, mtu + 14),
+                  mtu: spec.mtu ?? 1500,
+                  txSlots: g.txSlots,
+                  rxSlots: g.rxSlots,
+                  bufSizeBytes: g.bufSizeBytes,
+                  queues: g.queues,
                   ...(spec.policy === undefined ? {} : { policy: spec.policy }),
                 });
                 madeVifs++;
@@ -239,31 +260,56 @@ export class Platform implements AsyncDisposable {
     const cur = this.#samples.at(-1)!;
     const prev = this.#samples.length > 1 ? this.#samples[0]! : undefined;
     const dt = prev ? (cur.atMs - prev.atMs) / 1000 : 0;
+    // a vif is one row: its queue ports (first port -> all of them) summed
     const byPort = new Map<number, VifInfo & { name: string | undefined }>();
+    const queuePorts = new Map<number, readonly number[]>();
+    const member = new Set<number>();
     for (const v of this.#netback!.vifs()) {
-      if (v.port !== undefined) byPort.set(v.port, { ...v, name: this.#vpiod!.domain(v.domid)?.name });
+      if (v.port === undefined) continue;
+      byPort.set(v.port, { ...v, name: this.#vpiod!.domain(v.domid)?.name });
+      if (v.ports.length > 1) {
+        queuePorts.set(v.port, v.ports);
+        for (const id of v.ports.slice(1)) member.add(id);
+      }
     }
     const rate = (a: number, b: number | undefined, scale = 1): number => (dt > 0 && b !== undefined ? Math.max(0, ((a - b) * scale) / dt) : 0);
-    const ports: PortRow[] = [...cur.ports.values()].map((p) => {
-      const before = prev?.ports.get(p.id);
+    const sum = (stats: ReadonlyMap<number, PortStats> | undefined, ids: readonly number[]): Totals | undefined => {
+      const got = ids.map((id) => stats?.get(id));
+      if (got.some((x) => x === undefined)) return undefined;
+      const t: Totals = { inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0, drops: {} };
+      for (const x of got as PortStats[]) {
+        t.inPackets += x.inPackets;
+        t.inBytes += x.inBytes;
+        t.outPackets += x.outPackets;
+        t.outBytes += x.outBytes;
+        for (const [k, n] of Object.entries(x.drops)) t.drops[k] = (t.drops[k] ?? 0) + n;
+      }
+      return t;
+    };
+    const ports: PortRow[] = [...cur.ports.values()].filter((p) => !member.has(p.id)).map((p) => {
+      const ids = queuePorts.get(p.id) ?? [p.id];
+      const now = sum(cur.ports, ids)!;
+      const before = sum(prev?.ports, ids);
       const vif = byPort.get(p.id);
+      const total = (t: Totals): number => Object.values(t.drops).reduce((a, b) => a + b, 0);
       return {
         port: p.id,
+        ...(ids.length > 1 ? { queuePorts: [...ids] } : {}),
         domid: vif?.domid,
         devid: vif?.devid,
         name: vif?.name,
-        inPackets: p.inPackets,
-        inBytes: p.inBytes,
-        outPackets: p.outPackets,
-        outBytes: p.outBytes,
-        drops: { ...p.drops },
-        dropsTotal: dropsTotal(p),
+        inPackets: now.inPackets,
+        inBytes: now.inBytes,
+        outPackets: now.outPackets,
+        outBytes: now.outBytes,
+        drops: now.drops,
+        dropsTotal: total(now),
         rates: {
-          inPps: rate(p.inPackets, before?.inPackets),
-          outPps: rate(p.outPackets, before?.outPackets),
-          inBitsPerSec: rate(p.inBytes, before?.inBytes, 8),
-          outBitsPerSec: rate(p.outBytes, before?.outBytes, 8),
-          dropsPerSec: rate(dropsTotal(p), before ? dropsTotal(before) : undefined),
+          inPps: rate(now.inPackets, before?.inPackets),
+          outPps: rate(now.outPackets, before?.outPackets),
+          inBitsPerSec: rate(now.inBytes, before?.inBytes, 8),
+          outBitsPerSec: rate(now.outBytes, before?.outBytes, 8),
+          dropsPerSec: rate(total(now), before ? total(before) : undefined),
         },
       };
     });
@@ -381,6 +427,8 @@ export class Platform implements AsyncDisposable {
           frontendState: fe,
           frontendStateName: stateName(fe),
           port: v.port,
+          queues: v.queues,
+          queuePorts: [...v.ports],
           error: this.#errors.get(k),
           attachMs: this.#attachMs.get(k),
         };

@@ -38,6 +38,11 @@ export interface LinuxGuestArgs {
   readonly ipv6?: string;
   /** Ask for checksum/segmentation offloads on the vif (default true; false: plain frames, the switch segments for it). */
   readonly offload?: boolean;
+  /**
+   * Queues (1..8): a multi-queue TAP and vif 0 with that many ring pairs,
+   * one netfront thread per queue. Default: linuxGuestDefaultQueues().
+   */
+  readonly queues?: number;
 }
 
 export interface Request {
@@ -68,6 +73,10 @@ export interface VifRow {
   readonly frontendState: number;
   readonly frontendStateName: string;
   readonly port: number | undefined;
+  /** Queues (ring pairs) the vif has (netback's `queues`, 1 unless asked). */
+  readonly queues: number;
+  /** While connected, the switch port of each queue the frontend uses (queue order; `port` is the first), else empty. */
+  readonly queuePorts: readonly number[];
   /** The last `error` node netback wrote for it, if any. */
   readonly error: string | undefined;
   /**
@@ -119,8 +128,15 @@ export interface PortRates {
   readonly dropsPerSec: number;
 }
 
+/**
+ * One vif's traffic (or a switch port no vif owns): a vif with several
+ * queue ports is one row, its counters and rates summed over them.
+ */
 export interface PortRow {
+  /** The switch port (a multi-queue vif's: its first queue's, the id of the group its ports form). */
   readonly port: number;
+  /** The vif's queue ports summed into this row (present when more than one). */
+  readonly queuePorts?: readonly number[];
   readonly domid: number | undefined;
   readonly devid: number | undefined;
   readonly name: string | undefined;

@@ -7,6 +7,7 @@
  */
 import { ArgumentError } from '@vpio/errors';
 import { POLICY_LIMITS, type VifPolicy } from '@vpio/netback';
+import { VIF_LIMITS } from '@vpio/vif';
 import { expectedKey } from './did-you-mean.js';
 
 export interface VifSpec {
@@ -16,12 +17,14 @@ export interface VifSpec {
   readonly txSlots?: number;
   readonly rxSlots?: number;
   readonly bufSizeBytes?: number;
+  /** Queues (ring pairs, switch ports in one group): 1..8, netback's default 1. */
+  readonly queues?: number;
   /** Present only when a policy key was given. */
   readonly policy?: VifPolicy;
 }
 
 export const VIF_KEYS = [
-  'mac', 'vlan', 'mtu', 'tx-slots', 'rx-slots', 'buf-size',
+  'mac', 'vlan', 'mtu', 'tx-slots', 'rx-slots', 'buf-size', 'queues',
   'trunk', 'native-vlan', 'rate-pps', 'burst', 'rate-bps', 'burst-bytes', 'flood-pps', 'flood-burst', 'max-macs', 'lossless', 'mac-lock',
 ] as const;
 export type VifKey = (typeof VIF_KEYS)[number];
@@ -31,6 +34,8 @@ const DEFAULT_MTU = 1500;
 const ETH_HEADER_BYTES = 14;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const SUFFIX: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9 };
+/** Queues a vif may have (@vpio/vif's VIF_LIMITS.maxQueues). */
+export const MAX_QUEUES = VIF_LIMITS.maxQueues;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A spec being built, key by key. */
@@ -75,6 +80,7 @@ export function setVifKey(out: VifSpecDraft, key: VifKey, value: string, param: 
     case 'tx-slots': out.txSlots = int(param, value, 64, 4096, true); break;
     case 'rx-slots': out.rxSlots = int(param, value, 64, 4096, true); break;
     case 'buf-size': out.bufSizeBytes = int(param, value, 64, 65535); break;
+    case 'queues': out.queues = int(param, value, 1, MAX_QUEUES); break;
     case 'trunk': {
       const vids = value.split('+').map((v) => int(param, v, 1, 4094));
       const dup = vids.find((v, i) => vids.indexOf(v) !== i);
@@ -143,7 +149,7 @@ export function parseVifSpec(text: string): VifSpec {
 export function formatVifSpec(s: VifSpec): string {
   const p = s.policy;
   const parts: Array<[VifKey, unknown]> = [
-    ['mac', s.mac], ['vlan', s.vlan], ['mtu', s.mtu], ['tx-slots', s.txSlots], ['rx-slots', s.rxSlots], ['buf-size', s.bufSizeBytes],
+    ['mac', s.mac], ['vlan', s.vlan], ['mtu', s.mtu], ['tx-slots', s.txSlots], ['rx-slots', s.rxSlots], ['buf-size', s.bufSizeBytes], ['queues', s.queues],
     ['trunk', p?.trunk && p.trunk.vids.length ? p.trunk.vids.join('+') : undefined], ['native-vlan', p?.trunk?.nativeVid],
     ['rate-pps', p?.ratePps], ['burst', p?.burstPackets], ['rate-bps', p?.rateBps], ['burst-bytes', p?.burstBytes],
     ['flood-pps', p?.floodPps], ['flood-burst', p?.floodBurst], ['max-macs', p?.maxMacs],

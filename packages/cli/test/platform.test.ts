@@ -46,7 +46,7 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
   it('1.3 ls --json is empty, run makes a domain whose vifs wait in InitWait, stats has the port shape, destroy removes it', async () => {
     expect(JSON.parse((await vpio(['ls', '--dir', t.dir, '--json'])).stdout)).toEqual({ domains: [] });
 
-    const run = await vpio(['run', '--dir', t.dir, '--name', 'g1', '--vif', 'mac=02:00:00:00:00:11,vlan=10', '--vif', 'vlan=20', '--json', '/bin/sleep', '30']);
+    const run = await vpio(['run', '--dir', t.dir, '--name', 'g1', '--vif', 'mac=02:00:00:00:00:11,vlan=10', '--vif', 'vlan=20,queues=3', '--json', '/bin/sleep', '30']);
     expect(run.stderr).toBe('');
     const made = JSON.parse(run.stdout) as { domid: number; name: string; vifs: { backendStateName: string }[] };
     expect(made.name).toBe('g1');
@@ -57,11 +57,13 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
     expect(ls.domains).toHaveLength(1);
     expect(ls.domains[0]).toMatchObject({ domid: made.domid, name: 'g1', state: 'running', argv: ['/bin/sleep', '30'] });
     expect(ls.domains[0].vifs).toEqual([
-      { devid: 0, mac: '02:00:00:00:00:11', vlan: 10, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', policy: { macLock: true, lossless: false } },
-      { devid: 1, mac: expect.stringMatching(/^02:76:70:/), vlan: 20, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', policy: { macLock: true, lossless: false } },
+      { devid: 0, mac: '02:00:00:00:00:11', vlan: 10, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', queues: 1, queuePorts: [], policy: { macLock: true, lossless: false } },
+      { devid: 1, mac: expect.stringMatching(/^02:76:70:/), vlan: 20, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', queues: 3, queuePorts: [], policy: { macLock: true, lossless: false } },
     ]);
     const human = await vpio(['ls', '--dir', t.dir]);
-    expect(human.stdout).toMatch(/g1\s+running.*02:00:00:00:00:11\s+10\s+InitWait\s+Initialising/);
+    expect(human.stdout).toMatch(/g1\s+running.*02:00:00:00:00:11\s+10\s+InitWait\s+Initialising\s+1\s+-/);
+    expect(human.stdout).toMatch(/QUEUES\s+PORT/);
+    expect(human.stdout).toMatch(/20\s+InitWait\s+Initialising\s+3\s+-/);
 
     const stats = JSON.parse((await vpio(['stats', '--dir', t.dir, '--json'])).stdout);
     expect(stats).toEqual({ atMs: expect.any(Number), intervalMs: expect.any(Number), ports: [] }); // no frontend connected: no port yet
@@ -80,7 +82,7 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--vif vlan: expected an integer in [1, 4094], got "5000"');
     const k = await vpio(['run', '--dir', t.dir, '--vif', 'colour=red', '/bin/true']);
-    expect(k.stderr).toContain('--vif: expected one of the keys mac, vlan, mtu, tx-slots, rx-slots, buf-size, trunk, native-vlan, rate-pps, burst, rate-bps, burst-bytes, flood-pps, flood-burst, max-macs, lossless, mac-lock, got "colour"');
+    expect(k.stderr).toContain('--vif: expected one of the keys mac, vlan, mtu, tx-slots, rx-slots, buf-size, queues, trunk, native-vlan, rate-pps, burst, rate-bps, burst-bytes, flood-pps, flood-burst, max-macs, lossless, mac-lock, got "colour"');
     const near = await vpio(['run', '--dir', t.dir, '--vif', 'rate-pp=5', '/bin/true']);
     expect(near.stderr).toContain('(did you mean "rate-pps"?), got "rate-pp"');
     const burst = await vpio(['run', '--dir', t.dir, '--vif', 'burst=64', '/bin/true']);
@@ -88,6 +90,22 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
     const none = await vpio(['run', '--dir', t.dir]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('<binary>');
+    // queues: a vif key (1..8); --queues only with --linux, 1..8
+    const q9 = await vpio(['run', '--dir', t.dir, '--vif', 'queues=9', '/bin/true']);
+    expect(q9.code).toBe(2);
+    expect(q9.stderr).toContain('--vif queues: expected an integer in [1, 8], got "9"');
+    const ql = await vpio(['run', '--dir', t.dir, '--queues', '2', '/bin/true']);
+    expect(ql.code).toBe(2);
+    expect(ql.stderr).toContain('--queues: expected only with --linux (other guests: --vif queues=N), got "2"');
+    for (const bad of ['0', '9', 'two', '1.5']) {
+      const r2 = await vpio(['run', '--dir', t.dir, '--linux', '--queues', bad, '--', '/bin/true']);
+      expect(r2.code, bad).toBe(2);
+      expect(r2.stderr).toContain(`--queues: expected an integer in [1, 8], got "${bad}"`);
+    }
+    const both = await vpio(['run', '--dir', t.dir, '--linux', '--queues', '2', '--vif', 'queues=4', '--', '/bin/true']);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain('--queues: expected the same as --vif queues= (4), or one of them, got 2');
+    expect(JSON.parse((await vpio(['ls', '--dir', t.dir, '--json'])).stdout)).toEqual({ domains: [] });
   });
 
   it('1.5 the socket refuses a process of another uid (SO_PEERCRED), even when the modes are opened up', async () => {

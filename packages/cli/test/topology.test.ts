@@ -69,7 +69,7 @@ guests:
     ]);
     expect(problems('network: {}\n')).toEqual(['1:1: top level: expected one of the sections switch, guests, got "network"']);
     expect(problems(guest('{ mac: 02:00:00:00:00:01, vlna: 10 }'))).toEqual([
-      '5:35: guests[0].vifs[0]: expected one of the keys mac, vlan, mtu, tx-slots, rx-slots, buf-size, trunk, native-vlan, rate-pps, burst, rate-bps, burst-bytes, flood-pps, flood-burst, max-macs, lossless, mac-lock (did you mean "vlan"?), got "vlna"',
+      '5:35: guests[0].vifs[0]: expected one of the keys mac, vlan, mtu, tx-slots, rx-slots, buf-size, queues, trunk, native-vlan, rate-pps, burst, rate-bps, burst-bytes, flood-pps, flood-burst, max-macs, lossless, mac-lock (did you mean "vlan"?), got "vlna"',
     ]);
     expect(problems('guests:\n  - name: a\n    comand: [/bin/true]\n')).toEqual([
       '2:5: guests[0]: expected a command: key (the guest binary and its arguments, e.g. [/bin/sleep, 60])',

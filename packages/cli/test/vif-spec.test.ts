@@ -20,6 +20,8 @@ describe('--vif policy keys', () => {
     expect(parseVifSpec('native-vlan=5,trunk=7')).toEqual({ policy: { trunk: { vids: [7], nativeVid: 5 } } });
     expect(parseVifSpec('vlan=10,mtu=1500')).toEqual({ vlan: 10, mtu: 1500 });
     expect(formatVifSpec(parseVifSpec('mac=02:00:00:00:00:01,trunk=10+20,rate-bps=100M,mac-lock=1'))).toBe('mac=02:00:00:00:00:01,trunk=10+20,rate-bps=100000000,mac-lock=1');
+    expect(parseVifSpec('queues=4,vlan=3')).toEqual({ queues: 4, vlan: 3 });
+    expect(formatVifSpec(parseVifSpec('queues=8'))).toBe('queues=8');
   });
 
   it('6.2 refuses bad values and keys that do not fit together, naming the key', () => {
@@ -39,13 +41,15 @@ describe('--vif policy keys', () => {
       ['mac-lock=2', '--vif mac-lock: expected 0 or 1, got "2"'],
       ['buf-size=1024', '--vif buf-size: expected at least mtu + 14 (1514): a frame fits one buffer, got 1024'],
       ['vlna=3', '--vif: expected one of the keys mac, vlan,'],
+      ['queues=0', '--vif queues: expected an integer in [1, 8], got "0"'],
+      ['queues=9', '--vif queues: expected an integer in [1, 8], got "9"'],
     ];
     for (const [text, message] of bad) expect(() => parseVifSpec(text), text).toThrow(message);
     expect(() => parseVifSpec('vlna=3')).toThrow('(did you mean "vlan"?), got "vlna"');
   });
 
   it('6.3 ls shows trunks in the VLAN column and the policy in --vif syntax', () => {
-    const vif = { mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', port: 3, error: undefined };
+    const vif = { mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', port: 3, queues: 1, queuePorts: [3], error: undefined };
     const r: LsResult = {
       domains: [{
         domid: 1, name: 'fw', pid: 10, state: 'running', argv: ['/x'], vifs: [
@@ -58,6 +62,24 @@ describe('--vif policy keys', () => {
       'DOMID  NAME  STATE    PID  VIF  MAC                VLAN                   BACKEND   FRONTEND      PORT  POLICY',
       '1      fw    running  10   0    02:00:00:00:00:01  trunk 10+20 native 30  InitWait  Initialising  3     -',
       '                           1    02:00:00:00:00:02  7                      InitWait  Initialising  3     rate-pps=2500 burst=64 rate-bps=100M flood-pps=50 max-macs=4 lossless=1 mac-lock=0',
+    ]);
+  });
+
+  it('6.4 ls shows a QUEUES column (in use / the vif\'s) and every queue port once some vif has queues', () => {
+    const policy = { macLock: true, lossless: true, trunk: undefined, ratePps: undefined, burstPackets: undefined, rateBps: undefined, burstBytes: undefined, floodPps: undefined, floodBurst: undefined, maxMacs: undefined };
+    const vif = { mtu: 1500, backendState: 4, backendStateName: 'Connected', frontendState: 4, frontendStateName: 'Connected', error: undefined, vlan: undefined, policy };
+    const r: LsResult = {
+      domains: [{
+        domid: 2, name: 'lx', pid: 11, state: 'running', argv: ['/x'], vifs: [
+          { ...vif, devid: 0, mac: '02:00:00:00:00:03', port: 4, queues: 4, queuePorts: [4, 5] },
+          { ...vif, devid: 1, mac: '02:00:00:00:00:04', port: 6, queues: 1, queuePorts: [6] },
+        ],
+      }],
+    };
+    expect(formatLs(r).split('\n')).toEqual([
+      'DOMID  NAME  STATE    PID  VIF  MAC                VLAN  BACKEND    FRONTEND   QUEUES  PORT  POLICY',
+      '2      lx    running  11   0    02:00:00:00:00:03  -     Connected  Connected  2/4     4+5   lossless=1',
+      '                           1    02:00:00:00:00:04  -     Connected  Connected  1/1     6     lossless=1',
     ]);
   });
 });

@@ -10,3 +10,4 @@ export {
 } from './netback.js';
 export { NetbackError, type NetbackErrorCode } from './netback-error.js';
 export { POLICY_LIMITS, type VifOptions, type VifPolicy, type VifPolicyInfo, type VifTrunk } from './options.js';
+export { vifGrantBytes, type VifGeometry } from './vif-memory.js';

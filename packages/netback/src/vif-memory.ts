@@ -36,6 +36,12 @@ export interface QueueMemory {
   readonly pool: Buffer;
 }
 
+/** Bytes netback grants a vif's domain (every queue's two rings and pool, page-rounded): what its guest maps. */
+export function vifGrantBytes(geometry: VifGeometry, queues = 1): number {
+  const { txSlots, rxSlots, bufSizeBytes } = geometry;
+  return queues * (roundPage(RingView.bytes(txSlots)) + roundPage(RingView.bytes(rxSlots)) + roundPage((txSlots + rxSlots + SPARE_BUFS) * bufSizeBytes));
+}
+
 export class VifMemory {
   readonly record: BackendRecord;
   readonly nrBufs: number;

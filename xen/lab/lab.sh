@@ -13,7 +13,7 @@
 #
 # OPTIONS (each also an environment variable, see lib/qemu.sh):
 #   --results DIR   host dir mounted read-write at /results in dom0   (LAB_RESULTS)
-#   --timeout S     seconds from QEMU start                           (LAB_TIMEOUT=300)
+#   --timeout S     seconds from QEMU start                           (LAB_TIMEOUT=900)
 #   --quiet         stream only the LAB lines of the console          (LAB_QUIET=1)
 #   --env K=V       exported to the dom0 script (repeatable)          (LAB_ENV)
 #   --no-vpio       do not mount the repository at /vpio              (LAB_SHARE_VPIO=0)
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[[ ${LAB_TIMEOUT:-300} =~ ^[0-9]+$ ]] || { echo "lab.sh: --timeout wants seconds" >&2; exit 2; }
+[[ ${LAB_TIMEOUT:-900} =~ ^[0-9]+$ ]] || { echo "lab.sh: --timeout wants seconds" >&2; exit 2; }
 
 # shellcheck source=lib/host.sh
 . "$HERE/lib/host.sh"

@@ -255,10 +255,17 @@ lab_elf_libs() {
 
 # lab_domu_wait NAME [STATUS] [TIMEOUT]: waits for data/status = STATUS
 # (default booted; 60 s), prints "LAB TIME NAME-STATUS s" since its xl create.
+# The lab's guests go booted -> done: waiting for booted accepts done too.
 lab_domu_wait() {
-  local name=$1 want=${2:-booted} timeout=${3:-60} id t0
+  local name=$1 want=${2:-booted} timeout=${3:-60} id t0 deadline v
   id=$(lab_domid "$name") || { lab_err "no domain $name"; return 1; }
-  lab_wait_key "/local/domain/$id/data/status" "$want" "$timeout" >/dev/null || return 1
+  deadline=$(awk -v a="$(lab_now)" -v t="$timeout" 'BEGIN { print a + t }')
+  until v=$(xenstore-read "/local/domain/$id/data/status" 2>/dev/null) &&
+    { [ "$v" = "$want" ] || { [ "$want" = booted ] && [ "$v" = done ]; }; }; do
+    awk -v a="$(lab_now)" -v d="$deadline" 'BEGIN { exit !(a >= d) }' &&
+      { lab_err "timeout (${timeout}s) waiting for $name's data/status = $want (now: ${v:-absent})"; return 1; }
+    sleep 0.2
+  done
   t0=$(cat "$LAB_TMP/$name.created" 2>/dev/null) && lab_time "$name-$want" "$(lab_elapsed "$t0")"
   return 0
 }
@@ -269,7 +276,7 @@ lab_domu_destroy() {
   id=$(lab_domid "$name") || { lab_err "no domain $name"; return 1; }
   t0=$(lab_now)
   xl destroy "$name" >"$LAB_TMP/$name.destroy.log" 2>&1 || { lab_err "xl destroy $name: $(tail -n 1 "$LAB_TMP/$name.destroy.log")"; return 1; }
-  lab_wait_for 10 sh -c "! xl domid '$name' && ! xenstore-exists /local/domain/$id" || return 1
+  lab_wait_for 60 sh -c "! xl domid '$name' && ! xenstore-exists /local/domain/$id" || return 1
   lab_time "xl-destroy-$name" "$(lab_elapsed "$t0")"
 }
 

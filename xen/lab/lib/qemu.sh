@@ -11,7 +11,7 @@
 #
 # Needs lib/host.sh and lib/image.sh. Settings (environment; lab.sh maps its
 # options onto them):
-#   LAB_TIMEOUT=300 (s, from QEMU start)  LAB_QUIET=0 (1: print only LAB lines)
+#   LAB_TIMEOUT=900 (s, from QEMU start)  LAB_QUIET=0 (1: print only LAB lines)
 #   LAB_RESULTS=dir (read-write at /results in dom0; default: the run's dir)
 #   LAB_ENV="K=V ..." (exported to the dom0 script)   LAB_SHARE_VPIO=1 (repo at /vpio)
 #   LAB_MEM=2048 (MiB)  LAB_SMP=2  LAB_DOM0_MEM=1024M  LAB_CPU=qemu64
@@ -113,7 +113,7 @@ lab_run() {
   trap 'kill '"$qpid"' 2>/dev/null; sleep 0.2; kill -9 '"$qpid"' 2>/dev/null; rm -f "$LAB_CACHE/qemu.pid"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM HUP
-  lab_log "run: QEMU pid $qpid, console $LAB_CONSOLE, results $results, timeout ${LAB_TIMEOUT:-300}s"
+  lab_log "run: QEMU pid $qpid, console $LAB_CONSOLE, results $results, timeout ${LAB_TIMEOUT:-900}s"
 
   local streampid=''
   if [ "${LAB_QUIET:-0}" = 1 ]; then
@@ -123,7 +123,7 @@ lab_run() {
   fi
   streampid=$!
 
-  local deadline=$(($(date +%s) + ${LAB_TIMEOUT:-300})) hwm=0 h how='' timed_out='' panicked=''
+  local deadline=$(($(date +%s) + ${LAB_TIMEOUT:-900})) hwm=0 h how='' timed_out='' panicked=''
   T_INIT='' T_TOOLS='' T_SCRIPT='' T_END=''
   while kill -0 "$qpid" 2>/dev/null; do
     h=$(awk '/^VmHWM/ { print int($2 / 1024) }' "/proc/$qpid/status" 2>/dev/null)
@@ -139,7 +139,7 @@ lab_run() {
     if grep -qaE "$LAB_PANIC_RE" "$LAB_CONSOLE"; then
       panicked=1; lab_log "crash or panic on the console"; sleep 2; break
     fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then timed_out=1; lab_log "TIMEOUT after ${LAB_TIMEOUT:-300}s"; break; fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then timed_out=1; lab_log "TIMEOUT after ${LAB_TIMEOUT:-900}s"; break; fi
     sleep 0.5
   done
   how='exited by itself'

@@ -50,21 +50,21 @@ done
 u2=$(lab_domu_create smoke-u2 --job "$GUEST/tools.sh" "${files[@]}") || lab_fail xl-create-u2 "$(tail -n 3 "$LAB_TMP/smoke-u2.create.log")"
 lab_info "smoke-u1 is dom${u1:-?}, smoke-u2 is dom${u2:-?}; guest programs:${files[*]:- none built}"
 xl list
-if lab_domu_wait smoke-u1 booted 120; then lab_pass smoke-u1-booted; else lab_fail smoke-u1-booted "data/status is '$(lab_domu_read smoke-u1 data/status)'"; fi
+if lab_domu_wait smoke-u1 booted 300; then lab_pass smoke-u1-booted; else lab_fail smoke-u1-booted "data/status is '$(lab_domu_read smoke-u1 data/status)'"; fi
 
 # 5 (first: smoke-u1's job is waiting for dom0)
-if offer=$(lab_wait_key "/local/domain/$u1/data/gnt/offer" '' 60); then
+if offer=$(lab_wait_key "/local/domain/$u1/data/gnt/offer" '' 120); then
   lab_info "smoke-u1 offers grant ref and port: $offer"
   # shellcheck disable=SC2086  # "REF PORT"
   lab_check gnt-dom0-maps-domu-page labgnt accept "$u1" $offer 60000
-  r=$(lab_wait_key "/local/domain/$u1/data/gnt/result" '' 60)
+  r=$(lab_wait_key "/local/domain/$u1/data/gnt/result" '' 120)
   case $r in ok*) lab_pass gnt-domu-got-event "$r" ;; *) lab_fail gnt-domu-got-event "domU says '$r'" ;; esac
 else
   lab_fail gnt-dom0-maps-domu-page "no data/gnt/offer from smoke-u1"
 fi
 lab_check gnt-dom0-loopback labgnt self 0 200
 
-if lab_domu_wait smoke-u2 booted 120; then lab_pass smoke-u2-booted; else lab_fail smoke-u2-booted "data/status is '$(lab_domu_read smoke-u2 data/status)'"; fi
+if lab_domu_wait smoke-u2 booted 300; then lab_pass smoke-u2-booted; else lab_fail smoke-u2-booted "data/status is '$(lab_domu_read smoke-u2 data/status)'"; fi
 lab_time two-domus-booted "$(lab_elapsed "$t0")"
 for id in $u1 $u2; do
   if xenstore-exists "/local/domain/$id/device/vif" || xenstore-exists "/local/domain/0/backend/vif/$id"; then
@@ -73,7 +73,7 @@ for id in $u1 $u2; do
 done
 
 # 6
-if lab_domu_wait smoke-u2 done 90; then
+if lab_domu_wait smoke-u2 done 300; then
   t=$(lab_domu_read smoke-u2 data/tools)
   if [ "$t" = ok ]; then lab_pass domu-tools "$(lab_domu_read smoke-u2 data/tools-seen)"; else lab_fail domu-tools "$t"; fi
   p=$(lab_domu_read smoke-u2 data/programs)
@@ -83,7 +83,7 @@ else
 fi
 
 # 7
-lab_domu_wait smoke-u1 done 30 >/dev/null
+lab_domu_wait smoke-u1 done 120 >/dev/null
 if grep -q 'lab-guest: job rc=0' /var/log/xen/console/guest-smoke-u1.log 2>/dev/null; then lab_pass guest-console-log
 else lab_fail guest-console-log "no 'job rc=0' in guest-smoke-u1.log"; lab_guest_log smoke-u1 30; fi
 lab_guest_log smoke-u2 12

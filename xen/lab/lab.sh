@@ -76,7 +76,8 @@ case $cmd in
   run)
     [ $# -gt 0 ] || usage
     set +e; lab_run "$@"; rc=$?; set -e
-    if grep -qa '^LAB \(PASS\|FAIL\)' "$LAB_CONSOLE" 2>/dev/null || [ $rc -ge 124 ]; then lab_report >/dev/null || true; fi
+    # the script's PASS/FAIL tally (and a failure for a timeout or crash), last
+    if grep -qa '^LAB \(PASS\|FAIL\)' "$LAB_CONSOLE" 2>/dev/null || [ $rc -ge 124 ]; then lab_report || true; fi
     exit $rc ;;
   smoke) smoke ;;
   all)

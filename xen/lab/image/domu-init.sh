@@ -36,7 +36,7 @@ xenstore-write data/status booted data/boot-uptime "$(up)" || echo "lab-guest: x
 echo "lab-guest: booted dom$LAB_DOMID ($LAB_NAME) uptime=$(up)"
 
 if [ -n "${lab_addr:-}" ]; then
-  i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
   ip link set eth0 up && ip addr add "$lab_addr" dev eth0 || echo "lab-guest: eth0 setup failed"
 fi
 
@@ -47,7 +47,7 @@ if [ -e /lab/job ]; then
   echo "lab-guest: job rc=$rc uptime=$(up)"
   xenstore-write data/job-rc "$rc"
 fi
-xenstore-write data/status done
+xenstore-write data/status 'done'
 echo "lab-guest: done uptime=$(up)"
 [ "${lab_poweroff:-0}" = 1 ] && { sync; poweroff -f; }
 while :; do sleep 3600; done

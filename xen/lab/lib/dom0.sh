@@ -96,6 +96,7 @@ lab_toolstack_up() {
   done
   [ $xenstored = 1 ] || { lab_info "toolstack: not starting xenstored (bring your own, then lab_toolstack_finish)"; return 0; }
   t0=$(lab_now)
+  # shellcheck disable=SC2086  # LAB_XENSTORED_ARGS: extra words for xenstored
   XENSTORED_ROOTDIR=/run/xenstored xenstored --pid-file /run/xenstored.pid ${LAB_XENSTORED_ARGS:-} ||
     { lab_err "xenstored failed to start"; return 1; }
   LAB_CONSOLED=$consoled lab_toolstack_finish || return 1
@@ -261,7 +262,7 @@ lab_domu_wait() {
   id=$(lab_domid "$name") || { lab_err "no domain $name"; return 1; }
   deadline=$(awk -v a="$(lab_now)" -v t="$timeout" 'BEGIN { print a + t }')
   until v=$(xenstore-read "/local/domain/$id/data/status" 2>/dev/null) &&
-    { [ "$v" = "$want" ] || { [ "$want" = booted ] && [ "$v" = done ]; }; }; do
+    { [ "$v" = "$want" ] || { [ "$want" = booted ] && [ "$v" = 'done' ]; }; }; do
     awk -v a="$(lab_now)" -v d="$deadline" 'BEGIN { exit !(a >= d) }' &&
       { lab_err "timeout (${timeout}s) waiting for $name's data/status = $want (now: ${v:-absent})"; return 1; }
     sleep 0.2

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # globals used by the other lib/*.sh
 # Host side of the lab: settings, logging and the Debian package list.
 # Sourced by lab.sh; every other lib/*.sh on the host side relies on it.
 

@@ -166,6 +166,7 @@ lab_build_domu() { # root kver tmpdir
   rootfs_add "$U" /usr/sbin/ip       # iproute2's ip (busybox's lacks options tools expect)
   rootfs_add "$U" /usr/bin/iperf3
   rootfs_add "$U" "$T/labgnt" /usr/bin/labgnt
+  # shellcheck disable=SC2086  # a word list
   rootfs_modules "$U" "$v" $LAB_DOMU_MODULES
   cp "$LAB_HOME/image/domu-init.sh" "$U/init"; chmod 755 "$U/init"
   rootfs_add_list "$U" "${LAB_DOMU_FILES:-}"
@@ -196,6 +197,7 @@ lab_build_dom0() { # root kver tmpdir
   [ -n "$node" ] && rootfs_add "$D" "$node" /usr/bin/node
   mkdir -p "$D/var/lib/xen" "$D/var/log/xen/console" "$D/var/lock" "$D/lab/images" "$D/vpio" "$D/results"
   ln -s images/domu "$D/lab/domu"
+  # shellcheck disable=SC2086  # a word list
   rootfs_modules "$D" "$v" $LAB_DOM0_MODULES
   cp "$LAB_HOME/image/dom0-init.sh" "$D/init"; chmod 755 "$D/init"
   rootfs_add_list "$D" "${LAB_DOM0_FILES:-}"
@@ -220,7 +222,7 @@ lab_build() {
   fi
   local t0 v T; t0=$(date +%s.%N); v=$(lab_kernel_version)
   T=$LAB_CACHE/build.$$; rm -rf "$T"; mkdir -p "$T"
-  lab_log "build: kernel $v, Xen $(dpkg-query -W -f='${Version}' xen-hypervisor-$XEN_SERIES-amd64) into $LAB_IMAGES"
+  lab_log "build: kernel $v, Xen $(dpkg-query -W -f='${Version}' "xen-hypervisor-$XEN_SERIES-amd64") into $LAB_IMAGES"
   zcat "/boot/xen-$XEN_SERIES-amd64.gz" >"$T/xen.elf"
   cp "/boot/vmlinuz-$v" "$T/vmlinuz"
   lab_extract_vmlinux "$T/vmlinuz" "$T/vmlinux"

@@ -116,10 +116,11 @@ lab_run() {
   lab_log "run: QEMU pid $qpid, console $LAB_CONSOLE, results $results, timeout ${LAB_TIMEOUT:-900}s"
 
   local streampid=''
+  # sed -u: line by line (tr or grep would buffer when stdout is a file)
   if [ "${LAB_QUIET:-0}" = 1 ]; then
-    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | grep --line-buffered -a '^LAB ' | tr -d '\r') &
+    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u -n 's/\r$//; /^LAB /p') &
   else
-    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | tr -d '\r') &
+    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u 's/\r$//') &
   fi
   streampid=$!
 
@@ -163,11 +164,12 @@ lab_run() {
   fi
 
   echo >&2
-  lab_log "run: status $rc ($([ $rc = 124 ] && echo timeout || { [ $rc = 125 ] && echo 'crash/panic/no END'; } || echo "the dom0 script's")); QEMU $how"
+  lab_log "run: status $rc ($([ "$rc" = 124 ] && echo timeout || { [ "$rc" = 125 ] && echo 'crash/panic/no END'; } || echo "the dom0 script's")); QEMU $how"
   lab_log "times from QEMU start: dom0 /init ${T_INIT:-?}s, toolstack up ${T_TOOLS:-?}s, script end ${T_SCRIPT:-?}s, total ${total}s (build check ${build_s}s)"
   lab_log "QEMU peak RSS ${hwm} MiB; $(grep -a '^LAB MEM' "$LAB_CONSOLE" | tr -d '\r' | sed 's/^LAB MEM //')"
   grep -a '^LAB TIME' "$LAB_CONSOLE" | tr -d '\r' | sed 's/^LAB TIME /  time: /' >&2
   lab_log "console: $results/console.log; guest consoles: $results/guests/"
+  # shellcheck disable=SC2034  # read by lab.sh
   LAB_RUN_RC=$rc LAB_RUN_RESULTS=$results LAB_RUN_TOTAL=$total LAB_RUN_HWM=$hwm
   # keep the newest few run dirs
   find "$LAB_CACHE/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |

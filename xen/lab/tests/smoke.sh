@@ -68,12 +68,12 @@ if lab_domu_wait smoke-u2 booted 300; then lab_pass smoke-u2-booted; else lab_fa
 lab_time two-domus-booted "$(lab_elapsed "$t0")"
 for id in $u1 $u2; do
   if xenstore-exists "/local/domain/$id/device/vif" || xenstore-exists "/local/domain/0/backend/vif/$id"; then
-    lab_fail "no-vif-dom$id" "a vif exists: $(xenstore-ls /local/domain/$id/device | head -n 3)"
+    lab_fail "no-vif-dom$id" "a vif exists: $(xenstore-ls "/local/domain/$id/device" | head -n 3)"
   else lab_pass "no-vif-dom$id"; fi
 done
 
 # 6
-if lab_domu_wait smoke-u2 done 300; then
+if lab_domu_wait smoke-u2 'done' 300; then
   t=$(lab_domu_read smoke-u2 data/tools)
   if [ "$t" = ok ]; then lab_pass domu-tools "$(lab_domu_read smoke-u2 data/tools-seen)"; else lab_fail domu-tools "$t"; fi
   p=$(lab_domu_read smoke-u2 data/programs)
@@ -83,7 +83,7 @@ else
 fi
 
 # 7
-lab_domu_wait smoke-u1 done 120 >/dev/null
+lab_domu_wait smoke-u1 'done' 120 >/dev/null
 if grep -q 'lab-guest: job rc=0' /var/log/xen/console/guest-smoke-u1.log 2>/dev/null; then lab_pass guest-console-log
 else lab_fail guest-console-log "no 'job rc=0' in guest-smoke-u1.log"; lab_guest_log smoke-u1 30; fi
 lab_guest_log smoke-u2 12
@@ -96,7 +96,7 @@ xl list
 {
   echo "node $(node --version)"
   echo "xen $(xl info | awk '/^xen_version/ { print $3 }') dom0 $(uname -r)"
-  grep -h . "$LAB_TMP"/*.created 2>/dev/null | wc -l | sed 's/^/domus created: /'
+  echo "domus created: $(cat "$LAB_TMP"/*.created 2>/dev/null | grep -c .)"
 } >"$R/dom0.txt" 2>&1
 lab_check results-write test -s "$R/dom0.txt"
 

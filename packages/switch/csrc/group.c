@@ -110,6 +110,14 @@ uint16_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p)
 	return (uint16_t)(x >> 48);
 }
 
+void vsw_groups_init(struct vsw *sw)
+{
+	uint32_t s;
+
+	for (s = 0; s < VSW_MAX_PORTS; s++)
+		sw->groups[s].solo = VSW_DST_NONE; /* free slots resolve to nothing */
+}
+
 int vsw_group_check(const struct vsw *sw, const struct vsw_port_config *cfg)
 {
 	const struct vsw_port *o;

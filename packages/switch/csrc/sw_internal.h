@@ -351,6 +351,8 @@ void vsw_wait_quiescent(struct vsw *sw);
 /* ---- group.c ---- */
 /* The 16-bit flow hash of a packet's header copy (hot: only for a destination group of n > 1). */
 uint16_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p);
+/* At vsw_create(): every slot free. */
+void vsw_groups_init(struct vsw *sw);
 /* Control thread: may a port of cfg be added? 0, -VP_ENOENT (VSW_PORT_GROUP: no such port), -VP_EBUSY (its group is full). */
 int vsw_group_check(const struct vsw *sw, const struct vsw_port_config *cfg);
 /* Control thread, before p is published (after vsw_group_check()): sets p->grp; a group of one is published here. */

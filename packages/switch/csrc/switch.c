@@ -59,6 +59,7 @@ int vsw_create(const struct vsw_config *cfg, struct vsw **out)
 	sw->lookup = &vsw_learning_ops;
 	sw->policy = &vsw_default_policy_ops;
 	sw->nworkers = cfg->n_workers;
+	vsw_groups_init(sw);
 	sw->next_sweep_ns = vsw_clock_now(sw) + sw->aging_ns / 4;
 	rc = vsw_learn_init(sw);
 	if (!rc) {

@@ -57,6 +57,8 @@ smoke() {
   local t0 hp=0 hf=0 f
   t0=$(date +%s.%N)
   [ -n "${LAB_RESULTS:-}" ] || LAB_RESULTS=$(mktemp -d "${TMPDIR:-/tmp}/vpio-xenlab-results.XXXXXX")
+  [ -f "$HERE/tests/smoke.sh" ] || lab_die "tests/smoke.sh is missing"
+  lab_prepare
   set +e
   lab_run "$HERE/tests/smoke.sh"
   set -e
@@ -75,6 +77,8 @@ case $cmd in
   build) lab_run_lock; lab_build "${LAB_FORCE:-}"; cat "$LAB_IMAGES/manifest" ;;
   run)
     [ $# -gt 0 ] || usage
+    [ -f "$1" ] || lab_die "dom0 script not found: $1"
+    lab_prepare
     set +e; lab_run "$@"; rc=$?; set -e
     # the script's PASS/FAIL tally (and a failure for a timeout or crash), last
     if grep -qa '^LAB \(PASS\|FAIL\)' "$LAB_CONSOLE" 2>/dev/null || [ $rc -ge 124 ]; then lab_report || true; fi

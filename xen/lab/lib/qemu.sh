@@ -33,12 +33,14 @@ lab_kill_stale() { # a QEMU of an earlier run whose runner died (we hold the run
 # Runs and builds of one cache take turns: a build swaps the images a running
 # QEMU reads over 9p. Held until this shell exits (or lab_run unlocks it).
 lab_run_lock() {
+  [ -n "${LAB_LOCKED:-}" ] && return 0
   mkdir -p "$LAB_CACHE/runs"
   exec 8>"$LAB_CACHE/run.lock"
   if ! flock -n 8; then
     lab_log "waiting for another lab run to finish ($LAB_CACHE/run.lock)"
     flock -w "${LAB_LOCK_WAIT:-1800}" 8 || lab_die "another lab run still holds $LAB_CACHE/run.lock"
   fi
+  LAB_LOCKED=1
 }
 
 lab_no_commas() { # QEMU option syntax: paths may not hold commas (or spaces, for -initrd)
@@ -65,15 +67,20 @@ lab_first_seen() { # marker -> seconds since QEMU start when the watcher first s
   return 0
 }
 
-# lab_run SCRIPT [ARGS...]
-lab_run() {
-  local script=$1; shift
-  [ -f "$script" ] || lab_die "dom0 script not found: $script"
+# lab_prepare: the lock, no orphaned QEMU, up-to-date images. Call it with
+# `set -e` on (the build relies on it), then lab_run with `set -e` off.
+lab_prepare() {
+  local tb; tb=$(date +%s.%N)
   lab_run_lock
   lab_kill_stale
-  local tb; tb=$(date +%s.%N)
   lab_build
-  local build_s; build_s=$(lab_since "$tb")
+  LAB_PREPARE_S=$(lab_since "$tb")
+}
+
+# lab_run SCRIPT [ARGS...] (after lab_prepare)
+lab_run() {
+  local script=$1; shift
+  [ -n "${LAB_LOCKED:-}" ] || lab_die "lab_run: call lab_prepare first"
 
   local run; run=$(mktemp -d "$LAB_CACHE/runs/run.XXXXXX")
   local results=${LAB_RESULTS:-$run/results}
@@ -106,7 +113,7 @@ lab_run() {
     -kernel "$LAB_IMAGES/xen.elf" \
     -append "console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem bootscrub=false console_timestamps=boot ${LAB_XEN_ARGS:-}" \
     -initrd "$LAB_IMAGES/vmlinuz console=hvc0 loglevel=4 ${LAB_DOM0_ARGS:-},$run/dom0-run.cpio" \
-    "${share[@]}" </dev/null >"$run/qemu.out" 2>&1 &
+    "${share[@]}" </dev/null >"$run/qemu.out" 2>&1 8>&- 9>&- &   # no lock fds: an orphan must not hold the lock
   local qpid=$!
   echo "$qpid" >"$LAB_CACHE/qemu.pid"
   # never leave the emulator behind: any exit of this shell kills it by pid
@@ -118,9 +125,9 @@ lab_run() {
   local streampid=''
   # sed -u: line by line (tr or grep would buffer when stdout is a file)
   if [ "${LAB_QUIET:-0}" = 1 ]; then
-    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u -n 's/\r$//; /^LAB /p') &
+    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u -n 's/\r$//; /^LAB /p') 8>&- 9>&- &
   else
-    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u 's/\r$//') &
+    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u 's/\r$//') 8>&- 9>&- &
   fi
   streampid=$!
 
@@ -165,7 +172,7 @@ lab_run() {
 
   echo >&2
   lab_log "run: status $rc ($([ "$rc" = 124 ] && echo timeout || { [ "$rc" = 125 ] && echo 'crash/panic/no END'; } || echo "the dom0 script's")); QEMU $how"
-  lab_log "times from QEMU start: dom0 /init ${T_INIT:-?}s, toolstack up ${T_TOOLS:-?}s, script end ${T_SCRIPT:-?}s, total ${total}s (build check ${build_s}s)"
+  lab_log "times from QEMU start: dom0 /init ${T_INIT:-?}s, toolstack up ${T_TOOLS:-?}s, script end ${T_SCRIPT:-?}s, total ${total}s (before: lock + build check ${LAB_PREPARE_S:-?}s)"
   lab_log "QEMU peak RSS ${hwm} MiB; $(grep -a '^LAB MEM' "$LAB_CONSOLE" | tr -d '\r' | sed 's/^LAB MEM //')"
   grep -a '^LAB TIME' "$LAB_CONSOLE" | tr -d '\r' | sed 's/^LAB TIME /  time: /' >&2
   lab_log "console: $results/console.log; guest consoles: $results/guests/"
@@ -174,7 +181,7 @@ lab_run() {
   # keep the newest few run dirs
   find "$LAB_CACHE/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |
     tail -n +$((${LAB_KEEP_RUNS:-5} + 1)) | cut -d' ' -f2- | xargs -r rm -rf
-  flock -u 8
+  flock -u 8; LAB_LOCKED=''
   return "$rc"
 }
 
@@ -182,13 +189,13 @@ lab_run() {
 # host-side results, and prints the plain "N passed, N failed" line last.
 lab_report() { # [host_passed] [host_failed]
   local p f
-  p=$(grep -ac '^LAB PASS' "$LAB_CONSOLE"); f=$(grep -ac '^LAB FAIL' "$LAB_CONSOLE")
+  p=$(grep -ac '^LAB PASS' "$LAB_CONSOLE" || true); f=$(grep -ac '^LAB FAIL' "$LAB_CONSOLE" || true)
   p=$((p + ${1:-0})); f=$((f + ${2:-0}))
   case $LAB_RUN_RC in
     124) f=$((f + 1)); echo "LAB FAIL lab-run: timeout" ;;
     125) f=$((f + 1)); echo "LAB FAIL lab-run: crash, panic or no END marker" ;;
   esac
-  grep -a '^LAB FAIL' "$LAB_CONSOLE" | tr -d '\r'
+  grep -a '^LAB FAIL' "$LAB_CONSOLE" | tr -d '\r' || true
   echo "$p passed, $f failed"
   [ "$f" = 0 ]
 }

@@ -191,17 +191,18 @@ describe('Linux guests over the switch', () => {
     await run('mq-srv', ['--queues', '2', '--ip', '10.61.0.9/24', '--', '/bin/sh', '-c', `${serve} wait`]);
     await connected(t.dir, 'mq-srv');
     await until('the servers to listen', async () => ((await consoleOf(t.dir, 'mq-srv')).text.match(/listening=51/g)?.length === STREAMS ? true : undefined));
+    // vif 0 of each guest is two switch ports in one group (looked at while each is up: the client waits a second first)
+    const vif0 = async (name: string): Promise<{ queues: number; queuePorts: number[] } | undefined> => {
+      const ls = JSON.parse((await vpio(['ls', '--dir', t.dir, '--json'])).stdout) as { domains: { name: string; vifs: { queues: number; queuePorts: number[] }[] }[] };
+      return ls.domains.find((d) => d.name === name)?.vifs[0];
+    };
+    expect(await vif0('mq-srv')).toMatchObject({ queues: 2, queuePorts: [expect.any(Number), expect.any(Number)] });
     const get = ports.map((p, i) => `${XFER} get 10.61.0.9 ${p} ${join(files, 'out', `dst${i}.bin`)} &`).join(' ');
     const sums = ports.map((_, i) => join(files, 'out', `dst${i}.bin`)).join(' ');
     await run('mq-cli', ['--queues', '2', '--ip', '10.61.0.10/24', '--', '/bin/sh', '-c',
-      `ip -d link show eth0 && ping -c 3 -i 0.2 -w 20 10.61.0.9 && ${get} wait && sha256sum ${sums}`]);
-    // while it runs: vif 0 of each is two switch ports in one group
-    const ls = JSON.parse((await vpio(['ls', '--dir', t.dir, '--json'])).stdout) as { domains: { name: string; vifs: { queues: number; queuePorts: number[]; port?: number }[] }[] };
-    for (const name of ['mq-srv', 'mq-cli']) {
-      const v = ls.domains.find((d) => d.name === name)?.vifs[0];
-      expect(v?.queues, name).toBe(2);
-      if (v?.port !== undefined) expect(v.queuePorts).toHaveLength(2);
-    }
+      `sleep 1; ip -d link show eth0 && ping -c 3 -i 0.2 -w 20 10.61.0.9 && ${get} wait && sha256sum ${sums}`]);
+    await connected(t.dir, 'mq-cli');
+    expect(await vif0('mq-cli')).toMatchObject({ queues: 2, queuePorts: [expect.any(Number), expect.any(Number)] });
     const cli = await ended(t.dir, 'mq-cli', 120_000);
     const srv = await ended(t.dir, 'mq-srv', 30_000);
     expect(cli.exit?.code, `${cli.text}\n${cli.stderr}`).toBe(0);

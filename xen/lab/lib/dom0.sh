@@ -22,8 +22,19 @@ LAB_FAILED=0
 LAB_TMP=/tmp/lab
 mkdir -p "$LAB_TMP"
 
-lab_now() { cut -d' ' -f1 /proc/uptime; }                      # seconds since dom0 boot
-lab_elapsed() { awk -v a="$(lab_now)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }  # since T0
+# Time and sleep without starting processes: under TCG every fork+exec in a PV
+# domain costs tens of milliseconds of the CPU the guests need, and the wait
+# loops below poll.
+_lab_cs() { local u _; read -r u _ </proc/uptime; LAB_CS=$((10#${u/./})); }   # LAB_CS: centiseconds since boot
+lab_now() { _lab_cs; printf '%d.%02d\n' $((LAB_CS / 100)) $((LAB_CS % 100)); }   # seconds since dom0 boot
+lab_elapsed() { # seconds since T0 (a lab_now value), 2 decimals
+  local t0=$1; _lab_cs
+  t0=$((10#${t0%.*} * 100 + 10#${t0#*.})); t0=$((LAB_CS - t0))
+  printf '%d.%02d\n' $((t0 / 100)) $((t0 % 100))
+}
+mkfifo "$LAB_TMP/.sleep" 2>/dev/null
+exec {LAB_SLEEP_FD}<>"$LAB_TMP/.sleep"
+lab_sleep() { read -r -t "$1" -u "$LAB_SLEEP_FD" _; return 0; }   # SECONDS (decimals ok)
 lab_info() { echo "LAB INFO $*"; }
 lab_time() { echo "LAB TIME $1 $2"; }                          # name seconds
 lab_err() { echo "lab: $*" >&2; }
@@ -54,13 +65,13 @@ lab_summary() {
 # equals VALUE when given and not empty); prints its value. Default 30 s.
 lab_wait_key() {
   local path=$1 want=${2:-} timeout=${3:-30} v deadline
-  deadline=$(awk -v a="$(lab_now)" -v t="$timeout" 'BEGIN { print a + t }')
+  _lab_cs; deadline=$((LAB_CS + timeout * 100))
   while :; do
     if v=$(xenstore-read "$path" 2>/dev/null) && { [ -z "$want" ] || [ "$v" = "$want" ]; }; then
       printf '%s\n' "$v"; return 0
     fi
-    awk -v a="$(lab_now)" -v d="$deadline" 'BEGIN { exit !(a >= d) }' && break
-    sleep 0.2
+    _lab_cs; [ "$LAB_CS" -ge "$deadline" ] && break
+    lab_sleep 0.25
   done
   lab_err "timeout (${timeout}s) waiting for $path${want:+ = $want} (now: ${v:-absent})"
   return 1
@@ -69,10 +80,10 @@ lab_wait_key() {
 # lab_wait_for TIMEOUT CMD [ARG...]: retries CMD every 0.2 s until it succeeds.
 lab_wait_for() {
   local timeout=$1 deadline; shift
-  deadline=$(awk -v a="$(lab_now)" -v t="$timeout" 'BEGIN { print a + t }')
+  _lab_cs; deadline=$((LAB_CS + timeout * 100))
   until "$@" >/dev/null 2>&1; do
-    awk -v a="$(lab_now)" -v d="$deadline" 'BEGIN { exit !(a >= d) }' && { lab_err "timeout (${timeout}s): $*"; return 1; }
-    sleep 0.2
+    _lab_cs; [ "$LAB_CS" -ge "$deadline" ] && { lab_err "timeout (${timeout}s): $*"; return 1; }
+    lab_sleep 0.25
   done
 }
 
@@ -187,7 +198,7 @@ lab_domu_create() {
     [ "$ramdisk" != none ] && echo "ramdisk = \"$ramdisk\""
     echo "memory = $mem"
     echo "vcpus = $vcpus"
-    echo "extra = \"console=hvc0 loglevel=4$extra\""
+    echo "extra = \"console=hvc0 loglevel=4 mitigations=off$extra\""   # a lab: speed over side channels
     [ -n "$vif" ] && echo "vif = [ 'bridge=$vif' ]"
     echo "on_crash = \"preserve\""
     printf '%s\n' "${cfg[@]}"
@@ -260,12 +271,12 @@ lab_elf_libs() {
 lab_domu_wait() {
   local name=$1 want=${2:-booted} timeout=${3:-60} id t0 deadline v
   id=$(lab_domid "$name") || { lab_err "no domain $name"; return 1; }
-  deadline=$(awk -v a="$(lab_now)" -v t="$timeout" 'BEGIN { print a + t }')
+  _lab_cs; deadline=$((LAB_CS + timeout * 100))
   until v=$(xenstore-read "/local/domain/$id/data/status" 2>/dev/null) &&
     { [ "$v" = "$want" ] || { [ "$want" = booted ] && [ "$v" = 'done' ]; }; }; do
-    awk -v a="$(lab_now)" -v d="$deadline" 'BEGIN { exit !(a >= d) }' &&
+    _lab_cs; [ "$LAB_CS" -ge "$deadline" ] &&
       { lab_err "timeout (${timeout}s) waiting for $name's data/status = $want (now: ${v:-absent})"; return 1; }
-    sleep 0.2
+    lab_sleep 0.25
   done
   t0=$(cat "$LAB_TMP/$name.created" 2>/dev/null) && lab_time "$name-$want" "$(lab_elapsed "$t0")"
   return 0

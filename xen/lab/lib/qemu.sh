@@ -112,7 +112,7 @@ lab_run() {
     -nodefaults -display none -monitor none -serial "file:$LAB_CONSOLE" -nic none -no-reboot \
     -kernel "$LAB_IMAGES/xen.elf" \
     -append "console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem bootscrub=false console_timestamps=boot ${LAB_XEN_ARGS:-}" \
-    -initrd "$LAB_IMAGES/vmlinuz console=hvc0 loglevel=4 ${LAB_DOM0_ARGS:-},$run/dom0-run.cpio" \
+    -initrd "$LAB_IMAGES/vmlinuz console=hvc0 loglevel=4 mitigations=off ${LAB_DOM0_ARGS:-},$run/dom0-run.cpio" \
     "${share[@]}" </dev/null >"$run/qemu.out" 2>&1 8>&- 9>&- &   # no lock fds: an orphan must not hold the lock
   local qpid=$!
   echo "$qpid" >"$LAB_CACHE/qemu.pid"

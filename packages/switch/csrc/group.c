@@ -70,7 +70,7 @@ static inline uint64_t ld64(const uint8_t *b)
  * alike; not past IPv6 extension headers); anything else, or an IP header
  * the copy does not hold whole, hashes its destination and source MAC. The
  * bytes are folded in native order (the hash only has to be stable on this
- * host) and mixed with the switch's seed in three multiplies; the top 16
+ * host) and mixed with the switch's seed in four multiplies; the top 16
  * bits are the hash (hash % n for n <= VSW_GROUP_MAX is within 2^-13 of
  * uniform, and 16 bits fit the packet's spare room: struct vsw_pkt fhash).
  */
@@ -107,6 +107,8 @@ uint16_t vsw_flow_hash(const struct vsw *sw, const struct vsw_pkt *p)
 	x = (sw->seed ^ a) * 0x9e3779b97f4a7c15ull;
 	x = (x ^ (x >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
 	x = (x ^ (x >> 32) ^ c) * 0x94d049bb133111ebull;
+	/* a last round: without it, flows whose ports change together could cancel in the top bits */
+	x = (x ^ (x >> 31)) * 0xd6e8feb86659fd93ull;
 	return (uint16_t)(x >> 48);
 }
 

@@ -61,13 +61,14 @@ static uint32_t get32n(const uint8_t *b)
 	return v;
 }
 
-enum fkind { F_UDP4, F_TCP4, F_TCP6, F_UDP6, F_FRAG4, F_OTHER4 };
+enum fkind { F_UDP4, F_TCP4, F_TCP6, F_UDP6, F_FRAG4, F_OTHER4, F_UDP4X };
 
 /*
  * A FLEN-byte frame of flow f: [802.1Q vid if vid >= 0], IPv4 or IPv6 from
  * 10.0.0.1 / fd00::1 to 10.0.0.2 / fd00::2, TCP or UDP from port 1000 + f
  * to port 5001; F_FRAG4: an IPv4 UDP fragment (MF, offset f: the ports are
- * then payload bytes); F_OTHER4: IPv4 protocol 47 (no ports). Stamped
+ * then payload bytes); F_OTHER4: IPv4 protocol 47 (no ports); F_UDP4X: UDP
+ * from port 1000 + f to 5001 + f (both ports change together). Stamped
  * (magic, flow, seq) in its last 12 bytes.
  */
 static uint16_t ip_frame(uint8_t *b, const uint8_t dst[6], const uint8_t src[6], int vid, enum fkind k, uint32_t f,
@@ -104,7 +105,7 @@ static uint16_t ip_frame(uint8_t *b, const uint8_t dst[6], const uint8_t src[6],
 		b[l3 + 12] = 10, b[l3 + 15] = 1;
 		b[l3 + 16] = 10, b[l3 + 19] = 2;
 		put16(b + l3 + 20, k == F_FRAG4 ? 7777 + f * 13 : 1000 + f); /* a fragment's "ports" vary too */
-		put16(b + l3 + 22, 5001);
+		put16(b + l3 + 22, k == F_UDP4X ? 5001 + f : 5001);
 	}
 	put32n(b + FLEN - 12, MAGIC);
 	put32n(b + FLEN - 8, f);
@@ -310,6 +311,8 @@ static void t_flow_hash(void)
 	CHECK_EQ(run_flows(sw, &s, m, 4, &o, -1, F_TCP4, 64, 3), 4);
 	CHECK_EQ(run_flows(sw, &s, m, 4, &o, -1, F_TCP6, 64, 3), 4);
 	CHECK_EQ(run_flows(sw, &s, m, 4, &o, -1, F_UDP6, 64, 3), 4);
+	/* both ports changing together (the last mixing round keeps them from cancelling) */
+	CHECK_EQ(run_flows(sw, &s, m, 4, &o, -1, F_UDP4X, 64, 3), 4);
 	/* IPv4 fragments of one address pair all reach one member, whatever their "ports" */
 	CHECK_EQ(run_flows(sw, &s, m, 4, &o, -1, F_FRAG4, 64, 2), 1);
 	/* IP without ports: addresses only, one member */

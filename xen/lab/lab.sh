@@ -69,9 +69,10 @@ smoke() {
   if grep -qs 'lab-guest: booted' "$LAB_RUN_RESULTS"/guests/guest-smoke-u1.log; then echo "LAB PASS host-guest-logs"; hp=$((hp + 1))
   else echo "LAB FAIL host-guest-logs: no guest console log in $LAB_RUN_RESULTS/guests"; hf=$((hf + 1)); fi
   lab_log "smoke: whole run ${LAB_RUN_TOTAL}s of QEMU, $(lab_since "$t0")s with the build check; results in $LAB_RUN_RESULTS"
-  LAB_SMOKE_SUMMARY=$(lab_report "$hp" "$hf") && local ok=1 || local ok=0
+  local ok=0
+  LAB_SMOKE_SUMMARY=$(lab_report "$hp" "$hf") && ok=1
   printf '%s\n' "$LAB_SMOKE_SUMMARY"
-  [ $ok = 1 ]
+  [ "$ok" = 1 ]
 }
 
 case $cmd in

@@ -21,6 +21,9 @@ ln -sfn /proc/self/fd /dev/fd   # devtmpfs has none: bash process substitution n
 ln -sfn /proc/self/fd/0 /dev/stdin; ln -sfn /proc/self/fd/1 /dev/stdout; ln -sfn /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
+# /tmp of its own: the rootfs (the unpacked initramfs) is capped at half of
+# dom0's RAM and already holds ~115 MB; per-guest initramfs files go to /tmp
+mount -t tmpfs -o mode=1777,size=80% tmpfs /tmp
 ln -sfn /run /var/run
 mkdir -p /run/xen /run/xenstored
 hostname dom0

@@ -208,6 +208,7 @@ lab_domu_create() {
     lab_err "xl create $name failed: $(tail -n 3 "$LAB_TMP/$name.create.log" | tr '\n' ' ')"
     return 1
   fi
+  [ "$ramdisk" = "$LAB_TMP/$name.initrd" ] && rm -f "$ramdisk"   # loaded into the guest: free dom0's copy
   id=$(lab_domid "$name") || { lab_err "xl create $name: no domain id"; return 1; }
   lab_time "xl-create-$name" "$(lab_elapsed "$t0")" >&2   # stdout is the domid
   echo "$t0" >"$LAB_TMP/$name.created"
@@ -233,9 +234,9 @@ lab_domu_initrd() {
     cp -aL "$src" "$r$dst" || return 1
     lab_elf_libs "$r" "$src" || return 1
   done
-  (cd "$r" && find . | cpio -o -H newc --quiet) >"$LAB_TMP/$name.extra.cpio" || return 1
-  cat "$base" "$LAB_TMP/$name.extra.cpio" >"$LAB_TMP/$name.initrd" || return 1
-  rm -rf "$r" "$LAB_TMP/$name.extra.cpio"
+  cp "$base" "$LAB_TMP/$name.initrd" &&
+    (cd "$r" && find . | cpio -o -H newc --quiet) >>"$LAB_TMP/$name.initrd" || return 1
+  rm -rf "$r"
   echo "$LAB_TMP/$name.initrd"
 }
 

@@ -50,8 +50,9 @@ lab_no_commas() { # QEMU option syntax: paths may not hold commas (or spaces, fo
 lab_write_run_env() { # the per-run /lab/run/env, sourced by dom0's /init
   local kv a
   echo "export LAB_SHARE_VPIO=${LAB_SHARE_VPIO:-1} LAB_SHARE_RESULTS=1"
+  local node; node=$(lab_node_path)   # the one baked into dom0
   printf 'export LAB_NODE_VERSION=%q LAB_REPO_COMMIT=%q\n' \
-    "$(node --version 2>/dev/null)" "$(git -C "$LAB_REPO" rev-parse --short HEAD 2>/dev/null)"
+    "$([ -n "$node" ] && "$node" --version 2>/dev/null)" "$(git -C "$LAB_REPO" rev-parse --short HEAD 2>/dev/null)"
   for kv in ${LAB_ENV:-}; do
     [[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || lab_die "--env wants NAME=VALUE, got '$kv'"
     printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"

@@ -143,6 +143,69 @@ int lnf_vnet_to_offload(const struct lnf_vnet_hdr *h, uint32_t len, struct vring
 void lnf_offload_to_vnet(const struct vring_offload *o, const uint8_t *first, uint32_t first_len, uint32_t len,
 			 struct lnf_vnet_hdr *h);
 
+/*
+ * Where the TAP, the xenstore and the grant/evtchn ops come from: one table,
+ * chosen once at start (main.c), so the pump and the handshake never know.
+ *   host.c  host mode (vpio run --linux): the TAP vpio-launch made
+ *           ($VPIO_TAP_FD), the broker session over $VPIO_CTRL_FD
+ *   xen.c   xen mode (a Linux PV domU): xenstore over /dev/xen/xenbus,
+ *           gntdev/evtchn (vpio/netfront_xen.h); waits for the vif; its own
+ *           TAP (tap.c), given the vif's MAC and MTU after connecting
+ * Functions returning int give 0 or the exit status to stop with (having
+ * said why on stderr).
+ */
+struct lnf_opts {
+	uint32_t devid;
+	uint32_t want_queues;     /* --queues (0: as many as the TAP has / 1 when we make the TAP) */
+	enum nf_mode mode;
+	int timeout_ms;           /* each handshake wait */
+	int wait_ms;              /* xen: how long the vif may take to appear in our xenstore directory */
+	const char *ifname;       /* xen: the TAP device to create (eth0) */
+	const char *ip, *ip6;     /* xen: A/P addresses for it, or NULL */
+};
+
+struct lnf_platform {
+	const char *name;         /* "host", "xen" */
+	int command_optional;     /* without COMMAND: run until SIGTERM/SIGINT */
+	/* the TAP's queue descriptors (O_NONBLOCK, FD_CLOEXEC) into fds[0..*n) */
+	int (*tap)(const struct lnf_opts *o, int fds[LNF_MAX_QUEUES], uint32_t *n);
+	/* the session: the xenstore handle and the ops tables, into *cfg */
+	int (*open)(const struct lnf_opts *o, struct nf_config *cfg);
+	/* the descriptor to poll for local event-channel `port` (-1: unknown) */
+	int (*port_fd)(uint32_t port);
+	/* after nf_connect: the TAP takes the vif's identity (host: checks the MAC; xen: MAC, MTU, addresses, up) */
+	int (*configure)(const struct lnf_opts *o, const struct nf_dev *vif);
+	void (*close)(void);
+};
+
+/* main.c: "vpio-linux-netfront: " + the message + a newline, on stderr. */
+void lnf_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+extern const struct lnf_platform lnf_host_platform;
+extern const struct lnf_platform lnf_xen_platform;
+
+/* 1 when this looks like a Xen guest's userspace (/dev/xen/xenbus exists), 0 otherwise. */
+int lnf_xen_present(void);
+
+/*
+ * tap.c (xen mode). Creates TAP device `name` with n queues (IFF_TAP |
+ * IFF_NO_PI | IFF_VNET_HDR, IFF_MULTI_QUEUE when n > 1): the descriptors
+ * into fds (O_NONBLOCK, FD_CLOEXEC). 0 or -errno with *step naming what failed.
+ */
+int lnf_tap_create(const char *name, uint32_t n, int fds[LNF_MAX_QUEUES], const char **step);
+
+/*
+ * Gives the (down) device `name` the MAC and MTU (0: keep), IPv4 and IPv6
+ * addresses "A/P" (NULL: none; IPv6 duplicate address detection off) and
+ * brings it and lo up. 0 or -errno (-EINVAL: an address that does not
+ * parse) with *step naming what failed.
+ */
+int lnf_tap_configure(const char *name, const uint8_t mac[6], uint32_t mtu, const char *ip, const char *ip6,
+		      const char **step);
+
+/* "A/P" (family AF_INET or AF_INET6): the address into addr (in_addr / in6_addr), the prefix length into *prefix. 0 or -EINVAL. */
+int lnf_parse_prefix(int family, const char *s, void *addr, uint32_t *prefix);
+
 static inline void lnf_add(uint64_t *ctr, uint64_t v)
 {
 	__atomic_fetch_add(ctr, v, __ATOMIC_RELAXED);

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 //
-// vpio-linux-netfront - the Linux guest's network frontend (host mode).
+// vpio-linux-netfront - the Linux guest's network frontend.
 //
 //   vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] [--offload on|off]
-//                       [--queues N] -- COMMAND [ARGS...]
+//                       [--queues N] -- COMMAND [ARGS...]                            (host mode)
+//   vpio-linux-netfront --xen [--ifname NAME] [--ip A/P] [--ip6 A/P] [--wait-ms MS]
+//                       [same options] [-- COMMAND [ARGS...]]                        (xen mode)
 //
-// Runs as a domain's guest started with a TAP device (vpio-launch --tap:
-// fd $VPIO_TAP_FD, name $VPIO_TAP_NAME, already configured in the domain's
-// own network namespace; with --tap-queues, $VPIO_TAP_QUEUES descriptors
-// from $VPIO_TAP_FD on, one per queue of an IFF_MULTI_QUEUE device). It
-// opens the host session (HELLO, xenstore, brokers:
+// Host mode: runs as a domain's guest started with a TAP device (vpio-launch
+// --tap: fd $VPIO_TAP_FD, name $VPIO_TAP_NAME, already configured in the
+// domain's own network namespace; with --tap-queues, $VPIO_TAP_QUEUES
+// descriptors from $VPIO_TAP_FD on, one per queue of an IFF_MULTI_QUEUE
+// device). It opens the host session (HELLO, xenstore, brokers:
 // vpio/netfront_broker.h), connects vif N asking for as many queues as the
 // TAP has (or --queues N of them), then starts COMMAND in the same sandbox
 // and namespace and bridges TAP <-> vif, one thread per queue in use (TAP
@@ -19,14 +21,29 @@
 // cleanly (frontend Closing -> Closed) and prints its counters. SIGUSR1
 // prints the counters at any time. SIGHUP is forwarded.
 //
+// Xen mode (--xen, or by default when /dev/xen/xenbus exists and no
+// $VPIO_CTRL_FD was inherited: a Linux PV domU): the same program over
+// another platform table (xen.c): xenstore through /dev/xen/xenbus, grants
+// through gntdev, event channels through evtchn, and a TAP device it makes
+// itself (--ifname, default eth0; --queues N queues), given the vif's MAC
+// and MTU and the --ip/--ip6 addresses once Connected. COMMAND is optional
+// there: without one it bridges until SIGTERM/SIGINT (exit 0).
+//
+// main.c never knows which: the platform (struct lnf_platform, lnf.h) gives
+// the TAP's descriptors, the xenstore handle and ops, each channel's
+// descriptor, and the TAP's configuration; the pump (pump.c) is the same.
+//
 // Output: counters as one JSON line on stdout (the domain's console), the
 // vif's (every queue's summed) and then each queue's:
 //   {"event":"linux-netfront","tap_rx":N,...,"tx_kicks":N,...,"queues":Q,"per_queue":[{"tap_rx":N,...},...]}
 // Lifecycle lines go to stderr ("vpio-linux-netfront: ...").
 //
-// Exit status: COMMAND's (128+n when killed by signal n); 64 usage; 69
-// no TAP descriptor; 75 session/handshake failed; 70 the data path failed
-// (the backend went away) before COMMAND ended.
+// Exit status: COMMAND's (128+n when killed by signal n; xen mode without
+// COMMAND: 0 when stopped by a signal); 64 usage; 69 no TAP descriptor
+// (xen mode: no TAP device could be made, not a Xen guest, a module
+// missing); 75 session/handshake failed (xen mode: also the vif never
+// appeared); 70 the data path failed (the backend went away) before
+// COMMAND ended.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +67,6 @@
 #include <unistd.h>
 
 #include "lnf.h"
-#include "vpio/netfront_broker.h"
 #include "vpio/netfront_zc.h"
 
 #define EX_USAGE 64
@@ -58,7 +74,7 @@
 #define EX_DATAPATH 70
 #define EX_CONNECT 75
 
-static struct nf_session session;
+static const struct lnf_platform *plat = &lnf_host_platform;
 static struct nf_dev nf[LNF_MAX_QUEUES]; /* the vif's queues: nf[0] is the vif */
 static struct lnf lq[LNF_MAX_QUEUES];    /* one per queue in use */
 static struct lnf_shared shared = { .stop = 0, .stop_fd = -1 };
@@ -66,8 +82,7 @@ static uint32_t nq = 1;                  /* queues in use */
 static pid_t child = -1;
 static int child_status = -1; /* exit status to pass on, once reaped */
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void lnf_say(const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "vpio-linux-netfront: ");
@@ -81,8 +96,14 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vpio-linux-netfront [--devid N] [--mode event|poll] [--timeout-ms MS] [--offload on|off] [--queues N]\n"
 		   "                           -- COMMAND [ARGS...]\n"
+		   "       vpio-linux-netfront --xen [--ifname NAME] [--ip A/P] [--ip6 A/P] [--wait-ms MS] [the options above]\n"
+		   "                           [-- COMMAND [ARGS...]]\n"
 		   "Bridges the TAP device vpio-launch --tap made ($VPIO_TAP_FD, $VPIO_TAP_QUEUES queues) to vif N and runs COMMAND.\n"
-		   "--queues N uses N of the TAP's queues (default all): one thread per queue, each with its own ring pair.\n");
+		   "--queues N uses N of the TAP's queues (default all): one thread per queue, each with its own ring pair.\n"
+		   "--xen (default when /dev/xen/xenbus exists and $VPIO_CTRL_FD is unset; --host forces host mode): a Linux\n"
+		   "Xen PV guest: xenstore over /dev/xen/xenbus, gntdev + evtchn, a TAP device NAME (eth0) of its own with N\n"
+		   "queues (1) given the vif's MAC and MTU and the addresses; waits up to --wait-ms (120000) for the vif;\n"
+		   "COMMAND optional (without it: until SIGTERM).\n");
 }
 
 static long num(const char *opt, const char *s, long min, long max)
@@ -91,7 +112,7 @@ static long num(const char *opt, const char *s, long min, long max)
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max) {
-		say("usage: %s expects an integer in [%ld, %ld], got \"%s\"", opt, min, max, s);
+		lnf_say("usage: %s expects an integer in [%ld, %ld], got \"%s\"", opt, min, max, s);
 		exit(EX_USAGE);
 	}
 	return v;
@@ -225,20 +246,6 @@ static void finish_command(int ms)
 	}
 }
 
-static void check_mac(const char *name)
-{
-	struct ifreq ifr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (s < 0 || !name)
-		return;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0 && memcmp(ifr.ifr_hwaddr.sa_data, nf_mac(nf), 6) != 0)
-		say("warning: %s's MAC differs from vif's (the switch may drop what it sends)", name);
-	close(s);
-}
-
 /* Queue q's thread (q > 0): its loop, then the others stop too. */
 static void *queue_thread(void *arg)
 {
@@ -251,13 +258,13 @@ static void *queue_thread(void *arg)
 
 int main(int argc, char **argv)
 {
-	enum nf_mode mode = NF_MODE_EVENT;
-	uint32_t devid = 0, tap_queues = 1, want_queues = 0, q;
-	int timeout_ms = 10000, i, rc, status, want_offload = 1, tap_fd0, vnet_hdr = 0;
+	struct lnf_opts o = { .devid = 0, .want_queues = 0, .mode = NF_MODE_EVENT, .timeout_ms = -1, .wait_ms = 120000,
+			      .ifname = "eth0", .ip = NULL, .ip6 = NULL };
+	uint32_t tap_queues = 1, q;
+	int i, rc, status, want_offload = 1, tap_fds[LNF_MAX_QUEUES], vnet_hdr = 0, xen = -1, xen_only = 0;
 	pthread_t threads[LNF_MAX_QUEUES];
 	uint32_t started = 1;
 	sigset_t mask, old_mask;
-	struct stat st;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -269,60 +276,73 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (!strcmp(a, "--xen") || !strcmp(a, "--host")) {
+			xen = !strcmp(a, "--xen");
+			continue;
+		}
 		if (i + 1 >= argc) {
 			usage(stderr);
 			return EX_USAGE;
 		}
 		if (!strcmp(a, "--devid"))
-			devid = (uint32_t)num("--devid", argv[++i], 0, 65535);
+			o.devid = (uint32_t)num("--devid", argv[++i], 0, 65535);
 		else if (!strcmp(a, "--timeout-ms"))
-			timeout_ms = (int)num("--timeout-ms", argv[++i], 1, 600000);
+			o.timeout_ms = (int)num("--timeout-ms", argv[++i], 1, 600000);
 		else if (!strcmp(a, "--queues"))
-			want_queues = (uint32_t)num("--queues", argv[++i], 1, LNF_MAX_QUEUES);
-		else if (!strcmp(a, "--offload")) {
+			o.want_queues = (uint32_t)num("--queues", argv[++i], 1, LNF_MAX_QUEUES);
+		else if (!strcmp(a, "--wait-ms"))
+			o.wait_ms = (int)num("--wait-ms", argv[++i], 0, 3600000), xen_only = 1;
+		else if (!strcmp(a, "--ifname"))
+			o.ifname = argv[++i], xen_only = 1;
+		else if (!strcmp(a, "--ip") || !strcmp(a, "--ip6")) {
+			const char *v = argv[++i];
+			uint8_t addr[16];
+			uint32_t prefix;
+			int v6 = !strcmp(a, "--ip6");
+
+			if (lnf_parse_prefix(v6 ? AF_INET6 : AF_INET, v, addr, &prefix) < 0) {
+				lnf_say("usage: %s expects an %s address with its prefix length (A/P), got \"%s\"", a,
+					v6 ? "IPv6" : "IPv4", v);
+				return EX_USAGE;
+			}
+			*(v6 ? &o.ip6 : &o.ip) = v;
+			xen_only = 1;
+		} else if (!strcmp(a, "--offload")) {
 			const char *m = argv[++i];
 			if (strcmp(m, "on") && strcmp(m, "off")) {
-				say("usage: --offload expects on or off, got \"%s\"", m);
+				lnf_say("usage: --offload expects on or off, got \"%s\"", m);
 				return EX_USAGE;
 			}
 			want_offload = !strcmp(m, "on");
 		} else if (!strcmp(a, "--mode")) {
 			const char *m = argv[++i];
 			if (strcmp(m, "event") && strcmp(m, "poll")) {
-				say("usage: --mode expects event or poll, got \"%s\"", m);
+				lnf_say("usage: --mode expects event or poll, got \"%s\"", m);
 				return EX_USAGE;
 			}
-			mode = strcmp(m, "poll") ? NF_MODE_EVENT : NF_MODE_POLL;
+			o.mode = strcmp(m, "poll") ? NF_MODE_EVENT : NF_MODE_POLL;
 		} else {
 			usage(stderr);
 			return EX_USAGE;
 		}
 	}
-	if (i >= argc) {
-		say("usage: a COMMAND after -- is required");
+	/* the platform: chosen once, here (auto: a Xen guest's userspace, no launcher's control socket) */
+	if (xen < 0)
+		xen = !getenv("VPIO_CTRL_FD") && lnf_xen_present();
+	plat = xen ? &lnf_xen_platform : &lnf_host_platform;
+	if (xen_only && !xen) {
+		lnf_say("usage: --ifname, --ip, --ip6 and --wait-ms are for xen mode (--xen); in host mode the launcher"
+			" configures the TAP");
 		return EX_USAGE;
 	}
-	const char *tap_env = getenv("VPIO_TAP_FD"), *queues_env = getenv("VPIO_TAP_QUEUES");
-	tap_fd0 = tap_env ? (int)num("VPIO_TAP_FD", tap_env, 3, 1 << 20) : -1;
-	if (queues_env)
-		tap_queues = (uint32_t)num("VPIO_TAP_QUEUES", queues_env, 1, LNF_MAX_QUEUES);
-	if (want_queues > tap_queues) {
-		say("usage: --queues %u, but the TAP has %u queue(s) ($VPIO_TAP_QUEUES)", want_queues, tap_queues);
+	if (o.timeout_ms < 0)
+		o.timeout_ms = xen ? 60000 : 10000; /* a real dom0's toolstack may take its time (TCG: seconds) */
+	if (i >= argc && !plat->command_optional) {
+		lnf_say("usage: a COMMAND after -- is required");
 		return EX_USAGE;
 	}
-	for (q = 0; q < tap_queues; q++) {
-		int fd = tap_fd0 < 0 ? -1 : tap_fd0 + (int)q;
-
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
-			say("no TAP descriptor in $VPIO_TAP_FD%s (run me with vpio run --linux, or vpio-launch --tap)",
-			    q ? " + queue" : "");
-			return EX_NOTAP;
-		}
-		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-			say("TAP descriptor %d: %s", fd, strerror(errno));
-			return EX_NOTAP;
-		}
-	}
+	if ((rc = plat->tap(&o, tap_fds, &tap_queues)))
+		return rc;
 
 	/* signals through one signalfd, blocked before the child and the queue threads exist */
 	sigemptyset(&mask);
@@ -334,12 +354,12 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &old_mask);
 	lq[0].sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (lq[0].sig_fd < 0) {
-		say("signalfd: %s", strerror(errno));
+		lnf_say("signalfd: %s", strerror(errno));
 		return EX_CONNECT;
 	}
 	shared.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (shared.stop_fd < 0) {
-		say("eventfd: %s", strerror(errno));
+		lnf_say("eventfd: %s", strerror(errno));
 		return EX_CONNECT;
 	}
 
@@ -349,17 +369,17 @@ int main(int argc, char **argv)
 		int sz = (int)sizeof(struct lnf_vnet_hdr);
 
 		memset(&ifr, 0, sizeof(ifr));
-		if (ioctl(tap_fd0, TUNGETIFF, &ifr) < 0) {
-			say("TAP descriptor: TUNGETIFF: %s", strerror(errno));
+		if (ioctl(tap_fds[0], TUNGETIFF, &ifr) < 0) {
+			lnf_say("TAP descriptor: TUNGETIFF: %s", strerror(errno));
 			return EX_NOTAP;
 		}
 		if (tap_queues > 1 && !(ifr.ifr_flags & IFF_MULTI_QUEUE)) {
-			say("TAP descriptor: $VPIO_TAP_QUEUES is %u but the device is not IFF_MULTI_QUEUE", tap_queues);
+			lnf_say("TAP descriptor: $VPIO_TAP_QUEUES is %u but the device is not IFF_MULTI_QUEUE", tap_queues);
 			return EX_NOTAP;
 		}
 		if (ifr.ifr_flags & IFF_VNET_HDR) {
-			if (ioctl(tap_fd0, TUNSETVNETHDRSZ, &sz) < 0) {
-				say("TAP descriptor: TUNSETVNETHDRSZ: %s", strerror(errno));
+			if (ioctl(tap_fds[0], TUNSETVNETHDRSZ, &sz) < 0) {
+				lnf_say("TAP descriptor: TUNSETVNETHDRSZ: %s", strerror(errno));
 				return EX_NOTAP;
 			}
 			vnet_hdr = sz;
@@ -367,23 +387,20 @@ int main(int argc, char **argv)
 	}
 
 	struct nf_config cfg;
-	if ((rc = nf_session_open(&session)) < 0) {
-		say("session (HELLO, xenstore): %s", strerror(-rc));
-		return EX_CONNECT;
-	}
-	nf_session_config(&session, &cfg, devid, mode, timeout_ms);
+	if ((rc = plat->open(&o, &cfg)))
+		return rc;
 	if (vnet_hdr && want_offload)
 		cfg.features = NF_FEAT_OFFLOAD;
-	cfg.queues = want_queues ? want_queues : tap_queues;
+	cfg.queues = o.want_queues ? o.want_queues : tap_queues;
 	if ((rc = nf_connect(nf, &cfg)) < 0) {
-		say("vif %u: connect: %s", devid, strerror(-rc));
-		nf_session_close(&session);
+		lnf_say("vif %u: connect: %s", o.devid, strerror(-rc));
+		plat->close();
 		return EX_CONNECT;
 	}
 	nq = nf_queue_count(nf);
 	/* TAP queues nobody will read: closing a queue's descriptor detaches it, so the kernel stops steering to it */
 	for (q = nq; q < tap_queues; q++)
-		close(tap_fd0 + (int)q);
+		close(tap_fds[q]);
 
 	uint32_t buf_size = nf_buf_size(nf), tx_slots_max = 1;
 	int offload = 0;
@@ -393,8 +410,8 @@ int main(int argc, char **argv)
 		int tso = k <= LNF_CHAIN_MAX && k < nf_tx_slots(nf);
 		unsigned flags = TUN_F_CSUM | (tso ? TUN_F_TSO4 | TUN_F_TSO6 : 0u);
 
-		if (ioctl(tap_fd0, TUNSETOFFLOAD, flags) < 0) {
-			say("TAP descriptor: TUNSETOFFLOAD: %s (offloads stay off)", strerror(errno));
+		if (ioctl(tap_fds[0], TUNSETOFFLOAD, flags) < 0) {
+			lnf_say("TAP descriptor: TUNSETOFFLOAD: %s (offloads stay off)", strerror(errno));
 		} else {
 			offload = 1;
 			if (tso)
@@ -406,7 +423,7 @@ int main(int argc, char **argv)
 
 		x->nf = nf_queue(nf, q);
 		x->queue = q;
-		x->tap_fd = tap_fd0 + (int)q;
+		x->tap_fd = tap_fds[q];
 		if (q)
 			x->sig_fd = -1;
 		x->buf_size = buf_size;
@@ -415,34 +432,39 @@ int main(int argc, char **argv)
 		x->tx_slots_max = tx_slots_max;
 		x->sh = &shared;
 		x->on_signals = on_signals;
-		x->rx_fd = nf_broker_port_fd(&session.b, nf_zc_rx_port(x->nf));
-		x->tx_fd = nf_broker_port_fd(&session.b, nf_zc_tx_port(x->nf));
-		if (mode == NF_MODE_EVENT && (x->rx_fd < 0 || x->tx_fd < 0)) {
-			say("vif %u: no descriptor for queue %u's event channels", devid, q);
+		x->rx_fd = plat->port_fd(nf_zc_rx_port(x->nf));
+		x->tx_fd = plat->port_fd(nf_zc_tx_port(x->nf));
+		if (o.mode == NF_MODE_EVENT && (x->rx_fd < 0 || x->tx_fd < 0)) {
+			lnf_say("vif %u: no descriptor for queue %u's event channels", o.devid, q);
 			nf_disconnect(nf);
-			nf_session_close(&session);
+			plat->close();
 			return EX_CONNECT;
 		}
 	}
 	{
 		const uint8_t *m = nf_mac(nf);
-		say("vif %u connected: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u/%u slots, %s mode, offloads %s, %u queue%s%s",
-		    devid, m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(nf), nf_tx_slots(nf), nf_rx_slots(nf),
-		    mode == NF_MODE_POLL ? "poll" : "event", offload ? (tx_slots_max > 1 ? "csum+tso" : "csum") : "off", nq,
+		lnf_say("vif %u connected: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u/%u slots, %s mode, offloads %s, %u queue%s%s",
+		    o.devid, m[0], m[1], m[2], m[3], m[4], m[5], nf_mtu(nf), nf_tx_slots(nf), nf_rx_slots(nf),
+		    o.mode == NF_MODE_POLL ? "poll" : "event", offload ? (tx_slots_max > 1 ? "csum+tso" : "csum") : "off", nq,
 		    nq == 1 ? "" : "s", nq < tap_queues ? " (fewer than the TAP's: the vif offers no more)" : "");
 	}
-	check_mac(getenv("VPIO_TAP_NAME"));
+	if ((rc = plat->configure(&o, nf))) {
+		nf_disconnect(nf);
+		plat->close();
+		return rc;
+	}
 
 	fflush(stdout);
-	child = start_command(argv + i, &old_mask);
-	if (child < 0) {
-		say("fork: %s", strerror(errno));
+	if (i < argc)
+		child = start_command(argv + i, &old_mask);
+	if (child < 0 && i < argc) {
+		lnf_say("fork: %s", strerror(errno));
 		child_status = EX_CONNECT;
 	} else {
 		/* queues 1..nq-1 on their own threads (signals stay blocked there), queue 0 here */
 		for (; started < nq; started++) {
 			if ((rc = pthread_create(&threads[started], NULL, queue_thread, &lq[started])) != 0) {
-				say("queue %u: thread: %s", started, strerror(rc));
+				lnf_say("queue %u: thread: %s", started, strerror(rc));
 				lq[0].result = -rc;
 				lnf_set_stop(&shared);
 				break;
@@ -455,17 +477,23 @@ int main(int argc, char **argv)
 			pthread_join(threads[q], NULL);
 		for (q = 0; q < nq; q++)
 			if (lq[q].result < 0)
-				say("data path failed (queue %u): %s", q, strerror(-lq[q].result));
+				lnf_say("data path failed (queue %u): %s", q, strerror(-lq[q].result));
+		if (i >= argc) { /* no COMMAND (xen mode): a signal stopped us (0), or the data path failed */
+			child_status = 0;
+			for (q = 0; q < nq; q++)
+				if (lq[q].result < 0)
+					child_status = EX_DATAPATH;
+		}
 	}
 	print_counters("exit");
 	rc = nf_disconnect(nf);
 	if (rc < 0)
-		say("disconnect: %s", strerror(-rc));
-	nf_session_close(&session);
+		lnf_say("disconnect: %s", strerror(-rc));
+	plat->close();
 	if (child > 0)
 		kill(child, SIGTERM); /* we stop first (a data-path failure), or SIGTERM was forwarded already */
 	finish_command(1000);
 	status = child_status >= 0 ? child_status : EX_DATAPATH;
-	say("exit %d", status);
+	lnf_say("exit %d", status);
 	return status;
 }

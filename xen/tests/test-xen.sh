@@ -1,0 +1,184 @@
+#!/bin/bash
+# test-xen.sh - `npm run test:xen`: vpio in xen mode on real Xen 4.17 (the
+# project's lab, xen/lab: QEMU/TCG, a PV dom0, Linux PV domUs), end to end:
+# vpiod in dom0 on Xen's xenstored with the xen grant/evtchn drivers, and two
+# Linux PV guests (Debian's kernel, no kernel netfront) each running
+# vpio-linux-netfront --xen (xenstore over /dev/xen/xenbus, gntdev, evtchn,
+# its own TAP eth0) and xen/tests/linux-guest-job.sh.
+#
+#   xen/tests/test-xen.sh           on the host: builds what is needed, `lab.sh deps`
+#                                   when root, then one lab run with this script as
+#                                   dom0's job; prints LAB PASS/FAIL lines and last
+#                                   "N passed, N failed"; exit status non-zero on failure
+#
+# Host knobs: SKIP_BUILD=1 (use the tree as built), LAB_TIMEOUT (1800 s),
+# LAB_CACHE (the lab's default cache), XFER_MB (4), PINGS (5), IPERF_S (3),
+# GUESTS=vpio|xl (vpio: `vpio run` makes the guests and their vifs; xl: the
+# guest side alone, `xl create` without a vif, for when dom0's xen mode is
+# not there: the netfront must make eth0, reach the xenstore and say the vif
+# never appeared).
+#
+# dom0 checks, each a "LAB PASS|FAIL name" line:
+#   vpio-up                 vpio up --mode xen (vpiod on Xen's xenstored)
+#   create-a, create-b      vpio run: two Linux PV guests, a vif each
+#   probe-no-vif            guest a: --devid 9 (no such vif) exits 75, "never appeared"
+#   netfront-up-a|b         the guest's netfront connected and configured eth0
+#   handshake-a|b           frontend and backend state 4 (Connected) on Xen's xenstored
+#   grants-mapped-a|b       dom0's grants mapped by that guest's domain (Xen's 'g' key)
+#   vpio-ls-connected       vpio ls: both vifs Connected
+#   ping-a-to-b, ping-b-to-a
+#   tcp-transfer            the random file's sha256 and size equal at both ends
+#   counters-b              the client's netfront moved frames both ways
+#   destroy-a               xl destroy a -> its vif dirs (frontend, backend) and its switch port gone
+#   vpio-down               nothing left: no vpiod, no guest, no vif directory
+set -u
+
+if [ "$0" != /lab/run/dom0.sh ]; then
+  # ------------------------------------------------------------------ host side
+  set -e
+  REPO=$(cd "$(dirname "$0")/../.." && pwd)
+  cd "$REPO"
+  if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    [ "$(id -u)" = 0 ] && bash xen/lab/lab.sh deps
+    npx turbo run build --filter=@vpio/cli... --filter=@vpio/linux-netfront... --output-logs=errors-only
+    make -s -C packages/netfront all
+    make -s -C linux-netfront all test-bins
+  fi
+  for f in linux-netfront/build/vpio-linux-netfront linux-netfront/build/test/lnf-xfer packages/cli/dist/bin/vpio.js; do
+    [ -e "$f" ] || { echo "test-xen.sh: $f is missing (npm run build; make -C linux-netfront all test-bins)" >&2; exit 2; }
+  done
+  env="GUESTS=${GUESTS:-vpio} XFER_MB=${XFER_MB:-4} PINGS=${PINGS:-5} IPERF_S=${IPERF_S:-3}"
+  exec bash xen/lab/lab.sh run --timeout "${LAB_TIMEOUT:-1800}" --env "$env" ${LAB_RESULTS:+--results "$LAB_RESULTS"} "$0"
+fi
+
+# -------------------------------------------------------------------- dom0 side
+. /lab/lib/dom0.sh
+REPO=/vpio
+VPIO="node $REPO/packages/cli/dist/bin/vpio.js"
+DIR=/tmp/vpio
+GUESTS=${GUESTS:-vpio}
+IP_A=10.77.0.1 IP_B=10.77.0.2
+
+lab_info "test-xen: kernel $(uname -r), xen $(xl info 2>/dev/null | awk '/xen_version/{print $3}'), guests by $GUESTS"
+lab_toolstack_up || { lab_fail toolstack "xenstored/xenconsoled"; lab_summary; exit 1; }
+
+# dom0's grants mapped by each domain, from Xen's 'g' debug key: for the
+# entries of dom0's table in use, the active mapper ("[0x00a] 0x0001 ...":
+# ref, then the domain that maps it), counted: "<domid> <count>" lines.
+dom0_grants_by_domain() {
+  local d n
+  xl dmesg -c >/dev/null 2>&1
+  xl debug-keys g >/dev/null 2>&1
+  lab_wait_for 10 sh -c "xl dmesg | grep -q 'gnttab_usage_print_all \] done'"
+  xl dmesg -c 2>/dev/null | awk '
+    /grant-table for remote d0 /{f=1; next} /grant-table for remote d[0-9]/{f=0}
+    f { for (i = 1; i <= NF; i++) if ($i ~ /^\[0x[0-9a-f]+\]$/) { n[$(i+1)]++; break } }
+    END { for (d in n) print d, n[d] }' | while read -r d n; do echo "$((d)) $n"; done
+}
+grants_of() { dom0_grants_by_domain | awk -v d="$1" '$1 == d { print $2 }'; }
+
+# The guest's initramfs: the lab's, with the job, the netfront and lnf-xfer
+# (their libraries follow: libxengnttab, libxenevtchn, ...).
+initrd_for() {
+  lab_domu_initrd "$1" /lab/domu/initrd $REPO/xen/tests/linux-guest-job.sh '' \
+    $REPO/linux-netfront/build/vpio-linux-netfront:/usr/bin/vpio-linux-netfront \
+    $REPO/linux-netfront/build/test/lnf-xfer:/usr/bin/lnf-xfer
+}
+
+# guest NAME ROLE IP PEER [extra words]: creates it; prints the domid.
+guest() {
+  local name=$1 role=$2 ip=$3 peer=$4 extra=${5:-} rd words
+  words="lnf_role=$role lnf_ip=$ip/24 lnf_peer=$peer lnf_pings=${PINGS:-5} lnf_xfer_mb=${XFER_MB:-4} lnf_iperf_s=${IPERF_S:-3} $extra"
+  if [ "$GUESTS" = xl ]; then
+    words="$words lnf_wait_ms=20000"
+    lab_domu_create "$name" --mem 256 --job $REPO/xen/tests/linux-guest-job.sh \
+      --file $REPO/linux-netfront/build/vpio-linux-netfront:/usr/bin/vpio-linux-netfront \
+      --file $REPO/linux-netfront/build/test/lnf-xfer:/usr/bin/lnf-xfer --extra "$words"
+    return
+  fi
+  rd=$(initrd_for "$name") || return 1
+  $VPIO run --dir $DIR --name "$name" --memory 256 --kernel /lab/domu/vmlinux --ramdisk "$rd" \
+    --cmdline "console=hvc0 loglevel=4 mitigations=off $words" --json >"$LAB_TMP/$name.run.json" 2>"$LAB_TMP/$name.run.err" ||
+    { cat "$LAB_TMP/$name.run.err" >&2; return 1; }
+  lab_domid "$name"
+}
+
+gread() { xenstore-read "/local/domain/$1/$2" 2>/dev/null; }   # DOMID KEY
+
+# 1. the platform
+if [ "$GUESTS" = vpio ]; then
+  if $VPIO up --mode xen --dir $DIR >"$LAB_TMP/up.log" 2>&1; then lab_pass vpio-up "$(tail -n 1 "$LAB_TMP/up.log")"
+  else lab_fail vpio-up "$(tail -n 3 "$LAB_TMP/up.log" | tr '\n' ' ')"; lab_summary; exit 1; fi
+fi
+
+# 2. two guests, booting at the same time; a probes a vif that does not exist first
+ida=$(guest a server $IP_A $IP_B "lnf_probe=1") && lab_pass create-a "domid $ida" || lab_fail create-a "see above"
+idb=$(guest b client $IP_B $IP_A) && lab_pass create-b "domid $idb" || lab_fail create-b "see above"
+[ -n "$ida" ] && [ -n "$idb" ] || { lab_summary; exit 1; }
+
+v=$(lab_wait_key /local/domain/$ida/data/lnf/probe '' 400) || v=timeout
+case $v in "75 "*"never appeared"*) lab_pass probe-no-vif "$v" ;; *) lab_fail probe-no-vif "$v" ;; esac
+
+if [ "$GUESTS" = xl ]; then
+  # the guest side alone: no vif, so the netfront must say so after --wait-ms
+  for n in a b; do
+    id=$(lab_domid $n)
+    v=$(lab_wait_key /local/domain/$id/data/lnf/state '' 400) || v=timeout
+    case $v in *"never appeared"*) lab_pass "no-vif-$n" "$v" ;; *) lab_fail "no-vif-$n" "$v" ;; esac
+    lab_guest_log $n 30 | sed "s/^/  [guest $n] /"
+  done
+  lab_summary; exit $?
+fi
+
+for n in a b; do
+  id=$(lab_domid $n)
+  v=$(lab_wait_key /local/domain/$id/data/lnf/state '' 400) || v=timeout
+  [ "$v" = up ] && lab_pass "netfront-up-$n" "$(gread $id data/lnf/log)" || lab_fail "netfront-up-$n" "$v $(gread $id data/lnf/log)"
+  fe=$(gread $id device/vif/0/state); be_path=$(gread $id device/vif/0/backend); be=$(xenstore-read "$be_path/state" 2>/dev/null)
+  [ "$fe" = 4 ] && [ "$be" = 4 ] && lab_pass "handshake-$n" "frontend state $fe, backend $be_path state $be" ||
+    lab_fail "handshake-$n" "frontend state ${fe:-absent}, backend ${be_path:-?} state ${be:-absent}"
+done
+for n in a b; do
+  id=$(lab_domid $n); g=$(grants_of "$id")
+  [ "${g:-0}" -gt 0 ] && lab_pass "grants-mapped-$n" "$g of dom0's grants mapped by domain $id" || lab_fail "grants-mapped-$n" "none mapped by domain $id"
+done
+$VPIO ls --dir $DIR --json >"$LAB_TMP/ls.json" 2>&1
+c=$(grep -o '"frontendStateName":"Connected"' "$LAB_TMP/ls.json" | wc -l)
+[ "$c" -ge 2 ] && lab_pass vpio-ls-connected "$c vifs Connected" || lab_fail vpio-ls-connected "$(head -c 400 "$LAB_TMP/ls.json")"
+lab_save "$LAB_TMP/ls.json" vpio-ls.json
+
+# 3. the roles: ping both ways, the file, iperf3 (informational)
+lab_wait_key /local/domain/$idb/data/role done 600 >/dev/null
+lab_wait_key /local/domain/$ida/data/role done 60 >/dev/null
+for p in "a $ida b" "b $idb a"; do
+  set -- $p
+  v=$(gread $2 data/ping)
+  case $v in ok*) lab_pass "ping-$1-to-$3" "$v" ;; *) lab_fail "ping-$1-to-$3" "${v:-no result}" ;; esac
+done
+sa=$(gread $ida data/xfer/sha256); sb=$(gread $idb data/xfer/sha256)
+ba=$(gread $ida data/xfer/bytes); bb=$(gread $idb data/xfer/bytes)
+[ -n "$sa" ] && [ "$sa" = "$sb" ] && [ "$ba" = "$bb" ] && lab_pass tcp-transfer "$bb bytes, sha256 $sb, $(gread $idb data/xfer/state)" ||
+  lab_fail tcp-transfer "sent $ba bytes sha256 ${sa:-?}, received ${bb:-?} bytes sha256 ${sb:-?} ($(gread $idb data/xfer/state))"
+lab_info "iperf3 b -> a (TCG: an emulator, informational only): $(gread $idb data/iperf3)"
+cb=$(gread $idb data/lnf/counters)
+lab_info "counters b: $cb"
+rx=$(echo "$cb" | sed -n 's/^[^[]*"rx_packets":\([0-9]*\).*/\1/p'); tx=$(echo "$cb" | sed -n 's/^[^[]*"tx_packets":\([0-9]*\).*/\1/p')
+[ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && lab_pass counters-b "rx_packets $rx, tx_packets $tx" || lab_fail counters-b "rx ${rx:-?} tx ${tx:-?}"
+
+# 4. xl destroy a guest: its vif directories and its switch port go
+be_a=$(gread $ida device/vif/0/backend)
+lab_domu_destroy a >/dev/null 2>&1
+gone() { ! xenstore-exists "$be_a" && ! xenstore-exists /local/domain/$ida && ! $VPIO ls --dir $DIR --json 2>/dev/null | grep -q '"name":"a"'; }
+if lab_wait_for 60 gone; then lab_pass destroy-a "backend $be_a and frontend gone, no port in vpio ls"
+else lab_fail destroy-a "backend $(xenstore-exists "$be_a" && echo present || echo gone), vpio ls: $($VPIO ls --dir $DIR 2>&1 | tr '\n' ' ')"; fi
+g=$(grants_of "$ida"); [ -z "$g" ] && lab_pass destroy-a-grants "no dom0 grant mapped by domain $ida" || lab_fail destroy-a-grants "$g still mapped"
+
+# 5. vpio down: nothing left
+$VPIO down --dir $DIR >"$LAB_TMP/down.log" 2>&1 || lab_info "vpio down: $(tail -n 2 "$LAB_TMP/down.log")"
+left=""
+pgrep -f vpiod >/dev/null && left="$left vpiod"
+xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }' | grep -q . && left="$left domains:$(xl list | awk 'NR > 2 { print $1 }' | tr '\n' ,)"
+xenstore-list /local/domain/0/backend/vif 2>/dev/null | grep -q . && left="$left backend-vifs"
+[ -z "$left" ] && lab_pass vpio-down "no vpiod, no guest, no vif" || lab_fail vpio-down "left:$left"
+for n in a b; do cp "/var/log/xen/console/guest-$n.log" "/results/guest-$n.log" 2>/dev/null; done
+lab_summary

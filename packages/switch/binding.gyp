@@ -5,6 +5,7 @@
       "sources": [
         "binding/switch_addon.cc",
         "csrc/capture.c",
+        "csrc/evtchn_ops.c",
         "csrc/fwd.c",
         "csrc/group.c",
         "csrc/learn.c",
@@ -14,7 +15,8 @@
         "csrc/stats.c",
         "csrc/switch.c",
         "csrc/worker.c",
-        "../evtchn/csrc/evtchn_host.c"
+        "../evtchn/csrc/evtchn_host.c",
+        "../evtchn/csrc/evtchn_xen_fd.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -367,6 +367,7 @@ SwitchAddon::SwitchAddon(Napi::Env env, Napi::Object exports)
 	exports.Set("maxPorts", Napi::Number::New(env, VSW_MAX_PORTS));
 	exports.Set("maxWorkers", Napi::Number::New(env, VSW_MAX_WORKERS));
 	exports.Set("groupMax", Napi::Number::New(env, VSW_GROUP_MAX));
+	exports.Set("evtchnPortMax", Napi::Number::New(env, VSW_EVTCHN_PORT_MAX));
 	exports.Set("histBuckets", Napi::Number::New(env, VSW_HIST_BUCKETS));
 	// the capture record layout (struct vsw_cap_rec), never retyped in TS
 	Napi::Object rec = Napi::Object::New(env);
@@ -441,6 +442,11 @@ Napi::Value NativeSwitch::AddPort(const Napi::CallbackInfo &info)
 			return env.Undefined();
 		}
 	}
+	int64_t chports[2];
+	if (!GetInt(o, "txPort", &chports[0], 0, VSW_EVTCHN_PORT_MAX, 0) || !GetInt(o, "rxPort", &chports[1], 0, VSW_EVTCHN_PORT_MAX, 0)) {
+		ThrowArg(env, "txPort, rxPort: out of range");
+		return env.Undefined();
+	}
 	const char *fd_keys[] = { "txWaitFd", "txNotifyFd", "rxWaitFd", "rxNotifyFd" };
 	for (unsigned i = 0; i < 4; i++) {
 		if (!GetInt(o, fd_keys[i], &fds[i], -1, INT32_MAX, -1)) {
@@ -492,6 +498,8 @@ Napi::Value NativeSwitch::AddPort(const Napi::CallbackInfo &info)
 	c.tx_notify_fd = static_cast<int>(fds[1]);
 	c.rx_wait_fd = static_cast<int>(fds[2]);
 	c.rx_notify_fd = static_cast<int>(fds[3]);
+	c.tx_port = static_cast<uint32_t>(chports[0]);
+	c.rx_port = static_cast<uint32_t>(chports[1]);
 	c.worker = static_cast<int>(worker);
 	if (group >= 0) { // join that port's group
 		c.flags |= VSW_PORT_GROUP;

@@ -1049,7 +1049,7 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 
 		if (w->kick_rx[d]) {
 			w->kick_rx[d] = 0;
-			vsw_notify(w->dp[d]->cfg.rx_notify_fd);
+			vsw_kick_rx(w->dp[d]);
 		}
 		w->ucount[d] = 0;
 	}
@@ -1057,7 +1057,7 @@ uint32_t vsw_fwd_port(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src
 	if (cut_slots) {
 		if (src->cfg.tx_notify_fd >= 0) {
 			if (vring_be_tx_release(tx, (tx->hwcur + cut_slots) & tx->mask))
-				vsw_notify(src->cfg.tx_notify_fd);
+				vsw_kick_tx(src);
 		} else {
 			vring_be_tx_release_nokick(tx, (tx->hwcur + cut_slots) & tx->mask);
 		}

@@ -47,7 +47,7 @@ static int check_config(const struct vsw *sw, const struct vsw_port_config *c)
 	if (c->tx_ring_bytes < vring_ring_bytes(c->tx_slots) || c->rx_ring_bytes < vring_ring_bytes(c->rx_slots) ||
 	    c->pool_bytes < (uint64_t)c->nr_bufs * c->buf_size)
 		return -VP_ERANGE;
-	if (c->flags & ~(VSW_PORT_MAC_LOCK | VSW_PORT_LOSSLESS | VSW_PORT_GROUP))
+	if (c->flags & ~(VSW_PORT_MAC_LOCK | VSW_PORT_LOSSLESS | VSW_PORT_GROUP | VSW_PORT_XEN_EVTCHN))
 		return -VP_EINVAL;
 	if (c->vlan_mode == VSW_VLAN_ACCESS) {
 		if (c->access_vid < 1 || c->access_vid > 4094)
@@ -66,6 +66,16 @@ static int check_config(const struct vsw *sw, const struct vsw_port_config *c)
 		return -VP_EINVAL;
 	if (c->tx_wait_fd < -1 || c->tx_notify_fd < -1 || c->rx_wait_fd < -1 || c->rx_notify_fd < -1)
 		return -VP_EINVAL;
+	if (!(c->flags & VSW_PORT_XEN_EVTCHN)) {
+		if (c->tx_port || c->rx_port)
+			return -VP_EINVAL; /* host ends have no port numbers */
+	} else {
+		/* a channel with an fd needs its local port; one without, none */
+		if ((c->tx_wait_fd >= 0 || c->tx_notify_fd >= 0) ? (c->tx_port < 1 || c->tx_port > VSW_EVTCHN_PORT_MAX) : c->tx_port)
+			return -VP_EINVAL;
+		if ((c->rx_wait_fd >= 0 || c->rx_notify_fd >= 0) ? (c->rx_port < 1 || c->rx_port > VSW_EVTCHN_PORT_MAX) : c->rx_port)
+			return -VP_EINVAL;
+	}
 	if (c->worker < -1 || (c->worker >= 0 && (uint32_t)c->worker >= (sw->nworkers ? sw->nworkers : 1)))
 		return -VP_EINVAL;
 	return vsw_group_check(sw, c);
@@ -91,6 +101,7 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_config *cfg, uint32_t *id
 		return -VP_ENOMEM;
 	memset(p, 0, sizeof(*p));
 	p->id = id;
+	p->ev = (cfg->flags & VSW_PORT_XEN_EVTCHN) ? &vsw_evtchn_xen : &vsw_evtchn_host;
 	p->cfg = *cfg;
 	p->cfg.trunk_vids = NULL;
 	for (i = 0; cfg->vlan_mode == VSW_VLAN_TRUNK && i < cfg->n_trunk_vids; i++)

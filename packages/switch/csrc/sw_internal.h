@@ -118,8 +118,16 @@ struct vsw_group {
 	struct vsw_gset sets[2];    /* set points at one; a change writes the other (control thread) */
 };
 
+/* How a port's channel ends are consumed and signalled (evtchn_ops.c): chosen once at vsw_port_add(). */
+struct vsw_evtchn_ops {
+	void (*consume)(int fd);             /* after a wake-up on fd: take what is pending (never blocks) */
+	void (*notify)(int fd, uint32_t port); /* signal the guest (never blocks); fd >= 0 */
+};
+extern const struct vsw_evtchn_ops vsw_evtchn_host, vsw_evtchn_xen;
+
 struct vsw_port {
 	uint32_t id;
+	const struct vsw_evtchn_ops *ev; /* vsw_evtchn_host or vsw_evtchn_xen (cfg.flags) */
 	uint32_t worker;
 	uint32_t gslot;          /* its group: sw->groups[gslot], fixed for the port's life */
 	struct vsw_group *grp;
@@ -335,7 +343,17 @@ void vsw_worker_qs_exit(struct vsw_worker *w);
 int vsw_worker_watch(struct vsw_worker *w, const struct vsw_port *p, int add);
 int vsw_worker_alloc(struct vsw_worker *w, struct vsw *sw, uint32_t idx, int core);
 void vsw_worker_free(struct vsw_worker *w);
-void vsw_notify(int fd);
+/* Kicks the port's guest: "RX has packets" / "TX slots freed" (no-op without that channel). */
+static inline void vsw_kick_rx(const struct vsw_port *p)
+{
+	if (p->cfg.rx_notify_fd >= 0)
+		p->ev->notify(p->cfg.rx_notify_fd, p->cfg.rx_port);
+}
+static inline void vsw_kick_tx(const struct vsw_port *p)
+{
+	if (p->cfg.tx_notify_fd >= 0)
+		p->ev->notify(p->cfg.tx_notify_fd, p->cfg.tx_port);
+}
 
 /* ---- capture.c (only called when a port has a capture) ---- */
 /* The frames of src's batch taken before cut that passed ring validation. */

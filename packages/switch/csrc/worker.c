@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include "sw_internal.h"
-#include "vpio/evtchn.h"
 
 #define VSW_SPIN_NS 50000ull
 #define VSW_HELD_SLEEP_MS 1
@@ -45,12 +44,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void vsw_notify(int fd)
-{
-	if (fd >= 0)
-		(void)evtchn_notify(fd); /* full link: already pending; a closed peer: nothing to wake */
 }
 
 void vsw_worker_qs_enter(struct vsw_worker *w)
@@ -197,7 +190,7 @@ static void sleep_once(struct vsw *sw, struct vsw_worker *w, int held)
 			/* only a port still attached here: its fd is still open */
 			p = vsw_port_get(sw, (uint32_t)d);
 			if (p && p->worker == w->idx)
-				(void)evtchn_drain((d & EV_RX_SPACE) ? p->cfg.rx_wait_fd : p->cfg.tx_wait_fd);
+				p->ev->consume((d & EV_RX_SPACE) ? p->cfg.rx_wait_fd : p->cfg.tx_wait_fd);
 		}
 		vsw_worker_qs_exit(w);
 	}

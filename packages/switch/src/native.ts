@@ -60,6 +60,8 @@ export interface NativePortConfig {
   txNotifyFd: number;
   rxWaitFd: number;
   rxNotifyFd: number;
+  txPort: number;
+  rxPort: number;
   worker: number;
   /** -1 or absent: a group of its own; else an attached port whose group this one joins. */
   group?: number;
@@ -116,6 +118,8 @@ export interface NativeSwitchAddon {
   readonly maxWorkers: number;
   /** VSW_GROUP_MAX: ports per port group. */
   readonly groupMax: number;
+  /** VSW_EVTCHN_PORT_MAX: the largest local Xen port a xen channel end may have. */
+  readonly evtchnPortMax: number;
   readonly histBuckets: number;
 }
 

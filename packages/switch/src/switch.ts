@@ -53,6 +53,16 @@ export interface PortOptions {
   readonly txNotifyFd?: number;
   readonly rxWaitFd?: number;
   readonly rxNotifyFd?: number;
+  /**
+   * What the four fds are (README "Channel kinds"): `'host'` (default)
+   * pipe/socket ends, or `'xen'` ends (`@vpio/evtchn` `ChannelEnd` with
+   * `mode: 'xen'`: its own /dev/xen/evtchn descriptor), which need the
+   * local Xen port of each channel that has an fd: `txPort` (the TX
+   * channel: txWaitFd/txNotifyFd) and `rxPort` (rxWaitFd/rxNotifyFd).
+   */
+  readonly channelKind?: 'host' | 'xen';
+  readonly txPort?: number;
+  readonly rxPort?: number;
   readonly worker?: number;
   /**
    * Port groups (multi-queue vifs): the id of an already-attached port; the
@@ -225,6 +235,23 @@ export class Switch implements AsyncDisposable {
       if (typeof v !== 'boolean') throw new ArgumentError(name, 'a boolean', v);
       return v;
     };
+    const kind = opts.channelKind ?? 'host';
+    if (kind !== 'host' && kind !== 'xen') throw new ArgumentError('channelKind', "'host' or 'xen'", opts.channelKind);
+    const fds = { txWaitFd: fd('txWaitFd', opts.txWaitFd), txNotifyFd: fd('txNotifyFd', opts.txNotifyFd), rxWaitFd: fd('rxWaitFd', opts.rxWaitFd), rxNotifyFd: fd('rxNotifyFd', opts.rxNotifyFd) };
+    const chPort = (name: 'txPort' | 'rxPort', hasFd: boolean): number => {
+      const v = opts[name];
+      if (kind === 'host') {
+        if (v !== undefined) throw new ArgumentError(name, "nothing for channelKind 'host' (host ends have no port numbers)", v);
+        return 0;
+      }
+      if (!hasFd) {
+        if (v !== undefined) throw new ArgumentError(name, 'nothing when the channel has no fd', v);
+        return 0;
+      }
+      return expectInteger(name, v, 1, loadNative().evtchnPortMax);
+    };
+    const txPort = chPort('txPort', fds.txWaitFd >= 0 || fds.txNotifyFd >= 0);
+    const rxPort = chPort('rxPort', fds.rxWaitFd >= 0 || fds.rxNotifyFd >= 0);
     const hold = opts.memory?.hold();
     let id: number;
     try {
@@ -238,7 +265,7 @@ export class Switch implements AsyncDisposable {
         bufSize,
         nrBufs,
         features: flag('offload', opts.offload, false) ? 3 : 0, // VRING_FEAT_CHAIN | VRING_FEAT_OFFLOAD
-        flags: (flag('macLock', opts.macLock, true) ? 1 : 0) | (flag('lossless', opts.lossless, false) ? 2 : 0),
+        flags: (flag('macLock', opts.macLock, true) ? 1 : 0) | (flag('lossless', opts.lossless, false) ? 2 : 0) | (kind === 'xen' ? 8 : 0), // VSW_PORT_XEN_EVTCHN
         vlanMode: vlanMode === 'trunk' ? 1 : 0,
         accessVid,
         nativeVid,
@@ -250,10 +277,9 @@ export class Switch implements AsyncDisposable {
         floodPps: optInt('floodPps', opts.floodPps, 0, MAX_RATE, 0),
         floodBurst: optInt('floodBurst', opts.floodBurst, 0, MAX_RATE, 0),
         maxMacs: optInt('maxMacs', opts.maxMacs, 0, 1 << 24, 0),
-        txWaitFd: fd('txWaitFd', opts.txWaitFd),
-        txNotifyFd: fd('txNotifyFd', opts.txNotifyFd),
-        rxWaitFd: fd('rxWaitFd', opts.rxWaitFd),
-        rxNotifyFd: fd('rxNotifyFd', opts.rxNotifyFd),
+        ...fds,
+        txPort,
+        rxPort,
         worker,
         group,
       });

@@ -91,6 +91,37 @@ describe('Switch: arguments', () => {
   });
 });
 
+describe('Switch: channel kinds', () => {
+  it("validates the kind: host ends take no port numbers, xen ends need each fd'd channel's local port in [1, 131071]", () => {
+    using_(new Switch({ cores: [] }), (sw) => {
+      const p = makePort(1);
+      expect(() => sw.addPort({ ...p.opts, channelKind: 'kvm' as 'xen' })).toThrow(expect.objectContaining({ code: 'ERR_ARGUMENT', parameter: 'channelKind' }));
+      expect(() => sw.addPort({ ...p.opts, txWaitFd: 0, txPort: 5 })).toThrow(expect.objectContaining({ parameter: 'txPort' }));
+      expect(() => sw.addPort({ ...p.opts, rxPort: 5 })).toThrow(expect.objectContaining({ parameter: 'rxPort' }));
+      expect(() => sw.addPort({ ...p.opts, channelKind: 'xen', txWaitFd: 0, txNotifyFd: 0 })).toThrow(expect.objectContaining({ parameter: 'txPort' }));
+      expect(() => sw.addPort({ ...p.opts, channelKind: 'xen', rxNotifyFd: 0, rxPort: 0 })).toThrow(expect.objectContaining({ parameter: 'rxPort' }));
+      expect(() => sw.addPort({ ...p.opts, channelKind: 'xen', rxNotifyFd: 0, rxPort: 131072 })).toThrow(expect.objectContaining({ parameter: 'rxPort' }));
+      expect(() => sw.addPort({ ...p.opts, channelKind: 'xen', txPort: 3 })).toThrow(expect.objectContaining({ parameter: 'txPort' }));
+      expect(sw.stats().ports).toHaveLength(0);
+    });
+  });
+
+  it('forwards between a host port and a xen-kind port the same way (kinds change only the kick path)', () => {
+    using_(new Switch({ cores: [] }), (sw) => {
+      const a = makePort(1);
+      const b = makePort(2, { channelKind: 'xen' }); // no fds: a polling xen guest; the ops are never called
+      sw.addPort(a.opts);
+      sw.addPort(b.opts);
+      for (let i = 0; i < 10; i++) send(a, b.mac, i);
+      sw.pollOnce();
+      expect(receive(b)).toHaveLength(10);
+      for (let i = 0; i < 10; i++) send(b, a.mac, i);
+      sw.pollOnce();
+      expect(receive(a)).toHaveLength(10);
+    });
+  });
+});
+
 function using_(sw: Switch, fn: (sw: Switch) => void): void {
   try {
     fn(sw);

@@ -68,6 +68,22 @@ enum vsw_vlan_mode {
 #define VSW_PORT_MAC_LOCK 0x1u /* frames must carry the port's MAC as source (guest ports) */
 #define VSW_PORT_LOSSLESS 0x2u /* a full RX ring holds the packet in the source TX ring */
 #define VSW_PORT_GROUP 0x4u    /* join the port group of port `group` (below) instead of starting one */
+#define VSW_PORT_XEN_EVTCHN 0x8u /* the event-channel fds are Xen channel ends (below) */
+
+/*
+ * Channel kinds. The four fds of a port are the switch's ends of the
+ * port's two event channels (TX: tx_wait_fd/tx_notify_fd, RX:
+ * rx_wait_fd/rx_notify_fd). Without VSW_PORT_XEN_EVTCHN they are host ends
+ * (pipes/sockets: consume = evtchn_drain(), notify = evtchn_notify()) and
+ * tx_port/rx_port must be 0. With it they are Xen ends (each its own
+ * /dev/xen/evtchn descriptor with one bound port; wait and notify fd of a
+ * channel are usually the same descriptor): consume = read the fired port
+ * and write it back (unmask), notify = IOCTL_EVTCHN_NOTIFY on tx_port
+ * (TX channel) or rx_port (RX channel), the local Xen port numbers, each
+ * in [1, VSW_EVTCHN_PORT_MAX] when its channel has an fd. The kind picks a
+ * pair of functions at vsw_port_add(); nothing per packet changes.
+ */
+#define VSW_EVTCHN_PORT_MAX 131071u
 
 /*
  * Port groups: the N queue pairs of a multi-queue vif are N ports (own
@@ -123,6 +139,8 @@ struct vsw_port_config {
 	int tx_notify_fd; /* the switch signals "TX slots freed" */
 	int rx_wait_fd;   /* guest kicks "RX has space" (lossless ports) */
 	int rx_notify_fd; /* the switch signals "RX has packets" */
+	uint32_t tx_port; /* VSW_PORT_XEN_EVTCHN: the TX channel's local Xen port; else 0 */
+	uint32_t rx_port; /* VSW_PORT_XEN_EVTCHN: the RX channel's local Xen port; else 0 */
 	int worker;       /* worker serving this port; -1: the least loaded */
 	uint32_t group;   /* with VSW_PORT_GROUP: an attached port whose group this one joins */
 };

@@ -6,15 +6,17 @@
 #                                   the lab with this script as dom0's job
 #                                   (exit status: the number of failures)
 #
-# Host knobs: XENLAB_SH (default /work/shared/xenlab/xenlab.sh), XENLAB_DIR
-# (default /tmp/xenlab-drivers), NPAGES (1100: about a vif's rings and pool,
-# past gntalloc's default limit), ROUNDS (1000), GNTTAB_MAX_FRAMES (unset: Xen's
-# default; a number boots Xen with gnttab_max_frames=N and adds a check that
-# sharing past dom0's grant table fails with GRANT_XEN_LIMIT naming it).
-# Xen gets conring_size=1m so dom0 can read the whole 'g' debug-key dump (one
-# line per grant in use) back with xl dmesg.
+# Host knobs: XENLAB=project|shared (default: project, the repository's own
+# lab xen/lab/lab.sh, with its own cache LAB_CACHE=/tmp/vpio-xenlab-drivers
+# because this test bakes its C programs into dom0; shared: the shared lab
+# /work/shared/xenlab/xenlab.sh, XENLAB_DIR=/tmp/xenlab-drivers), NPAGES (1100:
+# about a vif's rings and pool, past gntalloc's default limit), ROUNDS (1000),
+# GNTTAB_MAX_FRAMES (unset: Xen's default; a number boots Xen with
+# gnttab_max_frames=N and adds a check that sharing past dom0's grant table
+# fails with GRANT_XEN_LIMIT naming it). Xen gets conring_size=1m so dom0 can
+# read the whole 'g' debug-key dump (one line per grant in use) with xl dmesg.
 #
-# In dom0 (as the lab's /lab/dom0.sh) it proves, printing "LAB PASS|FAIL name":
+# In dom0 (the lab's dom0 script) it proves, printing "LAB PASS|FAIL name":
 #   c/...      the C drivers' TAP programs with real grants and channels to
 #              dom0 itself (test-grant-xen, test-evtchn-xen, test-nf-xen)
 #   ts-...     the TS xen drivers in Node (drivers-dom0.mjs): open, the
@@ -28,7 +30,7 @@
 # and a total line "LAB TOTAL n passed, m failed".
 set -u
 
-if [ "$0" != /lab/dom0.sh ]; then
+if [ "$0" != /lab/dom0.sh ] && [ "$0" != /lab/run/dom0.sh ]; then
   # ------------------------------------------------------------------ host side
   set -e
   REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,27 +43,42 @@ if [ "$0" != /lab/dom0.sh ]; then
   done
   grep -q xenGrantDriver packages/grant/dist/index.js && grep -q openXenEventChannels packages/evtchn/dist/index.js || {
     echo "drivers.sh: packages/{grant,evtchn}/dist predate the xen drivers: run npm run build -w @vpio/grant -w @vpio/evtchn" >&2; exit 2; }
-  LAB=${XENLAB_SH:-/work/shared/xenlab/xenlab.sh}
-  add="/usr/bin/node"
+  bins=""
+  for f in packages/grant/build/test/test-grant-xen packages/evtchn/build/test/test-evtchn-xen packages/netfront/build/test/test-nf-xen; do
+    bins="$bins $REPO/$f:/lab/bin/$(basename "$f")"   # baked into dom0 with their libraries (libasan, libxen*)
+  done
+  xen_args="conring_size=1m ${GNTTAB_MAX_FRAMES:+gnttab_max_frames=$GNTTAB_MAX_FRAMES}"
+  conf="NPAGES=${NPAGES:-1100} ROUNDS=${ROUNDS:-1000} ${GNTTAB_MAX_FRAMES:+GNTTAB_MAX_FRAMES=$GNTTAB_MAX_FRAMES}"
+  if [ "${XENLAB:-project}" = project ] && [ -f "$REPO/xen/lab/lab.sh" ]; then
+    export LAB_CACHE=${LAB_CACHE:-/tmp/vpio-xenlab-drivers}
+    export LAB_DOM0_FILES="$bins ${LAB_DOM0_FILES:-}"
+    export LAB_XEN_ARGS="$xen_args ${LAB_XEN_ARGS:-}"
+    export LAB_ENV="$conf ${LAB_ENV:-}"
+    exec bash "$REPO/xen/lab/lab.sh" run --timeout "${LAB_TIMEOUT:-1500}" "$0"
+  fi
+  add="/usr/bin/node $bins"
   for f in packages/grant/build/Release/vpio_grant_xen.node packages/evtchn/build/Release/vpio_evtchn_xen.node; do
     add="$add $REPO/$f:/lab/deps/$(basename "$f")"   # their ldd deps (libxen*) follow into dom0
-  done
-  for f in packages/grant/build/test/test-grant-xen packages/evtchn/build/test/test-evtchn-xen packages/netfront/build/test/test-nf-xen; do
-    add="$add $REPO/$f:/lab/bin/$(basename "$f")"
   done
   export XENLAB_DIR=${XENLAB_DIR:-/tmp/xenlab-drivers}
   export XENLAB_SHARE=$REPO
   export XENLAB_DOM0_ADD="$add"
   export XENLAB_DOMU_ADD="$REPO/packages/netfront/build/test/xen-peer:/usr/bin/xen-peer"
   export XENLAB_DOMU_SCRIPT=$REPO/xen/tests/drivers-domu.sh
-  export XENLAB_LAB_CONF="NPAGES=${NPAGES:-1100} ROUNDS=${ROUNDS:-1000} ${XENLAB_LAB_CONF:-}"
+  export XENLAB_LAB_CONF="$conf ${XENLAB_LAB_CONF:-}"
   export XENLAB_TIMEOUT=${XENLAB_TIMEOUT:-1200}   # TCG on a shared 2-core host: minutes
-  export XENLAB_XEN_ARGS="conring_size=1m ${GNTTAB_MAX_FRAMES:+gnttab_max_frames=$GNTTAB_MAX_FRAMES} ${XENLAB_XEN_ARGS:-}"
-  [ -n "${GNTTAB_MAX_FRAMES:-}" ] && XENLAB_LAB_CONF="$XENLAB_LAB_CONF GNTTAB_MAX_FRAMES=$GNTTAB_MAX_FRAMES"
-  exec "$LAB" run "$0"
+  export XENLAB_XEN_ARGS="$xen_args ${XENLAB_XEN_ARGS:-}"
+  exec "${XENLAB_SH:-/work/shared/xenlab/xenlab.sh}" run "$0"
 fi
 
 # -------------------------------------------------------------------- dom0 side
+if [ -f /lab/lib/dom0.sh ]; then   # the project lab: start the toolstack ourselves
+  set +u; . /lab/lib/dom0.sh; set -u
+  lab_toolstack_up || { echo "LAB FAIL toolstack"; exit 1; }
+  REPO=/vpio
+else                               # the shared lab: its /init did
+  REPO=/share
+fi
 LOG=/tmp/drivers.log
 : > $LOG
 NPAGES=${NPAGES:-1100}
@@ -80,8 +97,11 @@ xl dmesg -c >/dev/null 2>&1
 xl debug-keys g >/dev/null 2>&1
 i=0; while ! xl dmesg | grep -q 'gnttab_usage_print_all \] done' && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done
 xl dmesg -c > /tmp/gnttab.txt 2>&1
+# (Xen may prefix lines with a timestamp: match by pattern, not by field)
 awk '/grant-table for remote d0 /{f=1; next} /grant-table for remote d[0-9]/{f=0}
-     f && /frames \(/{fr=$2; mx=$4; sub(/\(/,"",mx)} f && /\[0x/{n++} END{print n+0, fr+0, mx+0}' /tmp/gnttab.txt
+     f && / frames \([0-9]+ max\)/{i=index($0," frames ("); n1=split(substr($0,1,i-1),a," "); fr=a[n1];
+                                    mx=substr($0,i+9)+0}
+     f && /\[0x[0-9a-f]+\]/{n++} END{print n+0, fr+0, mx+0}' /tmp/gnttab.txt
 SH
 chmod +x /tmp/dom0-grants.sh
 export DOM0_GRANTS=/tmp/dom0-grants.sh
@@ -104,10 +124,16 @@ done
 
 set -- $(/tmp/dom0-grants.sh)
 base=$1
-say "LAB INFO dom0 grant table before the domU: $1 entries in use, $2 frames of at most $3 (512 v1 entries per frame)"
+say "LAB INFO dom0 grant table before the domU: $1 entries mapped by a domain, $2 frames of at most $3 (512 v1 entries per frame)"
 
-# 2. the domU (no vif: only grants, channels and the xenstore)
-cat > /tmp/$DOMU.cfg <<CFG
+# 2. the domU (no vif: only grants, channels and the xenstore), running
+#    drivers-domu.sh with xen-peer
+t0=$(up)
+if [ "$REPO" = /vpio ]; then
+  domid=$(lab_domu_create $DOMU --job $REPO/xen/tests/drivers-domu.sh \
+            --file $REPO/packages/netfront/build/test/xen-peer:/usr/bin/xen-peer 2>/tmp/xl-create.log) || domid=
+else
+  cat > /tmp/$DOMU.cfg <<CFG
 name = "$DOMU"
 type = "pv"
 kernel = "/lab/domu/vmlinuz"
@@ -116,17 +142,16 @@ memory = 128
 vcpus = 1
 extra = "console=hvc0 loglevel=4"
 CFG
-t0=$(up)
-if xl create /tmp/$DOMU.cfg >/tmp/xl-create.log 2>&1; then
-  domid=$(xl domid $DOMU)
+  xl create /tmp/$DOMU.cfg >/tmp/xl-create.log 2>&1 && domid=$(xl domid $DOMU) || domid=
+fi
+if [ -n "$domid" ]; then
   pass "domU-create domid $domid in $(awk "BEGIN{print $(up)-$t0}")s"
 else
   fail "domU-create $(tail -3 /tmp/xl-create.log | tr '\n' ' ')"
-  domid=
 fi
 
 if [ -n "$domid" ]; then
-  node /share/xen/tests/drivers-dom0.mjs "$domid" "$NPAGES" "$ROUNDS" 2>&1 | tee -a $LOG
+  VPIO_REPO=$REPO node $REPO/xen/tests/drivers-dom0.mjs "$domid" "$NPAGES" "$ROUNDS" 2>&1 | tee -a $LOG
   D=/local/domain/$domid/data/vpio-test
   i=0; while [ -z "$(xenstore-read $D/peer-rc 2>/dev/null)" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
   prc=$(xenstore-read $D/peer-rc 2>/dev/null)
@@ -136,8 +161,8 @@ if [ -n "$domid" ]; then
   # the domU unmapped: dom0's grants end (the kernel retries deferred ends once a second)
   after=
   for i in 1 2 3 4 5; do after=$(dom0_grants); [ "$after" = "$base" ] && break; sleep 1; done
-  [ -n "$base" ] && [ "$after" = "$base" ] && pass "dom0-grant-table-clean $after entries in use after the domU unmapped (before: $base)" \
-    || { fail "dom0-grant-table-clean $after entries in use after the domU unmapped (before: $base)"; sed -n '1,40p' /tmp/gnttab.txt; }
+  [ -n "$base" ] && [ "$after" = "$base" ] && pass "dom0-grant-table-clean $after entries mapped after the domU unmapped (before: $base)" \
+    || { fail "dom0-grant-table-clean $after entries mapped after the domU unmapped (before: $base)"; sed -n '1,40p' /tmp/gnttab.txt; }
 
   t0=$(up)
   xl destroy $DOMU

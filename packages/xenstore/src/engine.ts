@@ -11,8 +11,8 @@ import { allows, formatPerm, isPrivileged, PERM_OWNER, PERM_READ, PERM_WRITE, ty
 import { NodeTree } from './node-tree.js';
 import * as ops from './store-ops.js';
 import { Transaction } from './transactions.js';
-import { eventPathFor, firedPaths, type Watch } from './watches.js';
-import { CONTROL_COMMANDS, DOMID_FIRST_RESERVED, HEADER_BYTES, INTRODUCE_DOMAIN, messageTypeName, QUOTA_DEFAULTS, REL_PATH_MAX, RELEASE_DOMAIN, XS, type XenstoreQuotas, type XsErrorName, type XsMessageType } from './protocol.js';
+import { commitEntries, eventPathFor, fireEntries, watchMatches, type FireEntry, type Watch } from './watches.js';
+import { CONTROL_COMMANDS, DOMID_FIRST_RESERVED, DOMID_SELF, HEADER_BYTES, INTRODUCE_DOMAIN, messageTypeName, QUOTA_DEFAULTS, REL_PATH_MAX, RELEASE_DOMAIN, XS, type XenstoreQuotas, type XsErrorName, type XsMessageType } from './protocol.js';
 import { fail, XenstoreError } from './xenstore-error.js';
 
 /** What a quota log entry reports, for machines (the message is for people). */
@@ -119,8 +119,11 @@ export class EngineConnection {
 
 interface Outcome {
   readonly payload: Buffer;
-  readonly changes?: ops.Change[];
+  /** The changed nodes whose watches fire, in order (queued before the reply, as C's fire_watches() runs before send_ack()). */
+  readonly fires?: readonly FireEntry[];
+  /** A special watch (`@introduceDomain`, `@releaseDomain`) fired before the reply. */
   readonly special?: string;
+  /** Runs after the reply is queued (WATCH's registration event comes after its OK). */
   readonly after?: () => void;
 }
 
@@ -156,6 +159,12 @@ export class XenstoreEngine {
   /** Domains whose soft memory quota was reported and not yet left. */
   private readonly softReported = new Set<number>();
   private stalledConns = 0;
+  /**
+   * While a request is processed, output is queued but not handed to
+   * transports (C xenstored writes only after processing), so an event
+   * identical to one this request already queued is dropped as in C.
+   */
+  private batch: Set<EngineConnection> | undefined;
 
   constructor(options: XenstoreEngineOptions = {}) {
     this.quotas = Object.freeze({ ...QUOTA_DEFAULTS, ...options.quotas });
@@ -262,7 +271,8 @@ export class XenstoreEngine {
     if (ticket && message.type === XS.WATCH_EVENT) ticket.events++;
     conn.out.push({ message, bytes: HEADER_BYTES + message.payload.length, ticket });
     conn.outBytes += HEADER_BYTES + message.payload.length;
-    this.pump(conn);
+    if (this.batch) this.batch.add(conn);
+    else this.pump(conn);
   }
 
   private delivered(item: QueuedMessage): void {
@@ -294,15 +304,20 @@ export class XenstoreEngine {
   }
 
   /**
-   * Processes one request: queues its reply, then the watch events it
-   * caused. Checks run in C xenstored's order: unknown type (ENOSYS),
-   * privileged-only type (EACCES), tx_id lookup (ENOENT), then arguments.
+   * Processes one request: queues the watch events it caused, then its
+   * reply (C xenstored's order: fire_watches() before send_ack(); only
+   * WATCH's registration event follows its OK), and hands the output to
+   * the transports once the request is done. Checks run in C xenstored's
+   * order: unknown type (ENOSYS), privileged-only type (EACCES), tx_id
+   * lookup (ENOENT), then arguments.
    */
   handle(conn: EngineConnection, message: XsMessage): void {
     if (conn.closed) return;
     this.stats.requests++;
     const ticket: PendingRequest = { domid: conn.domid, events: 0, replied: false, open: true, settled: false };
     this.outstanding.set(conn.domid, this.outstandingOf(conn.domid) + 1);
+    const batch = new Set<EngineConnection>();
+    this.batch = batch;
     try {
       let outcome: Outcome;
       try {
@@ -315,11 +330,13 @@ export class XenstoreEngine {
         this.enqueue(conn, { type: XS.ERROR, reqId: message.reqId, txId: message.txId, payload: encodeString(name) }, ticket);
         return;
       }
+      if (outcome.fires && outcome.fires.length > 0) this.fire(outcome.fires, ticket);
+      if (outcome.special) this.fireSpecial(outcome.special);
       this.enqueue(conn, { type: message.type, reqId: message.reqId, txId: message.txId, payload: outcome.payload }, ticket);
       outcome.after?.();
-      if (outcome.changes && outcome.changes.length > 0) this.fire(outcome.changes, ticket);
-      if (outcome.special) this.fireSpecial(outcome.special);
     } finally {
+      this.batch = undefined;
+      for (const c of batch) this.pump(c);
       if (!ticket.replied && conn.closed) ticket.replied = true; // the reply went with the connection
       ticket.open = false;
       this.settle(ticket);
@@ -386,15 +403,15 @@ export class XenstoreEngine {
     const ctx = this.context(conn);
     const change = (op: (tree: NodeTree) => ops.Change[]): Outcome => {
       if (tx) {
-        tx.apply(op);
+        tx.apply(this.tree, op);
         return { payload: OK };
       }
       const next = this.tree.clone();
       const changes = op(next);
       this.tree = next;
-      return { payload: OK, changes };
+      return { payload: OK, fires: changes.flatMap(fireEntries) };
     };
-    const view = tx ? tx.view : this.tree;
+    const view = tx ? tx.viewOf(this.tree) : this.tree;
     switch (req.op) {
       case 'READ':
         return { payload: ops.read(view, ctx, req.path) };
@@ -431,10 +448,15 @@ export class XenstoreEngine {
         return this.introduce(req.domid, req.gfn, req.port);
       case 'RELEASE':
         return this.release(req.domid);
-      case 'IS_DOMAIN_INTRODUCED':
-        return { payload: encodeString(req.domid === 0 || this.introduced.has(req.domid) ? 'T' : 'F') };
+      case 'IS_DOMAIN_INTRODUCED': {
+        // DOMID_SELF is always "introduced" (do_is_domain_introduced).
+        const d = req.domid >>> 0;
+        return { payload: encodeString(d === 0 || d === DOMID_SELF || this.introduced.has(d) ? 'T' : 'F') };
+      }
       case 'RESUME':
-        if (!this.introduced.has(req.domid)) fail('ENOENT', `domain ${req.domid} is not introduced`);
+        // onearg_domain(): domain 0 is EINVAL before the lookup.
+        if (req.domid === 0) fail('EINVAL', 'RESUME of domain 0');
+        if (!this.introduced.has(req.domid >>> 0)) fail('ENOENT', `domain ${req.domid} is not introduced`);
         return { payload: OK };
       case 'SET_TARGET':
         if (!this.domainExists(req.domid) || !this.domainExists(req.target)) fail('ENOENT', `SET_TARGET ${req.domid} ${req.target}`);
@@ -507,9 +529,10 @@ export class XenstoreEngine {
     for (const [id, t] of conn.transactions) if (t === tx) conn.transactions.delete(id);
     if (!commit) return { payload: OK };
     if (tx.conflictsWith(this.tree)) fail('EAGAIN', 'transaction conflicts');
-    const { tree, changes } = tx.replay(this.tree);
+    const before = this.tree;
+    const { tree, changes } = tx.replay(before);
     this.tree = tree;
-    return { payload: OK, changes };
+    return { payload: OK, fires: commitEntries(changes, tx.accessOrder(), (p) => before.get(p)?.perms, (p) => tree.get(p)?.perms) };
   }
 
   private introduce(domid: number, gfn: number, port: number): Outcome {
@@ -535,9 +558,11 @@ export class XenstoreEngine {
     }
     const changes: ops.Change[] = [];
     for (const path of owned) changes.push(...ops.rm(next, dom0, path));
+    // ACL entries naming the domain stay, ignored from now on (4.17 keeps
+    // them and GET_PERMS still lists them: domain_adjust_node_perms()).
     for (const { path, node } of [...next.walk()]) {
-      if (node.perms.slice(1).some((p) => p.domid === domid)) {
-        next.put(path, { value: node.value, perms: node.perms.filter((p, i) => i === 0 || p.domid !== domid) });
+      if (node.perms.some((p, i) => i > 0 && p.domid === domid && !p.ignored)) {
+        next.put(path, { value: node.value, perms: node.perms.map((p, i) => (i > 0 && p.domid === domid ? { ...p, ignored: true } : p)) });
       }
     }
     this.tree = next;
@@ -545,7 +570,7 @@ export class XenstoreEngine {
     const closing = [...this.conns].filter((c) => c.domid === domid);
     return {
       payload: OK,
-      changes,
+      fires: changes.flatMap(fireEntries),
       special: RELEASE_DOMAIN,
       after: () => {
         for (const c of closing) {
@@ -572,7 +597,7 @@ export class XenstoreEngine {
       case 'help': {
         if (args.length !== 0) fail('EINVAL', 'help takes no arguments');
         const pars: Record<(typeof CONTROL_COMMANDS)[number], string> = { check: '', log: 'on|off', print: '<string>', help: '', 'vpio-demote': '<domid>' };
-        return { payload: Buffer.from(CONTROL_COMMANDS.map((c) => `${c}\t${pars[c]}\n`).join(''), 'latin1') };
+        return { payload: encodeString(CONTROL_COMMANDS.map((c) => `${c}\t${pars[c]}\n`).join('')) };
       }
       case 'vpio-demote': {
         const arg = args[0] ?? '';
@@ -620,25 +645,29 @@ export class XenstoreEngine {
     this.enqueue(conn, { type: XS.WATCH_EVENT, reqId: 0, txId: 0, payload }, ticket);
   }
 
-  /** May `caller` see an event about a node with `perms` (watch_permitted)? */
-  private permitted(caller: XsCaller, path: string, perms: readonly XsPerm[], oldPerms?: readonly XsPerm[]): boolean {
+  /**
+   * May `caller` see an event about `e` (watch_permitted)? The old perms,
+   * then the node's (gone: no), then its parent's (a removed
+   * descendant's parent is gone from the store, its perms come along).
+   */
+  private permitted(caller: XsCaller, e: FireEntry): boolean {
     if (isPrivileged(caller)) return true;
-    if (allows(caller, perms, PERM_READ)) return true;
-    if (oldPerms && allows(caller, oldPerms, PERM_READ)) return true;
-    const parent = this.tree.get(parentPath(path));
-    return parent !== undefined && allows(caller, parent.perms, PERM_READ);
+    if (e.oldPerms && allows(caller, e.oldPerms, PERM_READ)) return true;
+    if (!e.perms) return false;
+    if (allows(caller, e.perms, PERM_READ)) return true;
+    const parentPerms = e.parentPerms ?? this.tree.get(parentPath(e.path))?.perms;
+    return parentPerms !== undefined && allows(caller, parentPerms, PERM_READ);
   }
 
-  private fire(changes: readonly ops.Change[], ticket: PendingRequest): void {
+  /** Queues the events of `entries`, one fire_watches() call after the other (per connection in this order). */
+  private fire(entries: readonly FireEntry[], ticket: PendingRequest): void {
     for (const conn of [...this.conns]) {
       if (conn.closed || conn.watches.length === 0) continue;
       const caller = this.caller(conn);
-      for (const change of changes) {
+      for (const e of entries) {
+        if (!this.permitted(caller, e)) continue;
         for (const watch of [...conn.watches]) {
-          for (const hit of firedPaths(watch, change)) {
-            if (!this.permitted(caller, hit.path, hit.perms, hit.path === change.path ? change.oldPerms : undefined)) continue;
-            this.sendEvent(conn, eventPathFor(watch, hit.path, conn.domid), watch.token, ticket);
-          }
+          if (watchMatches(watch, e)) this.sendEvent(conn, eventPathFor(watch, e.path, conn.domid), watch.token, ticket);
         }
       }
     }

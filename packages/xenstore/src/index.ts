@@ -13,3 +13,7 @@ export {
   decodePieces, encodePieces, loadStream, replayStream, validateStream,
   type ReplayOptions, type StreamEvent, type StreamExpect, type StreamResult, type StreamStep, type XsStream,
 } from './replay.js';
+export {
+  diffRuns, formatDifference, RECORD_FORMAT,
+  type ReplyRecord, type RunRecord, type StepDifference, type StepRecord, type StreamDiff, type StreamRecord,
+} from './replay-record.js';

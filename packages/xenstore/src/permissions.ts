@@ -55,9 +55,12 @@ export function parsePermStrings(list: readonly string[]): XsPerm[] {
   return list.map(parsePerm);
 }
 
-/** `r5` etc. */
+/**
+ * `r5` etc. The domid is printed as C's `%i` of the (int) id
+ * (xs_perm_to_string), so an id from `r-1` reads back as `r-1`.
+ */
 export function formatPerm(p: XsPerm): string {
-  return `${p.access}${p.domid}`;
+  return `${p.access}${p.domid | 0}`;
 }
 
 /** The access bits `caller` has on a node with `perms` (perm_for_conn). */

@@ -86,6 +86,8 @@ export const REL_PATH_MAX = 2048;
 export const ABS_PATH_MAX = 3072;
 /** DOMID_FIRST_RESERVED: domids at or above it are not real domains. */
 export const DOMID_FIRST_RESERVED = 0x7ff0;
+/** DOMID_SELF (xen.h): IS_DOMAIN_INTRODUCED answers T for it. */
+export const DOMID_SELF = 0x7ff0;
 
 /** The special watch paths. */
 export const INTRODUCE_DOMAIN = '@introduceDomain';

@@ -26,17 +26,26 @@
  *   compared, e.g. DIRECTORY_PART's generation). `save` stores a
  *   TRANSACTION_START id ("<decimal>\0"). Without `payload` the payload is
  *   not compared.
- * - events: WATCH_EVENTs that must arrive after this step's reply, in this
- *   order per connection. At the end every connection does a round trip
- *   (GET_DOMAIN_PATH 0) and any event nobody expected is a failure: a
- *   single-threaded daemon sends an event before any later reply on the
- *   same connection, so this check involves no timing.
+ * - events: the WATCH_EVENTs this step causes, in this order per
+ *   connection, and no others. After each step's reply every connection
+ *   does a round trip (GET_DOMAIN_PATH 0, no side effects): a
+ *   single-threaded daemon queues the events a request causes before it
+ *   reads the next one, so whatever came before that round trip's reply is
+ *   exactly what the step caused, and the check involves no timing.
+ *
+ * With `record: true` the result also carries the normalised record of
+ * every reply and event (replay-record.ts), and the replay goes on past
+ * a step that differs from its expectation (stopping only when a reply
+ * does not come), so two daemons' records can be compared step by step.
  */
 import { readFile } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { ArgumentError } from '@vpio/errors';
 import { encodeMessage, FrameDecoder, splitStrings, type XsMessage } from './wire.js';
 import { isXsErrorName, messageTypeName, XS, type XsErrorName, type XsMessageType } from './protocol.js';
+import { decodePieces, encodePieces, ReplyNormaliser, type StepRecord, type StreamRecord } from './replay-record.js';
+
+export { decodePieces, encodePieces };
 
 export interface StreamEvent {
   readonly conn: number;
@@ -80,6 +89,8 @@ export interface StreamResult {
   readonly steps: number;
   /** Why it was skipped. */
   readonly reason?: string;
+  /** The normalised record (with `record: true`). */
+  readonly record?: StreamRecord;
 }
 
 export interface ReplayOptions {
@@ -88,16 +99,10 @@ export interface ReplayOptions {
   readonly timeoutMs?: number;
   /** Capability tags this daemon lacks: streams requiring one are skipped. */
   readonly skip?: readonly string[];
-}
-
-/** The wire payload of a list of pieces: joined with NUL. */
-export function encodePieces(pieces: readonly string[]): Buffer {
-  return Buffer.from(pieces.join('\0'), 'latin1');
-}
-
-/** The pieces of a payload (the inverse of encodePieces). */
-export function decodePieces(payload: Buffer): string[] {
-  return payload.length === 0 ? [] : payload.toString('latin1').split('\0');
+  /** Record every reply and event (normalised) and go on past differing steps. */
+  readonly record?: boolean;
+  /** The stream's file, noted in the record. */
+  readonly file?: string;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -172,11 +177,20 @@ export async function loadStream(file: string): Promise<XsStream> {
   return validateStream(parsed, file);
 }
 
-/** One raw connection: replies and events in separate queues. */
+/** A watch event and how many replies had come on its connection before it. */
+interface ArrivedEvent {
+  readonly message: XsMessage;
+  readonly repliesBefore: number;
+}
+
+/** One raw connection: replies and events in separate queues, events marked with their place among the replies. */
 class RawConn {
   private readonly decoder = new FrameDecoder();
   private readonly replies: XsMessage[] = [];
-  readonly events: XsMessage[] = [];
+  readonly events: ArrivedEvent[] = [];
+  private repliesIn = 0;
+  /** Replies taken so far: the last one taken is reply number `repliesTaken`. */
+  repliesTaken = 0;
   private waiter: (() => void) | undefined;
   private closedWith: string | undefined;
   private nextReqId = 1;
@@ -184,7 +198,14 @@ class RawConn {
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
       try {
-        for (const m of this.decoder.push(chunk)) (m.type === XS.WATCH_EVENT ? this.events : this.replies).push(m);
+        for (const m of this.decoder.push(chunk)) {
+          if (m.type === XS.WATCH_EVENT) {
+            this.events.push({ message: m, repliesBefore: this.repliesIn });
+          } else {
+            this.replies.push(m);
+            this.repliesIn++;
+          }
+        }
       } catch (e) {
         this.closedWith = `bad frame from the daemon: ${(e as Error).message}`;
         socket.destroy();
@@ -243,12 +264,10 @@ class RawConn {
     }
   }
 
-  reply(timeoutMs: number): Promise<XsMessage | string> {
-    return this.next(this.replies, timeoutMs, 'no reply');
-  }
-
-  event(timeoutMs: number): Promise<XsMessage | string> {
-    return this.next(this.events, timeoutMs, 'no watch event');
+  async reply(timeoutMs: number): Promise<XsMessage | string> {
+    const r = await this.next(this.replies, timeoutMs, 'no reply');
+    if (typeof r !== 'string') this.repliesTaken++;
+    return r;
   }
 
   close(): void {
@@ -286,26 +305,85 @@ function compare(step: StreamStep, reqType: number, reply: XsMessage): string | 
   return same ? undefined : `expected ${show(e.payload)}, got ${show(got)}`;
 }
 
-/** Replays one stream on fresh connections; never throws for a daemon's misbehaviour. */
+/** Compares the events a step caused with the ones it expects, per connection and in order. */
+function compareEvents(step: StreamStep, got: ReadonlyMap<number, ArrivedEvent[]>): string[] {
+  const out: string[] = [];
+  const conns = new Set<number>([...got.keys(), ...(step.events ?? []).map((e) => e.conn)]);
+  for (const c of [...conns].sort((x, y) => x - y)) {
+    const want = (step.events ?? []).filter((e) => e.conn === c);
+    const have = (got.get(c) ?? []).map((e) => splitStrings(e.message.payload).strings);
+    for (let j = 0; j < Math.max(want.length, have.length); j++) {
+      const w = want[j];
+      const h = have[j];
+      if (w && !h) out.push(`expected event ${w.path} ${w.token} on conn ${c}, none came`);
+      else if (!w && h) out.push(`unexpected watch event on conn ${c}: ${h.join(' ')}`);
+      else if (w && h && (h.length !== 2 || h[0] !== w.path || h[1] !== w.token)) {
+        out.push(`expected event ${w.path} ${w.token} on conn ${c}, got ${h.join(' ')}`);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * One round trip on every connection (GET_DOMAIN_PATH 0): returns the
+ * watch events each received before its reply, or why a round trip failed.
+ */
+async function syncAll(conns: readonly RawConn[], timeoutMs: number): Promise<Map<number, ArrivedEvent[]> | string> {
+  const events = new Map<number, ArrivedEvent[]>();
+  for (const [c, conn] of conns.entries()) {
+    conn.send(XS.GET_DOMAIN_PATH, 0, Buffer.from('0\0', 'latin1'));
+    const sync = await conn.reply(timeoutMs);
+    if (typeof sync === 'string') return `round trip on conn ${c}: ${sync}`;
+    if (sync.type !== XS.GET_DOMAIN_PATH) return `round trip on conn ${c}: got ${typeName(sync.type)} ${show(decodePieces(sync.payload))}`;
+    const got = conn.events.splice(0);
+    if (got.length > 0) events.set(c, got);
+  }
+  return events;
+}
+
+function describeRequest(step: StreamStep): string {
+  const type = typeof step.type === 'number' ? (messageTypeName(step.type) ?? String(step.type)) : step.type;
+  return `${type}${step.txId !== undefined ? ` tx=${step.txId}` : ''} ${show(step.payload)}`;
+}
+
+/**
+ * Replays one stream on fresh connections; never throws for a daemon's
+ * misbehaviour. Stops at the first difference, or with `record` at the
+ * first missing reply.
+ */
 export async function replayStream(stream: XsStream, options: ReplayOptions): Promise<StreamResult> {
+  const recording = options.record === true;
   const missing = (stream.requires ?? []).filter((r) => options.skip?.includes(r));
-  if (missing.length > 0) return { name: stream.name, status: 'skip', failures: [], steps: 0, reason: `requires ${missing.join(', ')}` };
+  if (missing.length > 0) {
+    const reason = `requires ${missing.join(', ')}`;
+    const record: StreamRecord | undefined = recording ? { name: stream.name, file: options.file, status: 'skip', failures: [], skipped: reason, steps: [] } : undefined;
+    return { name: stream.name, status: 'skip', failures: [], steps: 0, reason, record };
+  }
   const timeoutMs = options.timeoutMs ?? 5000;
   const conns: RawConn[] = [];
   const saved = new Map<string, number>();
   const failures: string[] = [];
+  const norm = new ReplyNormaliser();
+  const records: StepRecord[] = [];
   let done = 0;
   try {
     for (let i = 0; i < stream.connections; i++) conns.push(await RawConn.open(options.socketPath));
     for (const [i, step] of stream.steps.entries()) {
-      const at = `step ${i + 1} (conn ${step.conn ?? 0} ${typeof step.type === 'number' ? step.type : step.type} ${show(step.payload)})`;
-      const conn = conns[step.conn ?? 0] as RawConn;
+      const connIndex = step.conn ?? 0;
+      const request = describeRequest(step);
+      const at = `step ${i + 1} (conn ${connIndex} ${request})`;
+      const conn = conns[connIndex] as RawConn;
       const type = typeof step.type === 'number' ? step.type : XS[step.type];
+      const before = failures.length;
       let txId = 0;
       if (typeof step.txId === 'string') {
         const id = saved.get(step.txId);
         if (id === undefined) {
-          failures.push(`${at}: no transaction id was saved as "${step.txId}"`);
+          const why = `no transaction id was saved as "${step.txId}"`;
+          failures.push(`${at}: ${why}`);
+          records.push({ step: i + 1, conn: connIndex, request, reply: { none: why } });
+          if (recording) continue;
           break;
         }
         txId = id;
@@ -314,48 +392,47 @@ export async function replayStream(stream: XsStream, options: ReplayOptions): Pr
       }
       const reqId = conn.send(type, txId, encodePieces(step.payload));
       const reply = await conn.reply(timeoutMs);
+      const replyNo = conn.repliesTaken;
       if (typeof reply === 'string') {
         failures.push(`${at}: ${reply}`);
+        records.push({ step: i + 1, conn: connIndex, request, reply: { none: reply } });
         break;
       }
       if (reply.reqId !== reqId) failures.push(`${at}: reply req_id ${reply.reqId}, sent ${reqId}`);
       const diff = compare(step, type, reply);
-      if (diff) {
-        failures.push(`${at}: ${diff}`);
+      if (diff) failures.push(`${at}: ${diff}`);
+      const text = reply.payload.toString('latin1');
+      if (step.expect.save !== undefined && reply.type === XS.TRANSACTION_START && /^[0-9]+\0$/.test(text)) {
+        saved.set(step.expect.save, Number(text.slice(0, -1)));
+      }
+      const events = await syncAll(conns, timeoutMs);
+      const replyRecord = norm.reply(type, reply, txId, reqId, step.expect.save);
+      if (typeof events === 'string') {
+        failures.push(`${at}: ${events}`);
+        records.push({ step: i + 1, conn: connIndex, request, reply: replyRecord });
         break;
       }
-      if (step.expect.save !== undefined) saved.set(step.expect.save, Number(splitStrings(reply.payload).strings[0]));
-      for (const ev of step.events ?? []) {
-        const got = await (conns[ev.conn] as RawConn).event(timeoutMs);
-        if (typeof got === 'string') {
-          failures.push(`${at}: expected event ${ev.path} ${ev.token} on conn ${ev.conn}: ${got}`);
-          break;
-        }
-        const [path, token] = splitStrings(got.payload).strings;
-        if (path !== ev.path || token !== ev.token) {
-          failures.push(`${at}: expected event ${ev.path} ${ev.token} on conn ${ev.conn}, got ${path} ${token}`);
-          break;
-        }
-      }
-      if (failures.length > 0) break;
-      done++;
-    }
-    if (failures.length === 0) {
-      // One round trip per connection: every event the daemon sent before is now in.
-      for (const [c, conn] of conns.entries()) {
-        conn.send(XS.GET_DOMAIN_PATH, 0, Buffer.from('0\0', 'latin1'));
-        const sync = await conn.reply(timeoutMs);
-        if (typeof sync === 'string') failures.push(`final sync on conn ${c}: ${sync}`);
-        for (const ev of conn.events.splice(0)) {
-          const [path, token] = splitStrings(ev.payload).strings;
-          failures.push(`unexpected watch event on conn ${c}: ${path} ${token}`);
-        }
-      }
+      for (const f of compareEvents(step, events)) failures.push(`${at}: ${f}`);
+      const eventRecord: Record<string, string[][]> = {};
+      for (const [c, list] of events) eventRecord[String(c)] = list.map((e) => decodePieces(e.message.payload));
+      const early = (events.get(connIndex) ?? []).filter((e) => e.repliesBefore < replyNo).length;
+      records.push({
+        step: i + 1,
+        conn: connIndex,
+        request,
+        reply: replyRecord,
+        ...(events.size > 0 ? { events: eventRecord } : {}),
+        ...(early > 0 ? { eventsBeforeReply: early } : {}),
+      });
+      if (failures.length === before) done++;
+      else if (!recording) break;
     }
   } catch (e) {
     failures.push(`cannot replay: ${(e as Error).message}`);
   } finally {
     for (const c of conns) c.close();
   }
-  return { name: stream.name, status: failures.length === 0 ? 'ok' : 'fail', failures, steps: done };
+  const status = failures.length === 0 ? 'ok' : 'fail';
+  const record: StreamRecord | undefined = recording ? { name: stream.name, file: options.file, status, failures: [...failures], steps: records } : undefined;
+  return { name: stream.name, status, failures, steps: done, record };
 }

@@ -145,10 +145,12 @@ export function directoryPart(tree: NodeTree, ctx: OpContext, rawPath: string, o
   if (offset < 0 || offset >= children.length) return Buffer.concat([gen, Buffer.from([0])]);
   const maxLen = PAYLOAD_MAX - gen.length - 1;
   let len = 0;
+  // send_directory_part(): a name fits while len + strlen(name) < maxlen,
+  // so a chunk may fill the payload to exactly 4096 bytes.
   while (len + offset < children.length) {
     const nul = children.indexOf(0, offset + len);
     const tlen = nul - (offset + len) + 1;
-    if (len + tlen >= maxLen) break;
+    if (len + tlen - 1 >= maxLen) break;
     len += tlen;
   }
   const parts = [gen, children.subarray(offset, offset + len)];

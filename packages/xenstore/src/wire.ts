@@ -132,13 +132,24 @@ export function decodeErrorPayload(payload: Buffer): XsErrorName {
   return isXsErrorName(name) ? name : 'EINVAL';
 }
 
-/** C's atoi(): optional blanks and sign, then decimal digits; anything else stops; no digits gives 0. */
+const LONG_MAX = (1n << 63n) - 1n;
+const LONG_MIN = -(1n << 63n);
+
+/**
+ * glibc's atoi() on x86-64, `(int) strtol(s, NULL, 10)`: optional blanks
+ * and sign, then decimal digits (anything else stops; none gives 0),
+ * clamped to a 64-bit long, then truncated to 32 bits: "4294967301" is 5,
+ * "2147483648" is -2147483648.
+ */
 export function cAtoi(s: string): number {
   const m = /^[ \t\n\v\f\r]*([+-]?)(\d*)/.exec(s);
   const digits = m?.[2] ?? '';
   if (digits === '') return 0;
-  const v = Number(digits.slice(0, 12));
-  return m?.[1] === '-' ? -v : v;
+  let v = BigInt(digits);
+  if (m?.[1] === '-') v = -v;
+  if (v > LONG_MAX) v = LONG_MAX;
+  if (v < LONG_MIN) v = LONG_MIN;
+  return Number(BigInt.asIntN(32, v));
 }
 
 function oneArg(payload: Buffer, what: string): string {

@@ -1,39 +1,7 @@
 // The pure request processor: tree, paths, permissions, transactions,
 // watches, domains, control and quotas, without sockets.
 import { describe, expect, it } from 'vitest';
-import { XenstoreEngine, type XenstoreLogEntry } from '../src/engine.js';
-import { XS, type XsMessageType } from '../src/protocol.js';
-import type { XsMessage } from '../src/wire.js';
-
-function setup(quotas = {}) {
-  const log: XenstoreLogEntry[] = [];
-  const engine = new XenstoreEngine({ quotas, log: (e) => log.push(e) });
-  const open = (domid = 0) => {
-    const out: XsMessage[] = [];
-    let closed = false;
-    const conn = engine.connect({ send: (m) => out.push(m), close: () => { closed = true; } }, domid);
-    const events: string[] = [];
-    const drain = () => {
-      events.push(...out.filter((m) => m.type === XS.WATCH_EVENT).map((m) => m.payload.toString('latin1')));
-      out.length = 0;
-    };
-    const call = (type: XsMessageType, payload: string, txId = 0): string => {
-      drain();
-      engine.handle(conn, { type: XS[type], reqId: 1, txId, payload: Buffer.from(payload, 'latin1') });
-      const i = out.findIndex((m) => m.type !== XS.WATCH_EVENT);
-      const reply = out.splice(i, 1)[0];
-      if (!reply) throw new Error('no reply');
-      const text = reply.payload.toString('latin1');
-      return reply.type === XS.ERROR ? text.replace(/\0$/, '') : text;
-    };
-    const ev = () => {
-      drain();
-      return events.splice(0);
-    };
-    return { conn, call, ev, out, isClosed: () => closed };
-  };
-  return { engine, open, log };
-}
+import { engineHarness as setup } from './helpers.js';
 
 describe('tree and paths', () => {
   it('starts with /, /tool and /tool/xenstored owned by dom0', () => {
@@ -330,7 +298,7 @@ describe('watches', () => {
 });
 
 describe('domains and control', () => {
-  it('releases a domain: its nodes and ACL entries go, its connections close', () => {
+  it('releases a domain: its nodes go, its ACL entries stay but are ignored, its connections close', () => {
     const { open } = setup();
     const d0 = open();
     d0.call('INTRODUCE', '5\0' + '1\0' + '1\0');
@@ -341,8 +309,12 @@ describe('domains and control', () => {
     const d5 = open(5);
     d0.call('RELEASE', '5\0');
     expect(d0.call('READ', '/local/domain/5\0')).toBe('ENOENT');
-    expect(d0.call('GET_PERMS', '/pub\0')).toBe('n0\0');
+    expect(d0.call('GET_PERMS', '/pub\0')).toBe('n0\0r5\0');
     expect(d5.isClosed()).toBe(true);
+    // A new domain 5 does not inherit the old one's entry (chk_domain_generation()).
+    d0.call('INTRODUCE', '5\0' + '1\0' + '1\0');
+    const again = open(5);
+    expect(again.call('READ', '/pub\0')).toBe('EACCES');
   });
 
   it('keeps privileged operations for dom0 and answers GET_DOMAIN_PATH to anyone', () => {

@@ -50,17 +50,35 @@ describe('the replayer', () => {
     expect(r.failures[0]).toMatch(/step 1 .*expected \["x"\], got error \["ENOENT",""\]|expected .*ENOENT/);
   });
 
-  it('reports a watch event nobody expected, without timing', async () => {
+  it('reports a watch event nobody expected at the step that caused it, without timing', async () => {
     const r = await replayStream(tiny([{ type: 'WATCH', payload: ['/probe', 't', ''], expect: { payload: ['OK', ''] } }]), { socketPath: fx.path });
-    expect(r.failures).toEqual(['unexpected watch event on conn 0: /probe t']);
+    expect(r.failures).toEqual(['step 1 (conn 0 WATCH ["/probe","t",""]): unexpected watch event on conn 0: /probe t']);
   });
 
-  it('reports an expected event that does not come', async () => {
+  it('reports an expected event that does not come before the next round trip', async () => {
     const r = await replayStream(
       tiny([{ type: 'WRITE', payload: ['/probe2', 'v'], expect: { payload: ['OK', ''] }, events: [{ conn: 0, path: '/probe2', token: 'x' }] }]),
       { socketPath: fx.path, timeoutMs: 100 },
     );
-    expect(r.failures[0]).toMatch(/expected event \/probe2 x on conn 0: no watch event: nothing within 100 ms/);
+    expect(r.failures[0]).toMatch(/step 1 .*expected event \/probe2 x on conn 0, none came/);
+  });
+
+  it('reports an event that came to another connection than expected', async () => {
+    const r = await replayStream(
+      tiny(
+        [
+          { conn: 1, type: 'WATCH', payload: ['/probe3', 'w', ''], expect: { payload: ['OK', ''] }, events: [{ conn: 1, path: '/probe3', token: 'w' }] },
+          { conn: 0, type: 'WRITE', payload: ['/probe3', 'v'], expect: { payload: ['OK', ''] }, events: [{ conn: 0, path: '/probe3', token: 'w' }] },
+          { conn: 0, type: 'RM', payload: ['/probe3', ''], expect: { payload: ['OK', ''] } },
+        ],
+        2,
+      ),
+      { socketPath: fx.path },
+    );
+    expect(r.failures).toEqual([
+      'step 2 (conn 0 WRITE ["/probe3","v"]): expected event /probe3 w on conn 0, none came',
+      'step 2 (conn 0 WRITE ["/probe3","v"]): unexpected watch event on conn 1: /probe3 w',
+    ]);
   });
 
   it('skips a stream that requires a capability the daemon lacks', async () => {

@@ -6,7 +6,8 @@
 //   - the xenstore through /dev/xen/xenbus (@vpio/xenstore's C client over
 //     its fd transport: the kernel's xenbus device takes whole messages,
 //     polls and reads partially, so the client needs nothing else); paths
-//     are relative to our domain (device/vif/<n>), as the core writes them;
+//     are relative to our domain (VIF_PATH_DEVICE_VIF_RELATIVE "<n>"), as
+//     the core writes them;
 //   - grants mapped through /dev/xen/gntdev and one xenevtchn handle per
 //     event-channel port (vpio/netfront_xen.h);
 //   - our own TAP device (tap.c), since no launcher made one: created before
@@ -14,7 +15,7 @@
 //     given the vif's `mac` and `mtu` and the --ip/--ip6 addresses and
 //     brought up once the vif is Connected.
 // Before the handshake it waits (a xenstore watch, --wait-ms) until the
-// toolstack has made device/vif/<n> with its `backend`: a guest may boot
+// toolstack has made the vif directory with its `backend`: a guest may boot
 // before dom0 adds its vif.
 
 #include <errno.h>
@@ -109,18 +110,18 @@ static int64_t now_ms(void)
 }
 
 /*
- * Waits until device/vif/<devid>/backend exists (a watch on the vif's
+ * Waits until device/<type>/<devid>/backend exists (vpio/vif_proto.h's path) (a watch on the vif's
  * directory: the toolstack writes it, then the backend its refs). 0,
  * -ETIMEDOUT, or an xs errno.
  */
 static int wait_vif(uint32_t devid, int wait_ms)
 {
-	char dir[48], key[64], buf[160], epath[256], token[16];
+	char dir[64], key[96], buf[160], epath[256], token[16];
 	int64_t deadline = now_ms() + wait_ms;
 	int rc, watching;
 
-	snprintf(dir, sizeof(dir), "device/vif/%u", devid);
-	snprintf(key, sizeof(key), "%s/backend", dir);
+	snprintf(dir, sizeof(dir), VIF_PATH_DEVICE_VIF_RELATIVE "%u", devid);
+	snprintf(key, sizeof(key), "%s/" VIF_KEY_BACKEND, dir);
 	watching = xs_watch(&xs, dir, "lnf-vif") == 0;
 	for (;;) {
 		int64_t left = deadline - now_ms();
@@ -172,13 +173,14 @@ static int xen_open(const struct lnf_opts *o, struct nf_config *cfg)
 		snprintf(domid, sizeof(domid), "?");
 	rc = wait_vif(o->devid, o->wait_ms);
 	if (rc == -ETIMEDOUT) {
-		lnf_say("xen mode: vif %u never appeared (no device/vif/%u/backend in domain %s's xenstore directory after %d ms):"
-			" was the guest given a vif (vpio run --vif)?", o->devid, o->devid, domid, o->wait_ms);
+		lnf_say("xen mode: vif %u never appeared (no " VIF_PATH_DEVICE_VIF_RELATIVE "%u/" VIF_KEY_BACKEND
+			" in domain %s's xenstore directory after %d ms): was the guest given a vif (vpio run --vif)?",
+			o->devid, o->devid, domid, o->wait_ms);
 		xen_close();
 		return EX_CONNECT;
 	}
 	if (rc) {
-		lnf_say("xen mode: reading device/vif/%u: %s", o->devid, strerror(-rc));
+		lnf_say("xen mode: reading " VIF_PATH_DEVICE_VIF_RELATIVE "%u: %s", o->devid, strerror(-rc));
 		xen_close();
 		return EX_CONNECT;
 	}

@@ -12,6 +12,7 @@
 #                                   "N passed, N failed"; exit status non-zero on failure
 #
 # Host knobs: SKIP_BUILD=1 (use the tree as built), LAB_TIMEOUT (1800 s),
+# UP_ARGS ("--mode,xen": how `vpio up` is told to use Xen, words joined by commas),
 # LAB_CACHE (the lab's default cache), XFER_MB (4), PINGS (5), IPERF_S (3),
 # GUESTS=vpio|xl (vpio: `vpio run` makes the guests and their vifs; xl: the
 # guest side alone, `xl create` without a vif, for when dom0's xen mode is
@@ -47,8 +48,12 @@ if [ "$0" != /lab/run/dom0.sh ]; then
   for f in linux-netfront/build/vpio-linux-netfront linux-netfront/build/test/lnf-xfer packages/cli/dist/bin/vpio.js; do
     [ -e "$f" ] || { echo "test-xen.sh: $f is missing (npm run build; make -C linux-netfront all test-bins)" >&2; exit 2; }
   done
-  env="GUESTS=${GUESTS:-vpio} XFER_MB=${XFER_MB:-4} PINGS=${PINGS:-5} IPERF_S=${IPERF_S:-3}"
-  exec bash xen/lab/lab.sh run --timeout "${LAB_TIMEOUT:-1800}" --env "$env" ${LAB_RESULTS:+--results "$LAB_RESULTS"} "$0"
+  args=(--timeout "${LAB_TIMEOUT:-1800}")
+  for kv in "GUESTS=${GUESTS:-vpio}" "XFER_MB=${XFER_MB:-4}" "PINGS=${PINGS:-5}" "IPERF_S=${IPERF_S:-3}" "UP_ARGS=${UP_ARGS:---mode,xen}"; do
+    args+=(--env "$kv")
+  done
+  [ -n "${LAB_RESULTS:-}" ] && args+=(--results "$LAB_RESULTS")
+  exec bash xen/lab/lab.sh run "${args[@]}" "$0"
 fi
 
 # -------------------------------------------------------------------- dom0 side
@@ -57,6 +62,7 @@ REPO=/vpio
 VPIO="node $REPO/packages/cli/dist/bin/vpio.js"
 DIR=/tmp/vpio
 GUESTS=${GUESTS:-vpio}
+UP_ARGS=${UP_ARGS:---mode,xen}
 IP_A=10.77.0.1 IP_B=10.77.0.2
 
 lab_info "test-xen: kernel $(uname -r), xen $(xl info 2>/dev/null | awk '/xen_version/{print $3}'), guests by $GUESTS"
@@ -107,7 +113,8 @@ gread() { xenstore-read "/local/domain/$1/$2" 2>/dev/null; }   # DOMID KEY
 
 # 1. the platform
 if [ "$GUESTS" = vpio ]; then
-  if $VPIO up --mode xen --dir $DIR >"$LAB_TMP/up.log" 2>&1; then lab_pass vpio-up "$(tail -n 1 "$LAB_TMP/up.log")"
+  # shellcheck disable=SC2086  # UP_ARGS: words
+  if $VPIO up ${UP_ARGS//,/ } --dir $DIR >"$LAB_TMP/up.log" 2>&1; then lab_pass vpio-up "$(tail -n 1 "$LAB_TMP/up.log")"
   else lab_fail vpio-up "$(tail -n 3 "$LAB_TMP/up.log" | tr '\n' ' ')"; lab_summary; exit 1; fi
 fi
 

@@ -88,16 +88,22 @@ rootfs_finish() { # busybox applets where no real binary is, then the loader cac
   ldconfig -r "$r" 2>/dev/null || true   # no cache is fine too: libraries sit at ldd's paths
 }
 
-is_elf() { [ -f "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
+is_elf() { # no process: the build checks every file it copies
+  local m=''
+  [ -f "$1" ] && IFS= read -r -n 4 -d '' m <"$1" 2>/dev/null
+  [ "$m" = $'\x7fELF' ]
+}
 
 rootfs_libs() { # ldd dependencies of ELF file $2 into root $1, at the same paths
-  local r=$1 f=$2 lib
-  for lib in $(ldd "$f" 2>/dev/null | awk '/=> \// { print $3 } /^[ \t]*\// { print $1 }'); do
+  local r=$1 f=$2 lib deps
+  deps=$(ldd "$f" 2>/dev/null) || true
+  case $deps in *'not found'*) lab_die "$f: $(grep 'not found' <<<"$deps" | head -n 1)" ;; esac
+  # shellcheck disable=SC2013  # paths have no spaces
+  for lib in $(awk '/=> \// { print $3 } /^[ \t]*\// { print $1 }' <<<"$deps"); do
     [ -e "$r$lib" ] && continue
-    mkdir -p "$r$(dirname "$lib")"
+    mkdir -p "$r${lib%/*}"
     cp -L "$lib" "$r$lib"
   done
-  if ldd "$f" 2>/dev/null | grep -q 'not found'; then lab_die "$f: $(ldd "$f" | grep 'not found' | head -1)"; fi
 }
 
 rootfs_add() { # rootfs_add ROOT SRC [DST]: a file or a dir (dereferenced), with ELF deps

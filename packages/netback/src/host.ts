@@ -22,12 +22,37 @@ export interface NetbackGrants {
   grantRegion(options: { readonly bytes: number; readonly grantee: number; readonly access: GrantAccess }): Grant;
 }
 
-/** dom0's event channels: vpiod.evtchn (EvtchnBroker). */
+/**
+ * dom0's end of one channel as the switch needs it (@vpio/evtchn ChannelEnd
+ * fits): its descriptors, and in xen mode (`mode: 'xen'`) the local Xen
+ * port the switch notifies (`rxFd === txFd`, the end's own
+ * /dev/xen/evtchn descriptor). Absent mode: a host end.
+ */
+export interface ChannelEndInfo {
+  readonly rxFd: number;
+  readonly txFd: number;
+  readonly mode?: 'host' | 'xen';
+  readonly port?: number;
+}
+
+/**
+ * The switch's channel kind for a port whose TX channel end is `tx` and RX
+ * channel end is `rx` (both of one mode: one driver binds them).
+ */
+export function channelKind(tx: ChannelEndInfo, rx: ChannelEndInfo): { channelKind?: 'xen'; txPort?: number; rxPort?: number } {
+  if (tx.mode !== 'xen' && rx.mode !== 'xen') return {};
+  if (tx.mode !== 'xen' || rx.mode !== 'xen' || tx.port === undefined || rx.port === undefined) {
+    throw new Error('a vif\'s channel ends must both be xen ends with their local ports');
+  }
+  return { channelKind: 'xen', txPort: tx.port, rxPort: rx.port };
+}
+
+/** dom0's event channels: vpiod.evtchn (EvtchnBroker), or @vpio/evtchn's XenEventChannels in xen mode. */
 export interface NetbackChannels {
   /** Binds the channel `remoteDomid` offered at `remotePort`; returns dom0's local port. Throws when it was not offered to dom0. */
   bindInterdomain(remoteDomid: number, remotePort: number): number;
   /** dom0's end of a bound port: the descriptors the switch waits on and notifies through. */
-  end(port: number): { readonly rxFd: number; readonly txFd: number };
+  end(port: number): ChannelEndInfo;
   /** Closes dom0's end. */
   close(port: number): void;
 }

@@ -18,7 +18,7 @@
 import { VIF_KEYS, VIF_LIMITS, XENBUS_STATES, backendStep, queueDir, type BackendAction, type Dir, type KeyWrite, type QueuePorts } from '@vpio/vif';
 import type { PortOptions } from '@vpio/switch';
 import type { XenstoreOps, XenstoreWatch } from '@vpio/xenstore';
-import type { NetbackHost } from './host.js';
+import { channelKind, type ChannelEndInfo, type NetbackHost } from './host.js';
 import type { VifPolicyInfo } from './options.js';
 import type { VifMemory } from './vif-memory.js';
 
@@ -324,7 +324,7 @@ export class VifBackend {
       return false;
     }
     const bound: number[] = [];
-    const ends: Array<{ readonly rxFd: number; readonly txFd: number }> = [];
+    const ends: Array<ChannelEndInfo> = [];
     const flat = queues.length === 1;
     for (const [q, ports] of queues.entries()) {
       for (const [key, port] of [[VIF_KEYS.eventChannelTx, ports.txPort], [VIF_KEYS.eventChannelRx, ports.rxPort]] as const) {
@@ -351,6 +351,7 @@ export class VifBackend {
           txSlots: m.geometry.txSlots, rxSlots: m.geometry.rxSlots, bufSizeBytes: m.geometry.bufSizeBytes, nrBufs: m.nrBufs,
           mac, ...perPort, offload,
           txWaitFd: tx.rxFd, txNotifyFd: tx.txFd, rxWaitFd: rx.rxFd, rxNotifyFd: rx.txFd,
+          ...channelKind(tx, rx),
           ...(q > 0 ? { group: portIds[0]! } : {}),
         }));
       } catch (e) {

@@ -57,7 +57,8 @@ export class VifMemory {
     this.nrBufs = geometry.txSlots + geometry.rxSlots + SPARE_BUFS;
     this.#holds = queueGrants.flatMap((g) => [g.tx.hold(), g.rx.hold(), g.pool.hold()]);
     this.queues = Object.freeze(queueGrants.map((g) => Object.freeze({ grants: g, txRing: g.tx.buffer, rxRing: g.rx.buffer, pool: g.pool.buffer })));
-    const ring = (g: Grant, numSlots: number) => Object.freeze({ numSlots, refs: Object.freeze([g.ref]) });
+    // a ring's refs: host [ref]; xen one per page (tx-ring-refs=N, tx-ring-ref0..N-1)
+    const ring = (g: Grant, numSlots: number) => Object.freeze({ numSlots, refs: Object.freeze([...g.refs]) });
     const q = queueGrants.map((g) => Object.freeze({ tx: ring(g.tx, geometry.txSlots), rx: ring(g.rx, geometry.rxSlots) }));
     this.record = Object.freeze({
       tx: q[0]!.tx,
@@ -86,6 +87,13 @@ export class VifMemory {
         const tx = grant(RingView.bytes(geometry.txSlots));
         const rx = grant(RingView.bytes(geometry.rxSlots));
         const pool = grant((geometry.txSlots + geometry.rxSlots + SPARE_BUFS) * geometry.bufSizeBytes);
+        if (pool.refs.length > geometry.txSlots + geometry.rxSlots) {
+          // xen: one ref per pool page, carried one per slot gref; more pages than slots cannot travel
+          throw new RangeError(
+            `the buffer pool is ${pool.refs.length} grant refs (one per page) but the rings carry ${geometry.txSlots + geometry.rxSlots} slot grefs: ` +
+              'use smaller buffers (buf-size/mtu) or more slots',
+          );
+        }
         return { tx, rx, pool };
       });
       return new VifMemory(geometry, all);
@@ -97,17 +105,22 @@ export class VifMemory {
 
   /**
    * (Re)initialises every queue's rings: indices at zero, slot i of TX owns
-   * buffer i, slot i of RX buffer txSlots + i, every gref that queue's
-   * pool's. Only while no port is attached.
+   * buffer i, slot i of RX buffer txSlots + i. The grefs carry the pool's
+   * refs in order (TX slots, then RX slots): slot k holds refs[k], slots past
+   * the last ref repeat it. The frontend collects them skipping repeats
+   * (netfront's pool_refs()) and maps them contiguously: host mode's one
+   * ref ([ref]) is every slot's gref, as it always was; xen's ref per page
+   * lands one per slot. Only while no port is attached.
    */
   initRings(): void {
     const { txSlots, rxSlots, bufSizeBytes } = this.geometry;
     for (const q of this.queues) {
-      const gref = BigInt(q.grants.pool.ref);
+      const refs = q.grants.pool.refs.map((r) => BigInt(r));
+      const gref = (k: number): bigint => refs[Math.min(k, refs.length - 1)]!;
       const tx = RingView.init(q.txRing, 0, { kind: 'tx', numSlots: txSlots, bufSizeBytes, nrBufs: this.nrBufs });
       const rx = RingView.init(q.rxRing, 0, { kind: 'rx', numSlots: rxSlots, bufSizeBytes, nrBufs: this.nrBufs, firstBuf: txSlots });
-      for (let i = 0; i < txSlots; i++) tx.writeSlot(i, { gref });
-      for (let i = 0; i < rxSlots; i++) rx.writeSlot(i, { gref });
+      for (let i = 0; i < txSlots; i++) tx.writeSlot(i, { gref: gref(i) });
+      for (let i = 0; i < rxSlots; i++) rx.writeSlot(i, { gref: gref(txSlots + i) });
     }
   }
 

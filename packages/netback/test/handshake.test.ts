@@ -23,7 +23,7 @@ describe('1.1 createVif publishes everything in one transaction', () => {
     await dom0.introduce(1);
     const log = recordVif(dom0.netback, 1);
     const vif = await dom0.netback.createVif(1, { mac: MAC(1), mtu: 9000, txSlots: 128, rxSlots: 512, bufSizeBytes: 9216 });
-    expect(vif).toMatchObject({ domid: 1, devid: 0, backendPath: '/local/domain/0/backend/vif/1/0', frontendPath: '/local/domain/1/device/vif/0', backendState: 2 });
+    expect(vif).toMatchObject({ domid: 1, devid: 0, backendPath: '/local/domain/0/backend/vpio-vif/1/0', frontendPath: '/local/domain/1/device/vpio-vif/0', backendState: 2 });
     expect(log).toEqual(['backend 2']);
     const fe = await dom0.dirOf(vif.frontendPath);
     expect(fe).toEqual({
@@ -61,7 +61,7 @@ describe('1.1 createVif publishes everything in one transaction', () => {
     }
     // nothing left of refused or closed vifs
     expect(dom0.grants.usage.grants).toBe(0);
-    expect(await dom0.dirOf('/local/domain/0/backend/vif')).toEqual({});
+    expect(await dom0.dirOf('/local/domain/0/backend/vpio-vif')).toEqual({});
   });
 });
 

@@ -48,7 +48,7 @@ describe('4. vif policies', () => {
     await expect(dom0.netback.createVif(1, { ...VIF, mac: MAC(1), vlan: 10, policy: { trunk: { vids: [20] } } }))
       .rejects.toThrow('options.vlan: expected absent on a trunk vif');
     expect(dom0.netback.vifs()).toEqual([]);
-    expect(await dom0.dirOf('/local/domain/0/backend/vif/1')).toBeUndefined();
+    expect(await dom0.dirOf('/local/domain/0/backend/vpio-vif/1')).toBeUndefined();
   });
 
   it('4.2 VifInfo reports the policy with its defaults (MAC lock on, lossless from the Netback option)', async () => {

@@ -47,7 +47,7 @@ describe('3.1 a guest killed mid-traffic (@releaseDomain)', () => {
     expect(dom0.channels.boundPorts).toBe(6);
     for (const ref of Object.values(vc.grantRefs)) expect(() => dom0.grants.get(ref)).toThrow(/no grant ref/);
     expect(await dom0.dirOf(vc.backendPath)).toBeUndefined();
-    expect(await dom0.dirOf('/local/domain/0/backend/vif/3')).toBeUndefined();
+    expect(await dom0.dirOf('/local/domain/0/backend/vpio-vif/3')).toBeUndefined();
     expect(await dom0.dirOf(vc.frontendPath)).toBeUndefined();
 
     const [da, db] = await Promise.all([a.next('done', 30_000), b.next('done', 30_000)]);
@@ -75,7 +75,7 @@ describe('3.2 the toolstack removes the backend node', () => {
     expect(dom0.channels.boundPorts).toBe(2);
     expect(dom0.grants.usage.grants).toBe(3);
     expect(await dom0.dirOf(va.frontendPath)).toBeUndefined();
-    expect(await dom0.dirOf('/local/domain/0/backend/vif/1')).toBeUndefined();
+    expect(await dom0.dirOf('/local/domain/0/backend/vpio-vif/1')).toBeUndefined();
     expect(dom0.netback.vifs().map((v) => v.domid)).toEqual([2]);
   });
 });
@@ -151,7 +151,7 @@ describe('3.4 nothing leaks', () => {
     expect(dom0.grants.usage).toEqual({ grants: 0, bytes: 0 });
     expect(dom0.sw.stats().ports).toEqual([]);
     expect(dom0.channels.boundPorts).toBe(0);
-    expect(await dom0.dirOf('/local/domain/0/backend/vif')).toEqual({});
+    expect(await dom0.dirOf('/local/domain/0/backend/vpio-vif')).toEqual({});
     await until(`descriptors back to ${before}`, () => fdCount() === before, 5000).catch(() => undefined);
     expect(fdCount()).toBe(before);
   });

@@ -67,7 +67,7 @@ function native(): NetfrontAddon {
 export const NETFRONT_MAX_BURST = 256;
 
 export interface NetfrontOpenOptions {
-  /** The vif index <n> (device/vif/<n>): the order of `vpio run --vif`. Default 0. */
+  /** The vif index <n> (device/vpio-vif/<n>): the order of `vpio run --vif`. Default 0. */
   readonly devid?: number;
   /** 'event' (sleep on event channels, default) or 'poll' (the backend polls; waits look every 50 us). */
   readonly mode?: 'event' | 'poll';

@@ -30,7 +30,7 @@ export function recordQueues(record: BackendRecord): QueueGrant[] {
 }
 
 export interface BackendView {
-  /** The backend's own directory (`/local/domain/0/backend/vif/<domid>/<n>`). */
+  /** The backend's own directory (`/local/domain/0/backend/vpio-vif/<domid>/<n>`). */
   readonly own: Dir;
   /** The frontend's directory (guest-writable: hostile). */
   readonly frontend: Dir;

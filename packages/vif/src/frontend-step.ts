@@ -30,7 +30,7 @@ export interface FrontendLocal {
 }
 
 export interface FrontendView {
-  /** The frontend's own directory (`/local/domain/<domid>/device/vif/<n>`). */
+  /** The frontend's own directory (`/local/domain/<domid>/device/vpio-vif/<n>`). */
   readonly own: Dir;
   /** The backend's directory, as the frontend can read it. */
   readonly backend: Dir;

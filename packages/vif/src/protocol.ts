@@ -6,10 +6,14 @@
  *
  * Layout (DESIGN.md "The handshake"; reference §3.2, §3.6):
  *
- *   backend dir  /local/domain/0/backend/vif/<domid>/<n>
+ * The device type is `vpio-vif`, not Xen's `vif` (README "Device type"):
+ * neither the kernel's xen-netback (dom0) nor xen-netfront (domU, or udev's
+ * modalias autoload of it) ever probes these directories, in both modes.
+ *
+ *   backend dir  /local/domain/0/backend/vpio-vif/<domid>/<n>
  *     written by the toolstack: frontend, frontend-id, handle, mac, mtu, state=1
  *     written by the backend:   state, error
- *   frontend dir /local/domain/<domid>/device/vif/<n>
+ *   frontend dir /local/domain/<domid>/device/vpio-vif/<n>
  *     written by the toolstack: backend, backend-id, handle, state=1
  *     written by the backend, one transaction, before its state=InitWait:
  *       feature-netmap=1, feature-netmap-offload=1 (when offered),
@@ -88,13 +92,18 @@ export const VIF_KEYS = {
 
 export type VifKeyName = keyof typeof VIF_KEYS;
 
-/** Path pieces: backend `/local/domain/0/backend/vif/<domid>/<n>`, frontend `/local/domain/<domid>/device/vif/<n>`. */
+/**
+ * Path pieces: backend `/local/domain/0/backend/vpio-vif/<domid>/<n>`,
+ * frontend `/local/domain/<domid>/device/vpio-vif/<n>`. The device type
+ * `vpio-vif` (VIF_DEVICE_TYPE) keeps Xen's own netback/netfront drivers off
+ * vpio's vifs (they probe `vif`); everything else is Xen's layout.
+ */
 export const VIF_PATHS = {
   localDomain: '/local/domain/',
-  backendVif: '/backend/vif/',
-  deviceVif: '/device/vif/',
+  backendVif: '/backend/vpio-vif/',
+  deviceVif: '/device/vpio-vif/',
   /** The frontend's own directory relative to its domain path (xenstore resolves relative paths there). */
-  deviceVifRelative: 'device/vif/',
+  deviceVifRelative: 'device/vpio-vif/',
 } as const;
 
 /** Limits both ends check. */
@@ -118,12 +127,12 @@ export const VIF_LIMITS = {
   maxQueues: 8,
 } as const;
 
-/** `/local/domain/0/backend/vif/<domid>/<n>` */
+/** `/local/domain/0/backend/vpio-vif/<domid>/<n>` */
 export function backendDir(domid: number, devid: number, backendDomid: number = VIF_LIMITS.backendDomid): string {
   return `${VIF_PATHS.localDomain}${backendDomid}${VIF_PATHS.backendVif}${domid}/${devid}`;
 }
 
-/** `/local/domain/<domid>/device/vif/<n>` */
+/** `/local/domain/<domid>/device/vpio-vif/<n>` */
 export function frontendDir(domid: number, devid: number): string {
   return `${VIF_PATHS.localDomain}${domid}${VIF_PATHS.deviceVif}${devid}`;
 }

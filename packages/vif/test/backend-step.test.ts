@@ -5,7 +5,7 @@ import { frontendStep, type FrontendLocal } from '../src/frontend-step.js';
 import { XENBUS_STATES as S } from '../src/protocol.js';
 
 const record: BackendRecord = { tx: { numSlots: 256, refs: [8] }, rx: { numSlots: 512, refs: [9, 10] } };
-const beDir = (state: number | string, extra: Dir = {}): Dir => ({ state: String(state), frontend: '/local/domain/1/device/vif/0', 'frontend-id': '1', mac: '02:00:00:00:00:01', mtu: '1500', ...extra });
+const beDir = (state: number | string, extra: Dir = {}): Dir => ({ state: String(state), frontend: '/local/domain/1/device/vpio-vif/0', 'frontend-id': '1', mac: '02:00:00:00:00:01', mtu: '1500', ...extra });
 const feDir = (state: number | string, extra: Dir = {}): Dir => ({ state: String(state), 'event-channel-tx': '3', 'event-channel-rx': '4', ...extra });
 const view = (own: Dir, frontend: Dir, attached = false): BackendView => ({ own, frontend, record, local: { attached } });
 const kinds = (a: BackendAction[]): string[] => a.map((x) => x.kind);

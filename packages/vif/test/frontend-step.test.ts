@@ -4,7 +4,7 @@ import { frontendStep, type FrontendLocal } from '../src/frontend-step.js';
 import { VIF_LIMITS, XENBUS_STATES as S } from '../src/protocol.js';
 
 const published: Dir = {
-  state: '1', backend: '/local/domain/0/backend/vif/1/0', 'backend-id': '0', handle: '0',
+  state: '1', backend: '/local/domain/0/backend/vpio-vif/1/0', 'backend-id': '0', handle: '0',
   'feature-netmap': '1',
   'feature-netmap-tx-desc': '256', 'tx-ring-refs': '1', 'tx-ring-ref0': '8',
   'feature-netmap-rx-desc': '1024', 'rx-ring-refs': '2', 'rx-ring-ref0': '9', 'rx-ring-ref1': '10',

@@ -19,7 +19,7 @@
  * The handshake (DESIGN.md "The handshake"; the same decisions as
  * @vpio/vif's frontendStep()):
  *   1. read `backend` and `backend-id` from the own directory
- *      device/vif/<n>; watch the backend directory; wait for InitWait;
+ *      device/vpio-vif/<n>; watch the backend directory; wait for InitWait;
  *   2. read feature-netmap (must be 1), the ring sizes and the ring refs
  *      that the backend wrote into the OWN directory; map both rings; check
  *      their headers (magic, ABI version, geometry, num_slots as advertised);
@@ -77,8 +77,12 @@ extern "C" {
 #define NF_ENOTCONN 107
 #define NF_ECONNREFUSED 111
 
-/* Grant refs of the pool one nf_dev (one queue) can collect (consecutive equal refs count once). */
-#define NF_MAX_POOL_REFS 64u
+/*
+ * Grant refs of the pool one nf_dev (one queue) can collect (consecutive
+ * equal refs count once): host mode has one, xen one per pool page, carried
+ * one per slot gref, so at most one per slot of two 4096-slot rings.
+ */
+#define NF_MAX_POOL_REFS 8192u
 /* Queues one vif may use (nf_config.queues). */
 #define NF_MAX_QUEUES VIF_LIMIT_MAX_QUEUES
 #define NF_PAGE_BYTES 4096u
@@ -164,7 +168,7 @@ struct nf_dev {
 	struct nf_evtchn_ops eops;
 	enum nf_state state;
 	uint32_t backend_id;
-	char dir[40];       /* "device/vif/<n>" (relative: under the guest's domain path) */
+	char dir[40];       /* "device/vpio-vif/<n>" (relative: under the guest's domain path) */
 	char backend[160];  /* the backend directory, from the `backend` key */
 	struct vring_fe tx, rx;
 	void *tx_ring, *rx_ring, *pool;

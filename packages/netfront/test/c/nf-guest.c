@@ -238,7 +238,7 @@ static void write_garbage(uint32_t devid)
 	uint32_t len;
 	int rc;
 
-	snprintf(path, sizeof(path), "device/vif/%u/backend", devid);
+	snprintf(path, sizeof(path), VIF_PATH_DEVICE_VIF_RELATIVE "%u/backend", devid);
 	if ((rc = xs_read(xsh, XS_NO_TX, path, be, sizeof(be), NULL)))
 		fail("garbage-read-backend", rc);
 	/* wait for InitWait, so the backend is past publishing */
@@ -252,13 +252,13 @@ static void write_garbage(uint32_t devid)
 			fail("garbage-wait-initwait", rc);
 		snprintf(p2, sizeof(p2), "%s/state", be);
 	}
-	snprintf(path, sizeof(path), "device/vif/%u/event-channel-tx", devid);
+	snprintf(path, sizeof(path), VIF_PATH_DEVICE_VIF_RELATIVE "%u/event-channel-tx", devid);
 	xs_write(xsh, XS_NO_TX, path, "garbage", 7);
-	snprintf(path, sizeof(path), "device/vif/%u/event-channel-rx", devid);
+	snprintf(path, sizeof(path), VIF_PATH_DEVICE_VIF_RELATIVE "%u/event-channel-rx", devid);
 	xs_write(xsh, XS_NO_TX, path, "\x01\x02-1", 4);
-	snprintf(path, sizeof(path), "device/vif/%u/zzz-junk", devid);
+	snprintf(path, sizeof(path), VIF_PATH_DEVICE_VIF_RELATIVE "%u/zzz-junk", devid);
 	xs_write(xsh, XS_NO_TX, path, "\xff\xfe", 2);
-	snprintf(path, sizeof(path), "device/vif/%u/state", devid);
+	snprintf(path, sizeof(path), VIF_PATH_DEVICE_VIF_RELATIVE "%u/state", devid);
 	xs_write(xsh, XS_NO_TX, path, "4", 1);
 	snprintf(p2, sizeof(p2), "%s/error", be);
 	for (;;) {

@@ -54,9 +54,9 @@
 
 /* path pieces */
 #define VIF_PATH_LOCAL_DOMAIN "/local/domain/"
-#define VIF_PATH_BACKEND_VIF "/backend/vif/"
-#define VIF_PATH_DEVICE_VIF "/device/vif/"
-#define VIF_PATH_DEVICE_VIF_RELATIVE "device/vif/"
+#define VIF_PATH_BACKEND_VIF "/backend/vpio-vif/"
+#define VIF_PATH_DEVICE_VIF "/device/vpio-vif/"
+#define VIF_PATH_DEVICE_VIF_RELATIVE "device/vpio-vif/"
 
 /* limits */
 #define VIF_LIMIT_MIN_SLOTS 64u

@@ -10,3 +10,9 @@ export {
 export { defaultLauncherPath } from './native.js';
 export { GrantBroker, type GrantUsage } from './grant-broker.js';
 export { EvtchnBroker } from './evtchn-broker.js';
+export { XenDomains, parseXlList, xlConfig, type XenDomainExit, type XenDomainHooks, type XenDomainInfo, type XenDomainSpec, type XenDomainsEvents, type XenDomainsOptions, type XenDomainsXenstore, type XlRunner } from './xen-domains.js';
+export {
+  DOM0_KERNEL_GRANTS, GRANTS_PER_FRAME, XEN_DEFAULT_GNTTAB_FRAMES, XEN_DEVICES, XENSTORED_SOCKETS, gntallocLimit, gntallocPagesNeeded, gnttabFramesNeeded, isXenControlDomain, moduleLoaded,
+  parseGnttabMaxFrames, resolvePlatformMode, xenChecks, xenstoredSocket, type PlatformMode, type PlatformModeRequest, type XenCheck,
+} from './xen-host.js';
+export { XenDom0, type XenDom0Options } from './xen-dom0.js';

@@ -84,7 +84,8 @@ until ping -c 1 -W 1 "$PEER" >/dev/null 2>&1; do
 done
 out=$(ping -c "$PINGS" -i 0.5 -W 3 "$PEER" 2>&1)
 sent=$(echo "$out" | awk '/packets transmitted/ { print $1 }')
-recv=$(echo "$out" | awk '/packets transmitted/ { for (i = 1; i <= NF; i++) if ($i ~ /^received/) print $(i-1) }')
+# busybox: "5 packets transmitted, 5 packets received, ..."; iputils: "5 packets transmitted, 5 received, ..."
+recv=$(echo "$out" | sed -n 's/.*[, ]\([0-9][0-9]*\) \(packets \)\{0,1\}received.*/\1/p')
 rtt=$(echo "$out" | awk -F' = ' '/min\/avg\/max/ { print $2 }')
 if [ -n "$sent" ] && [ "$sent" = "$recv" ] && [ "$sent" -gt 0 ]; then
   put ping "ok $recv/$sent rtt $rtt"

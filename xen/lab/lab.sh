@@ -90,6 +90,7 @@ case $cmd in
   all)
     t_all=$(date +%s.%N)
     lab_deps
+    lab_prepare   # here, with set -e in force (smoke || ... below turns it off inside smoke)
     rc=0; smoke || rc=$?
     lab_log "all: deps + build + smoke took $(lab_since "$t_all")s"
     # the plain summary line again, last, after the log line above

@@ -71,6 +71,7 @@ lab_first_seen() { # marker -> seconds since QEMU start when the watcher first s
 # lab_prepare: the lock, no orphaned QEMU, up-to-date images. Call it with
 # `set -e` on (the build relies on it), then lab_run with `set -e` off.
 lab_prepare() {
+  [ -n "${LAB_LOCKED:-}" ] && [ -n "${LAB_PREPARE_S:-}" ] && return 0   # done, lock still held
   local tb; tb=$(date +%s.%N)
   lab_run_lock
   lab_kill_stale
@@ -182,7 +183,7 @@ lab_run() {
   # keep the newest few run dirs
   find "$LAB_CACHE/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |
     tail -n +$((${LAB_KEEP_RUNS:-5} + 1)) | cut -d' ' -f2- | xargs -r rm -rf
-  flock -u 8; LAB_LOCKED=''
+  flock -u 8; LAB_LOCKED='' LAB_PREPARE_S=''
   return "$rc"
 }
 

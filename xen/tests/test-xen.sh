@@ -14,7 +14,9 @@
 # Host knobs: SKIP_BUILD=1 (use the tree as built), LAB_TIMEOUT (1800 s),
 # UP_ARGS ("--mode,xen": how `vpio up` is told to use Xen, words joined by commas),
 # LAB_CACHE (the lab's default cache), XFER_MB (4), PINGS (5), IPERF_S (3),
-# GUESTS=vpio|xl (vpio: `vpio run` makes the guests and their vifs; xl: the
+# GUESTS=vpio|harness|xl (vpio: `vpio run` makes the guests and their vifs;
+# harness: linux-guest-dom0.mjs wires the dom0 packages directly (XenDom0,
+# Switch, Netback) and makes them, for while the CLI has no xen mode; xl: the
 # guest side alone, `xl create` without a vif, for when dom0's xen mode is
 # not there: the netfront must make eth0, reach the xenstore and say the vif
 # never appeared).
@@ -92,9 +94,10 @@ initrd_for() {
 }
 
 # guest NAME ROLE IP PEER [extra words]: creates it; prints the domid.
+words_for() { echo "lnf_role=$1 lnf_ip=$2/24 lnf_peer=$3 lnf_pings=${PINGS:-5} lnf_xfer_mb=${XFER_MB:-4} lnf_iperf_s=${IPERF_S:-3} $4"; }
 guest() {
   local name=$1 role=$2 ip=$3 peer=$4 extra=${5:-} rd words
-  words="lnf_role=$role lnf_ip=$ip/24 lnf_peer=$peer lnf_pings=${PINGS:-5} lnf_xfer_mb=${XFER_MB:-4} lnf_iperf_s=${IPERF_S:-3} $extra"
+  words=$(words_for "$role" "$ip" "$peer" "$extra")
   if [ "$GUESTS" = xl ]; then
     words="$words lnf_wait_ms=20000"
     lab_domu_create "$name" --mem 256 --job $REPO/xen/tests/linux-guest-job.sh \
@@ -111,7 +114,30 @@ guest() {
 
 gread() { xenstore-read "/local/domain/$1/$2" 2>/dev/null; }   # DOMID KEY
 
+# The platform's view, by vpio or by the harness (linux-guest-dom0.mjs, which
+# takes commands as files in $DIR: cmd.N -> reply.N).
+HN=0
+harness() { # CMD: prints the reply
+  HN=$((HN + 1)); echo "$1" >"$DIR/.cmd"; mv "$DIR/.cmd" "$DIR/cmd.$HN"
+  lab_wait_for 120 test -e "$DIR/reply.$HN" || { echo "no reply to $1"; return 1; }
+  cat "$DIR/reply.$HN"
+}
+plat_ls() { if [ "$GUESTS" = harness ]; then harness ls; else $VPIO ls --dir $DIR --json 2>&1; fi; }
+plat_connected() { # how many vifs the platform sees Connected
+  if [ "$GUESTS" = harness ]; then plat_ls | grep -o '"backendState":4' | wc -l
+  else plat_ls | grep -o '"frontendStateName":"Connected"' | wc -l; fi
+}
+plat_has() { # DOMID NAME: does the platform still list the domain (or a vif of it)?
+  if [ "$GUESTS" = harness ]; then plat_ls | grep -q "\"domid\":$1,"
+  else plat_ls | grep -q "\"name\":\"$2\""; fi
+}
+plat_destroy() { # NAME: xl destroy (vpio mode; the platform sees the death) or the harness's destroy
+  if [ "$GUESTS" = harness ]; then harness "destroy $1"; else lab_domu_destroy "$1"; fi
+}
+plat_down() { if [ "$GUESTS" = harness ]; then harness quit; else $VPIO down --dir $DIR 2>&1; fi; }
+
 # 1. the platform
+mkdir -p $DIR
 if [ "$GUESTS" = vpio ]; then
   # shellcheck disable=SC2086  # UP_ARGS: words
   if $VPIO up ${UP_ARGS//,/ } --dir $DIR >"$LAB_TMP/up.log" 2>&1; then lab_pass vpio-up "$(tail -n 1 "$LAB_TMP/up.log")"
@@ -119,8 +145,24 @@ if [ "$GUESTS" = vpio ]; then
 fi
 
 # 2. two guests, booting at the same time; a probes a vif that does not exist first
-ida=$(guest a server $IP_A $IP_B "lnf_probe=1") && lab_pass create-a "domid $ida" || lab_fail create-a "see above"
-idb=$(guest b client $IP_B $IP_A) && lab_pass create-b "domid $idb" || lab_fail create-b "see above"
+if [ "$GUESTS" = harness ]; then
+  rda=$(initrd_for a) && rdb=$(initrd_for b) || { lab_fail initrd "see above"; lab_summary; exit 1; }
+  cat >"$LAB_TMP/spec.json" <<JSON
+[{"name":"a","kernel":"/lab/domu/vmlinux","ramdisk":"$rda","memoryMiB":256,"mac":"02:00:00:77:00:01",
+  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for server $IP_A $IP_B lnf_probe=1)"},
+ {"name":"b","kernel":"/lab/domu/vmlinux","ramdisk":"$rdb","memoryMiB":256,"mac":"02:00:00:77:00:02",
+  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for client $IP_B $IP_A)"}]
+JSON
+  VPIO_REPO=$REPO node $REPO/xen/tests/linux-guest-dom0.mjs $DIR "$LAB_TMP/spec.json" >"$LAB_TMP/harness.log" 2>&1 &
+  if lab_wait_for 300 test -e $DIR/up; then lab_pass harness-up "$(tr '\n' ' ' <$DIR/up)"
+  else lab_fail harness-up "$(tail -n 5 "$LAB_TMP/harness.log" | tr '\n' ' ')"; lab_save "$LAB_TMP/harness.log"; lab_summary; exit 1; fi
+  ida=$(awk '$1 == "a" && $2 ~ /^[0-9]+$/ { print $2 }' $DIR/up); idb=$(awk '$1 == "b" && $2 ~ /^[0-9]+$/ { print $2 }' $DIR/up)
+  [ -n "$ida" ] && lab_pass create-a "domid $ida" || lab_fail create-a "$(grep '^a ' $DIR/up)"
+  [ -n "$idb" ] && lab_pass create-b "domid $idb" || lab_fail create-b "$(grep '^b ' $DIR/up)"
+else
+  ida=$(guest a server $IP_A $IP_B "lnf_probe=1") && lab_pass create-a "domid $ida" || lab_fail create-a "see above"
+  idb=$(guest b client $IP_B $IP_A) && lab_pass create-b "domid $idb" || lab_fail create-b "see above"
+fi
 [ -n "$ida" ] && [ -n "$idb" ] || { lab_summary; exit 1; }
 
 v=$(lab_wait_key /local/domain/$ida/data/lnf/probe '' 400) || v=timeout
@@ -141,18 +183,19 @@ for n in a b; do
   id=$(lab_domid $n)
   v=$(lab_wait_key /local/domain/$id/data/lnf/state '' 400) || v=timeout
   [ "$v" = up ] && lab_pass "netfront-up-$n" "$(gread $id data/lnf/log)" || lab_fail "netfront-up-$n" "$v $(gread $id data/lnf/log)"
-  fe=$(gread $id device/vif/0/state); be_path=$(gread $id device/vif/0/backend); be=$(xenstore-read "$be_path/state" 2>/dev/null)
-  [ "$fe" = 4 ] && [ "$be" = 4 ] && lab_pass "handshake-$n" "frontend state $fe, backend $be_path state $be" ||
-    lab_fail "handshake-$n" "frontend state ${fe:-absent}, backend ${be_path:-?} state ${be:-absent}"
+  fe_path=/local/domain/$id/device/$(xenstore-list /local/domain/$id/device 2>/dev/null | head -n 1)/0
+  fe=$(xenstore-read "$fe_path/state" 2>/dev/null); be_path=$(xenstore-read "$fe_path/backend" 2>/dev/null); be=$(xenstore-read "$be_path/state" 2>/dev/null)
+  [ "$fe" = 4 ] && [ "$be" = 4 ] && lab_pass "handshake-$n" "frontend $fe_path state $fe, backend $be_path state $be" ||
+    lab_fail "handshake-$n" "frontend $fe_path state ${fe:-absent}, backend ${be_path:-?} state ${be:-absent}"
 done
 for n in a b; do
   id=$(lab_domid $n); g=$(grants_of "$id")
   [ "${g:-0}" -gt 0 ] && lab_pass "grants-mapped-$n" "$g of dom0's grants mapped by domain $id" || lab_fail "grants-mapped-$n" "none mapped by domain $id"
 done
-$VPIO ls --dir $DIR --json >"$LAB_TMP/ls.json" 2>&1
-c=$(grep -o '"frontendStateName":"Connected"' "$LAB_TMP/ls.json" | wc -l)
-[ "$c" -ge 2 ] && lab_pass vpio-ls-connected "$c vifs Connected" || lab_fail vpio-ls-connected "$(head -c 400 "$LAB_TMP/ls.json")"
-lab_save "$LAB_TMP/ls.json" vpio-ls.json
+plat_ls >"$LAB_TMP/ls.json"
+c=$(plat_connected)
+[ "$c" -ge 2 ] && lab_pass platform-connected "$c vifs Connected" || lab_fail platform-connected "$(head -c 400 "$LAB_TMP/ls.json")"
+lab_save "$LAB_TMP/ls.json" platform-ls.json
 
 # 3. the roles: ping both ways, the file, iperf3 (informational)
 lab_wait_key /local/domain/$idb/data/role done 600 >/dev/null
@@ -172,20 +215,23 @@ lab_info "counters b: $cb"
 rx=$(echo "$cb" | sed -n 's/^[^[]*"rx_packets":\([0-9]*\).*/\1/p'); tx=$(echo "$cb" | sed -n 's/^[^[]*"tx_packets":\([0-9]*\).*/\1/p')
 [ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && lab_pass counters-b "rx_packets $rx, tx_packets $tx" || lab_fail counters-b "rx ${rx:-?} tx ${tx:-?}"
 
-# 4. xl destroy a guest: its vif directories and its switch port go
-be_a=$(gread $ida device/vif/0/backend)
-lab_domu_destroy a >/dev/null 2>&1
-gone() { ! xenstore-exists "$be_a" && ! xenstore-exists /local/domain/$ida && ! $VPIO ls --dir $DIR --json 2>/dev/null | grep -q '"name":"a"'; }
-if lab_wait_for 60 gone; then lab_pass destroy-a "backend $be_a and frontend gone, no port in vpio ls"
-else lab_fail destroy-a "backend $(xenstore-exists "$be_a" && echo present || echo gone), vpio ls: $($VPIO ls --dir $DIR 2>&1 | tr '\n' ' ')"; fi
+# 4. destroy a guest: its vif directories, its switch port and its grants go
+be_a=$(gread $ida "device/$(xenstore-list /local/domain/$ida/device 2>/dev/null | head -n 1)/0/backend")
+ports_before=$(plat_ls | grep -o '"id":[0-9]*' | wc -l)
+plat_destroy a >"$LAB_TMP/destroy.log" 2>&1
+gone() { ! xenstore-exists "$be_a" && ! xenstore-exists /local/domain/$ida && ! plat_has "$ida" a; }
+if lab_wait_for 60 gone; then lab_pass destroy-a "backend ${be_a:-?} and frontend gone, not in the platform's list (switch ports in the list: $ports_before -> $(plat_ls | grep -o '"id":[0-9]*' | wc -l))"
+else lab_fail destroy-a "backend $(xenstore-exists "$be_a" && echo present || echo gone), platform: $(plat_ls | head -c 300)"; fi
 g=$(grants_of "$ida"); [ -z "$g" ] && lab_pass destroy-a-grants "no dom0 grant mapped by domain $ida" || lab_fail destroy-a-grants "$g still mapped"
 
-# 5. vpio down: nothing left
-$VPIO down --dir $DIR >"$LAB_TMP/down.log" 2>&1 || lab_info "vpio down: $(tail -n 2 "$LAB_TMP/down.log")"
+# 5. down: nothing left
+plat_down >"$LAB_TMP/down.log" 2>&1 || lab_info "down: $(tail -n 2 "$LAB_TMP/down.log")"
+[ "$GUESTS" = harness ] && lab_wait_for 30 sh -c "! pgrep -f 'linux-guest-dom0[.]mjs'"
+[ "$GUESTS" = harness ] && lab_save "$LAB_TMP/harness.log"
 left=""
-pgrep -f vpiod >/dev/null && left="$left vpiod"
+pgrep -f 'vpio[.]js up|linux-guest-dom0[.]mjs' >/dev/null && left="$left vpiod"
 xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }' | grep -q . && left="$left domains:$(xl list | awk 'NR > 2 { print $1 }' | tr '\n' ,)"
-xenstore-list /local/domain/0/backend/vif 2>/dev/null | grep -q . && left="$left backend-vifs"
-[ -z "$left" ] && lab_pass vpio-down "no vpiod, no guest, no vif" || lab_fail vpio-down "left:$left"
+xenstore-list /local/domain/0/backend 2>/dev/null | grep -v '^console$' | while read -r t; do xenstore-list /local/domain/0/backend/$t 2>/dev/null; done | grep -q . && left="$left backend-dirs"
+[ -z "$left" ] && lab_pass down "nothing left: no vpiod, no guest, no vif directory" || lab_fail down "left:$left"
 for n in a b; do cp "/var/log/xen/console/guest-$n.log" "/results/guest-$n.log" 2>/dev/null; done
 lab_summary

@@ -45,7 +45,11 @@ async function runAndPoke(
     }
   }
   expect(pids.producer && pids.consumer, 'both peers started').toBeTruthy();
-  await new Promise((r) => setTimeout(r, 150)); // let packets flow first
+  // let packets flow first: with --progress-ms, until a progress line shows some sent (a loaded
+  // machine may not have run the producer at all within a fixed pause)
+  const flowing = (): boolean => /"type":"progress"[^\n]*"sent":[1-9]/.test(stdout);
+  for (let i = 0; i < 400 && args.includes('--progress-ms') && !flowing(); i++) await new Promise((r) => setTimeout(r, 25));
+  await new Promise((r) => setTimeout(r, 150));
   poke(pids);
   return { code: await done, stdout, stderr };
 }
@@ -221,14 +225,15 @@ describe('vring-pair (sanitized build)', () => {
   });
 
   it('15 the watchdog kills both peers when no packet moves for --stall-ms and exits 3 with both sides\' counters and the ring indices', async () => {
-    const r = await runAndPoke(['--seconds', '30', '--stall-ms', '400'], ({ producer, consumer }) => {
+    // 2 s: a loaded machine can take longer than 400 ms to start the sanitized peers, and the watchdog counts from the start
+    const r = await runAndPoke(['--seconds', '30', '--stall-ms', '2000', '--progress-ms', '50'], ({ producer, consumer }) => {
       process.kill(producer, 'SIGSTOP');
       process.kill(consumer, 'SIGSTOP');
     });
     expect(r.code).toBe(3);
     const err = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
     expect(err.type).toBe('error');
-    expect(err.error).toMatch(/^stalled: no packet moved for 400 ms/);
+    expect(err.error).toMatch(/^stalled: no packet moved for 2000 ms/);
     expect(err.producer.packets).toBeGreaterThan(0);
     expect(err.consumer).toHaveProperty('packets');
     expect(err.ring).toHaveProperty('head');

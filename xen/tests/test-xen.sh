@@ -55,6 +55,8 @@ if [ "$0" != /lab/run/dom0.sh ]; then
     args+=(--env "$kv")
   done
   [ -n "${LAB_RESULTS:-}" ] && args+=(--results "$LAB_RESULTS")
+  # Xen's console ring big enough for the 'g' key's dump (a line per grant: a vif is ~1100)
+  export LAB_XEN_ARGS="conring_size=1m ${LAB_XEN_ARGS:-}"
   exec bash xen/lab/lab.sh run "${args[@]}" "$0"
 fi
 
@@ -78,10 +80,11 @@ dom0_grants_by_domain() {
   xl dmesg -c >/dev/null 2>&1
   xl debug-keys g >/dev/null 2>&1
   lab_wait_for 10 sh -c "xl dmesg | grep -q 'gnttab_usage_print_all \] done'"
-  xl dmesg -c 2>/dev/null | awk '
+  xl dmesg -c >"$LAB_TMP/gnttab.txt" 2>&1
+  awk '
     /grant-table for remote d0 /{f=1; next} /grant-table for remote d[0-9]/{f=0}
     f { for (i = 1; i <= NF; i++) if ($i ~ /^\[0x[0-9a-f]+\]$/) { n[$(i+1)]++; break } }
-    END { for (d in n) print d, n[d] }' | while read -r d n; do echo "$((d)) $n"; done
+    END { for (d in n) print d, n[d] }' "$LAB_TMP/gnttab.txt" | while read -r d n; do echo "$((d)) $n"; done
 }
 grants_of() { dom0_grants_by_domain | awk -v d="$1" '$1 == d { print $2 }'; }
 
@@ -94,7 +97,7 @@ initrd_for() {
 }
 
 # guest NAME ROLE IP PEER [extra words]: creates it; prints the domid.
-words_for() { echo "lnf_role=$1 lnf_ip=$2/24 lnf_peer=$3 lnf_pings=${PINGS:-5} lnf_xfer_mb=${XFER_MB:-4} lnf_iperf_s=${IPERF_S:-3} $4"; }
+words_for() { echo "lnf_role=$1 lnf_ip=$2/24 lnf_peer=$3 lnf_pings=${PINGS:-5} lnf_xfer_mb=${XFER_MB:-4} lnf_iperf_s=${IPERF_S:-3} ${4:-}"; }
 guest() {
   local name=$1 role=$2 ip=$3 peer=$4 extra=${5:-} rd words
   words=$(words_for "$role" "$ip" "$peer" "$extra")
@@ -183,7 +186,7 @@ for n in a b; do
   id=$(lab_domid $n)
   v=$(lab_wait_key /local/domain/$id/data/lnf/state '' 400) || v=timeout
   [ "$v" = up ] && lab_pass "netfront-up-$n" "$(gread $id data/lnf/log)" || lab_fail "netfront-up-$n" "$v $(gread $id data/lnf/log)"
-  fe_path=/local/domain/$id/device/$(xenstore-list /local/domain/$id/device 2>/dev/null | head -n 1)/0
+  fe_path=/local/domain/$id/device/$(xenstore-list /local/domain/$id/device 2>/dev/null | grep vif | head -n 1)/0
   fe=$(xenstore-read "$fe_path/state" 2>/dev/null); be_path=$(xenstore-read "$fe_path/backend" 2>/dev/null); be=$(xenstore-read "$be_path/state" 2>/dev/null)
   [ "$fe" = 4 ] && [ "$be" = 4 ] && lab_pass "handshake-$n" "frontend $fe_path state $fe, backend $be_path state $be" ||
     lab_fail "handshake-$n" "frontend $fe_path state ${fe:-absent}, backend ${be_path:-?} state ${be:-absent}"
@@ -197,9 +200,13 @@ c=$(plat_connected)
 [ "$c" -ge 2 ] && lab_pass platform-connected "$c vifs Connected" || lab_fail platform-connected "$(head -c 400 "$LAB_TMP/ls.json")"
 lab_save "$LAB_TMP/ls.json" platform-ls.json
 
+lab_save "$LAB_TMP/gnttab.txt" gnttab-with-guests.txt
+
 # 3. the roles: ping both ways, the file, iperf3 (informational)
-lab_wait_key /local/domain/$idb/data/role done 600 >/dev/null
-lab_wait_key /local/domain/$ida/data/role done 60 >/dev/null
+if [ "$(gread $ida data/lnf/state)" = up ] && [ "$(gread $idb data/lnf/state)" = up ]; then
+  lab_wait_key /local/domain/$idb/data/role done 600 >/dev/null
+  lab_wait_key /local/domain/$ida/data/role done 60 >/dev/null
+fi
 for p in "a $ida b" "b $idb a"; do
   set -- $p
   v=$(gread $2 data/ping)
@@ -216,7 +223,7 @@ rx=$(echo "$cb" | sed -n 's/^[^[]*"rx_packets":\([0-9]*\).*/\1/p'); tx=$(echo "$
 [ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && lab_pass counters-b "rx_packets $rx, tx_packets $tx" || lab_fail counters-b "rx ${rx:-?} tx ${tx:-?}"
 
 # 4. destroy a guest: its vif directories, its switch port and its grants go
-be_a=$(gread $ida "device/$(xenstore-list /local/domain/$ida/device 2>/dev/null | head -n 1)/0/backend")
+be_a=$(gread $ida "device/$(xenstore-list /local/domain/$ida/device 2>/dev/null | grep vif | head -n 1)/0/backend")
 ports_before=$(plat_ls | grep -o '"id":[0-9]*' | wc -l)
 plat_destroy a >"$LAB_TMP/destroy.log" 2>&1
 gone() { ! xenstore-exists "$be_a" && ! xenstore-exists /local/domain/$ida && ! plat_has "$ida" a; }

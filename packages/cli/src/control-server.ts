@@ -47,7 +47,14 @@ function obj(args: unknown): Record<string, unknown> {
 function runArgs(raw: unknown): RunArgs {
   const a = obj(raw);
   if (a.name !== undefined && typeof a.name !== 'string') throw new ArgumentError('name', 'a string', a.name);
-  if (!Array.isArray(a.argv) || a.argv.length === 0 || !a.argv.every((x) => typeof x === 'string')) throw new ArgumentError('argv', 'a non-empty array of strings', a.argv);
+  const xen = a.xen as { kernel?: unknown; ramdisk?: unknown; cmdline?: unknown; vcpus?: unknown } | undefined;
+  if (xen !== undefined) {
+    if (typeof xen !== 'object' || xen === null || typeof xen.kernel !== 'string' || xen.kernel === '') throw new ArgumentError('xen', 'an object { kernel, ramdisk?, cmdline?, vcpus? }', a.xen);
+    if (xen.ramdisk !== undefined && typeof xen.ramdisk !== 'string') throw new ArgumentError('xen.ramdisk', 'a path', xen.ramdisk);
+    if (xen.cmdline !== undefined && typeof xen.cmdline !== 'string') throw new ArgumentError('xen.cmdline', 'a string', xen.cmdline);
+    if (xen.vcpus !== undefined) expectInteger('xen.vcpus', xen.vcpus, 1, 128);
+    if (a.argv !== undefined && (!Array.isArray(a.argv) || a.argv.length !== 0)) throw new ArgumentError('argv', 'nothing for a xen guest (it boots its kernel)', a.argv);
+  } else if (!Array.isArray(a.argv) || a.argv.length === 0 || !a.argv.every((x) => typeof x === 'string')) throw new ArgumentError('argv', 'a non-empty array of strings', a.argv);
   const vifsIn = a.vifs ?? [];
   if (!Array.isArray(vifsIn) || !vifsIn.every((x) => typeof x === 'string')) throw new ArgumentError('vifs', 'an array of --vif strings', vifsIn);
   const vifs: VifSpec[] = vifsIn.map((s: string) => parseVifSpec(s));
@@ -61,7 +68,8 @@ function runArgs(raw: unknown): RunArgs {
   if (linux && linux.offload !== undefined && typeof linux.offload !== 'boolean') throw new ArgumentError('linux.offload', 'a boolean', linux.offload);
   if (linux && linux.queues !== undefined) expectInteger('linux.queues', linux.queues, 1, MAX_QUEUES);
   return {
-    name: a.name as string | undefined, argv: a.argv as string[], vifs, memoryMiB: a.memoryMiB as number | undefined, env: a.env as Record<string, string> | undefined,
+    name: a.name as string | undefined, argv: (a.argv as string[] | undefined) ?? [], vifs,
+    ...(xen ? { xen: { kernel: xen.kernel as string, ...(xen.ramdisk === undefined ? {} : { ramdisk: xen.ramdisk as string }), ...(xen.cmdline === undefined ? {} : { cmdline: xen.cmdline as string }), ...(xen.vcpus === undefined ? {} : { vcpus: xen.vcpus as number }) } } : {}), memoryMiB: a.memoryMiB as number | undefined, env: a.env as Record<string, string> | undefined,
     ...(linux ? { linux: { ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 as string }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 as string }), ...(linux.offload === undefined ? {} : { offload: linux.offload as boolean }), ...(linux.queues === undefined ? {} : { queues: linux.queues as number }) } } : {}),
   };
 }

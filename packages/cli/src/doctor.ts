@@ -3,10 +3,13 @@
  * real (the launcher's own `vpio-launch --check` probes, and a sealed memfd
  * made and inspected), with the fix for each missing one.
  */
-import { checkSandbox, defaultLauncherPath, type SandboxReport } from '@vpio/domain';
+import { checkSandbox, defaultLauncherPath, xenChecks, type SandboxReport } from '@vpio/domain';
 import { GrantTable, SEAL, sealNames, sealsOf } from '@vpio/grant';
 
 export type DoctorCheckName = 'user-namespaces' | 'namespaces' | 'seccomp' | 'no-new-privs' | 'pidfd' | 'memfd-seals' | 'cgroups';
+
+/** The xen side's checks (`vpio doctor --mode xen`, or auto on a Xen dom0): @vpio/domain xenChecks(). */
+export type XenDoctorCheckName = 'xen-control-domain' | 'dev-xen-evtchn' | 'dev-xen-gntalloc' | 'dev-xen-gntdev' | 'dev-xen-privcmd' | 'xenstored' | 'xl' | 'stock-vif-drivers' | 'gntalloc-limit' | 'gnttab-max-frames';
 
 export interface DoctorCheck {
   readonly name: DoctorCheckName;
@@ -79,7 +82,25 @@ export function doctorReport(sandbox: SandboxReport | Error, memfd: DoctorCheck)
   return { ok: checks.every((c) => c.ok), mode: sandbox instanceof Error ? undefined : sandbox.mode, checks };
 }
 
+/**
+ * xen mode's doctor: control_d, /dev/xen/{evtchn,gntalloc,gntdev,privcmd},
+ * Xen's xenstored, xl, the stock xen-netback/xen-netfront (fine either way:
+ * vpio's device type is vpio-vif), gntalloc's limit and dom0's grant frames
+ * against `maxDomains` domains of `pagesPerDomain` pages.
+ */
+export async function runXenDoctor(options: { maxDomains: number; pagesPerDomain: number }): Promise<{ ok: boolean; mode: 'xen'; checks: ReadonlyArray<{ name: XenDoctorCheckName; ok: boolean; reason?: string; fix?: string }> }> {
+  const checks = (await xenChecks(options)) as Array<{ name: XenDoctorCheckName; ok: boolean; reason?: string; fix?: string }>;
+  return { ok: checks.every((c) => c.ok), mode: 'xen', checks };
+}
+
 export async function runDoctor(launcherPath: string = defaultLauncherPath()): Promise<DoctorReport> {
   const sandbox = await checkSandbox(launcherPath).catch((e: unknown) => e as Error);
   return doctorReport(sandbox, checkMemfdSeals());
+}
+
+/** One line per xen check: `OK name (detail)` or `FAIL name: reason` + `fix: ...`. */
+export function formatXenDoctor(r: { ok: boolean; checks: ReadonlyArray<{ name: string; ok: boolean; reason?: string; fix?: string }> }): string {
+  const lines = r.checks.map((c) => (c.ok ? `OK    ${c.name}${c.reason ? ` (${c.reason})` : ''}` : `FAIL  ${c.name}: ${c.reason}\n      fix: ${c.fix}`));
+  lines.push(r.ok ? 'xen mode: everything vpio needs is here' : 'xen mode: some checks failed: `vpio up --mode xen` may refuse to start or run out of grants');
+  return lines.join('\n');
 }

@@ -41,6 +41,11 @@ function portText(v: Pick<VifRow, 'port' | 'queuePorts'>): string {
 }
 
 export function formatLs(r: LsResult): string {
+  if (r.platformMode === 'xen') {
+    // xen mode: PV domains (no pid); the table below with the domain's kernel
+    if (r.domains.length === 0) return 'xen mode: no domains (start one with `vpio run --kernel PATH --vif mac=...`)';
+    return `xen mode\n${formatLs({ domains: r.domains.map((d) => ({ ...d, pid: 0 })) })}`;
+  }
   if (r.domains.length === 0) return 'no domains (start one with `vpio run <binary> --vif mac=...`)';
   // a QUEUES column (queues in use / the vif's) only when some vif has more than one
   const multi = r.domains.some((d) => d.vifs.some((v) => (v.queues ?? 1) > 1));

@@ -10,7 +10,7 @@
  * error names the step.
  */
 import { basename } from 'node:path';
-import { DEFAULT_BROKER_LIMITS, Vpiod, type Domain, type VpiodLogEntry } from '@vpio/domain';
+import { DEFAULT_BROKER_LIMITS, Vpiod, XenDom0, type Domain, type VpiodLogEntry, type XenDomainInfo } from '@vpio/domain';
 import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
 import { Netback, vifGrantBytes, type NetbackLogEntry, type VifInfo } from '@vpio/netback';
 import { Switch, type Capture, type CaptureOptions, type PortStats } from '@vpio/switch';
@@ -35,6 +35,14 @@ export interface PlatformOptions {
   readonly maxDomains?: number;
   /** Most grants a domain may have vpiod hold (vpiod's maxGrantsPerDomain, default 64; sizes its fd limit). */
   readonly maxGrantsPerDomain?: number;
+  /**
+   * host (default): vpiod's own xenstored, brokers and sandboxed processes;
+   * xen: Xen's xenstored, grant tables and event channels and PV domains
+   * through xl (@vpio/domain XenDom0). Resolved by the CLI (--mode auto).
+   */
+  readonly platformMode?: 'host' | 'xen';
+  /** xen: the xl binary (default `xl`). */
+  readonly xl?: string;
   readonly log?: (entry: PlatformLogEntry) => void;
 }
 
@@ -50,6 +58,9 @@ const DEFAULT_SLOTS = 256;
 const DEFAULT_BUF_BYTES = 2048;
 const PAGE_BYTES = 4096;
 const DEFAULT_MEMORY_MIB = 256;
+const DEFAULT_XEN_MEMORY_MIB = 128;
+/** xen: the vifs gntalloc's limit is sized for per domain (default-geometry vifs). */
+const XEN_VIFS_PER_DOMAIN = 2;
 const CONNECTED = XENBUS_STATES.Connected;
 
 interface Totals {
@@ -79,10 +90,18 @@ export function vifMappedPages(vifs: ReadonlyArray<{ txSlots: number; rxSlots: n
   return vifs.reduce((sum, v) => sum + Math.ceil(vifGrantBytes(v, v.queues) / PAGE_BYTES), 0);
 }
 
+/** xen mode: the pages gntalloc's limit and dom0's grant table are sized for per domain (two default vifs). */
+export function xenPagesPerDomain(): number {
+  return XEN_VIFS_PER_DOMAIN * vifMappedPages([{ txSlots: DEFAULT_SLOTS, rxSlots: DEFAULT_SLOTS, bufSizeBytes: DEFAULT_BUF_BYTES, queues: 1 }]);
+}
+
 export class Platform implements AsyncDisposable {
   readonly #options: PlatformOptions;
   readonly #log: (entry: PlatformLogEntry) => void;
   #vpiod: Vpiod | undefined;
+  /** xen mode's parts (no vpiod then). */
+  #xen: XenDom0 | undefined;
+  readonly #xenKernel = new Map<number, string>();
   #switch: Switch | undefined;
   #netback: Netback | undefined;
   /** Per vif `${domid}/${devid}`: the frontend state netback last observed, the last error text. */
@@ -111,6 +130,10 @@ export class Platform implements AsyncDisposable {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new VpioError('PLATFORM_STATE', `start() on a ${this.#state} platform`);
     this.#state = 'starting';
+    if (this.#options.platformMode === 'xen') {
+      await this.#startXen();
+      return;
+    }
     let step = 'vpiod';
     try {
       this.#vpiod = new Vpiod({
@@ -168,9 +191,91 @@ export class Platform implements AsyncDisposable {
     this.#state = 'running';
   }
 
+  /** xen mode: XenDom0 (Xen's xenstored, xen grants and channels, xl domains), the switch, netback on that xenstore connection. */
+  async #startXen(): Promise<void> {
+    let step = 'xen';
+    try {
+      const pagesPerDomain = xenPagesPerDomain();
+      this.#xen = new XenDom0({
+        dir: this.#options.dir,
+        pagesPerDomain,
+        ...(this.#options.maxDomains === undefined ? {} : { maxDomains: this.#options.maxDomains }),
+        ...(this.#options.xl === undefined ? {} : { xl: this.#options.xl }),
+        log: (e) => this.#log({ ...e, source: 'vpiod' }),
+      });
+      await this.#xen.start();
+      step = 'switch';
+      this.#switch = new Switch({ cores: this.#options.cores, mode: this.#options.mode ?? 'event' });
+      step = 'netback';
+      this.#netback = await Netback.start(
+        { xenstore: this.#xen.xenstore, grants: this.#xen.grants, channels: this.#xen.evtchn, switch: this.#switch },
+        { log: (e: NetbackLogEntry) => this.#log({ ...e, source: 'netback' }) },
+      );
+    } catch (e) {
+      await this.#teardown();
+      this.#state = 'closed';
+      const detail = e instanceof VpioError ? `${e.code}: ${e.message}` : (e as Error).message;
+      throw new VpioError('PLATFORM_START', `the platform did not start in xen mode (step ${step}): ${detail}`, { cause: e });
+    }
+    this.#watchNetback();
+    const netback = this.#netback;
+    this.#xen.domains.on('domainReleased', (d) => {
+      this.#acceptedAt.delete(d.domid);
+      this.#xenKernel.delete(d.domid);
+      void netback.releaseDomain(d.domid).catch(() => undefined);
+    });
+    this.#startSampler();
+  }
+
+  #watchNetback(): void {
+    const netback = this.#netback!;
+    const key = (v: VifInfo): string => `${v.domid}/${v.devid}`;
+    netback.on('vifState', (v, side, state) => {
+      const k = key(v);
+      if (side === 'frontend') this.#frontend.set(k, state);
+      const accepted = this.#acceptedAt.get(v.domid);
+      if (accepted !== undefined && !this.#attachMs.has(k) && v.backendState === CONNECTED && this.#frontend.get(k) === CONNECTED) {
+        this.#attachMs.set(k, performance.now() - accepted);
+      }
+    });
+    netback.on('vifError', (v, text) => this.#errors.set(key(v), text));
+    netback.on('vifConnected', (v) => this.#errors.delete(key(v)));
+    netback.on('vifDestroyed', (v) => {
+      this.#frontend.delete(key(v));
+      this.#errors.delete(key(v));
+      this.#attachMs.delete(key(v));
+    });
+  }
+
+  #startSampler(): void {
+    const interval = this.#options.statsIntervalMs ?? 1000;
+    this.#sample();
+    this.#sampler = setInterval(() => this.#sample(), interval);
+    this.#sampler.unref();
+    this.#state = 'running';
+  }
+
+  get platformMode(): 'host' | 'xen' {
+    return this.#xen ? 'xen' : 'host';
+  }
+
   info(): PlatformInfo {
+    if (this.#xen) {
+      this.#runningXen('info');
+      return {
+        pid: process.pid,
+        dir: this.#options.dir,
+        xenstorePath: this.#xen.xenstorePath,
+        cores: [...this.#options.cores],
+        mode: this.#options.mode ?? 'event',
+        platformMode: 'xen',
+        skippedSteps: [],
+        recovered: undefined,
+      };
+    }
     const vpiod = this.#running('info');
     return {
+      platformMode: 'host',
       pid: process.pid,
       dir: this.#options.dir,
       xenstorePath: vpiod.xenstorePath,
@@ -186,6 +291,8 @@ export class Platform implements AsyncDisposable {
    * and before its guest starts (the frontend finds backend InitWait at once).
    */
   async run(args: RunArgs): Promise<DomainRow> {
+    if (this.#xen) return this.#runXen(args);
+    if (args.xen !== undefined) throw new CliError('CLI_RUN', 'a PV kernel (--kernel) needs a platform in xen mode (vpio up --mode xen on a Xen dom0); this one runs in host mode');
     const acceptedAt = performance.now();
     const vpiod = this.#running('run');
     const netback = this.#netback!;
@@ -248,14 +355,76 @@ export class Platform implements AsyncDisposable {
     return this.#row(domain);
   }
 
+  /** xen mode: a PV domain (xl create -p), its vifs made by netback before it is unpaused. */
+  async #runXen(args: RunArgs): Promise<DomainRow> {
+    const acceptedAt = performance.now();
+    const xen = this.#runningXen('run');
+    const netback = this.#netback!;
+    if (args.xen === undefined || args.argv.length > 0 || args.linux !== undefined || (args.env !== undefined && Object.keys(args.env).length > 0)) {
+      throw new CliError('CLI_RUN', 'this platform runs in xen mode: a guest is a PV kernel (vpio run --kernel PATH [--ramdisk PATH] [--cmdline "..."]); <binary>, --linux and --env are host mode\'s');
+    }
+    if (!Array.isArray(args.vifs)) throw new ArgumentError('vifs', 'an array of vif specs', args.vifs);
+    const name = args.name ?? `${basename(args.xen.kernel).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48)}-${++this.#nameSeq}`;
+    const memoryMiB = args.memoryMiB === undefined ? DEFAULT_XEN_MEMORY_MIB : expectInteger('memoryMiB', args.memoryMiB, 16, 1 << 20);
+    let made = 0;
+    let d: XenDomainInfo;
+    try {
+      d = await xen.domains.createDomain(
+        { name, kernel: args.xen.kernel, memoryMiB, ...(args.xen.ramdisk ? { ramdisk: args.xen.ramdisk } : {}), ...(args.xen.cmdline ? { cmdline: args.xen.cmdline } : {}), ...(args.xen.vcpus ? { vcpus: args.xen.vcpus } : {}) },
+        {
+          beforeUnpause: async (domid) => {
+            this.#acceptedAt.set(domid, acceptedAt);
+            try {
+              for (const [i, spec] of args.vifs.entries()) {
+                const mtu = spec.mtu ?? 1500;
+                await netback.createVif(domid, {
+                  mac: spec.mac ?? defaultMac(domid, i),
+                  vlan: spec.vlan,
+                  mtu,
+                  txSlots: spec.txSlots ?? DEFAULT_SLOTS,
+                  rxSlots: spec.rxSlots ?? DEFAULT_SLOTS,
+                  bufSizeBytes: spec.bufSizeBytes ?? Math.max(DEFAULT_BUF_BYTES, mtu + 14),
+                  queues: spec.queues ?? 1,
+                  ...(spec.policy === undefined ? {} : { policy: spec.policy }),
+                });
+                made++;
+              }
+            } catch (e) {
+              await netback.releaseDomain(domid).catch(() => undefined);
+              throw new CliError('CLI_RUN', `vif ${made} (--vif #${made + 1}): ${(e as Error).message}`, { cause: e });
+            }
+          },
+        },
+      );
+    } catch (e) {
+      if (e instanceof VpioError && (e.code === 'ERR_ARGUMENT' || e.code === 'DOMAIN_NAME_TAKEN')) throw e;
+      throw new CliError('CLI_RUN', `cannot run "${name}": ${(e as Error).message}`, { cause: e });
+    }
+    this.#xenKernel.set(d.domid, args.xen.kernel);
+    return this.#xenRow(d);
+  }
+
+  #xenRow(d: XenDomainInfo): DomainRow {
+    return { ...this.#row({ domid: d.domid, name: d.name, pid: 0, state: d.state } as unknown as Domain), kernel: this.#xenKernel.get(d.domid) ?? d.kernel };
+  }
+
+  #domainName(domid: number): string | undefined {
+    return this.#xen ? this.#xen.domains.domain(domid)?.name : this.#vpiod?.domain(domid)?.name;
+  }
+
   ls(): LsResult {
+    if (this.#xen) {
+      const xen = this.#runningXen('ls');
+      return { platformMode: 'xen', domains: xen.domains.domains().map((d) => this.#xenRow(d)).sort((a, b) => a.domid - b.domid) };
+    }
     const vpiod = this.#running('ls');
     return { domains: vpiod.domains().map((d) => this.#row(d)).sort((a, b) => a.domid - b.domid) };
   }
 
   /** Per-port counters now and rates over the last sampling interval. */
   stats(): StatsResult {
-    this.#running('stats');
+    if (!this.#xen) this.#running('stats');
+    else this.#runningXen('stats');
     this.#sample();
     const cur = this.#samples.at(-1)!;
     const prev = this.#samples.length > 1 ? this.#samples[0]! : undefined;
@@ -266,7 +435,7 @@ export class Platform implements AsyncDisposable {
     const member = new Set<number>();
     for (const v of this.#netback!.vifs()) {
       if (v.port === undefined) continue;
-      byPort.set(v.port, { ...v, name: this.#vpiod!.domain(v.domid)?.name });
+      byPort.set(v.port, { ...v, name: this.#domainName(v.domid) });
       if (v.ports.length > 1) {
         queuePorts.set(v.port, v.ports);
         for (const id of v.ports.slice(1)) member.add(id);
@@ -318,6 +487,7 @@ export class Platform implements AsyncDisposable {
 
   /** A domain's console (stdout) after absolute byte offset `since`; ended domains' stay readable for a while. */
   console(name: string, since = 0): ConsoleResult {
+    if (this.#xen) throw new CliError('CLI_NO_SUCH_DOMAIN', `xen mode keeps no console: a PV domain's console is xenconsoled's (xl console ${name}, or /var/log/xen/console/guest-${name}.log)`);
     this.#running('console');
     if (typeof name !== 'string' || name === '') throw new ArgumentError('name', 'a domain name or domid', name);
     const since0 = expectInteger('since', since, 0, Number.MAX_SAFE_INTEGER);
@@ -336,9 +506,10 @@ export class Platform implements AsyncDisposable {
    * CLI_CAPTURE (nothing there, or already captured).
    */
   startCapture(target: string, options: CaptureOptions): CaptureTarget & { readonly capture: Capture } {
-    const vpiod = this.#running('capture');
+    if (this.#xen) this.#runningXen('capture');
+    else this.#running('capture');
     const sw = this.#switch!;
-    const vifs = this.#netback!.vifs().map((v) => ({ domid: v.domid, devid: v.devid, port: v.port, name: vpiod.domain(v.domid)?.name }));
+    const vifs = this.#netback!.vifs().map((v) => ({ domid: v.domid, devid: v.devid, port: v.port, name: this.#domainName(v.domid) }));
     const t = resolveCaptureTarget(target, sw.stats().ports.map((p) => p.id), vifs);
     try {
       return { ...t, capture: sw.startCapture(t.port, options) };
@@ -352,6 +523,18 @@ export class Platform implements AsyncDisposable {
 
   /** Destroys the live domain named `name` (or with domid `name` when it is all digits). */
   async destroy(name: string, graceMs = 2000): Promise<DestroyResult> {
+    if (this.#xen) {
+      const xen = this.#runningXen('destroy');
+      if (typeof name !== 'string' || name === '') throw new ArgumentError('name', 'a domain name or domid', name);
+      const d = xen.domains.domains().find((x) => x.name === name) ?? (/^[0-9]+$/.test(name) ? xen.domains.domain(Number(name)) : undefined);
+      if (!d) {
+        const live = xen.domains.domains().map((x) => x.name);
+        throw new CliError('CLI_NO_SUCH_DOMAIN', `no live domain "${name}"${live.length ? ` (live: ${live.join(', ')})` : ' (none is running)'}; see \`vpio ls\``);
+      }
+      await xen.domains.destroyDomain(d.domid);
+      await this.#netback!.releaseDomain(d.domid);
+      return { domid: d.domid, name: d.name, exit: { code: null, signal: null, reason: 'destroyed' } };
+    }
     const vpiod = this.#running('destroy');
     if (typeof name !== 'string' || name === '') throw new ArgumentError('name', 'a domain name or domid', name);
     const d = vpiod.domains().find((x) => x.name === name) ?? (/^[0-9]+$/.test(name) ? vpiod.domain(Number(name)) : undefined);
@@ -384,6 +567,7 @@ export class Platform implements AsyncDisposable {
       ['netback', async () => this.#netback?.close()],
       ['switch', async () => this.#switch?.close()],
       ['vpiod', async () => this.#vpiod?.close()],
+      ['xen', async () => this.#xen?.close()],
     ];
     for (const [step, f] of steps) {
       try {
@@ -392,6 +576,11 @@ export class Platform implements AsyncDisposable {
         this.#log({ level: 'warn', source: 'platform', event: 'close-failed', step, message: (e as Error).message });
       }
     }
+  }
+
+  #runningXen(op: string): XenDom0 {
+    if (this.#state !== 'running' || !this.#xen) throw new VpioError('PLATFORM_STATE', `${op}() on a ${this.#state} platform`);
+    return this.#xen;
   }
 
   #running(op: string): Vpiod {

@@ -29,6 +29,15 @@ export interface RunArgs {
   readonly env?: Readonly<Record<string, string>>;
   /** A Linux guest (`vpio run --linux`): argv runs under vpio-linux-netfront with a TAP device bridged to vif 0. */
   readonly linux?: LinuxGuestArgs;
+  /** xen mode: a PV domain booting this kernel (argv must be empty then). */
+  readonly xen?: XenGuestArgs;
+}
+
+export interface XenGuestArgs {
+  readonly kernel: string;
+  readonly ramdisk?: string;
+  readonly cmdline?: string;
+  readonly vcpus?: number;
 }
 
 export interface LinuxGuestArgs {
@@ -95,10 +104,14 @@ export interface DomainRow {
   readonly pid: number;
   readonly state: string;
   readonly argv: readonly string[];
+  /** xen mode: the domain's PV kernel (pid is 0: a domain, not a process). */
+  readonly kernel?: string;
   readonly vifs: readonly VifRow[];
 }
 
 export interface LsResult {
+  /** The platform's mode: host (sandboxed processes) or xen (PV domains on Xen). */
+  readonly platformMode?: 'host' | 'xen';
   readonly domains: readonly DomainRow[];
 }
 
@@ -108,6 +121,8 @@ export interface PlatformInfo {
   readonly xenstorePath: string;
   readonly cores: readonly number[];
   readonly mode: 'event' | 'poll';
+  /** host: vpiod's own xenstored and brokers; xen: Xen's xenstored, grant tables and event channels. */
+  readonly platformMode: 'host' | 'xen';
   readonly skippedSteps: readonly string[];
   /** What vpiod removed at start of a dead platform that ran on the same directory (its domains' cgroups, processes left in them). */
   readonly recovered?: RecoveredLeftovers | undefined;

@@ -18,6 +18,8 @@ export interface UpOptions {
   readonly dir: string;
   readonly cores: readonly number[];
   readonly mode: 'event' | 'poll';
+  /** host or xen (resolved from --mode host|xen|auto). Default host. */
+  readonly platformMode?: 'host' | 'xen';
   readonly insecure: boolean;
   readonly verbose: boolean;
   /** Most live domains (vpiod's default 64 when absent); vpiod sizes its fd limit to fit. */
@@ -113,7 +115,7 @@ export async function upForeground(o: UpOptions, out: (line: string) => void): P
     process.once('SIGTERM', resolve);
     stopNow = resolve;
   });
-  const platform = new Platform({ dir: o.dir, cores: o.cores, mode: o.mode, insecure: o.insecure, log, ...(o.maxDomains === undefined ? {} : { maxDomains: o.maxDomains }), ...(o.maxGrants === undefined ? {} : { maxGrantsPerDomain: o.maxGrants }) });
+  const platform = new Platform({ dir: o.dir, cores: o.cores, mode: o.mode, platformMode: o.platformMode ?? 'host', insecure: o.insecure, log, ...(o.maxDomains === undefined ? {} : { maxDomains: o.maxDomains }), ...(o.maxGrants === undefined ? {} : { maxGrantsPerDomain: o.maxGrants }) });
   let server: ControlServer | undefined;
   try {
     await platform.start();
@@ -128,7 +130,7 @@ export async function upForeground(o: UpOptions, out: (line: string) => void): P
           throw new TopologyError('CLI_TOPOLOGY_APPLY', `${(e as Error).message}; the platform was stopped`, [], { cause: e });
         });
     }
-    out(`vpio: platform up (pid ${process.pid}) on ${o.dir}: switch cores [${info.cores.join(',')}] ${info.mode} mode` +
+    out(`vpio: platform up (pid ${process.pid}) on ${o.dir} in ${info.platformMode} mode (xenstore ${info.xenstorePath}): switch cores [${info.cores.join(',')}] ${info.mode} mode` +
       `${info.skippedSteps.length ? `, INSECURE: without ${info.skippedSteps.join(', ')}` : ''}`);
     await stop;
   } finally {
@@ -145,7 +147,7 @@ export async function upBackground(o: UpOptions, self: readonly string[], timeou
   await refuseIfRunning(o.dir);
   const stale = staleFiles(o.dir);
   const logFd = openSync(logPath(o.dir), 'a', 0o600);
-  const args = [...self, 'up', '--foreground', '--dir', o.dir, `--cores=${o.cores.join(',')}`, '--mode', o.mode,
+  const args = [...self, 'up', '--foreground', '--dir', o.dir, `--cores=${o.cores.join(',')}`, '--switch-mode', o.mode, '--mode', o.platformMode ?? 'host',
     ...(o.insecure ? ['--insecure'] : []), ...(o.verbose ? ['--verbose'] : []), ...(o.maxDomains === undefined ? [] : ['--max-domains', String(o.maxDomains)]),
     ...(o.maxGrants === undefined ? [] : ['--max-grants', String(o.maxGrants)])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });

@@ -26,12 +26,39 @@ describe('vpio without a platform, bad arguments, doctor', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--cores: expected an integer in [-1, 1023], got "x"');
     const m = await vpio(['up', '--mode', 'turbo']);
-    expect(m.stderr).toContain('--mode: expected event or poll, got "turbo"');
+    expect(m.stderr).toContain('--mode: expected host, xen or auto (the switch: --switch-mode event|poll), got "turbo"');
+    const sm = await vpio(['up', '--switch-mode', 'turbo']);
+    expect(sm.code).toBe(2);
+    expect(sm.stderr).toContain('--switch-mode: expected event or poll, got "turbo"');
     const u = await vpio(['ls', '--frobnicate']);
     expect(u.code).toBe(2);
     expect(u.stderr).toContain("Unknown option '--frobnicate'");
     const c = await vpio(['launch']);
     expect(c.stderr).toMatch(/command: expected one of up, run, ls, stats, .*destroy, down, doctor.*, got "launch"/);
+  });
+
+  it('2.2x xen-mode flags: --mode xen off Xen says why (exit 1); --kernel excludes host-mode guests and vice versa (exit 2)', async () => {
+    const x = await vpio(['up', '--mode', 'xen', '--dir', '/nonexistent/x']);
+    expect(x.code).toBe(1);
+    expect(x.stderr).toMatch(/--mode xen needs a Xen dom0: .*capabilities.*use --mode host/);
+    const k = await vpio(['run', '--kernel', '/k', '/bin/true']);
+    expect(k.code).toBe(2);
+    expect(k.stderr).toContain('<binary>: expected nothing with --kernel');
+    const l = await vpio(['run', '--kernel', '/k', '--linux']);
+    expect(l.code).toBe(2);
+    expect(l.stderr).toContain('--linux: expected nothing with --kernel');
+    const r = await vpio(['run', '--ramdisk', '/r', '/bin/true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--ramdisk: expected only with --kernel');
+    const h = await vpio(['run', '--help']);
+    expect(h.stdout).toContain('--kernel PATH');
+    expect(h.stdout).toMatch(/Host mode .*\n[\s\S]*Xen mode/);
+    const d = await vpio(['doctor', '--mode', 'xen', '--json']);
+    expect(d.code).toBe(1);
+    const dj = JSON.parse(d.stdout) as { mode: string; checks: Array<{ name: string; ok: boolean; fix?: string }> };
+    expect(dj.mode).toBe('xen');
+    expect(dj.checks.map((c) => c.name)).toEqual(['xen-control-domain', 'dev-xen-evtchn', 'dev-xen-gntalloc', 'dev-xen-gntdev', 'dev-xen-privcmd', 'xenstored', 'xl', 'stock-vif-drivers', 'gntalloc-limit', 'gnttab-max-frames']);
+    expect(dj.checks.find((c) => c.name === 'xen-control-domain')).toMatchObject({ ok: false, fix: expect.stringContaining('--mode host') });
   });
 
   it('2.3 every command has --help', async () => {

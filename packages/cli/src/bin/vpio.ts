@@ -5,12 +5,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { resolveTapOptions } from '@vpio/domain';
+import { resolvePlatformMode, resolveTapOptions, type PlatformModeRequest } from '@vpio/domain';
 import { ArgumentError, VpioError } from '@vpio/errors';
 import { runCaptureCommand } from '../capture-command.js';
 import { ControlClient } from '../control-client.js';
 import { miniosPaths, runDemo } from '../demo.js';
-import { runDoctor } from '../doctor.js';
+import { formatXenDoctor, runDoctor, runXenDoctor } from '../doctor.js';
+import { xenPagesPerDomain } from '../platform.js';
 import { formatDoctor, formatLs, formatStats, policyText, vlanText } from '../format.js';
 import { platformDir, socketPath } from '../paths.js';
 import type { ConsoleResult, DestroyResult, DomainRow, LsResult, StatsResult } from '../protocol.js';
@@ -34,7 +35,7 @@ const HELP: Record<string, string> = {
   doctor    check what this host supports, with the fix for each gap
   demo      the whole platform in one go: pktgen → firewall → sink and a ping pair, live rates, a summary
 `,
-  up: `usage: vpio up [-f TOPOLOGY [--check]] [--dir DIR] [--cores LIST] [--mode event|poll] [--max-domains N] [--max-grants N] [--insecure] [--foreground] [--verbose]
+  up: `usage: vpio up [-f TOPOLOGY [--check]] [--dir DIR] [--mode host|xen|auto] [--cores LIST] [--switch-mode event|poll] [--max-domains N] [--max-grants N] [--insecure] [--foreground] [--verbose]
 
 Starts the platform in the background (log: DIR/platform.log) and returns
 once its control socket DIR/vpio.sock (0600, owner only) answers.
@@ -46,7 +47,12 @@ once its control socket DIR/vpio.sock (0600, owner only) answers.
   --check          only check the -f file: exit 0 when valid, 1 with its problems
 ${DIR_HELP}
   --cores LIST     switch worker cores, comma-separated (--cores=-1: unpinned; default 1, or 0 on one CPU)
-  --mode MODE      event (sleep when idle, default) or poll (busy-poll)
+  --mode MODE      host: guests are sandboxed processes, vpiod runs its own xenstored and brokers;
+                   xen: on a Xen dom0, guests are PV domains (xl), Xen's xenstored, grant tables and
+                   event channels are used (gntalloc's limit is raised for --max-domains; see
+                   \`vpio doctor\` for Xen's gnttab_max_frames); auto (default): xen when
+                   /proc/xen/capabilities says control_d, else host. (event|poll here still mean --switch-mode.)
+  --switch-mode M  event (sleep when idle, default) or poll (busy-poll)
   --max-domains N  most live domains (default 64, 1..32751); vpiod raises its descriptor
                    limit to fit and refuses to start when the hard limit is too low
   --max-grants N   most grants vpiod holds per domain (default 64, 3..4096; a vif takes 3):
@@ -57,6 +63,14 @@ ${DIR_HELP}
 `,
   run: `usage: vpio run [--name N] [--vif SPEC]... [--memory MIB] [--dir DIR] [--json] <binary> [args...]
        vpio run --linux [--ip A.B.C.D/P] [--ip6 ADDR/P] [--queues N] [--vif SPEC] [options] [--] <command> [args...]
+       vpio run --kernel PATH [--ramdisk PATH] [--cmdline "..."] [--vcpus N] [--memory MIB] [--name N] [--vif SPEC]...   (xen mode)
+
+Host mode (vpio up --mode host): the first two forms, a sandboxed process.
+Xen mode (vpio up --mode xen): the third form, a PV domain created with xl
+(paused; its vifs are made; then unpaused). <binary>, --linux, --env, --ip,
+--ip6, --offload and --queues are host mode's; --kernel, --ramdisk,
+--cmdline and --vcpus are xen mode's: the platform refuses the other
+mode's form.
 
 Creates a domain, has netback create its vifs (backend InitWait published)
 before the guest starts, then starts <binary> in the sandbox. Options come
@@ -68,6 +82,9 @@ before <binary>; everything after it goes to the guest.
                    lossless=0|1, mac-lock=0|1 (every key optional; repeat for more vifs)
   --memory MIB     memory limit (default 256)
   --env K=V        an environment variable for the guest (repeat for more)
+  --kernel PATH    (xen) the PV kernel dom0 boots the domain with (xl's kernel=)
+  --ramdisk PATH   (xen) its initrd;  --cmdline "..."  its command line (xl's extra=)
+  --vcpus N        (xen) virtual CPUs (default 1); --memory is its RAM in MiB (default 128)
   --linux          a Linux guest: <command> runs unchanged in the domain's own network
                    namespace, whose TAP device eth0 (MAC and MTU of vif 0) vpio-linux-netfront
                    bridges to vif 0 (one vif; one is made if --vif is not given)
@@ -145,11 +162,16 @@ or socket is left. Needs the minios guest built (npm run build).
   --json           print only the summary, as JSON
   --insecure       run without the sandbox steps this host lacks (see vpio doctor)
 `,
-  doctor: `usage: vpio doctor [--json]
+  doctor: `usage: vpio doctor [--mode host|xen|auto] [--max-domains N] [--json]
 
-Checks user namespaces, namespaces, seccomp, no-new-privs, pidfd, memfd
-seals and cgroups for real (vpio-launch --check, a sealed memfd) and says
-the fix for each missing one. Exit 1 when something is missing.
+Host mode: checks user namespaces, namespaces, seccomp, no-new-privs, pidfd,
+memfd seals and cgroups for real (vpio-launch --check, a sealed memfd) and
+says the fix for each missing one. Xen mode (auto: on a Xen dom0): checks
+control_d, /dev/xen/{evtchn,gntalloc,gntdev,privcmd}, Xen's xenstored, xl,
+xen-netback/xen-netfront (harmless: vpio's device type is vpio-vif),
+gntalloc's page limit and dom0's grant table (gnttab_max_frames) against
+--max-domains (default 64) domains of two default vifs each, one line each
+with OK/FAIL and the fix. Exit 1 when something is missing.
   --json           print { ok, mode, checks: [{ name, ok, reason?, fix? }] }
 `,
 };
@@ -168,7 +190,7 @@ function parse(cmd: string, argv: string[], options: ParseArgsConfig['options'],
 
 /** `vpio run`'s argv: options up to the first non-option word (the binary); the rest is the guest's. */
 function splitRun(argv: string[]): { own: string[]; guest: string[] } {
-  const withValue = new Set(['--name', '--vif', '--memory', '--dir', '--env', '--ip', '--ip6', '--offload', '--queues']);
+  const withValue = new Set(['--name', '--vif', '--memory', '--dir', '--env', '--ip', '--ip6', '--offload', '--queues', '--kernel', '--ramdisk', '--cmdline', '--vcpus']);
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
@@ -209,7 +231,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'up': {
-      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' }, file: { type: 'string', short: 'f' }, check: { type: 'boolean' }, 'max-domains': { type: 'string' }, 'max-grants': { type: 'string' } });
+      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string', multiple: true }, 'switch-mode': { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' }, file: { type: 'string', short: 'f' }, check: { type: 'boolean' }, 'max-domains': { type: 'string' }, 'max-grants': { type: 'string' } });
       if (v.check && v.file === undefined) throw new ArgumentError('--check', 'a topology to check (vpio up -f FILE --check)', undefined);
       // the whole file is checked before anything starts
       const topology = v.file === undefined ? undefined : loadTopology(v.file as string);
@@ -219,17 +241,25 @@ async function main(argv: string[]): Promise<number> {
       }
       const coresText = (v.cores as string | undefined) ?? topology?.switch.cores?.join(',') ?? ((await import('node:os')).availableParallelism() > 1 ? '1' : '0');
       const cores = coresText.split(',').map((c) => intFlag('--cores', c, -1, 1023));
-      const mode = (v.mode as string | undefined) ?? topology?.switch.mode ?? 'event';
-      if (mode !== 'event' && mode !== 'poll') throw new ArgumentError('--mode', 'event or poll', mode);
+      // --mode host|xen|auto is the platform's; event|poll (older spelling of --switch-mode) the switch's
+      const modes = (v.mode as string[] | undefined) ?? [];
+      for (const m of modes) if (!['host', 'xen', 'auto', 'event', 'poll'].includes(m)) throw new ArgumentError('--mode', 'host, xen or auto (the switch: --switch-mode event|poll)', m);
+      const platformModes = modes.filter((m) => m === 'host' || m === 'xen' || m === 'auto');
+      const switchModes = [...modes.filter((m) => m === 'event' || m === 'poll'), ...(v['switch-mode'] === undefined ? [] : [v['switch-mode'] as string])];
+      if (platformModes.length > 1) throw new ArgumentError('--mode', 'one of host, xen, auto', platformModes.join(' and '));
+      if (new Set(switchModes).size > 1) throw new ArgumentError('--switch-mode', 'one of event, poll', switchModes.join(' and '));
+      const mode = switchModes[0] ?? topology?.switch.mode ?? 'event';
+      if (mode !== 'event' && mode !== 'poll') throw new ArgumentError('--switch-mode', 'event or poll', mode);
+      const platformMode = resolvePlatformMode((platformModes[0] ?? 'auto') as PlatformModeRequest);
       const maxDomains = v['max-domains'] === undefined ? undefined : intFlag('--max-domains', v['max-domains'], 1, 32751);
       const maxGrants = v['max-grants'] === undefined ? undefined : intFlag('--max-grants', v['max-grants'], 3, 4096);
-      const o = { dir: platformDir(v.dir as string | undefined), cores, mode: mode as 'event' | 'poll', insecure: v.insecure === true, verbose: v.verbose === true, ...(maxDomains === undefined ? {} : { maxDomains }), ...(maxGrants === undefined ? {} : { maxGrants }) };
+      const o = { dir: platformDir(v.dir as string | undefined), cores, mode: mode as 'event' | 'poll', platformMode, insecure: v.insecure === true, verbose: v.verbose === true, ...(maxDomains === undefined ? {} : { maxDomains }), ...(maxGrants === undefined ? {} : { maxGrants }) };
       if (v.foreground) {
         await upForeground({ ...o, topology }, out);
         return 0;
       }
       const info = await upBackground(o, [fileURLToPath(import.meta.url)]);
-      out(`vpio: platform up (pid ${info.pid}) on ${info.dir}${info.skippedSteps.length ? ` INSECURE: without ${info.skippedSteps.join(', ')}` : ''}`);
+      out(`vpio: platform up (pid ${info.pid}) on ${info.dir} in ${info.platformMode} mode${info.skippedSteps.length ? ` INSECURE: without ${info.skippedSteps.join(', ')}` : ''}`);
       const cleaned = cleanupLine(info.staleFiles, info.recovered);
       if (cleaned) out(cleaned);
       if (topology) await applyOverSocket(info.dir, topology, (d) => out(guestLine(d)));
@@ -237,7 +267,28 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const { own, guest } = splitRun(rest);
-      const { values: v } = parse(cmd, own, { name: { type: 'string' }, vif: { type: 'string', multiple: true }, memory: { type: 'string' }, env: { type: 'string', multiple: true }, json: { type: 'boolean' }, linux: { type: 'boolean' }, ip: { type: 'string' }, ip6: { type: 'string' }, offload: { type: 'string' }, queues: { type: 'string' } });
+      const { values: v } = parse(cmd, own, { name: { type: 'string' }, vif: { type: 'string', multiple: true }, memory: { type: 'string' }, env: { type: 'string', multiple: true }, json: { type: 'boolean' }, linux: { type: 'boolean' }, ip: { type: 'string' }, ip6: { type: 'string' }, offload: { type: 'string' }, queues: { type: 'string' }, kernel: { type: 'string' }, ramdisk: { type: 'string' }, cmdline: { type: 'string' }, vcpus: { type: 'string' } });
+      if (v.kernel === undefined && (v.ramdisk !== undefined || v.cmdline !== undefined || v.vcpus !== undefined)) {
+        const flag = v.ramdisk !== undefined ? '--ramdisk' : v.cmdline !== undefined ? '--cmdline' : '--vcpus';
+        throw new ArgumentError(flag, 'only with --kernel (a xen-mode PV guest)', v.ramdisk ?? v.cmdline ?? v.vcpus);
+      }
+      if (v.kernel !== undefined) {
+        const hostOnly = v.linux ? '--linux' : v.env !== undefined ? '--env' : v.ip !== undefined ? '--ip' : v.ip6 !== undefined ? '--ip6' : v.offload !== undefined ? '--offload' : v.queues !== undefined ? '--queues' : guest.length ? '<binary>' : undefined;
+        if (hostOnly) throw new ArgumentError(hostOnly, 'nothing with --kernel: a xen guest boots its kernel (host mode runs <binary>, --linux, --env)', hostOnly === '<binary>' ? guest.join(' ') : true);
+        if (v.kernel === '') throw new ArgumentError('--kernel', 'the path of a PV kernel', v.kernel);
+        const vifsX = (v.vif as string[] | undefined) ?? [];
+        for (const s of vifsX) parseVifSpec(s);
+        const memoryX = v.memory === undefined ? undefined : intFlag('--memory', v.memory, 16, 1 << 20);
+        const vcpus = v.vcpus === undefined ? undefined : intFlag('--vcpus', v.vcpus, 1, 128);
+        const xen = { kernel: v.kernel as string, ...(v.ramdisk === undefined ? {} : { ramdisk: v.ramdisk as string }), ...(v.cmdline === undefined ? {} : { cmdline: v.cmdline as string }), ...(vcpus === undefined ? {} : { vcpus }) };
+        const d = await withClient(platformDir(v.dir as string | undefined), (c) => c.request<DomainRow>('run', { name: v.name, argv: [], vifs: vifsX, memoryMiB: memoryX, xen }));
+        if (v.json) out(JSON.stringify(d));
+        else {
+          out(`vpio: domain ${d.domid} "${d.name}" running (PV kernel ${d.kernel ?? xen.kernel})`);
+          for (const f of d.vifs) out(`  vif ${f.devid}: ${f.mac}, backend ${f.backendStateName}`);
+        }
+        return 0;
+      }
       if (!v.linux && (v.ip !== undefined || v.ip6 !== undefined || v.offload !== undefined || v.queues !== undefined)) {
         const flag = v.ip !== undefined ? '--ip' : v.ip6 !== undefined ? '--ip6' : v.offload !== undefined ? '--offload' : '--queues';
         throw new ArgumentError(flag, flag === '--queues' ? 'only with --linux (other guests: --vif queues=N)' : 'only with --linux', v.ip ?? v.ip6 ?? v.offload ?? v.queues);
@@ -358,7 +409,15 @@ async function main(argv: string[]): Promise<number> {
       return s.leftovers.length ? 1 : 0;
     }
     case 'doctor': {
-      const { values: v } = parse(cmd, rest, { json: { type: 'boolean' } });
+      const { values: v } = parse(cmd, rest, { json: { type: 'boolean' }, mode: { type: 'string' }, 'max-domains': { type: 'string' } });
+      const req = (v.mode as string | undefined) ?? 'auto';
+      if (req !== 'host' && req !== 'xen' && req !== 'auto') throw new ArgumentError('--mode', 'host, xen or auto', req);
+      if ((req === 'auto' ? resolvePlatformMode('auto') : req) === 'xen') {
+        const maxDomains = v['max-domains'] === undefined ? 64 : intFlag('--max-domains', v['max-domains'], 1, 32751);
+        const x = await runXenDoctor({ maxDomains, pagesPerDomain: xenPagesPerDomain() });
+        out(v.json ? JSON.stringify(x) : formatXenDoctor(x));
+        return x.ok ? 0 : 1;
+      }
       const r = await runDoctor();
       out(v.json ? JSON.stringify(r) : formatDoctor(r));
       return r.ok ? 0 : 1;

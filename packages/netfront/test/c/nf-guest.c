@@ -69,6 +69,9 @@
 
 #include "vpio/netfront.h"
 #include "vpio/netfront_broker.h"
+#ifdef NF_GUEST_XEN
+#include "vpio/netfront_xen.h" /* build/test/nf-guest-xen: --xen, a Linux PV domU's setup */
+#endif
 #include "vpio/netfront_host.h"
 #include "vpio/xs_transport.h"
 
@@ -519,7 +522,7 @@ static void traffic(void)
 int main(int argc, char **argv)
 {
 	uint32_t devid = 0, i, want_queues = 1;
-	int garbage = 0, garbage_only = 0, do_traffic = 1, broker = 0, autom = 0, linger = 0, want_offload = 0, rc, xs_fd;
+	int garbage = 0, garbage_only = 0, do_traffic = 1, broker = 0, autom = 0, linger = 0, want_offload = 0, rc, xs_fd, xen = 0;
 	enum nf_mode mode = NF_MODE_EVENT;
 	struct nf_host_grants grants;
 	struct nf_host_evtchns chans;
@@ -564,6 +567,8 @@ int main(int argc, char **argv)
 			want_queues = (uint32_t)atoi(v), i++;
 		else if (!strcmp(a, "--flows"))
 			flows = (uint32_t)atoi(v), i++;
+		else if (!strcmp(a, "--xen"))
+			xen = 1; /* nf-guest-xen only: xenstore over /dev/xen/xenbus, gntdev, evtchn */
 		else
 			fail("usage", -EINVAL);
 	}
@@ -584,7 +589,23 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (broker) {
+	if (xen) {
+#ifdef NF_GUEST_XEN
+		static struct nf_xen_evtchns xen_chans;
+
+		if (nf_xen_missing_device())
+			fail("xen-device", -ENOENT);
+		if ((rc = xs_fd_transport_connect(&ft, &t, "/dev/xen/xenbus")) || (rc = xs_open(xsh, &t, events, sizeof(events))))
+			fail("xs-open", rc);
+		nf_xen_grant_ops(&gops);
+		nf_xen_evtchns_init(&xen_chans);
+		nf_xen_evtchn_ops(&eops, &xen_chans);
+		cfg = (struct nf_config){ .devid = devid, .xs = xsh, .grant = &gops, .evtchn = &eops, .mode = mode,
+					  .timeout_ms = 60000 };
+#else
+		fail("usage-xen", -EINVAL); /* the host build links no Xen library */
+#endif
+	} else if (broker) {
 		if ((rc = nf_session_open(&session)))
 			fail("session-open", rc);
 		xsh = &session.xs;

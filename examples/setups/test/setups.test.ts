@@ -3,15 +3,26 @@
  * as documented and shows what its README says, then leaves no platform
  * behind): real platforms, real guests, short durations (SECONDS_TO_RUN=1).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 
-function run(script: string, seconds = 1): { code: number | null; out: string } {
-  const r = spawnSync('bash', [`${here}/${script}`], { encoding: 'utf8', env: { ...process.env, SECONDS_TO_RUN: String(seconds) }, timeout: 120_000 });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+/** Runs a setup script without blocking the worker (a blocked event loop times out vitest's RPC on a loaded machine). */
+function run(script: string, seconds = 1): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [`${here}/${script}`], { env: { ...process.env, SECONDS_TO_RUN: String(seconds) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
 }
 
 /** The platform a script started is gone: its directory was removed by the trap. */
@@ -20,16 +31,16 @@ function platformDir(out: string): string | undefined {
 }
 
 describe('examples/setups', () => {
-  it('ping-pair.sh: both families answered, 20 of 20', () => {
-    const r = run('ping-pair.sh');
+  it('ping-pair.sh: both families answered, 20 of 20', async () => {
+    const r = await run('ping-pair.sh');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/"family":4,"resolved":true,"sent":20,"received":20/);
     expect(r.out).toMatch(/"family":6,"resolved":true,"sent":20,"received":20/);
     expect(platformDir(r.out)).toBeDefined();
   }, 120_000);
 
-  it('firewall-chain.sh: rates shown, the firewall allowed and denied', () => {
-    const r = run('firewall-chain.sh');
+  it('firewall-chain.sh: rates shown, the firewall allowed and denied', async () => {
+    const r = await run('firewall-chain.sh');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain('DROP REASONS');
     const hits = /"fw":\{[^}]*"hits":\[(\d+),(\d+),(\d+),(\d+)\]/.exec(r.out);
@@ -38,14 +49,14 @@ describe('examples/setups', () => {
     expect(Number(hits![4])).toBeGreaterThan(0); // denied by the catch-all: UDP to 23
   }, 120_000);
 
-  it('topology.sh: the file checks, starts both guests, and they ping', () => {
-    const r = run('topology.sh');
+  it('topology.sh: the file checks, starts both guests, and they ping', async () => {
+    const r = await run('topology.sh');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/"family":6,"resolved":true,"sent":20,"received":20/);
   }, 120_000);
 
-  it('linux-guests.sh: ping and a one-second iperf3 between two Linux guests', () => {
-    const r = run('linux-guests.sh');
+  it('linux-guests.sh: ping and a one-second iperf3 between two Linux guests', async () => {
+    const r = await run('linux-guests.sh');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/3 packets transmitted, 3 received/);
     expect(r.out).toMatch(/receiver/);

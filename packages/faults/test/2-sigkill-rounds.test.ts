@@ -173,5 +173,5 @@ describe('scenario 2: 100 rounds of SIGKILL during traffic', () => {
     expect(victimNs.size).toBeGreaterThan(0);
     for (const [ns, killedAt] of victimNs) expect(holdersOf(ns, killedAt), `${ns} held`).toEqual([]);
     expect(cgroupsNamed(`vpio-${tag}-d`)).toEqual([]);
-  }, 90_000);
+  }, 240_000); // a loaded 2-core machine (load 15) took over 90 s
 });

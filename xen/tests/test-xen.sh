@@ -109,13 +109,14 @@ guest() {
     return
   fi
   rd=$(initrd_for "$name") || return 1
-  $VPIO run --dir $DIR --name "$name" --memory 256 --kernel /lab/domu/vmlinux --ramdisk "$rd" \
-    --cmdline "console=hvc0 loglevel=4 mitigations=off $words" --json >"$LAB_TMP/$name.run.json" 2>"$LAB_TMP/$name.run.err" ||
-    { cat "$LAB_TMP/$name.run.err" >&2; return 1; }
+  $VPIO run --dir $DIR --json --name "$name" --memory 256 --kernel /lab/domu/vmlinux --ramdisk "$rd" \
+    --cmdline "console=hvc0 loglevel=4 mitigations=off $words" --vif "mac=$(mac_of "$name"),tx-slots=1024,rx-slots=1024,lossless=1" \
+    >"$LAB_TMP/$name.run.json" 2>"$LAB_TMP/$name.run.err" || { cat "$LAB_TMP/$name.run.json" "$LAB_TMP/$name.run.err" >&2; return 1; }
   lab_domid "$name"
 }
 
 gread() { xenstore-read "/local/domain/$1/$2" 2>/dev/null; }   # DOMID KEY
+mac_of() { [ "$1" = a ] && echo 02:00:00:77:00:01 || echo 02:00:00:77:00:02; }
 
 # The platform's view, by vpio or by the harness (linux-guest-dom0.mjs, which
 # takes commands as files in $DIR: cmd.N -> reply.N).
@@ -142,8 +143,13 @@ plat_down() { if [ "$GUESTS" = harness ]; then harness quit; else $VPIO down --d
 # 1. the platform
 mkdir -p $DIR
 if [ "$GUESTS" = vpio ]; then
+  # --foreground in the background: under TCG Node loading the packages over
+  # 9p may take longer than `vpio up`'s wait for its detached child
   # shellcheck disable=SC2086  # UP_ARGS: words
-  if $VPIO up ${UP_ARGS//,/ } --dir $DIR >"$LAB_TMP/up.log" 2>&1; then lab_pass vpio-up "$(tail -n 1 "$LAB_TMP/up.log")"
+  $VPIO up --foreground ${UP_ARGS//,/ } --dir $DIR --cores=-1 --max-domains 8 >"$LAB_TMP/up.log" 2>&1 &
+  uppid=$!
+  lab_wait_for 400 sh -c "grep -q 'platform up' $LAB_TMP/up.log || ! kill -0 $uppid"
+  if grep -q 'platform up' "$LAB_TMP/up.log"; then lab_pass vpio-up "$(grep 'platform up' "$LAB_TMP/up.log")"
   else lab_fail vpio-up "$(tail -n 3 "$LAB_TMP/up.log" | tr '\n' ' ')"; lab_summary; exit 1; fi
 fi
 
@@ -151,9 +157,9 @@ fi
 if [ "$GUESTS" = harness ]; then
   rda=$(initrd_for a) && rdb=$(initrd_for b) || { lab_fail initrd "see above"; lab_summary; exit 1; }
   cat >"$LAB_TMP/spec.json" <<JSON
-[{"name":"a","kernel":"/lab/domu/vmlinux","ramdisk":"$rda","memoryMiB":256,"mac":"02:00:00:77:00:01",
+[{"name":"a","kernel":"/lab/domu/vmlinux","ramdisk":"$rda","memoryMiB":256,"mac":"$(mac_of a)",
   "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for server $IP_A $IP_B lnf_probe=1)"},
- {"name":"b","kernel":"/lab/domu/vmlinux","ramdisk":"$rdb","memoryMiB":256,"mac":"02:00:00:77:00:02",
+ {"name":"b","kernel":"/lab/domu/vmlinux","ramdisk":"$rdb","memoryMiB":256,"mac":"$(mac_of b)",
   "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for client $IP_B $IP_A)"}]
 JSON
   VPIO_REPO=$REPO node $REPO/xen/tests/linux-guest-dom0.mjs $DIR "$LAB_TMP/spec.json" >"$LAB_TMP/harness.log" 2>&1 &

@@ -230,10 +230,12 @@ rx=$(echo "$cb" | sed -n 's/^[^[]*"rx_packets":\([0-9]*\).*/\1/p'); tx=$(echo "$
 
 # 4. destroy a guest: its vif directories, its switch port and its grants go
 be_a=$(gread $ida "device/$(xenstore-list /local/domain/$ida/device 2>/dev/null | grep vif | head -n 1)/0/backend")
-ports_before=$(plat_ls | grep -o '"id":[0-9]*' | wc -l)
+plat_ports() { plat_ls | grep -o '"port":[0-9]*' | wc -l; }   # switch ports of attached vifs
+ports_before=$(plat_ports)
 plat_destroy a >"$LAB_TMP/destroy.log" 2>&1
 gone() { ! xenstore-exists "$be_a" && ! xenstore-exists /local/domain/$ida && ! plat_has "$ida" a; }
-if lab_wait_for 60 gone; then lab_pass destroy-a "backend ${be_a:-?} and frontend gone, not in the platform's list (switch ports in the list: $ports_before -> $(plat_ls | grep -o '"id":[0-9]*' | wc -l))"
+if lab_wait_for 60 gone && [ "$(plat_ports)" -lt "$ports_before" ]; then
+  lab_pass destroy-a "backend ${be_a:-?} and frontend gone, not in the platform's list, attached switch ports $ports_before -> $(plat_ports)"
 else lab_fail destroy-a "backend $(xenstore-exists "$be_a" && echo present || echo gone), platform: $(plat_ls | head -c 300)"; fi
 g=$(grants_of "$ida"); [ -z "$g" ] && lab_pass destroy-a-grants "no dom0 grant mapped by domain $ida" || lab_fail destroy-a-grants "$g still mapped"
 

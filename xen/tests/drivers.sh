@@ -108,7 +108,7 @@ export DOM0_GRANTS=/tmp/dom0-grants.sh
 dom0_grants() { /tmp/dom0-grants.sh | cut -d' ' -f1; }
 
 say "LAB INFO dom0 uptime=$(up) kernel=$(uname -r) xen=$(xl info 2>/dev/null | awk '/xen_version/{print $3}')"
-say "LAB INFO gntalloc limit=$(cat /sys/module/xen_gntalloc/parameters/limit 2>/dev/null) gntdev limit=$(cat /sys/module/xen_gntdev/parameters/limit 2>/dev/null)"
+say "LAB INFO gntalloc limit=$(cat /sys/module/xen_gntalloc/parameters/limit 2>/dev/null) gntdev limit=$(cat /sys/module/xen_gntdev/parameters/limit 2>/dev/null) grant_table free_per_iteration=$(cat /sys/module/grant_table/parameters/free_per_iteration 2>/dev/null || echo absent)"
 say "LAB INFO xen cmdline: $(xl info 2>/dev/null | awk -F': ' '/xen_commandline/{print $2}')"
 for d in gntalloc gntdev evtchn xenbus; do
   [ -c /dev/xen/$d ] && pass "dom0-device-$d /dev/xen/$d" || fail "dom0-device-$d /dev/xen/$d missing"

@@ -108,7 +108,7 @@ for g in g1 g2; do
   rd=$(mk_initrd $g) || { lab_fail "$g-initrd" "lab_domu_initrd failed"; continue; }
   t0=$(lab_now)
   if $VPIO run --dir $D --json --name $g --kernel /lab/domu/vmlinux --ramdisk "$rd" --memory 160 \
-      --cmdline "$KEXTRA peer=$peer count=$COUNT" --vif "mac=$me" >$LAB_TMP/$g.run.json 2>&1; then
+      --cmdline "$KEXTRA peer=$peer count=$COUNT" --vif "mac=$me,lossless=1" >$LAB_TMP/$g.run.json 2>&1; then
     ID[$g]=$(sed -n 's/.*"domid":\([0-9]*\).*/\1/p' $LAB_TMP/$g.run.json)
     echo "$t0" >"$LAB_TMP/$g.created"
     lab_pass "$g-run" "domid ${ID[$g]} in $(lab_elapsed "$t0") s: $(cat $LAB_TMP/$g.run.json)"

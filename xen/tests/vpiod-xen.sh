@@ -173,7 +173,7 @@ xl destroy g1 >$LAB_TMP/g1.destroy.log 2>&1 || lab_fail g1-xl-destroy "$(cat $LA
 if lab_wait_for 120 sh -c "! xenstore-exists /local/domain/0/backend/vpio-vif/$id1 && ! $VPIO ls --dir $D --json | grep -q '\"name\":\"g1\"'"; then
   $VPIO stats --dir $D --json >$LAB_TMP/stats2.json 2>&1
   grep -q '"name":"g1"' $LAB_TMP/stats2.json && lab_fail g1-gone "its switch port is still there" ||
-    lab_pass g1-gone "backend dir, vpio ls row and switch port gone; g2 $(grep -q '"name":"g2"' $LAB_TMP/stats2.json && echo still attached || echo MISSING)"
+    lab_pass g1-gone "backend dir, vpio ls row and switch port gone; g2 $($VPIO ls --dir $D --json | grep -q '"name":"g2"' && echo still listed || echo MISSING)"
 else
   lab_fail g1-gone "$(xenstore-ls -f /local/domain/0/backend/vpio-vif 2>&1 | head -n 3 | tr '\n' ' ') $($VPIO ls --dir $D 2>&1 | tr '\n' ' ')"
 fi

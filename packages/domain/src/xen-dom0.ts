@@ -17,8 +17,10 @@
  * netback takes `xenstore`, `grants` and `evtchn` exactly as it takes
  * Vpiod's `xenstorePath`, `grants` and `evtchn` in host mode.
  *
- * start() order: xen devices → xenstored socket → gntalloc limit → grant
- * table → event channels → xenstore client → domain driver; close() undoes
+ * start() order: xen devices → xenstored socket → gntalloc limit → dom0's
+ * grant frames (refuses when Xen's gnttab_max_frames cannot hold what
+ * maxDomains need: a full grant table wedges gntalloc, xen/tests/README.md)
+ * → grant table → event channels → xenstore client → domain driver; close() undoes
  * it in reverse (domains destroyed first). A failing step undoes the ones
  * before it and the error (XEN_START) names it.
  */
@@ -27,7 +29,8 @@ import { openXenEventChannels, checkXenEvtchnDevice, type XenEventChannels } fro
 import { GrantTable, checkXenGrantDevice, raiseGntallocLimit, xenGrantDriver, xenGrantLimits } from '@vpio/grant';
 import { XenstoreClient } from '@vpio/xenstore';
 import { XenDomains, type XlRunner } from './xen-domains.js';
-import { XENSTORED_SOCKETS, gntallocPagesNeeded, xenstoredSocket } from './xen-host.js';
+import { execFile } from 'node:child_process';
+import { DOM0_KERNEL_GRANTS, GRANTS_PER_FRAME, XEN_DEFAULT_GNTTAB_FRAMES, XENSTORED_SOCKETS, gntallocPagesNeeded, gnttabFramesNeeded, parseGnttabMaxFrames, xenstoredSocket } from './xen-host.js';
 
 export interface XenDom0Options {
   readonly dir: string;
@@ -50,6 +53,7 @@ export class XenDom0 implements AsyncDisposable {
   #domains: XenDomains | undefined;
   #xenstorePath = '';
   #gntallocLimit: number | undefined;
+  #maxDomains = 0;
   #state: 'new' | 'running' | 'closed' = 'new';
 
   constructor(options: XenDom0Options) {
@@ -71,6 +75,10 @@ export class XenDom0 implements AsyncDisposable {
   get xenstorePath(): string {
     return this.#xenstorePath;
   }
+  /** The domains this dom0 was sized for: maxDomains, or (when not given) min(64, what dom0's grant table fits). */
+  get maxDomains(): number {
+    return this.#maxDomains;
+  }
   /** gntalloc's page limit after start() (raised if it was lower than needed). */
   get gntallocLimit(): number | undefined {
     return this.#gntallocLimit;
@@ -78,7 +86,7 @@ export class XenDom0 implements AsyncDisposable {
 
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new VpioError('VPIOD_STATE', `start() on a ${this.#state} XenDom0`);
-    const maxDomains = this.#options.maxDomains ?? 64;
+    let maxDomains = this.#options.maxDomains ?? 64;
     let step = 'devices';
     try {
       checkXenGrantDevice('gntalloc');
@@ -90,6 +98,26 @@ export class XenDom0 implements AsyncDisposable {
         throw new VpioError('XEN_XENSTORED', `Xen's xenstored has no socket at ${XENSTORED_SOCKETS.join(' or ')}: start it (systemctl start xenstored / xencommons)`);
       }
       this.#xenstorePath = path;
+      step = 'gnttab';
+      const info = await this.#xlInfo();
+      const frames = info === undefined ? undefined : parseGnttabMaxFrames(info) ?? XEN_DEFAULT_GNTTAB_FRAMES;
+      if (frames !== undefined) {
+        // what dom0's grant table holds besides its kernel's own grants
+        const fit = Math.max(0, Math.floor((frames * GRANTS_PER_FRAME - DOM0_KERNEL_GRANTS) / this.#options.pagesPerDomain));
+        if (this.#options.maxDomains === undefined && fit < maxDomains) {
+          maxDomains = fit; // the default shrinks to what fits; an explicit maxDomains is refused below instead
+          this.#log('warn', 'max-domains', `dom0's grant table (gnttab_max_frames=${frames}) fits ${fit} domains of ${this.#options.pagesPerDomain} pages: maxDomains ${fit}`);
+        }
+        const needFrames = gnttabFramesNeeded(gntallocPagesNeeded(maxDomains, this.#options.pagesPerDomain));
+        if (maxDomains < 1 || frames < needFrames) {
+          throw new VpioError(
+            'XEN_GNTTAB_LIMIT',
+            `dom0's grant table holds ${frames * GRANTS_PER_FRAME} grants (gnttab_max_frames=${frames}); ${maxDomains} domains x ${this.#options.pagesPerDomain} pages need ${needFrames} frames: ` +
+              `add gnttab_max_frames=${needFrames} to Xen's command line (GRUB_CMDLINE_XEN_DEFAULT in /etc/default/grub, update-grub, reboot), or use --max-domains ${fit}`,
+          );
+        }
+      }
+      this.#maxDomains = maxDomains;
       step = 'gntalloc-limit';
       const need = gntallocPagesNeeded(maxDomains, this.#options.pagesPerDomain);
       const now = xenGrantLimits().gntallocPages;
@@ -143,6 +171,14 @@ export class XenDom0 implements AsyncDisposable {
     await this.close();
   }
 
+  /** `xl info` (for xen_commandline), undefined when xl does not answer (the domains step reports that). */
+  #xlInfo(): Promise<string | undefined> {
+    if (this.#options.runXl) return this.#options.runXl(['info']).catch(() => undefined);
+    return new Promise((resolve) => {
+      execFile(this.#options.xl ?? 'xl', ['info'], { timeout: 60_000 }, (err, stdout) => resolve(err ? undefined : String(stdout)));
+    });
+  }
+
   async #teardown(): Promise<void> {
     await this.#domains?.close().catch(() => undefined);
     try {
@@ -156,6 +192,10 @@ export class XenDom0 implements AsyncDisposable {
       /* already closed */
     }
     await this.#xenstore?.close().catch(() => undefined);
+  }
+
+  #log(level: 'debug' | 'info' | 'warn', event: string, message: string): void {
+    this.#options.log?.({ level, event, message });
   }
 
   #need<T>(v: T | undefined): T {

@@ -37,6 +37,7 @@
 
 #include "vpio/netfront.h"
 #include "vpio/netfront_broker.h"
+#include "vpio/vif_proto.h" /* the vif paths: the fuzzer must hit the directories netback really uses */
 
 #define MAX_PEERS 8
 
@@ -244,16 +245,16 @@ static char big[4200];
 static const char *xs_path(char *buf, size_t n)
 {
 	uint32_t self = session.g.domid, other = nothers ? others[rnd() % nothers] : 0, r = rnd();
-	static const char *const fixed[] = { "", "/", "relative", "data", "data/x", "device/vif/0/state", "device/vif/0/event-channel-tx",
-					     "device/vif/0/tx-ring-ref0", "device/vif/0/zzz", "/local/domain/0", "/local/domain/0/backend",
+	static const char *const fixed[] = { "", "/", "relative", "data", "data/x", VIF_PATH_DEVICE_VIF_RELATIVE "0/state", VIF_PATH_DEVICE_VIF_RELATIVE "0/event-channel-tx",
+					     VIF_PATH_DEVICE_VIF_RELATIVE "0/tx-ring-ref0", VIF_PATH_DEVICE_VIF_RELATIVE "0/zzz", "/local/domain/0", "/local/domain/0/backend",
 					     "@releaseDomain", "@introduceDomain", "@other", "/tool", "a//b", "trailing/", "/local/domain/32752",
-					     "/local/domain/-1", "device/vif/0/../../../0", "bad\x01char", "sp ace" };
+					     "/local/domain/-1", VIF_PATH_DEVICE_VIF_RELATIVE "0/../../../0", "bad\x01char", "sp ace" };
 
 	switch (r % 6) {
 	case 0:
 	case 1: return fixed[(r >> 8) % (sizeof(fixed) / sizeof(fixed[0]))];
-	case 2: snprintf(buf, n, "/local/domain/%u/device/vif/0/%s", other, (r & 0x100) ? "state" : "event-channel-rx"); return buf;
-	case 3: snprintf(buf, n, "/local/domain/0/backend/vif/%u/0/%s", (r & 0x200) ? self : other, (r & 0x100) ? "state" : "mac"); return buf;
+	case 2: snprintf(buf, n, VIF_PATH_LOCAL_DOMAIN "%u" VIF_PATH_DEVICE_VIF "0/%s", other, (r & 0x100) ? "state" : "event-channel-rx"); return buf;
+	case 3: snprintf(buf, n, VIF_PATH_LOCAL_DOMAIN "0" VIF_PATH_BACKEND_VIF "%u/0/%s", (r & 0x200) ? self : other, (r & 0x100) ? "state" : "mac"); return buf;
 	case 4: snprintf(buf, n, "/local/domain/%u/data/%u", (r & 0x100) ? self : other, rnd() % 64); return buf;
 	default: { /* long: around the 3072 path limit */
 		uint32_t len = (r & 0x100) ? 3072 - 1 + rnd() % 3 : 200 + rnd() % 3000;
@@ -316,7 +317,7 @@ static int xs_mode(uint64_t deadline)
 							    "feature-netmap", "request-rx-copy", "mac" };
 			static const char *const vals[] = { "1", "2", "3", "4", "5", "6", "7", "-1", "4294967296", "garbage", "", "0x10" };
 
-			snprintf(path, sizeof(path), "device/vif/0/%s", keys[rnd() % 9]);
+			snprintf(path, sizeof(path), VIF_PATH_DEVICE_VIF_RELATIVE "0/%s", keys[rnd() % 9]);
 			account(xs_write(h, tx, path, vals[r % 12], (uint32_t)strlen(vals[r % 12])));
 			break;
 		}

@@ -67,8 +67,12 @@ export interface LinuxGuestPlan {
   readonly tap: DomainTapOptions;
 }
 
-/** The domain a Linux guest becomes: one vif (made if none was given), the netfront's argv, the TAP. */
-export function planLinuxGuest(linux: LinuxGuestArgs, argv: readonly string[], vifs: readonly VifSpec[], mode: 'event' | 'poll', binary: string): LinuxGuestPlan {
+/**
+ * The domain a Linux guest becomes: one vif (made if none was given), the netfront's argv, the TAP.
+ * `binary` may be a function (linuxNetfrontPath): it is called only once the arguments are valid,
+ * so a bad argument is reported as such even where the netfront is not built yet.
+ */
+export function planLinuxGuest(linux: LinuxGuestArgs, argv: readonly string[], vifs: readonly VifSpec[], mode: 'event' | 'poll', binary: string | (() => string)): LinuxGuestPlan {
   if (typeof linux !== 'object' || linux === null) throw new ArgumentError('linux', 'an object', linux);
   if (vifs.length > 1) throw new ArgumentError('vifs', 'at most one --vif with --linux (eth0 is bridged to vif 0)', vifs.length);
   const given: VifSpec = vifs[0] ?? {};
@@ -87,5 +91,6 @@ export function planLinuxGuest(linux: LinuxGuestArgs, argv: readonly string[], v
   };
   const tap = resolveTapOptions({ name: LINUX_GUEST_IFNAME, mtu: vif0.mtu ?? 1500, vnetHdr: true, queues, ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 }) });
   const offload = linux.offload === false ? ['--offload', 'off'] : [];
-  return { argv: [binary, '--devid', '0', '--mode', mode, ...offload, '--', ...argv], vifs: [vif0], tap };
+  const bin = typeof binary === 'function' ? binary() : binary;
+  return { argv: [bin, '--devid', '0', '--mode', mode, ...offload, '--', ...argv], vifs: [vif0], tap };
 }

@@ -303,7 +303,7 @@ export class Platform implements AsyncDisposable {
     const name = args.name ?? `${basename(args.argv[0] ?? 'guest').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48)}-${++this.#nameSeq}`;
     const memoryMiB = args.memoryMiB === undefined ? DEFAULT_MEMORY_MIB : expectInteger('memoryMiB', args.memoryMiB, 16, 1 << 20);
     // a Linux guest: vpio-linux-netfront runs argv, bridging a TAP to vif 0
-    const linux = args.linux === undefined ? undefined : planLinuxGuest(args.linux, args.argv, args.vifs, this.#options.mode ?? 'event', linuxNetfrontPath());
+    const linux = args.linux === undefined ? undefined : planLinuxGuest(args.linux, args.argv, args.vifs, this.#options.mode ?? 'event', linuxNetfrontPath);
     args = linux ? { ...args, argv: linux.argv, vifs: linux.vifs } : args;
     const geometry = args.vifs.map((spec) => {
       const mtu = spec.mtu ?? 1500;

@@ -161,23 +161,7 @@ export class Platform implements AsyncDisposable {
       throw new VpioError('PLATFORM_START', `the platform did not start (step ${step}): ${detail}`, { cause: e });
     }
     const netback = this.#netback;
-    const key = (v: VifInfo): string => `${v.domid}/${v.devid}`;
-    netback.on('vifState', (v, side, state) => {
-      const k = key(v);
-      if (side === 'frontend') this.#frontend.set(k, state);
-      // both ends Connected (netback writes Connected after the frontend's): the first time only
-      const accepted = this.#acceptedAt.get(v.domid);
-      if (accepted !== undefined && !this.#attachMs.has(k) && v.backendState === CONNECTED && this.#frontend.get(k) === CONNECTED) {
-        this.#attachMs.set(k, performance.now() - accepted);
-      }
-    });
-    netback.on('vifError', (v, text) => this.#errors.set(key(v), text));
-    netback.on('vifConnected', (v) => this.#errors.delete(key(v)));
-    netback.on('vifDestroyed', (v) => {
-      this.#frontend.delete(key(v));
-      this.#errors.delete(key(v));
-      this.#attachMs.delete(key(v));
-    });
+    this.#watchNetback();
     this.#vpiod.on('domainReleased', (d, exit) => {
       this.#argv.delete(d.domid);
       this.#acceptedAt.delete(d.domid);

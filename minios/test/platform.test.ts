@@ -1,6 +1,6 @@
 /**
  * Scenario M1 (minios on the real platform): objective: two minios guests
- * started by `vpio run` on a `vpio up` platform (temp dir, 1024-slot rings)
+ * started by `vpio run` (one with --minios CONFIG, one naming the binary) on a `vpio up` platform (temp dir, 1024-slot rings)
  * connect their vifs, resolve each other with ARP and neighbour discovery,
  * and ping each other over IPv4 and IPv6 through the switch; the responder's
  * replies leave by buffer swap; each guest's proportional memory (PSS) stays
@@ -24,7 +24,9 @@ describe('M1 two minios guests ping each other through the platform', () => {
     const up = await vpio(['up', '--dir', dir, '--cores=-1']);
     expect(up.code, up.stderr).toBe(0);
     for (const [name, mac, cfg] of [['resp', '02:00:00:00:00:02', 'ping-responder.click'], ['ping', '02:00:00:00:00:01', 'pinger.click']] as const) {
-      const r = await vpio(['run', '--dir', dir, '--name', name, '--vif', `mac=${mac},tx-slots=1024,rx-slots=1024`, '--json', BIN, join(root, 'configs', cfg)]);
+      // the responder by `vpio run --minios` (the form both modes take), the pinger by its binary
+      const guest = name === 'resp' ? ['--minios', join(root, 'configs', cfg)] : [BIN, join(root, 'configs', cfg)];
+      const r = await vpio(['run', '--dir', dir, '--name', name, '--vif', `mac=${mac},tx-slots=1024,rx-slots=1024`, '--json', ...guest]);
       expect(r.code, r.stderr).toBe(0);
       launchers[name] = (JSON.parse(r.stdout) as { pid: number }).pid;
     }

@@ -18,7 +18,7 @@ import { CaptureStream, parseCaptureArgs } from './capture-stream.js';
 import { CliError } from './cli-error.js';
 import { peerCred, type PeerCred } from './peer-cred.js';
 import type { Platform } from './platform.js';
-import { COMMANDS, MAX_LINE_BYTES, type Command, type ErrorBody, type Response, type RunArgs } from './protocol.js';
+import { COMMANDS, MAX_LINE_BYTES, MINIOS_CONFIG_MAX, type Command, type ErrorBody, type MiniosGuestArgs, type Response, type RunArgs } from './protocol.js';
 import { MAX_QUEUES, parseVifSpec, type VifSpec } from './vif-spec.js';
 
 export interface ControlServerOptions {
@@ -54,6 +54,13 @@ function runArgs(raw: unknown): RunArgs {
     if (xen.cmdline !== undefined && typeof xen.cmdline !== 'string') throw new ArgumentError('xen.cmdline', 'a string', xen.cmdline);
     if (xen.vcpus !== undefined) expectInteger('xen.vcpus', xen.vcpus, 1, 128);
     if (a.argv !== undefined && (!Array.isArray(a.argv) || a.argv.length !== 0)) throw new ArgumentError('argv', 'nothing for a xen guest (it boots its kernel)', a.argv);
+  }
+  const minios = a.minios === undefined ? undefined : miniosArgs(a.minios);
+  if (minios) {
+    if (a.argv !== undefined && (!Array.isArray(a.argv) || a.argv.length !== 0)) throw new ArgumentError('argv', 'nothing for a minios guest (it runs its configuration)', a.argv);
+    if (a.linux !== undefined) throw new ArgumentError('linux', 'nothing for a minios guest', a.linux);
+  } else if (xen !== undefined) {
+    // a PV kernel: checked above
   } else if (!Array.isArray(a.argv) || a.argv.length === 0 || !a.argv.every((x) => typeof x === 'string')) throw new ArgumentError('argv', 'a non-empty array of strings', a.argv);
   const vifsIn = a.vifs ?? [];
   if (!Array.isArray(vifsIn) || !vifsIn.every((x) => typeof x === 'string')) throw new ArgumentError('vifs', 'an array of --vif strings', vifsIn);
@@ -70,8 +77,20 @@ function runArgs(raw: unknown): RunArgs {
   return {
     name: a.name as string | undefined, argv: (a.argv as string[] | undefined) ?? [], vifs,
     ...(xen ? { xen: { kernel: xen.kernel as string, ...(xen.ramdisk === undefined ? {} : { ramdisk: xen.ramdisk as string }), ...(xen.cmdline === undefined ? {} : { cmdline: xen.cmdline as string }), ...(xen.vcpus === undefined ? {} : { vcpus: xen.vcpus as number }) } } : {}), memoryMiB: a.memoryMiB as number | undefined, env: a.env as Record<string, string> | undefined,
+    ...(minios ? { minios } : {}),
     ...(linux ? { linux: { ...(linux.ipv4 === undefined ? {} : { ipv4: linux.ipv4 as string }), ...(linux.ipv6 === undefined ? {} : { ipv6: linux.ipv6 as string }), ...(linux.offload === undefined ? {} : { offload: linux.offload as boolean }), ...(linux.queues === undefined ? {} : { queues: linux.queues as number }) } } : {}),
   };
+}
+
+/** Validates `run`'s minios args: a configuration that fits one xenstore value, an optional stats interval. */
+function miniosArgs(raw: unknown): MiniosGuestArgs {
+  const m = obj(raw);
+  if (typeof m.config !== 'string' || m.config.trim() === '') throw new ArgumentError('minios.config', 'the configuration text', m.config);
+  const bytes = Buffer.byteLength(m.config);
+  if (bytes > MINIOS_CONFIG_MAX) throw new ArgumentError('minios.config', `at most ${MINIOS_CONFIG_MAX} bytes (one xenstore value in xen mode), not ${bytes}`, `${bytes} bytes`);
+  if (m.config.includes('\0')) throw new ArgumentError('minios.config', 'text without NUL bytes', 'a NUL byte');
+  const statsIntervalMs = m.statsIntervalMs === undefined ? undefined : expectInteger('minios.statsIntervalMs', m.statsIntervalMs, 1, 3_600_000);
+  return { config: m.config, ...(statsIntervalMs === undefined ? {} : { statsIntervalMs }) };
 }
 
 export class ControlServer {

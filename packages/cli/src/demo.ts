@@ -16,9 +16,8 @@
  * console lines (JSON).
  */
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { VpioError } from '@vpio/errors';
 import { Platform } from './platform.js';
 import type { DomainRow, StatsResult } from './protocol.js';
@@ -61,23 +60,6 @@ export interface DemoSummary {
   readonly guests: readonly DemoGuestFigures[];
   /** What teardown left behind (empty: nothing). */
   readonly leftovers: readonly string[];
-}
-
-/**
- * Where the minios guest lives. Resolved at run time (not a dependency of
- * @vpio/cli: minios's platform tests depend on the CLI, and turbo's graph
- * must stay acyclic); `npm run demo` builds every workspace first.
- */
-export function miniosPaths(): { binary: string; configs: string } {
-  let root: string;
-  try {
-    root = dirname(createRequire(import.meta.url).resolve('@vpio/minios/package.json'));
-  } catch {
-    throw new VpioError('DEMO_NO_MINIOS', 'the minios guest (@vpio/minios) is not installed here: run the demo from the vpio repository (npm run demo)');
-  }
-  const binary = join(root, 'build', 'vpio-minios');
-  if (!existsSync(binary)) throw new VpioError('DEMO_NO_MINIOS', `${binary} is not built: run \`npm run build\` (or npm run demo, which builds first)`);
-  return { binary, configs: join(root, 'configs') };
 }
 
 const MAC = {

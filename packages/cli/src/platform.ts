@@ -20,6 +20,7 @@ import { resolveCaptureTarget, type CaptureTarget } from './capture-target.js';
 import { Consoles } from './console.js';
 import type { ConsoleResult, DestroyResult, DomainRow, LsResult, PlatformInfo, PortRow, RunArgs, StatsResult, VifRow } from './protocol.js';
 import { linuxNetfrontPath, planLinuxGuest } from './linux-guest.js';
+import { miniosPaths } from './minios-paths.js';
 import { defaultMac } from './vif-spec.js';
 
 export interface PlatformOptions {
@@ -59,6 +60,11 @@ const DEFAULT_BUF_BYTES = 2048;
 const PAGE_BYTES = 4096;
 const DEFAULT_MEMORY_MIB = 256;
 const DEFAULT_XEN_MEMORY_MIB = 128;
+/** A minios PV guest's memory unless --memory says otherwise (its image, heap and thread stacks; grants map into address space, not memory). */
+const MINIOS_XEN_MEMORY_MIB = 32;
+/** Where a minios PV guest finds its configuration and stats interval, relative to its xenstore directory. */
+const MINIOS_CONFIG_KEY = 'vpio/config';
+const MINIOS_STATS_KEY = 'vpio/stats-interval';
 /** xen: the vifs gntalloc's limit is sized for per domain (default-geometry vifs). */
 const XEN_VIFS_PER_DOMAIN = 2;
 const CONNECTED = XENBUS_STATES.Connected;
@@ -275,6 +281,7 @@ export class Platform implements AsyncDisposable {
    * and before its guest starts (the frontend finds backend InitWait at once).
    */
   async run(args: RunArgs): Promise<DomainRow> {
+    if (args.minios !== undefined) args = this.#miniosGuest(args);
     if (this.#xen) return this.#runXen(args);
     if (args.xen !== undefined) throw new CliError('CLI_RUN', 'a PV kernel (--kernel) needs a platform in xen mode (vpio up --mode xen on a Xen dom0); this one runs in host mode');
     const acceptedAt = performance.now();
@@ -339,6 +346,24 @@ export class Platform implements AsyncDisposable {
     return this.#row(domain);
   }
 
+  /**
+   * A minios guest, the same request in both modes: host mode runs the
+   * minios binary with the configuration (-e); xen mode boots the minios PV
+   * image (unless --kernel names another) with MINIOS_XEN_MEMORY_MIB unless
+   * --memory says otherwise, and #runXen writes the configuration into the
+   * domain's xenstore directory before unpausing it.
+   */
+  #miniosGuest(args: RunArgs): RunArgs {
+    const m = args.minios!;
+    if (args.argv.length > 0 || args.linux !== undefined) throw new CliError('CLI_RUN', 'a minios guest (--minios) runs its configuration: no <binary>, no --linux');
+    if (!this.#xen) {
+      if (args.xen !== undefined) throw new CliError('CLI_RUN', 'a PV kernel (--kernel) needs a platform in xen mode (vpio up --mode xen on a Xen dom0); this one runs in host mode');
+      const stats = m.statsIntervalMs === undefined ? [] : ['--stats-interval', String(m.statsIntervalMs)];
+      return { ...args, argv: [miniosPaths('binary').binary, '-e', m.config, ...stats] };
+    }
+    return { ...args, xen: { ...args.xen, kernel: args.xen?.kernel ?? miniosPaths('pvImage').pvImage }, memoryMiB: args.memoryMiB ?? MINIOS_XEN_MEMORY_MIB };
+  }
+
   /** xen mode: a PV domain (xl create -p), its vifs made by netback before it is unpaused. */
   async #runXen(args: RunArgs): Promise<DomainRow> {
     const acceptedAt = performance.now();
@@ -358,6 +383,13 @@ export class Platform implements AsyncDisposable {
         {
           beforeUnpause: async (domid) => {
             this.#acceptedAt.set(domid, acceptedAt);
+            if (args.minios !== undefined) {
+              // the guest reads these from its own directory (readable by it: xl makes
+              // /local/domain/<domid> "n0 r<domid>" and new nodes inherit that)
+              const dir = await xen.xenstore.getDomainPath(domid);
+              await xen.xenstore.write(`${dir}/${MINIOS_CONFIG_KEY}`, Buffer.from(args.minios.config, 'utf8'));
+              if (args.minios.statsIntervalMs !== undefined) await xen.xenstore.write(`${dir}/${MINIOS_STATS_KEY}`, String(args.minios.statsIntervalMs));
+            }
             try {
               for (const [i, spec] of args.vifs.entries()) {
                 const mtu = spec.mtu ?? 1500;

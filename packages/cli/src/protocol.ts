@@ -31,7 +31,24 @@ export interface RunArgs {
   readonly linux?: LinuxGuestArgs;
   /** xen mode: a PV domain booting this kernel (argv must be empty then). */
   readonly xen?: XenGuestArgs;
+  /**
+   * A minios guest running this configuration, in either mode (argv must be
+   * empty): host mode runs the minios binary with it; xen mode boots the
+   * minios PV image (xen.kernel overrides it) and hands the configuration
+   * over in the domain's xenstore directory (vpio/config), before unpausing.
+   */
+  readonly minios?: MiniosGuestArgs;
 }
+
+export interface MiniosGuestArgs {
+  /** The configuration text (minios/README.md has the grammar), at most MINIOS_CONFIG_MAX bytes. */
+  readonly config: string;
+  /** Stats lines on the console every this many ms (none when absent). */
+  readonly statsIntervalMs?: number;
+}
+
+/** A minios configuration travels as one xenstore value in xen mode: it must fit one (4096-byte payloads, path included). */
+export const MINIOS_CONFIG_MAX = 3584;
 
 export interface XenGuestArgs {
   readonly kernel: string;

@@ -4,6 +4,8 @@
  * command has --help; doctor runs its checks for real and reports a missing
  * one (cgroups as the unprivileged user `nobody`, where it really is missing).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempBase, vpio } from './helpers.js';
 
@@ -59,6 +61,29 @@ describe('vpio without a platform, bad arguments, doctor', () => {
     expect(dj.mode).toBe('xen');
     expect(dj.checks.map((c) => c.name)).toEqual(['xen-control-domain', 'dev-xen-evtchn', 'dev-xen-gntalloc', 'dev-xen-gntdev', 'dev-xen-privcmd', 'xenstored', 'xl', 'stock-vif-drivers', 'gntalloc-limit', 'gnttab-max-frames']);
     expect(dj.checks.find((c) => c.name === 'xen-control-domain')).toMatchObject({ ok: false, fix: expect.stringContaining('--mode host') });
+  });
+
+  it('2.2m --minios: a readable config of at most 3584 bytes, no binary/--linux beside it, --stats-interval only with it (exit 2)', async () => {
+    const t = tempBase();
+    try {
+      const big = join(t.base, 'big.click');
+      writeFileSync(big, `// ${'x'.repeat(4000)}\n`);
+      const cases: Array<[string[], string]> = [
+        [['run', '--minios', join(t.base, 'missing.click')], '--minios: expected a readable configuration file (ENOENT)'],
+        [['run', '--minios', big], '--minios: expected a configuration of at most 3584 bytes (it is 4004)'],
+        [['run', '--minios', big, '/bin/true'], '<binary>: expected nothing with --minios'],
+        [['run', '--minios', big, '--linux'], '--linux: expected nothing with --minios'],
+        [['run', '--stats-interval', '100', '/bin/true'], '--stats-interval: expected only with --minios'],
+      ];
+      for (const [args, msg] of cases) {
+        const r = await vpio([...args, '--dir', t.dir]);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toContain(msg);
+      }
+      expect((await vpio(['run', '--help'])).stdout).toContain('vpio run --minios CONFIG');
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('2.3 every command has --help', async () => {

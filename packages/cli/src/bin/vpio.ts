@@ -3,18 +3,20 @@
  * vpio — the command: up, run, ls, stats, console, capture, destroy, down, doctor.
  * Exit status: 0 ok, 1 failure (the message says what to do), 2 bad arguments.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolvePlatformMode, resolveTapOptions, type PlatformModeRequest } from '@vpio/domain';
 import { ArgumentError, VpioError } from '@vpio/errors';
 import { runCaptureCommand } from '../capture-command.js';
 import { ControlClient } from '../control-client.js';
-import { miniosPaths, runDemo } from '../demo.js';
+import { runDemo } from '../demo.js';
+import { miniosPaths } from '../minios-paths.js';
 import { formatXenDoctor, runDoctor, runXenDoctor } from '../doctor.js';
 import { xenPagesPerDomain } from '../platform.js';
 import { formatDoctor, formatLs, formatStats, policyText, vlanText } from '../format.js';
 import { platformDir, socketPath } from '../paths.js';
-import type { ConsoleResult, DestroyResult, DomainRow, LsResult, StatsResult } from '../protocol.js';
+import { MINIOS_CONFIG_MAX, type ConsoleResult, type DestroyResult, type DomainRow, type LsResult, type StatsResult } from '../protocol.js';
 import { describeTopology, loadTopology } from '../topology.js';
 import { applyOverSocket, cleanupLine, down, guestLine, upBackground, upForeground } from '../up.js';
 import { MAX_QUEUES, parseVifSpec } from '../vif-spec.js';
@@ -64,13 +66,18 @@ ${DIR_HELP}
   run: `usage: vpio run [--name N] [--vif SPEC]... [--memory MIB] [--dir DIR] [--json] <binary> [args...]
        vpio run --linux [--ip A.B.C.D/P] [--ip6 ADDR/P] [--queues N] [--vif SPEC] [options] [--] <command> [args...]
        vpio run --kernel PATH [--ramdisk PATH] [--cmdline "..."] [--vcpus N] [--memory MIB] [--name N] [--vif SPEC]...   (xen mode)
+       vpio run --minios CONFIG [--stats-interval MS] [--name N] [--vif SPEC]... [--memory MIB]   (either mode)
 
 Host mode (vpio up --mode host): the first two forms, a sandboxed process.
 Xen mode (vpio up --mode xen): the third form, a PV domain created with xl
 (paused; its vifs are made; then unpaused). <binary>, --linux, --env, --ip,
 --ip6, --offload and --queues are host mode's; --kernel, --ramdisk,
 --cmdline and --vcpus are xen mode's: the platform refuses the other
-mode's form.
+mode's form. --minios is the same in both modes: a minios middlebox running
+the Click-like configuration in the file CONFIG (minios/README.md) -- host
+mode runs the minios binary with it; xen mode boots the minios PV image
+(--kernel may name another; --memory defaults to 32) and hands it the
+configuration in its xenstore directory (vpio/config) before unpausing it.
 
 Creates a domain, has netback create its vifs (backend InitWait published)
 before the guest starts, then starts <binary> in the sandbox. Options come
@@ -85,6 +92,8 @@ before <binary>; everything after it goes to the guest.
   --kernel PATH    (xen) the PV kernel dom0 boots the domain with (xl's kernel=)
   --ramdisk PATH   (xen) its initrd;  --cmdline "..."  its command line (xl's extra=)
   --vcpus N        (xen) virtual CPUs (default 1); --memory is its RAM in MiB (default 128)
+  --minios CONFIG  a minios guest running the configuration file CONFIG (at most 3584 bytes)
+  --stats-interval MS  (--minios) element counters on the guest's console every MS ms
   --linux          a Linux guest: <command> runs unchanged in the domain's own network
                    namespace, whose TAP device eth0 (MAC and MTU of vif 0) vpio-linux-netfront
                    bridges to vif 0 (one vif; one is made if --vif is not given)
@@ -190,7 +199,7 @@ function parse(cmd: string, argv: string[], options: ParseArgsConfig['options'],
 
 /** `vpio run`'s argv: options up to the first non-option word (the binary); the rest is the guest's. */
 function splitRun(argv: string[]): { own: string[]; guest: string[] } {
-  const withValue = new Set(['--name', '--vif', '--memory', '--dir', '--env', '--ip', '--ip6', '--offload', '--queues', '--kernel', '--ramdisk', '--cmdline', '--vcpus']);
+  const withValue = new Set(['--name', '--vif', '--memory', '--dir', '--env', '--ip', '--ip6', '--offload', '--queues', '--kernel', '--ramdisk', '--cmdline', '--vcpus', '--minios', '--stats-interval']);
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
@@ -214,6 +223,35 @@ function intFlag(flag: string, v: unknown, min: number, max: number): number {
   const n = typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new ArgumentError(flag, `an integer in [${min}, ${max}]`, v);
   return n;
+}
+
+/** `vpio run --minios CONFIG`: the same request in both modes; the platform picks the binary or the PV image. */
+async function runMinios(v: Values, guest: readonly string[], out: (s: string) => void): Promise<number> {
+  const other = v.linux ? '--linux' : v.env !== undefined ? '--env' : v.ip !== undefined ? '--ip' : v.ip6 !== undefined ? '--ip6' : v.offload !== undefined ? '--offload' : v.queues !== undefined ? '--queues' : v.ramdisk !== undefined ? '--ramdisk' : guest.length ? '<binary>' : undefined;
+  if (other) throw new ArgumentError(other, 'nothing with --minios: a minios guest runs its configuration', other === '<binary>' ? guest.join(' ') : true);
+  const file = v.minios as string;
+  let config: string;
+  try {
+    config = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ArgumentError('--minios', `a readable configuration file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+  }
+  const bytes = Buffer.byteLength(config);
+  if (bytes > MINIOS_CONFIG_MAX) throw new ArgumentError('--minios', `a configuration of at most ${MINIOS_CONFIG_MAX} bytes (it is ${bytes})`, file);
+  const statsIntervalMs = v['stats-interval'] === undefined ? undefined : intFlag('--stats-interval', v['stats-interval'], 1, 3_600_000);
+  const vifs = (v.vif as string[] | undefined) ?? [];
+  for (const s of vifs) parseVifSpec(s);
+  const memoryMiB = v.memory === undefined ? undefined : intFlag('--memory', v.memory, 16, 1 << 20);
+  const vcpus = v.vcpus === undefined ? undefined : intFlag('--vcpus', v.vcpus, 1, 128);
+  const xen = v.kernel === undefined ? undefined : { kernel: v.kernel as string, ...(v.cmdline === undefined ? {} : { cmdline: v.cmdline as string }), ...(vcpus === undefined ? {} : { vcpus }) };
+  const minios = { config, ...(statsIntervalMs === undefined ? {} : { statsIntervalMs }) };
+  const d = await withClient(platformDir(v.dir as string | undefined), (c) => c.request<DomainRow>('run', { name: v.name, argv: [], vifs, memoryMiB, minios, ...(xen ? { xen } : {}) }));
+  if (v.json) out(JSON.stringify(d));
+  else {
+    out(`vpio: domain ${d.domid} "${d.name}" running minios ${file} (${d.kernel ? `PV kernel ${d.kernel}` : `pid ${d.pid}`})`);
+    for (const f of d.vifs) out(`  vif ${f.devid}: ${f.mac}, backend ${f.backendStateName}`);
+  }
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -267,7 +305,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const { own, guest } = splitRun(rest);
-      const { values: v } = parse(cmd, own, { name: { type: 'string' }, vif: { type: 'string', multiple: true }, memory: { type: 'string' }, env: { type: 'string', multiple: true }, json: { type: 'boolean' }, linux: { type: 'boolean' }, ip: { type: 'string' }, ip6: { type: 'string' }, offload: { type: 'string' }, queues: { type: 'string' }, kernel: { type: 'string' }, ramdisk: { type: 'string' }, cmdline: { type: 'string' }, vcpus: { type: 'string' } });
+      const { values: v } = parse(cmd, own, { name: { type: 'string' }, vif: { type: 'string', multiple: true }, memory: { type: 'string' }, env: { type: 'string', multiple: true }, json: { type: 'boolean' }, linux: { type: 'boolean' }, ip: { type: 'string' }, ip6: { type: 'string' }, offload: { type: 'string' }, queues: { type: 'string' }, kernel: { type: 'string' }, ramdisk: { type: 'string' }, cmdline: { type: 'string' }, vcpus: { type: 'string' }, minios: { type: 'string' }, 'stats-interval': { type: 'string' } });
+      if (v['stats-interval'] !== undefined && v.minios === undefined) throw new ArgumentError('--stats-interval', 'only with --minios', v['stats-interval']);
+      if (v.minios !== undefined) return runMinios(v, guest, out);
       if (v.kernel === undefined && (v.ramdisk !== undefined || v.cmdline !== undefined || v.vcpus !== undefined)) {
         const flag = v.ramdisk !== undefined ? '--ramdisk' : v.cmdline !== undefined ? '--cmdline' : '--vcpus';
         throw new ArgumentError(flag, 'only with --kernel (a xen-mode PV guest)', v.ramdisk ?? v.cmdline ?? v.vcpus);

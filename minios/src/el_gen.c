@@ -368,20 +368,32 @@ static uint64_t pct(const uint64_t *v, uint32_t n, uint32_t q)
 	return n ? v[rank ? rank - 1 : 0] : 0;
 }
 
+/*
+ * ns as microseconds with one decimal ("12.3"), rounded half up, in integer
+ * arithmetic: the PV build has no FPU state to print a double with.
+ */
+static const char *us1(char buf[24], uint64_t ns)
+{
+	uint64_t tenths = (ns + 50) / 100;
+
+	snprintf(buf, 24, "%llu.%u", (unsigned long long)(tenths / 10), (unsigned)(tenths % 10));
+	return buf;
+}
+
 static void pinger_report(struct pinger *p)
 {
 	static uint64_t sorted[PING_MAX_COUNT];
 	uint32_t n = p->rtt_ns_count;
-	char line[512];
+	char line[512], b50[24], b99[24], bmin[24], bmax[24];
 
 	memcpy(sorted, p->rtt_ns, n * sizeof(uint64_t));
 	qsort(sorted, n, sizeof(uint64_t), cmp_u64);
 	snprintf(line, sizeof(line),
 		 "{\"event\":\"ping\",\"element\":\"%s\",\"family\":%d,\"resolved\":%s,\"sent\":%llu,\"received\":%llu,"
-		 "\"duplicates\":%llu,\"p50Us\":%.1f,\"p99Us\":%.1f,\"minUs\":%.1f,\"maxUs\":%.1f}",
+		 "\"duplicates\":%llu,\"p50Us\":%s,\"p99Us\":%s,\"minUs\":%s,\"maxUs\":%s}",
 		 p->el.name, p->v6 ? 6 : 4, p->resolved ? "true" : "false", (unsigned long long)p->sent,
-		 (unsigned long long)p->received, (unsigned long long)p->dups, pct(sorted, n, 50) / 1e3,
-		 pct(sorted, n, 99) / 1e3, n ? sorted[0] / 1e3 : 0.0, n ? sorted[n - 1] / 1e3 : 0.0);
+		 (unsigned long long)p->received, (unsigned long long)p->dups, us1(b50, pct(sorted, n, 50)),
+		 us1(b99, pct(sorted, n, 99)), us1(bmin, n ? sorted[0] : 0), us1(bmax, n ? sorted[n - 1] : 0));
 	mo_emit(p->el.rt, line);
 }
 

@@ -12,29 +12,43 @@
  * blocked the process sleeps in that single poll(). Nothing is allocated
  * after mo_thread_spawn(); no locks (one OS thread).
  *
- * Host build: ucontext (makecontext/swapcontext) and poll(); a Xen PV build
- * replaces this file behind the same header (block on event-channel ports
- * and the timer with SCHEDOP_block).
+ * Host build (src/sched.c): ucontext (makecontext/swapcontext) and poll()
+ * over file descriptors. Xen PV build (pv/sched_pv.c, pv/switch.S, compiled
+ * with -DMO_PV): a saved context is a stack pointer (the callee-saved
+ * registers sit on the thread's stack), "descriptors" are event-channel
+ * ports, readable = the port's pending bit, and the sleep is one
+ * SCHEDOP_poll over the blocked threads' ports with the nearest deadline.
+ * The API below is the same for both.
  */
 #ifndef MINIOS_SCHED_H
 #define MINIOS_SCHED_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef MO_PV
+/* A thread's saved context: its stack pointer (pv/switch.S pushes the rest). */
+typedef struct mo_ctx {
+	uint64_t rsp;
+} mo_ctx_t;
+#define MO_STACK_DEFAULT (64u * 1024u) /* heap pages, all of them real memory; a guard page below */
+#else
 #include <ucontext.h>
+typedef ucontext_t mo_ctx_t;
+#define MO_STACK_DEFAULT (256u * 1024u) /* mapped lazily: untouched pages cost nothing */
+#endif
 
 #define MO_MAX_THREADS 64u
 #define MO_MAX_WAIT_FDS 4u
 #define MO_NO_DEADLINE UINT64_MAX
 #define MO_WAIT_TIMEOUT (-1)
-#define MO_STACK_DEFAULT (256u * 1024u) /* mapped lazily: untouched pages cost nothing */
 
 enum mo_thread_state { MO_T_READY = 0, MO_T_BLOCKED, MO_T_DONE };
 
 struct mo_sched;
 
 struct mo_thread {
-	ucontext_t ctx;
+	mo_ctx_t ctx;
 	struct mo_sched *s;
 	void (*fn)(void *arg);
 	void *arg;
@@ -49,7 +63,7 @@ struct mo_thread {
 };
 
 struct mo_sched {
-	ucontext_t main_ctx;
+	mo_ctx_t main_ctx;
 	struct mo_thread threads[MO_MAX_THREADS];
 	uint32_t nthreads;
 	struct mo_thread *cur;
@@ -60,10 +74,14 @@ struct mo_sched {
 	 * a deadline, the scheduler calls advance(now_ctx, nearest) instead of
 	 * sleeping in poll(). */
 	void (*advance)(void *ctx, uint64_t to_ns);
-	uint64_t switches, polls, sleeps; /* counters */
+	/* Counters: switches into threads; polls = looks at the blocked threads'
+	 * descriptors (host: poll() calls; PV: scans of their pending bits);
+	 * sleeps = waits that could block (host: poll() with a timeout; PV:
+	 * SCHEDOP_poll calls). */
+	uint64_t switches, polls, sleeps;
 };
 
-/* The monotonic clock in ns (CLOCK_MONOTONIC). */
+/* The monotonic clock in ns (host: CLOCK_MONOTONIC; PV: Xen system time). */
 uint64_t mo_clock_ns(void *unused);
 
 /* Prepares an empty scheduler on the monotonic clock. */
@@ -71,8 +89,8 @@ void mo_sched_init(struct mo_sched *s);
 
 /*
  * Adds a ready thread running fn(arg) on a fresh stack of stack_bytes
- * (0: MO_STACK_DEFAULT). Returns the thread, or NULL (-ENOSPC: too many
- * threads, -ENOMEM: no stack) with errno set.
+ * (0: MO_STACK_DEFAULT; rounded up to whole pages). Returns the thread, or
+ * NULL (-ENOSPC: too many threads, -ENOMEM: no stack) with errno set.
  */
 struct mo_thread *mo_thread_spawn(struct mo_sched *s, const char *name, void (*fn)(void *), void *arg,
 				  size_t stack_bytes);
@@ -91,7 +109,7 @@ int mo_wait(struct mo_sched *s, const int *fds, uint32_t nfds, uint64_t deadline
 /* From a thread: sleep until deadline_ns. */
 void mo_sleep_until(struct mo_sched *s, uint64_t deadline_ns);
 
-/* Runs until every thread returned or mo_sched_stop() was called. 0, or -errno of a failed poll(). */
+/* Runs until every thread returned or mo_sched_stop() was called. 0, or -errno of a failed poll()/SCHEDOP_poll. */
 int mo_sched_run(struct mo_sched *s);
 
 /* Makes mo_sched_run() return after the current thread yields or blocks. */

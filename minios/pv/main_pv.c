@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main_pv.c - the minios guest as a Xen PV kernel: what src/main.c is for
+ * host mode. Called by boot.c once the platform is up.
+ *
+ *   1. xenstore over the xenbus ring; data/minios-state = booting
+ *   2. the configuration from the own directory's vpio/config (the
+ *      toolstack writes it before unpausing; if absent, watched for up to
+ *      PV_CONFIG_WAIT_MS), vpio/stats-interval (ms, optional); parsed and
+ *      wired by the shared runtime
+ *   3. data/minios-state = connecting; every vif the configuration names
+ *      (device/vpio-vif/<n>) connected by the netfront core with the PV
+ *      grant and event-channel ops; the runtime waits on the vifs' ports
+ *   4. {"event":"ready",...}; data/minios-state = ready; the elements and a
+ *      control thread (stats every MS ms, control/shutdown watched) run
+ *   5. xl shutdown (control/shutdown = poweroff|halt|reboot): "final"
+ *      stats, nf_disconnect of every vif, {"event":"closed","rc":N}, the
+ *      request acknowledged (control/shutdown emptied), SCHEDOP_shutdown.
+ * Console: the JSON lines of the host build (ready, stats, ping,
+ * pktgen-done, final, closed, error), plus one "platform" line between
+ * "final" and "closed" (after the vifs disconnected) with the scheduler,
+ * grant and heap counters. A setup failure
+ * prints {"event":"error","step":"..","rc":N}, sets data/minios-state =
+ * error:<step> and crashes the domain (on_crash decides whether it stays).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "element.h"
+#include "mo_heap.h"
+#include "pv.h"
+#include "pv_nf.h"
+
+#define MIN_BUF_SIZE 128u /* elements may grow a reply up to 128 bytes in place */
+#define PV_CONFIG_WAIT_MS 30000
+#define PV_CONNECT_TIMEOUT_MS 30000 /* host mode's 10 s, stretched for the TCG lab */
+#define EVQ_BYTES (8u * 1024u)
+
+static struct mo_sched sched;
+static struct mo_runtime rt;
+static struct nf_dev vifs[MO_MAX_DEVS];
+static struct xs_handle xs;
+static int xs_up;
+static uint8_t evq[EVQ_BYTES];
+static char config[XS_PAYLOAD_MAX + 1];
+static uint32_t stats_ms;
+static unsigned int shutdown_reason = SHUTDOWN_poweroff;
+static struct nf_grant_ops gops;
+static struct nf_evtchn_ops eops;
+
+static void emit_console(void *ctx, const char *line)
+{
+	(void)ctx;
+	pv_console_write(line, strlen(line));
+	pv_console_write("\n", 1);
+}
+
+static void set_state(const char *state)
+{
+	if (xs_up)
+		(void)xs_write(&xs, XS_NO_TX, "data/minios-state", state, (uint32_t)strlen(state));
+}
+
+static PV_NORETURN void fail(const char *step, int rc)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "{\"event\":\"error\",\"step\":\"%s\",\"rc\":%d}", step, rc);
+	emit_console(NULL, line);
+	snprintf(line, sizeof(line), "error:%s", step);
+	set_state(line);
+	pv_shutdown(SHUTDOWN_crash);
+}
+
+void mo_libc_panic(const char *msg)
+{
+	pv_panic(msg);
+}
+
+/* vpio/config into config[]: read, or watched for until PV_CONFIG_WAIT_MS passed. 0 or -errno. */
+static int read_config(void)
+{
+	uint64_t deadline = pv_time_ns() + (uint64_t)PV_CONFIG_WAIT_MS * 1000000ull;
+	char path[64], token[16];
+	int rc, wrc;
+
+	rc = xs_read(&xs, XS_NO_TX, "vpio/config", config, sizeof(config), NULL);
+	if (rc != -XS_ENOENT)
+		return rc;
+	pv_log("vpio/config not there yet: watching it");
+	if ((rc = xs_watch(&xs, "vpio/config", "config")))
+		return rc;
+	for (;;) {
+		uint64_t now = pv_time_ns();
+
+		rc = xs_read(&xs, XS_NO_TX, "vpio/config", config, sizeof(config), NULL);
+		if (rc != -XS_ENOENT)
+			break;
+		if (now >= deadline) {
+			rc = -XS_ETIMEDOUT;
+			break;
+		}
+		wrc = xs_wait_event(&xs, (int)((deadline - now + 999999) / 1000000), path, sizeof(path), token,
+				    sizeof(token));
+		if (wrc && wrc != -XS_ETIMEDOUT && wrc != -XS_EOVERFLOW) {
+			rc = wrc;
+			break;
+		}
+	}
+	(void)xs_unwatch(&xs, "vpio/config", "config");
+	return rc;
+}
+
+static void read_stats_interval(void)
+{
+	char v[32];
+	int rc = xs_read(&xs, XS_NO_TX, "vpio/stats-interval", v, sizeof(v), NULL);
+
+	if (rc == -XS_ENOENT)
+		return;
+	if (rc || mo_parse_u32(v, 1, 3600000, &stats_ms))
+		fail("stats-interval", rc ? rc : -VP_EINVAL);
+}
+
+/* The toolstack's request in control/shutdown: 1 (stop, reason set), 0 (none), or -errno. */
+static int shutdown_requested(void)
+{
+	char v[32];
+	int rc = xs_read(&xs, XS_NO_TX, "control/shutdown", v, sizeof(v), NULL);
+
+	if (rc == -XS_ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (!strcmp(v, "poweroff") || !strcmp(v, "halt")) {
+		shutdown_reason = SHUTDOWN_poweroff;
+		return 1;
+	}
+	if (!strcmp(v, "reboot")) {
+		shutdown_reason = SHUTDOWN_reboot;
+		return 1;
+	}
+	return 0; /* "" (acknowledged), or a request minios does not do (suspend) */
+}
+
+static void platform_line(void)
+{
+	const struct pv_gnttab_stats *g = pv_gnttab_stats();
+	struct mo_heap_stats h;
+	char line[640];
+
+	mo_heap_get_stats(&h);
+	snprintf(line, sizeof(line),
+		 "{\"event\":\"platform\",\"sched\":{\"threads\":%u,\"switches\":%llu,\"polls\":%llu,\"sleeps\":%llu},"
+		 "\"grants\":{\"maps\":%llu,\"mapCalls\":%llu,\"pagesMapped\":%llu,\"mapErrors\":%llu,\"unmapCalls\":%llu,"
+		 "\"pagesUnmapped\":%llu,\"unmapErrors\":%llu,\"windowFull\":%llu,\"l1Pages\":%u,\"liveMaps\":%u},"
+		 "\"heap\":{\"bytes\":%llu,\"free\":%llu,\"largestFree\":%llu,\"failed\":%lu},\"memPages\":%lu}",
+		 sched.nthreads, (unsigned long long)sched.switches, (unsigned long long)sched.polls,
+		 (unsigned long long)sched.sleeps, (unsigned long long)g->map_requests,
+		 (unsigned long long)g->map_calls, (unsigned long long)g->pages_mapped, (unsigned long long)g->map_errors,
+		 (unsigned long long)g->unmap_calls, (unsigned long long)g->pages_unmapped,
+		 (unsigned long long)g->unmap_errors, (unsigned long long)g->window_full, pv_mm_l1_pages(),
+		 pv_gnttab_live_maps(), (unsigned long long)h.heap_bytes, (unsigned long long)h.free_bytes,
+		 (unsigned long long)h.largest_free, h.failed_allocs, pv_start_info->nr_pages);
+	emit_console(NULL, line);
+}
+
+/* Stats every stats_ms; the clean stop when the toolstack asks for it. */
+static void control_thread(void *arg)
+{
+	uint64_t next = stats_ms ? pv_time_ns() + (uint64_t)stats_ms * 1000000ull : MO_NO_DEADLINE;
+	char path[64], token[16];
+
+	(void)arg;
+	for (;;) {
+		uint64_t now = pv_time_ns();
+		int timeout = next == MO_NO_DEADLINE ? -1 : next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+		int rc = xs_wait_event(&xs, timeout, path, sizeof(path), token, sizeof(token));
+
+		if (rc == 0 || rc == -XS_EOVERFLOW) {
+			int req = shutdown_requested();
+
+			if (req < 0) {
+				char line[96];
+
+				snprintf(line, sizeof(line), "{\"event\":\"error\",\"step\":\"control-shutdown\",\"rc\":%d}", req);
+				emit_console(NULL, line);
+			}
+			if (req == 1) {
+				rt.stopping = 1;
+				mo_rt_emit_stats(&rt, "final");
+				mo_sched_stop(&sched);
+				return;
+			}
+		} else if (rc != -XS_ETIMEDOUT) {
+			char line[96];
+
+			snprintf(line, sizeof(line), "{\"event\":\"error\",\"step\":\"xenstore-watch\",\"rc\":%d}", rc);
+			emit_console(NULL, line);
+			mo_sleep_until(&sched, pv_time_ns() + 1000000000ull); /* do not spin on a broken handle */
+		}
+		if (next != MO_NO_DEADLINE && pv_time_ns() >= next) {
+			mo_rt_emit_stats(&rt, "stats");
+			next += (uint64_t)stats_ms * 1000000ull;
+		}
+	}
+}
+
+static void emit_ready(void)
+{
+	char line[1024], domid[16] = "0";
+	size_t n = 0;
+
+	(void)xs_read(&xs, XS_NO_TX, "domid", domid, sizeof(domid), NULL);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "{\"event\":\"ready\",\"devices\":[");
+	for (uint32_t i = 0; i < rt.ndevs && n < sizeof(line); i++) {
+		const uint8_t *m = rt.devs[i].mac;
+
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      "%s{\"devid\":%u,\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"txSlots\":%u,\"rxSlots\":%u,"
+				      "\"mode\":\"%s\"}",
+				      i ? "," : "", rt.devs[i].devid, m[0], m[1], m[2], m[3], m[4], m[5],
+				      nf_tx_slots(rt.devs[i].nf), nf_rx_slots(rt.devs[i].nf),
+				      rt.devs[i].mode == NF_MODE_POLL ? "poll" : "event");
+	}
+	if (n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, "],\"elements\":%u,\"domid\":%s}", rt.nels, domid);
+	emit_console(NULL, line);
+}
+
+void pv_main(void)
+{
+	struct mo_err err;
+	char line[320];
+	int rc, status = 0;
+
+	mo_sched_init(&sched);
+	pv_nf_grant_ops(&gops);
+	pv_nf_evtchn_ops(&eops, &sched);
+	if ((rc = pv_xs_open(&xs, &sched, evq, sizeof(evq))))
+		fail("xenstore", rc);
+	xs_up = 1;
+	set_state("booting");
+	if ((rc = read_config()))
+		fail("config-read", rc);
+	read_stats_interval();
+	mo_rt_init(&rt, &sched);
+	rt.emit = emit_console;
+	if (mo_rt_configure(&rt, config, &err)) {
+		snprintf(line, sizeof(line), "config:%u:%u: %s", err.line, err.col, err.msg);
+		emit_console(NULL, line);
+		fail("config", -VP_EINVAL);
+	}
+	/* watched from now on, so a shutdown during the handshake is not lost (the event waits in evq) */
+	if ((rc = xs_watch(&xs, "control/shutdown", "shutdown")))
+		fail("watch-shutdown", rc);
+	set_state("connecting");
+	for (uint32_t i = 0; i < rt.ndevs; i++) {
+		struct mo_dev *d = &rt.devs[i];
+		struct nf_config cfg = { .devid = d->devid, .xs = &xs, .grant = &gops, .evtchn = &eops,
+					 .mode = d->mode, .timeout_ms = PV_CONNECT_TIMEOUT_MS };
+
+		if ((rc = nf_connect(&vifs[i], &cfg)))
+			fail("connect", rc);
+		if (nf_buf_size(&vifs[i]) < MIN_BUF_SIZE)
+			fail("buf-size", -VP_EINVAL);
+		d->nf = &vifs[i];
+		memcpy(d->mac, nf_mac(&vifs[i]), 6);
+		d->rx_fd = (int)nf_zc_rx_port(&vifs[i]);
+		d->tx_fd = (int)nf_zc_tx_port(&vifs[i]);
+	}
+	emit_ready();
+	if (!mo_thread_spawn(&sched, "control", control_thread, NULL, 64 * 1024))
+		fail("spawn", -VP_ENOMEM);
+	if ((rc = mo_rt_start(&rt)))
+		fail("start", rc);
+	set_state("ready");
+	if ((rc = mo_sched_run(&sched)))
+		fail("run", rc);
+	for (uint32_t i = 0; i < rt.ndevs; i++) {
+		rc = nf_disconnect(&vifs[i]);
+		if (rc && !status)
+			status = rc;
+	}
+	platform_line();
+	snprintf(line, sizeof(line), "{\"event\":\"closed\",\"rc\":%d}", status);
+	emit_console(NULL, line);
+	set_state(status ? "closed:error" : "closed");
+	(void)xs_write(&xs, XS_NO_TX, "control/shutdown", "", 0); /* acknowledged */
+	pv_shutdown(shutdown_reason);
+}

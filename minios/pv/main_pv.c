@@ -72,11 +72,6 @@ static PV_NORETURN void fail(const char *step, int rc)
 	pv_shutdown(SHUTDOWN_crash);
 }
 
-void mo_libc_panic(const char *msg)
-{
-	pv_panic(msg);
-}
-
 /* vpio/config into config[]: read, or watched for until PV_CONFIG_WAIT_MS passed. 0 or -errno. */
 static int read_config(void)
 {
@@ -165,13 +160,29 @@ static void platform_line(void)
 	emit_console(NULL, line);
 }
 
-/* Stats every stats_ms; the clean stop when the toolstack asks for it. */
+static void stop_running(void)
+{
+	rt.stopping = 1;
+	mo_rt_emit_stats(&rt, "final");
+	mo_sched_stop(&sched);
+}
+
+/*
+ * Stats every stats_ms; the clean stop when the toolstack asks for it. The
+ * request is read once before waiting: nf_connect drains the handle's watch
+ * events (its own and ours), so one written during the handshake shows only
+ * in the key.
+ */
 static void control_thread(void *arg)
 {
 	uint64_t next = stats_ms ? pv_time_ns() + (uint64_t)stats_ms * 1000000ull : MO_NO_DEADLINE;
 	char path[64], token[16];
 
 	(void)arg;
+	if (shutdown_requested() == 1) {
+		stop_running();
+		return;
+	}
 	for (;;) {
 		uint64_t now = pv_time_ns();
 		int timeout = next == MO_NO_DEADLINE ? -1 : next <= now ? 0 : (int)((next - now + 999999) / 1000000);
@@ -187,9 +198,7 @@ static void control_thread(void *arg)
 				emit_console(NULL, line);
 			}
 			if (req == 1) {
-				rt.stopping = 1;
-				mo_rt_emit_stats(&rt, "final");
-				mo_sched_stop(&sched);
+				stop_running();
 				return;
 			}
 		} else if (rc != -XS_ETIMEDOUT) {

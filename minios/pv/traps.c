@@ -11,6 +11,8 @@
 
 #include <xen/callback.h>
 
+#include "mo_heap.h"
+
 #define TRAPS(X)                                                                                                \
 	X(0, "divide error") X(1, "debug") X(3, "int3") X(4, "overflow") X(5, "bounds") X(6, "invalid opcode") \
 	X(7, "device not available (FPU/SSE used)") X(8, "double fault") X(9, "coprocessor overrun")          \
@@ -101,4 +103,10 @@ void pv_panic(const char *msg)
 	pv_puts(msg);
 	pv_puts("\n");
 	pv_shutdown(SHUTDOWN_crash);
+}
+
+/* The libc's hook (mo_heap.h): heap corruption. */
+void mo_libc_panic(const char *msg)
+{
+	pv_panic(msg);
 }

@@ -127,9 +127,9 @@ lab_run() {
   local streampid=''
   # sed -u: line by line (tr or grep would buffer when stdout is a file)
   if [ "${LAB_QUIET:-0}" = 1 ]; then
-    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u -n 's/\r$//; /^LAB /p') 8>&- 9>&- &
+    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u -n 's/\r*$//; /^LAB /p') 8>&- 9>&- &
   else
-    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u 's/\r$//') 8>&- 9>&- &
+    (tail -n +1 -f "$LAB_CONSOLE" --pid "$qpid" | sed -u 's/\r*$//') 8>&- 9>&- &
   fi
   streampid=$!
 

@@ -30,6 +30,7 @@
 
 start_info_t *pv_start_info;
 shared_info_t *pv_shared;
+uint64_t pv_boot_ns;
 uint64_t pv_heap_bytes = (uint64_t)PV_HEAP_MB << 20;
 
 /* The page shared_info is mapped over (its own frame is simply not used again). */
@@ -52,6 +53,7 @@ void pv_boot(start_info_t *si)
 	pv_shared = (shared_info_t *)shared_page;
 	pv_shared->vcpu_info[0].evtchn_upcall_mask = 1;
 
+	pv_boot_ns = pv_time_ns();
 	pv_console_init();
 	pv_log("booting (Xen PV, x86_64)");
 	pv_traps_init();

@@ -242,6 +242,7 @@ void pv_main(void)
 	struct mo_err err;
 	char line[320];
 	int rc, status = 0;
+	uint64_t t_config, t_connect;
 
 	mo_sched_init(&sched);
 	pv_nf_grant_ops(&gops);
@@ -264,6 +265,7 @@ void pv_main(void)
 	if ((rc = xs_watch(&xs, "control/shutdown", "shutdown")))
 		fail("watch-shutdown", rc);
 	set_state("connecting");
+	t_config = pv_time_ns();
 	for (uint32_t i = 0; i < rt.ndevs; i++) {
 		struct mo_dev *d = &rt.devs[i];
 		struct nf_config cfg = { .devid = d->devid, .xs = &xs, .grant = &gops, .evtchn = &eops,
@@ -278,7 +280,12 @@ void pv_main(void)
 		d->rx_fd = (int)nf_zc_rx_port(&vifs[i]);
 		d->tx_fd = (int)nf_zc_tx_port(&vifs[i]);
 	}
+	t_connect = pv_time_ns();
 	emit_ready();
+	snprintf(line, sizeof(line), "minios: boot -> ready %llu ms (xenstore and configuration %llu ms, %u vif(s) connected in %llu ms)",
+		 (unsigned long long)((t_connect - pv_boot_ns) / 1000000), (unsigned long long)((t_config - pv_boot_ns) / 1000000),
+		 rt.ndevs, (unsigned long long)((t_connect - t_config) / 1000000));
+	emit_console(NULL, line);
 	if (!mo_thread_spawn(&sched, "control", control_thread, NULL, 64 * 1024))
 		fail("spawn", -VP_ENOMEM);
 	if ((rc = mo_rt_start(&rt)))

@@ -34,6 +34,8 @@
 /* Boot state (boot.c). start_info is the builder's page; shared_info is mapped at a reserved page. */
 extern start_info_t *pv_start_info;
 extern shared_info_t *pv_shared;
+/* Xen system time when pv_boot() had shared_info (boot-to-ready figures). */
+extern uint64_t pv_boot_ns;
 /* The image's end (linker script): heap and page-table pages lie below, the grant window far above. */
 extern char _text[], _etext[], _end[];
 

@@ -201,7 +201,7 @@ for g in "resp $idr 0:$MAC_RESP,1:$MAC_RESP1" "ping $idp 0:$MAC_PING"; do
     hs="$hs vif ${d%%:*}: frontend ${f:-absent}, backend ${b:-absent};"; [ "$f" = 4 ] && [ "$b" = 4 ] || ok=
   done
   [ -n "$ok" ] && lab_pass "handshake-$1" "$hs" || lab_fail "handshake-$1" "$hs"
-  lab_info "$1: $(xl list "$1" | awk 'NR == 2 { print "memory " $3 " MiB" }') (xl list)"
+  lab_info "$1: $(xl list "$1" | awk 'NR == 2 { print "memory " $3 " MiB" }') (xl list); $(glog "$1" | grep -m 1 'boot -> ready')"
 done
 plat_ls >"$LAB_TMP/ls.json"; lab_save "$LAB_TMP/ls.json" platform-ls.json
 c=$(grep -o '"frontendStateName":"Connected"' "$LAB_TMP/ls.json" | wc -l)

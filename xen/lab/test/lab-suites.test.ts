@@ -12,7 +12,8 @@
  * packages (`lab.sh deps`, root only: without root and with packages
  * missing the first suite fails saying which to install) and the C test
  * programs the scripts bake into dom0 (`make test-bins`, a no-op when up to
- * date; turbo has built the rest: this workspace depends on them).
+ * date; minios's also makes its PV kernels; turbo has built the rest: this
+ * workspace depends on them).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,7 @@ const SUITES: readonly Suite[] = [
   { script: 'drivers.sh', title: 'xen drivers: grants and event channels across real domains', minChecks: 40 },
   { script: 'vpiod-xen.sh', title: 'vpio up --mode xen: dom0 side, C guests', minChecks: 18 },
   { script: 'xenstore-diff.sh', title: "differential xenstore: Xen's C xenstored vs ours", minChecks: 30 },
+  { script: 'minios-pv.sh', title: 'the minios PV kernel: xl create, traps, two minios guests through vpio', minChecks: 21 },
 ];
 
 interface Check {
@@ -87,7 +89,7 @@ function tail(text: string, lines = 60): string {
 /** The C test programs the scripts bake into dom0 (`make test-bins`: a no-op when up to date). */
 async function testBins(): Promise<Run[]> {
   const out: Run[] = [];
-  for (const dir of ['packages/grant', 'packages/evtchn', 'packages/netfront', 'linux-netfront']) {
+  for (const dir of ['packages/grant', 'packages/evtchn', 'packages/netfront', 'linux-netfront', 'minios']) {
     out.push(await run('make', ['-s', '-C', dir, 'test-bins'], {}, 10 * 60_000));
   }
   return out;

@@ -86,7 +86,7 @@ if xl create "$LAB_TMP/m0.cfg" >"$LAB_TMP/m0.create.log" 2>&1 && id0=$(lab_domid
   if lab_wait_for 60 sh -c "xenstore-read /local/domain/$id0/data/minios-state >/dev/null 2>&1"; then
     lab_pass boot "domid $id0, data/minios-state=$(gread $id0 data/minios-state) $(lab_elapsed "$t0") s after xl create"
   else lab_fail boot "no data/minios-state: $(glog m0 | tail -n 5 | tr '\n' ' ')"; fi
-  lab_info "m0: $(xl list m0 | awk 'NR == 2 { print "memory " $3 " MiB, " $4 " vCPU" }'), nr_pages in the platform line below"
+  lab_info "m0: $(xl list m0 | awk 'NR == 2 { print "memory " $3 " MiB, " $4 " vCPU" }') (xl list)"
   glog m0 | grep -q 'minios: booting (Xen PV, x86_64)' && lab_pass console "$(glog m0 | head -n 1)" ||
     lab_fail console "$(glog m0 | head -n 3 | tr '\n' ' ')"
   lab_sleep 3

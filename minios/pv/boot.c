@@ -31,7 +31,6 @@
 start_info_t *pv_start_info;
 shared_info_t *pv_shared;
 uint64_t pv_boot_ns;
-uint64_t pv_heap_bytes = (uint64_t)PV_HEAP_MB << 20;
 
 /* The page shared_info is mapped over (its own frame is simply not used again). */
 static uint8_t shared_page[PV_PAGE] __attribute__((aligned(4096)));

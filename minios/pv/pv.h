@@ -10,8 +10,10 @@
  * Files: entry.S (ELF notes, entry, hypercall page, trap stubs), boot.c
  * (start of day), console.c, traps.c, time.c, evtchn.c, mm.c (page-table
  * walk, L1 tables for the grant window), gnttab.c (nf_grant_ops),
- * switch.S + sched_pv.c (the scheduler), xs_pv.c (xenstore over the xenbus
- * ring), main_pv.c (the guest: config from xenstore, vifs, runtime).
+ * nf_evtchn.c (nf_evtchn_ops), switch.S + sched_pv.c (the scheduler),
+ * xs_pv.c (xenstore over the xenbus ring), main_pv.c (the guest: config
+ * from xenstore, vifs, runtime); pv_nf.h declares what plugs into the
+ * shared cores.
  *
  * Return values: 0 or a negative errno (Xen's numbering, the same as
  * Linux's and VP_E*), or a documented count.
@@ -100,9 +102,6 @@ int pv_set_pte(uintptr_t va, uint64_t pte);
 int pv_mm_ensure_l1(uintptr_t va, uint64_t bytes);
 /* L1 tables built so far (each one heap page, never given back). */
 uint32_t pv_mm_l1_pages(void);
-
-/* ---- heap: the .bss region handed to mo_heap_init (boot.c) ---- */
-extern uint64_t pv_heap_bytes;
 
 /*
  * Waits until port is pending and consumes it: from a thread of s, by

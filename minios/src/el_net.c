@@ -13,8 +13,10 @@
  * a received buffer of the same vif is moved by buffer swap (zero-copy
  * forwarding inside one port), a TX buffer of the same vif reserved in
  * place (Pktgen) is committed where it lies (or swapped down over the
- * slots of packets dropped on the way), anything else is copied. Packets
- * that do not fit in the TX ring are dropped and counted.
+ * slots of packets dropped on the way), anything else is copied. Every
+ * packet pushed in is either sent or counted as dropped: no room left in
+ * the TX ring, a copy longer than the TX buffer (a frame from a vif with a
+ * larger MTU), a failed buffer swap, a length the commit refused.
  */
 #include <string.h>
 
@@ -30,7 +32,7 @@ struct from_nf {
 struct to_nf {
 	struct mo_element el;
 	int dev;
-	uint64_t sent, swapped, copied, in_place, full;
+	uint64_t sent, swapped, copied, in_place, dropped;
 };
 
 static int dev_args(struct mo_element *el, struct mo_args *as, struct mo_err *err, enum nf_mode mode, int *dev)
@@ -136,11 +138,11 @@ static void to_push(struct mo_element *el, uint32_t port, struct mo_pkt *p, uint
 	struct to_nf *t = (struct to_nf *)el;
 	struct mo_dev *d = &el->rt->devs[t->dev];
 	uint16_t lens[MO_BURST];
-	uint32_t i, off = 0, space;
+	uint32_t i, off = 0, space, sent;
 
 	(void)port;
 	if (!d->nf) {
-		t->full += n;
+		t->dropped += n;
 		return;
 	}
 	space = nf_zc_tx_avail(d->nf);
@@ -148,25 +150,33 @@ static void to_push(struct mo_element *el, uint32_t port, struct mo_pkt *p, uint
 		struct mo_pkt *q = &p[i];
 
 		if (q->origin == MO_ORIG_RX && q->dev == t->dev) {
-			if (nf_zc_swap_forward(d->nf, q->off, off))
+			if (nf_zc_swap_forward(d->nf, q->off, off)) {
+				t->dropped++;
 				continue;
+			}
 			t->swapped++;
 		} else if (q->origin == MO_ORIG_TX && q->dev == t->dev && q->off >= off) {
-			if (q->off != off && nf_zc_tx_swap(d->nf, q->off, off))
+			if (q->off != off && nf_zc_tx_swap(d->nf, q->off, off)) {
+				t->dropped++;
 				continue;
+			}
 			t->in_place++;
 		} else {
 			struct nf_zc_buf b;
 
-			if (nf_zc_tx_reserve(d->nf, off, &b, 1) != 1 || q->len > b.len)
+			if (nf_zc_tx_reserve(d->nf, off, &b, 1) != 1 || q->len > b.len) {
+				t->dropped++;
 				continue;
+			}
 			memcpy(b.data, q->data, q->len);
 			t->copied++;
 		}
 		lens[off++] = q->len;
 	}
-	t->full += n - i;
-	t->sent += nf_zc_tx_commit(d->nf, lens, off, NF_TX_KICK);
+	t->dropped += n - i; /* no room left in the TX ring */
+	sent = nf_zc_tx_commit(d->nf, lens, off, NF_TX_KICK);
+	t->sent += sent;
+	t->dropped += off - sent; /* the commit stops at the first length it refuses */
 }
 
 static void to_stats(struct mo_element *el, struct mo_json *j)
@@ -178,7 +188,7 @@ static void to_stats(struct mo_element *el, struct mo_json *j)
 	mo_json_u64(j, "swapped", t->swapped);
 	mo_json_u64(j, "inPlace", t->in_place);
 	mo_json_u64(j, "copied", t->copied);
-	mo_json_u64(j, "dropped", t->full);
+	mo_json_u64(j, "dropped", t->dropped);
 }
 
 const struct mo_class mo_class_from_netfront = {

@@ -25,14 +25,14 @@ describe('vpio-minios binary', () => {
     expect(execFileSync(BIN, ['--help']).toString()).toMatch(/usage: vpio-minios/);
   });
 
-  it('ships the six configs', () => {
-    expect(configs.sort()).toEqual(['firewall.click', 'mirror.click', 'ping-responder.click', 'pinger.click', 'pktgen.click', 'sink.click']);
+  it('ships the seven configs', () => {
+    expect(configs.sort()).toEqual(['bridge-firewall.click', 'firewall.click', 'mirror.click', 'ping-responder.click', 'pinger.click', 'pktgen.click', 'sink.click']);
   });
 
   for (const cfg of configs) {
     it(`parses and wires configs/${cfg}`, () => {
       const out = execFileSync(BIN, ['--check', join(root, 'configs', cfg)]).toString();
-      expect(JSON.parse(out.trim())).toMatchObject({ event: 'config-ok', devices: 1 });
+      expect(JSON.parse(out.trim())).toMatchObject({ event: 'config-ok', devices: cfg === 'bridge-firewall.click' ? 2 : 1 });
     });
   }
 

@@ -136,14 +136,22 @@ static void t_arg_errors(void)
 
 static void t_shipped(void)
 {
-	static const char *const files[] = { "configs/firewall.click", "configs/mirror.click", "configs/pktgen.click",
-					     "configs/sink.click", "configs/ping-responder.click", "configs/pinger.click" };
+	/* each with the number of vifs it drives */
+	static const struct {
+		const char *file;
+		uint32_t ndevs;
+	} files[] = {
+		{ "configs/firewall.click", 1 }, { "configs/mirror.click", 1 },
+		{ "configs/pktgen.click", 1 }, { "configs/sink.click", 1 },
+		{ "configs/ping-responder.click", 1 }, { "configs/pinger.click", 1 },
+		{ "configs/bridge-firewall.click", 2 },
+	};
 
 	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		static char text[65536];
 		struct mo_runtime rt;
 		struct mo_err err;
-		FILE *f = fopen(files[i], "r");
+		FILE *f = fopen(files[i].file, "r");
 		size_t n;
 
 		CHECK(f != NULL);
@@ -153,10 +161,10 @@ static void t_shipped(void)
 		fclose(f);
 		text[n] = '\0';
 		if (parse(&rt, text, &err)) {
-			printf("# %s:%u:%u: %s\n", files[i], err.line, err.col, err.msg);
+			printf("# %s:%u:%u: %s\n", files[i].file, err.line, err.col, err.msg);
 			tap_case_failed = 1;
 		}
-		CHECK_EQ(rt.ndevs, 1);
+		CHECK_EQ(rt.ndevs, files[i].ndevs);
 		mo_rt_fini(&rt);
 	}
 }

@@ -610,6 +610,49 @@ static void t_from_to_netfront(void)
 	teardown();
 }
 
+/*
+ * ToNetfront accounts for every packet pushed in: copies from elsewhere go
+ * out in order, a frame longer than the TX buffer (from a vif with a larger
+ * MTU) and what finds no free TX slot are counted as dropped, never lost.
+ */
+static void t_to_netfront_drops(void)
+{
+	static uint8_t frames[70][BUF + 1000];
+	struct mo_pkt p[70];
+	char buf[512];
+	struct mo_json j;
+	struct mo_element *to;
+	uint32_t room;
+
+	CHECK_EQ(setup("src :: Inject -> to :: ToNetfront(0);"), 0);
+	attach_vif();
+	room = nf_zc_tx_avail(&vif0.nf);
+	CHECK_EQ(room, SLOTS - 1);
+	for (uint32_t i = 0; i < 70; i++) {
+		eth(frames[i], MAC_A, MAC_R, 0x88b5);
+		put32(frames[i] + 14, i);
+		p[i] = (struct mo_pkt){ .data = frames[i], .len = (uint16_t)(i == 1 ? BUF + 1 : 60 + i % 8),
+					.origin = MO_ORIG_LOCAL };
+	}
+	mo_push(mo_rt_find(&rt, "src"), 0, p, 70);
+	collect();
+	/* frame 1 dropped (too long), 2..room went where it would have gone, the rest found no slot */
+	CHECK_EQ(ntx, room);
+	for (uint32_t k = 0; k < ntx && k < room; k++) {
+		uint32_t i = k ? k + 1 : 0;
+
+		CHECK_EQ(be32(txout[k] + 14), i);
+		CHECK_EQ(txlens[k], 60 + i % 8);
+	}
+	to = mo_rt_find(&rt, "to");
+	CHECK_EQ(to->in_pkts, 70);
+	mo_json_init(&j, buf, sizeof(buf));
+	to->cls->stats(to, &j);
+	CHECK_STR(buf, ",\"devid\":0,\"sent\":63,\"swapped\":0,\"inPlace\":0,\"copied\":63,\"dropped\":7");
+	vif_close(&vif0);
+	teardown();
+}
+
 static void t_pktgen(void)
 {
 	char buf[512];
@@ -723,6 +766,8 @@ int main(void)
 		t_counter_mirror_rewrite);
 	tap_run("FromNetfront -> EtherMirror -> ToNetfront forwards by buffer swap, nothing copied, order kept",
 		t_from_to_netfront);
+	tap_run("ToNetfront copies foreign frames in order; too long for a TX buffer or no free slot: dropped, counted",
+		t_to_netfront_drops);
 	tap_run("Pktgen writes exact frames in place into TX buffers (zero copies), COUNT then done", t_pktgen);
 	tap_run("Pinger (IPv4): ARP, 20 echoes, RTT p50/p99 exact in virtual time, loss and duplicate counted",
 		t_pinger4);

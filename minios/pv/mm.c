@@ -29,6 +29,7 @@
 #define L2_LIMIT (1ull << 30) /* what the image's L2 table covers */
 
 static uint32_t l1_pages;
+static uint64_t l1_ours[512 / 64]; /* L2 indices whose L1 table mm.c built */
 
 uint64_t pv_pfn_to_mfn(uint64_t pfn)
 {
@@ -87,8 +88,10 @@ int pv_mm_ensure_l1(uintptr_t va, uint64_t bytes)
 		uint32_t i;
 
 		if (e & PTE_P) {
-			if (e & PTE_PSE)
-				return -VP_EINVAL; /* a superpage where the window should be */
+			/* ours from an earlier call; anything else (the builder's mappings reaching this far, a
+			 * superpage) would have grants mapped over live memory */
+			if (!(l1_ours[idx / 64] & (1ull << (idx % 64))))
+				return -VP_EEXIST;
 			continue;
 		}
 		page = mo_heap_alloc_pages(1);
@@ -105,6 +108,7 @@ int pv_mm_ensure_l1(uintptr_t va, uint64_t bytes)
 		rc = (int)pv_hypercall(__HYPERVISOR_mmu_update, (unsigned long)&u, 1, 0, DOMID_SELF, 0);
 		if (rc)
 			return rc; /* the page stays read-only and unused: one page lost */
+		l1_ours[idx / 64] |= 1ull << (idx % 64);
 		l1_pages++;
 	}
 	return 0;

@@ -97,7 +97,9 @@ int pv_set_pte(uintptr_t va, uint64_t pte);
  * Makes sure L1 tables exist for [va, va + bytes) (inside the L2 table that
  * maps the image: VA < 1 GiB): each missing one is a zeroed heap page,
  * remapped read-only and hooked into the L2 entry with MMU_NORMAL_PT_UPDATE.
- * 0, -VP_ENOMEM (no heap page), -VP_EINVAL (outside the image's L2), or -errno.
+ * 0, -VP_ENOMEM (no heap page), -VP_EINVAL (outside the image's L2),
+ * -VP_EEXIST (an L1 there that mm.c did not build: the builder's mappings
+ * reach into the range), or -errno.
  */
 int pv_mm_ensure_l1(uintptr_t va, uint64_t bytes);
 /* L1 tables built so far (each one heap page, never given back). */

@@ -22,28 +22,27 @@
  * grant and heap counters. A setup failure
  * prints {"event":"error","step":"..","rc":N}, sets data/minios-state =
  * error:<step> and crashes the domain (on_crash decides whether it stays).
+ * The lines both builds print, the vif connection and the control thread's
+ * timing are src/glue.c; this file is what is PV's own (xenstore, the
+ * shutdown watch, the platform line, SCHEDOP_shutdown).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "element.h"
+#include "glue.h"
 #include "mo_heap.h"
 #include "pv.h"
 #include "pv_nf.h"
 
-#define MIN_BUF_SIZE 128u /* elements may grow a reply up to 128 bytes in place */
 #define PV_CONFIG_WAIT_MS 30000
 #define PV_CONNECT_TIMEOUT_MS 30000 /* host mode's 10 s, stretched for the TCG lab */
 #define EVQ_BYTES (8u * 1024u)
 
-static struct mo_sched sched;
-static struct mo_runtime rt;
-static struct nf_dev vifs[MO_MAX_DEVS];
+static struct mo_glue g;
 static struct xs_handle xs;
 static int xs_up;
 static uint8_t evq[EVQ_BYTES];
 static char config[XS_PAYLOAD_MAX + 1];
-static uint32_t stats_ms;
 static unsigned int shutdown_reason = SHUTDOWN_poweroff;
 static struct nf_grant_ops gops;
 static struct nf_evtchn_ops eops;
@@ -65,8 +64,7 @@ static PV_NORETURN void fail(const char *step, int rc)
 {
 	char line[160];
 
-	snprintf(line, sizeof(line), "{\"event\":\"error\",\"step\":\"%s\",\"rc\":%d}", step, rc);
-	emit_console(NULL, line);
+	mo_glue_emit_error(&g, step, rc);
 	snprintf(line, sizeof(line), "error:%s", step);
 	set_state(line);
 	pv_shutdown(SHUTDOWN_crash);
@@ -113,7 +111,7 @@ static void read_stats_interval(void)
 
 	if (rc == -XS_ENOENT)
 		return;
-	if (rc || mo_parse_u32(v, 1, 3600000, &stats_ms))
+	if (rc || mo_parse_u32(v, 1, 3600000, &g.stats_ms))
 		fail("stats-interval", rc ? rc : -VP_EINVAL);
 }
 
@@ -140,7 +138,7 @@ static int shutdown_requested(void)
 
 static void platform_line(void)
 {
-	const struct pv_gnttab_stats *g = pv_gnttab_stats();
+	const struct pv_gnttab_stats *gs = pv_gnttab_stats();
 	struct mo_heap_stats h;
 	char line[640];
 
@@ -150,113 +148,82 @@ static void platform_line(void)
 		 "\"grants\":{\"maps\":%llu,\"mapCalls\":%llu,\"pagesMapped\":%llu,\"mapErrors\":%llu,\"unmapCalls\":%llu,"
 		 "\"pagesUnmapped\":%llu,\"unmapErrors\":%llu,\"windowFull\":%llu,\"l1Pages\":%u,\"liveMaps\":%u},"
 		 "\"heap\":{\"bytes\":%llu,\"free\":%llu,\"largestFree\":%llu,\"failed\":%lu},\"memPages\":%lu}",
-		 sched.nthreads, (unsigned long long)sched.switches, (unsigned long long)sched.polls,
-		 (unsigned long long)sched.sleeps, (unsigned long long)g->map_requests,
-		 (unsigned long long)g->map_calls, (unsigned long long)g->pages_mapped, (unsigned long long)g->map_errors,
-		 (unsigned long long)g->unmap_calls, (unsigned long long)g->pages_unmapped,
-		 (unsigned long long)g->unmap_errors, (unsigned long long)g->window_full, pv_mm_l1_pages(),
+		 g.sched.nthreads, (unsigned long long)g.sched.switches, (unsigned long long)g.sched.polls,
+		 (unsigned long long)g.sched.sleeps, (unsigned long long)gs->map_requests,
+		 (unsigned long long)gs->map_calls, (unsigned long long)gs->pages_mapped, (unsigned long long)gs->map_errors,
+		 (unsigned long long)gs->unmap_calls, (unsigned long long)gs->pages_unmapped,
+		 (unsigned long long)gs->unmap_errors, (unsigned long long)gs->window_full, pv_mm_l1_pages(),
 		 pv_gnttab_live_maps(), (unsigned long long)h.heap_bytes, (unsigned long long)h.free_bytes,
 		 (unsigned long long)h.largest_free, h.failed_allocs, pv_start_info->nr_pages);
 	emit_console(NULL, line);
 }
 
-static void stop_running(void)
+static void vif_config(struct mo_glue *gl, const struct mo_dev *d, struct nf_config *cfg)
 {
-	rt.stopping = 1;
-	mo_rt_emit_stats(&rt, "final");
-	mo_sched_stop(&sched);
+	(void)gl;
+	*cfg = (struct nf_config){ .devid = d->devid, .xs = &xs, .grant = &gops, .evtchn = &eops, .mode = d->mode,
+				   .timeout_ms = PV_CONNECT_TIMEOUT_MS };
+}
+
+static int port_fd(struct mo_glue *gl, uint32_t port)
+{
+	(void)gl;
+	return (int)port; /* the scheduler waits on event-channel ports */
 }
 
 /*
- * Stats every stats_ms; the clean stop when the toolstack asks for it. The
- * request is read once before waiting: nf_connect drains the handle's watch
- * events (its own and ours), so one written during the handshake shows only
- * in the key.
+ * The stop request: control/shutdown (watched). The key is read once before
+ * the first wait: nf_connect drains the handle's watch events (its own and
+ * ours), so one written during the handshake shows only in the key.
  */
-static void control_thread(void *arg)
+static int wait_stop(struct mo_glue *gl, uint64_t deadline_ns)
 {
-	uint64_t next = stats_ms ? pv_time_ns() + (uint64_t)stats_ms * 1000000ull : MO_NO_DEADLINE;
+	static int looked;
+	uint64_t now = pv_time_ns();
+	int timeout = deadline_ns == MO_NO_DEADLINE ? -1 : deadline_ns <= now ? 0 : (int)((deadline_ns - now + 999999) / 1000000);
 	char path[64], token[16];
+	int rc, req;
 
-	(void)arg;
-	if (shutdown_requested() == 1) {
-		stop_running();
-		return;
+	if (!looked) {
+		looked = 1;
+		if (shutdown_requested() == 1)
+			return 1;
 	}
-	for (;;) {
-		uint64_t now = pv_time_ns();
-		int timeout = next == MO_NO_DEADLINE ? -1 : next <= now ? 0 : (int)((next - now + 999999) / 1000000);
-		int rc = xs_wait_event(&xs, timeout, path, sizeof(path), token, sizeof(token));
-
-		if (rc == 0 || rc == -XS_EOVERFLOW) {
-			int req = shutdown_requested();
-
-			if (req < 0) {
-				char line[96];
-
-				snprintf(line, sizeof(line), "{\"event\":\"error\",\"step\":\"control-shutdown\",\"rc\":%d}", req);
-				emit_console(NULL, line);
-			}
-			if (req == 1) {
-				stop_running();
-				return;
-			}
-		} else if (rc != -XS_ETIMEDOUT) {
-			char line[96];
-
-			snprintf(line, sizeof(line), "{\"event\":\"error\",\"step\":\"xenstore-watch\",\"rc\":%d}", rc);
-			emit_console(NULL, line);
-			mo_sleep_until(&sched, pv_time_ns() + 1000000000ull); /* do not spin on a broken handle */
-		}
-		if (next != MO_NO_DEADLINE && pv_time_ns() >= next) {
-			mo_rt_emit_stats(&rt, "stats");
-			next += (uint64_t)stats_ms * 1000000ull;
-		}
+	rc = xs_wait_event(&xs, timeout, path, sizeof(path), token, sizeof(token));
+	if (rc == 0 || rc == -XS_EOVERFLOW) {
+		req = shutdown_requested();
+		if (req < 0)
+			mo_glue_emit_error(gl, "control-shutdown", req);
+		return req == 1;
 	}
+	if (rc != -XS_ETIMEDOUT) {
+		mo_glue_emit_error(gl, "xenstore-watch", rc);
+		mo_sleep_until(&gl->sched, pv_time_ns() + 1000000000ull); /* do not spin on a broken handle */
+	}
+	return 0;
 }
 
-static void emit_ready(void)
-{
-	char line[1024], domid[16] = "0";
-	size_t n = 0;
-
-	(void)xs_read(&xs, XS_NO_TX, "domid", domid, sizeof(domid), NULL);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, "{\"event\":\"ready\",\"devices\":[");
-	for (uint32_t i = 0; i < rt.ndevs && n < sizeof(line); i++) {
-		const uint8_t *m = rt.devs[i].mac;
-
-		n += (size_t)snprintf(line + n, sizeof(line) - n,
-				      "%s{\"devid\":%u,\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"txSlots\":%u,\"rxSlots\":%u,"
-				      "\"mode\":\"%s\"}",
-				      i ? "," : "", rt.devs[i].devid, m[0], m[1], m[2], m[3], m[4], m[5],
-				      nf_tx_slots(rt.devs[i].nf), nf_rx_slots(rt.devs[i].nf),
-				      rt.devs[i].mode == NF_MODE_POLL ? "poll" : "event");
-	}
-	if (n < sizeof(line))
-		snprintf(line + n, sizeof(line) - n, "],\"elements\":%u,\"domid\":%s}", rt.nels, domid);
-	emit_console(NULL, line);
-}
+static const struct mo_glue_ops pv_ops = { .vif_config = vif_config, .port_fd = port_fd, .wait_stop = wait_stop };
 
 void pv_main(void)
 {
 	struct mo_err err;
-	char line[320];
-	int rc, status = 0;
+	char line[320], domid[16] = "0";
+	const char *step;
+	int rc, status;
 	uint64_t t_config, t_connect;
 
-	mo_sched_init(&sched);
+	mo_glue_init(&g, &pv_ops, emit_console);
 	pv_nf_grant_ops(&gops);
-	pv_nf_evtchn_ops(&eops, &sched);
-	if ((rc = pv_xs_open(&xs, &sched, evq, sizeof(evq))))
+	pv_nf_evtchn_ops(&eops, &g.sched);
+	if ((rc = pv_xs_open(&xs, &g.sched, evq, sizeof(evq))))
 		fail("xenstore", rc);
 	xs_up = 1;
 	set_state("booting");
 	if ((rc = read_config()))
 		fail("config-read", rc);
 	read_stats_interval();
-	mo_rt_init(&rt, &sched);
-	rt.emit = emit_console;
-	if (mo_rt_configure(&rt, config, &err)) {
+	if (mo_rt_configure(&g.rt, config, &err)) {
 		snprintf(line, sizeof(line), "config:%u:%u: %s", err.line, err.col, err.msg);
 		emit_console(NULL, line);
 		fail("config", -VP_EINVAL);
@@ -266,41 +233,23 @@ void pv_main(void)
 		fail("watch-shutdown", rc);
 	set_state("connecting");
 	t_config = pv_time_ns();
-	for (uint32_t i = 0; i < rt.ndevs; i++) {
-		struct mo_dev *d = &rt.devs[i];
-		struct nf_config cfg = { .devid = d->devid, .xs = &xs, .grant = &gops, .evtchn = &eops,
-					 .mode = d->mode, .timeout_ms = PV_CONNECT_TIMEOUT_MS };
-
-		if ((rc = nf_connect(&vifs[i], &cfg)))
-			fail("connect", rc);
-		if (nf_buf_size(&vifs[i]) < MIN_BUF_SIZE)
-			fail("buf-size", -VP_EINVAL);
-		d->nf = &vifs[i];
-		memcpy(d->mac, nf_mac(&vifs[i]), 6);
-		d->rx_fd = (int)nf_zc_rx_port(&vifs[i]);
-		d->tx_fd = (int)nf_zc_tx_port(&vifs[i]);
-	}
+	if ((rc = mo_glue_connect(&g, &step)))
+		fail(step, rc);
 	t_connect = pv_time_ns();
-	emit_ready();
+	(void)xs_read(&xs, XS_NO_TX, "domid", domid, sizeof(domid), NULL);
+	mo_glue_emit_ready(&g, "domid", domid);
 	snprintf(line, sizeof(line), "minios: boot -> ready %llu ms (xenstore and configuration %llu ms, %u vif(s) connected in %llu ms)",
 		 (unsigned long long)((t_connect - pv_boot_ns) / 1000000), (unsigned long long)((t_config - pv_boot_ns) / 1000000),
-		 rt.ndevs, (unsigned long long)((t_connect - t_config) / 1000000));
+		 g.rt.ndevs, (unsigned long long)((t_connect - t_config) / 1000000));
 	emit_console(NULL, line);
-	if (!mo_thread_spawn(&sched, "control", control_thread, NULL, 64 * 1024))
-		fail("spawn", -VP_ENOMEM);
-	if ((rc = mo_rt_start(&rt)))
-		fail("start", rc);
+	if ((rc = mo_glue_start(&g, &step)))
+		fail(step, rc);
 	set_state("ready");
-	if ((rc = mo_sched_run(&sched)))
+	if ((rc = mo_sched_run(&g.sched)))
 		fail("run", rc);
-	for (uint32_t i = 0; i < rt.ndevs; i++) {
-		rc = nf_disconnect(&vifs[i]);
-		if (rc && !status)
-			status = rc;
-	}
+	status = mo_glue_disconnect(&g);
 	platform_line();
-	snprintf(line, sizeof(line), "{\"event\":\"closed\",\"rc\":%d}", status);
-	emit_console(NULL, line);
+	mo_glue_emit_closed(&g, status);
 	set_state(status ? "closed:error" : "closed");
 	(void)xs_write(&xs, XS_NO_TX, "control/shutdown", "", 0); /* acknowledged */
 	pv_shutdown(shutdown_reason);

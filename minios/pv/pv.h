@@ -10,10 +10,11 @@
  * Files: entry.S (ELF notes, entry, hypercall page, trap stubs), boot.c
  * (start of day), console.c, traps.c, time.c, evtchn.c, mm.c (page-table
  * walk, L1 tables for the grant window), gnttab.c (nf_grant_ops),
- * nf_evtchn.c (nf_evtchn_ops), switch.S + sched_pv.c (the scheduler),
- * xs_pv.c (xenstore over the xenbus ring), main_pv.c (the guest: config
- * from xenstore, vifs, runtime); pv_nf.h declares what plugs into the
- * shared cores.
+ * nf_evtchn.c (nf_evtchn_ops), switch.S + sched_pv.c (the scheduler's
+ * platform half, src/sched_plat.h; the core is src/sched.c), xs_pv.c
+ * (xenstore over the xenbus ring), main_pv.c (the guest: config from
+ * xenstore, the shutdown watch; the rest is src/glue.c); pv_nf.h declares
+ * what plugs into the shared cores.
  *
  * Return values: 0 or a negative errno (Xen's numbering, the same as
  * Linux's and VP_E*), or a documented count.

@@ -1,22 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sched_pv.c - the cooperative scheduler of sched.h for the Xen PV build.
+ * sched_pv.c - the Xen PV half of the scheduler (src/sched_plat.h; the core
+ * is src/sched.c, the same file the host build runs).
  *
  * One vCPU, no upcalls, no locks. A thread's stack is heap pages
  * (mo_heap_alloc_pages) with a guard page below it that is unmapped while
  * the thread exists (an overflow page-faults and is reported by the trap
  * handler instead of corrupting the heap). Switching is switch.S.
  *
- * Waiting: the descriptors of mo_wait() are event-channel ports. After
- * each round of ready threads, the loop looks at the blocked threads: a
- * thread whose port is pending (pending bit set; it is NOT cleared -- the
- * thread consumes it, e.g. nf_zc_consume) or whose deadline passed becomes
- * ready. When no thread is ready, the loop sleeps in one SCHEDOP_poll over
- * the union of the blocked threads' ports (at most 128, Xen's limit; with
- * more, the sleep is cut to PV_SCHED_OVERFLOW_NS so that the ports left out
- * are looked at again) until the nearest deadline, then looks again.
- * Xen may end a poll early (any event of ours wakes a multi-port poller):
- * the look that follows finds nothing and the loop sleeps again.
+ * Waiting: the descriptors of mo_wait() are event-channel ports; one is
+ * ready when its pending bit is set (it is NOT cleared -- the thread
+ * consumes it, e.g. nf_zc_consume). When none is and the core asks to
+ * block, the wait is one SCHEDOP_poll over the distinct ports (at most
+ * 128, Xen's limit; with more, the sleep is cut to PV_SCHED_OVERFLOW_NS so
+ * that the ports left out are looked at again) until the deadline, then a
+ * second look. Xen may end a poll early (any event of ours wakes a
+ * multi-port poller): the look finds nothing and the core comes back.
  *
  * mo_pv_port_wait(): the blocking wait the netfront's and the xenstore
  * transport's callbacks use -- through the scheduler from a thread, with a
@@ -26,7 +25,7 @@
 
 #include "mo_heap.h"
 #include "pv.h"
-#include "sched.h"
+#include "sched_plat.h"
 
 #define PTE_P 0x001ull
 #define PTE_RW 0x002ull
@@ -35,7 +34,6 @@
 #define POLL_MAX 128u
 #define PV_SCHED_OVERFLOW_NS 1000000ull
 
-void mo_ctx_switch(mo_ctx_t *save, const mo_ctx_t *load);
 void mo_thread_main(struct mo_thread *t);
 extern char mo_ctx_start[];
 
@@ -45,48 +43,40 @@ uint64_t mo_clock_ns(void *unused)
 	return pv_time_ns();
 }
 
-void mo_sched_init(struct mo_sched *s)
+void *mo_plat_stack_alloc(size_t stack_bytes)
 {
-	*s = (struct mo_sched){ .now_ns = mo_clock_ns };
+	uint8_t *mem = mo_heap_alloc_pages(stack_bytes / PV_PAGE + 1);
+
+	if (mem && pv_set_pte((uintptr_t)mem, 0)) { /* the guard page */
+		mo_heap_free_pages(mem);
+		mem = NULL;
+	}
+	return mem;
 }
 
+void mo_plat_stack_free(void *base, size_t total_bytes)
+{
+	uint64_t mfn = pv_pfn_to_mfn((uintptr_t)base / PV_PAGE);
+
+	(void)total_bytes;
+	/* map the guard page back before the heap reuses it; if that fails, leaked rather than handed out unmapped */
+	if (!pv_set_pte((uintptr_t)base, (mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D))
+		mo_heap_free_pages(base);
+}
+
+/* Where switch.S's mo_ctx_start calls a new thread. */
 void mo_thread_main(struct mo_thread *t)
 {
-	t->fn(t->arg);
-	t->state = MO_T_DONE;
-	mo_ctx_switch(&t->ctx, &t->s->main_ctx);
+	mo_sched_thread_main(t);
 	pv_panic("a finished thread was resumed");
 }
 
-struct mo_thread *mo_thread_spawn(struct mo_sched *s, const char *name, void (*fn)(void *), void *arg,
-				  size_t stack_bytes)
+int mo_plat_ctx_init(struct mo_thread *t, void *stack, size_t stack_bytes)
 {
-	struct mo_thread *t;
-	uint8_t *mem;
-	uint64_t *sp;
+	uint64_t *sp = (uint64_t *)((uint8_t *)stack + stack_bytes);
 
-	if (s->nthreads >= MO_MAX_THREADS) {
-		errno = ENOSPC;
-		return NULL;
-	}
-	if (!stack_bytes)
-		stack_bytes = MO_STACK_DEFAULT;
-	stack_bytes = (stack_bytes + PV_PAGE - 1) & ~(size_t)(PV_PAGE - 1);
-	mem = mo_heap_alloc_pages(stack_bytes / PV_PAGE + 1);
-	if (!mem) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (pv_set_pte((uintptr_t)mem, 0)) { /* the guard page */
-		mo_heap_free_pages(mem);
-		errno = ENOMEM;
-		return NULL;
-	}
-	t = &s->threads[s->nthreads];
-	*t = (struct mo_thread){ .s = s, .fn = fn, .arg = arg, .name = name, .state = MO_T_READY,
-				 .deadline_ns = MO_NO_DEADLINE, .stack = mem, .stack_bytes = stack_bytes + PV_PAGE };
-	/* the initial frame mo_ctx_switch pops: r15, r14, r13, r12 = t, rbx, rbp, then "returns" to mo_ctx_start */
-	sp = (uint64_t *)(mem + PV_PAGE + stack_bytes);
+	/* the initial frame mo_plat_ctx_switch (switch.S) pops: r15, r14, r13, r12 = t, rbx, rbp, then "returns" to
+	 * mo_ctx_start */
 	*--sp = 0; /* keeps the frame 16-byte aligned as after a call */
 	*--sp = (uint64_t)(uintptr_t)mo_ctx_start;
 	*--sp = 0;                       /* rbp */
@@ -96,161 +86,52 @@ struct mo_thread *mo_thread_spawn(struct mo_sched *s, const char *name, void (*f
 	*--sp = 0;                       /* r14 */
 	*--sp = 0;                       /* r15 */
 	t->ctx.rsp = (uint64_t)(uintptr_t)sp;
-	s->nthreads++;
-	return t;
+	return 0;
 }
 
-static void to_scheduler(struct mo_sched *s)
+/* Sets ready[i] from the pending bits; returns how many are set. */
+static uint32_t look(const int *fds, uint8_t *ready, uint32_t n)
 {
-	mo_ctx_switch(&s->cur->ctx, &s->main_ctx);
-}
+	uint32_t i, nready = 0;
 
-void mo_yield(struct mo_sched *s)
-{
-	to_scheduler(s);
-}
-
-int mo_wait(struct mo_sched *s, const int *fds, uint32_t nfds, uint64_t deadline_ns)
-{
-	struct mo_thread *t = s->cur;
-	uint32_t i;
-
-	if (nfds > MO_MAX_WAIT_FDS)
-		nfds = MO_MAX_WAIT_FDS;
-	for (i = 0; i < nfds; i++)
-		t->fds[i] = fds[i];
-	t->nfds = nfds;
-	t->deadline_ns = deadline_ns;
-	t->woken_by = MO_WAIT_TIMEOUT;
-	t->state = MO_T_BLOCKED;
-	to_scheduler(s);
-	return t->woken_by;
-}
-
-void mo_sleep_until(struct mo_sched *s, uint64_t deadline_ns)
-{
-	(void)mo_wait(s, NULL, 0, deadline_ns);
-}
-
-void mo_sched_stop(struct mo_sched *s)
-{
-	s->stop = 1;
-}
-
-/* Wakes blocked threads whose port is pending or whose deadline passed; returns how many woke. */
-static uint32_t wake_ready(struct mo_sched *s)
-{
-	uint64_t now = s->now_ns(s->now_ctx);
-	uint32_t i, k, woke = 0;
-
-	s->polls++;
-	for (i = 0; i < s->nthreads; i++) {
-		struct mo_thread *t = &s->threads[i];
-
-		if (t->state != MO_T_BLOCKED)
-			continue;
-		for (k = 0; k < t->nfds; k++) {
-			if (t->fds[k] >= 0 && pv_evtchn_pending((uint32_t)t->fds[k])) {
-				t->woken_by = (int)k;
-				break;
-			}
-		}
-		if (k < t->nfds || t->deadline_ns <= now) {
-			t->state = MO_T_READY; /* woken_by stays MO_WAIT_TIMEOUT on a deadline */
-			woke++;
-		}
+	for (i = 0; i < n; i++) {
+		ready[i] = fds[i] >= 0 && pv_evtchn_pending((uint32_t)fds[i]);
+		nready += ready[i];
 	}
-	return woke;
+	return nready;
 }
 
-/* Nothing is ready: one SCHEDOP_poll over the blocked threads' ports until the nearest deadline. */
-static int sleep_blocked(struct mo_sched *s)
+int mo_plat_wait(struct mo_sched *s, const int *fds, uint8_t *ready, uint32_t n, uint64_t deadline_ns)
 {
-	uint32_t ports[POLL_MAX], n = 0, i, k, j, overflow = 0;
-	uint64_t nearest = MO_NO_DEADLINE, now;
+	uint32_t ports[POLL_MAX], np = 0, i, j, overflow = 0, nready;
+	uint64_t now;
 	int rc;
 
-	for (i = 0; i < s->nthreads; i++) {
-		struct mo_thread *t = &s->threads[i];
-
-		if (t->state != MO_T_BLOCKED)
-			continue;
-		if (t->deadline_ns < nearest)
-			nearest = t->deadline_ns;
-		for (k = 0; k < t->nfds; k++) {
-			uint32_t p = (uint32_t)t->fds[k];
-
-			if (t->fds[k] < 0)
-				continue;
-			for (j = 0; j < n && ports[j] != p; j++)
-				;
-			if (j < n)
-				continue;
-			if (n == POLL_MAX)
-				overflow = 1;
-			else
-				ports[n++] = p;
-		}
-	}
+	if ((nready = look(fds, ready, n)))
+		return (int)nready;
 	now = s->now_ns(s->now_ctx);
-	if (!n && s->advance && nearest != MO_NO_DEADLINE) {
-		if (nearest > now)
-			s->advance(s->now_ctx, nearest); /* virtual time: nothing to wait for but a deadline */
+	if (deadline_ns <= now)
 		return 0;
-	}
-	if (overflow && (nearest == MO_NO_DEADLINE || nearest > now + PV_SCHED_OVERFLOW_NS))
-		nearest = now + PV_SCHED_OVERFLOW_NS;
-	s->sleeps++;
-	rc = pv_poll(ports, n, nearest);
-	return rc < 0 ? rc : 0;
-}
+	for (i = 0; i < n; i++) {
+		uint32_t p = (uint32_t)fds[i];
 
-int mo_sched_run(struct mo_sched *s)
-{
-	for (;;) {
-		uint32_t i, live = 0, blocked = 0;
-		int rc;
-
-		for (i = 0; i < s->nthreads && !s->stop; i++) {
-			struct mo_thread *t = &s->threads[i];
-
-			if (t->state != MO_T_READY)
-				continue;
-			s->cur = t;
-			s->switches++;
-			mo_ctx_switch(&s->main_ctx, &t->ctx);
-			s->cur = NULL;
-		}
-		if (s->stop)
-			return 0;
-		for (i = 0; i < s->nthreads; i++) {
-			live += s->threads[i].state != MO_T_DONE;
-			blocked += s->threads[i].state == MO_T_BLOCKED;
-		}
-		if (!live)
-			return 0;
-		if (!blocked || wake_ready(s) || blocked < live)
+		if (fds[i] < 0)
 			continue;
-		if ((rc = sleep_blocked(s)))
-			return rc;
-		(void)wake_ready(s);
+		for (j = 0; j < np && ports[j] != p; j++)
+			;
+		if (j < np)
+			continue;
+		if (np == POLL_MAX)
+			overflow = 1;
+		else
+			ports[np++] = p;
 	}
-}
-
-void mo_sched_fini(struct mo_sched *s)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->nthreads; i++) {
-		uint8_t *mem = s->threads[i].stack;
-		uint64_t mfn = pv_pfn_to_mfn((uintptr_t)mem / PV_PAGE);
-
-		/* map the guard page back before the heap reuses it */
-		if (pv_set_pte((uintptr_t)mem, (mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D))
-			continue; /* leaked rather than handed out unmapped */
-		mo_heap_free_pages(mem);
-	}
-	s->nthreads = 0;
+	if (overflow && (deadline_ns == MO_NO_DEADLINE || deadline_ns > now + PV_SCHED_OVERFLOW_NS))
+		deadline_ns = now + PV_SCHED_OVERFLOW_NS;
+	s->sleeps++;
+	if ((rc = pv_poll(ports, np, deadline_ns)) < 0)
+		return rc;
+	return (int)look(fds, ready, n);
 }
 
 int mo_pv_port_wait(struct mo_sched *s, uint32_t port, int timeout_ms)

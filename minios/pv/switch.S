@@ -2,18 +2,19 @@
 /*
  * switch.S - the context switch of the PV scheduler (sched_pv.c).
  *
- * void mo_ctx_switch(mo_ctx_t *save, const mo_ctx_t *load)
+ * void mo_plat_ctx_switch(mo_ctx_t *save, mo_ctx_t *load)   (src/sched_plat.h)
  *   pushes the SysV callee-saved registers (rbp, rbx, r12-r15) on the
  *   current stack, stores rsp in save->rsp, loads load->rsp, pops the same
  *   registers from there and returns on the loaded stack. Everything else is
  *   caller-saved, and there is no FPU/SSE state (the build uses none).
  *
  * mo_ctx_start: where a new thread's first switch "returns" to;
- *   sched_pv.c leaves the thread in r12 of the initial frame.
+ *   sched_pv.c (mo_plat_ctx_init) leaves the thread in r12 of the initial
+ *   frame; mo_thread_main (sched_pv.c) runs it.
  */
 	.text
-	.globl mo_ctx_switch, mo_ctx_start
-mo_ctx_switch:
+	.globl mo_plat_ctx_switch, mo_ctx_start
+mo_plat_ctx_switch:
 	pushq	%rbp
 	pushq	%rbx
 	pushq	%r12

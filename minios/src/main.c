@@ -17,8 +17,9 @@
  *   {"event":"final","elements":{...}}           on SIGTERM/SIGINT, then
  *   {"event":"closed","rc":N}                    after nf_disconnect of every vif
  *   {"event":"error","step":"..","rc":N}         on a setup failure (exit 3)
- * This file is the only host-specific part; the runtime, scheduler and
- * elements are reused as they are by other builds.
+ * This file is the host-specific part (argv, the signalfd, the host
+ * session); the console lines, the vif connection and the control thread's
+ * timing are glue.c, shared with the PV build's pv/main_pv.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -28,18 +29,14 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "element.h"
+#include "glue.h"
 #include "vpio/netfront_broker.h"
 
-#define MIN_BUF_SIZE 128u /* elements may grow a reply up to 128 bytes in place */
 #define CONFIG_MAX (256u * 1024u)
 
 static struct nf_session session;
-static struct nf_dev vifs[MO_MAX_DEVS];
-static struct mo_sched sched;
-static struct mo_runtime rt;
+static struct mo_glue g;
 static int sig_fd = -1;
-static uint32_t stats_ms;
 
 static void emit_stdout(void *ctx, const char *line)
 {
@@ -51,8 +48,7 @@ static void emit_stdout(void *ctx, const char *line)
 
 static void fail(const char *step, int rc)
 {
-	printf("{\"event\":\"error\",\"step\":\"%s\",\"rc\":%d}\n", step, rc);
-	fflush(stdout);
+	mo_glue_emit_error(&g, step, rc);
 	exit(3);
 }
 
@@ -87,60 +83,37 @@ static char *read_file(const char *path)
 	return buf;
 }
 
-/* The control thread: stats every stats_ms, and the clean stop on SIGTERM/SIGINT. */
-static void control_thread(void *arg)
+static void vif_config(struct mo_glue *gl, const struct mo_dev *d, struct nf_config *cfg)
 {
-	uint64_t next = stats_ms ? mo_clock_ns(NULL) + (uint64_t)stats_ms * 1000000ull : MO_NO_DEADLINE;
-
-	(void)arg;
-	for (;;) {
-		int r = mo_wait(&sched, &sig_fd, 1, next);
-
-		if (r == 0) {
-			struct signalfd_siginfo si;
-
-			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				rt.stopping = 1;
-				mo_rt_emit_stats(&rt, "final");
-				mo_sched_stop(&sched);
-				return;
-			}
-			continue;
-		}
-		mo_rt_emit_stats(&rt, "stats");
-		next += (uint64_t)stats_ms * 1000000ull;
-	}
+	(void)gl;
+	nf_session_config(&session, cfg, d->devid, d->mode, 10000);
 }
 
-static void emit_ready(void)
+static int port_fd(struct mo_glue *gl, uint32_t port)
 {
-	char line[1024];
-	size_t n = 0;
-
-	n += (size_t)snprintf(line + n, sizeof(line) - n, "{\"event\":\"ready\",\"devices\":[");
-	for (uint32_t i = 0; i < rt.ndevs && n < sizeof(line); i++) {
-		const uint8_t *m = rt.devs[i].mac;
-
-		n += (size_t)snprintf(line + n, sizeof(line) - n,
-				      "%s{\"devid\":%u,\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"txSlots\":%u,\"rxSlots\":%u,"
-				      "\"mode\":\"%s\"}",
-				      i ? "," : "", rt.devs[i].devid, m[0], m[1], m[2], m[3], m[4], m[5],
-				      nf_tx_slots(rt.devs[i].nf), nf_rx_slots(rt.devs[i].nf),
-				      rt.devs[i].mode == NF_MODE_POLL ? "poll" : "event");
-	}
-	if (n < sizeof(line))
-		snprintf(line + n, sizeof(line) - n, "],\"elements\":%u,\"pid\":%d}", rt.nels, (int)getpid());
-	emit_stdout(NULL, line);
+	(void)gl;
+	return nf_broker_port_fd(&session.b, port);
 }
+
+/* The stop request is SIGTERM or SIGINT, read from the signalfd. */
+static int wait_stop(struct mo_glue *gl, uint64_t deadline_ns)
+{
+	struct signalfd_siginfo si;
+
+	return mo_wait(&gl->sched, &sig_fd, 1, deadline_ns) == 0 && read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si);
+}
+
+static const struct mo_glue_ops host_ops = { .vif_config = vif_config, .port_fd = port_fd, .wait_stop = wait_stop };
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *text = NULL;
-	char *owned = NULL;
-	int check = 0, rc, status = 0;
+	const char *path = NULL, *text = NULL, *step;
+	char *owned = NULL, pid[16];
+	int check = 0, rc, status;
 	struct mo_err err;
 	sigset_t set;
 
+	mo_glue_init(&g, &host_ops, emit_stdout);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -148,7 +121,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-e") && i + 1 < argc) {
 			text = argv[++i];
 		} else if (!strcmp(argv[i], "--stats-interval") && i + 1 < argc) {
-			if (mo_parse_u32(argv[++i], 1, 3600000, &stats_ms)) {
+			if (mo_parse_u32(argv[++i], 1, 3600000, &g.stats_ms)) {
 				fprintf(stderr, "vpio-minios: --stats-interval: expected milliseconds in [1, 3600000]\n");
 				return 2;
 			}
@@ -173,17 +146,14 @@ int main(int argc, char **argv)
 		}
 		text = owned;
 	}
-	mo_sched_init(&sched);
-	mo_rt_init(&rt, &sched);
-	rt.emit = emit_stdout;
-	if (mo_rt_configure(&rt, text, &err)) {
+	if (mo_rt_configure(&g.rt, text, &err)) {
 		fprintf(stderr, "config:%u:%u: %s\n", err.line, err.col, err.msg);
 		return 2;
 	}
 	free(owned);
 	if (check) {
-		printf("{\"event\":\"config-ok\",\"elements\":%u,\"devices\":%u}\n", rt.nels, rt.ndevs);
-		mo_rt_fini(&rt);
+		printf("{\"event\":\"config-ok\",\"elements\":%u,\"devices\":%u}\n", g.rt.nels, g.rt.ndevs);
+		mo_rt_fini(&g.rt);
 		return 0;
 	}
 
@@ -194,36 +164,18 @@ int main(int argc, char **argv)
 		fail("signalfd", -errno);
 	if ((rc = nf_session_open(&session)))
 		fail("session-open", rc);
-	for (uint32_t i = 0; i < rt.ndevs; i++) {
-		struct mo_dev *d = &rt.devs[i];
-		struct nf_config cfg;
-
-		nf_session_config(&session, &cfg, d->devid, d->mode, 10000);
-		if ((rc = nf_connect(&vifs[i], &cfg)))
-			fail("connect", rc);
-		if (nf_buf_size(&vifs[i]) < MIN_BUF_SIZE)
-			fail("buf-size", -EINVAL);
-		d->nf = &vifs[i];
-		memcpy(d->mac, nf_mac(&vifs[i]), 6);
-		d->rx_fd = nf_broker_port_fd(&session.b, nf_zc_rx_port(&vifs[i]));
-		d->tx_fd = nf_broker_port_fd(&session.b, nf_zc_tx_port(&vifs[i]));
-	}
-	emit_ready();
-	if (!mo_thread_spawn(&sched, "control", control_thread, NULL, 64 * 1024))
-		fail("spawn", -errno);
-	if ((rc = mo_rt_start(&rt)))
-		fail("start", rc);
-	if ((rc = mo_sched_run(&sched)))
+	if ((rc = mo_glue_connect(&g, &step)))
+		fail(step, rc);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	mo_glue_emit_ready(&g, "pid", pid);
+	if ((rc = mo_glue_start(&g, &step)))
+		fail(step, rc);
+	if ((rc = mo_sched_run(&g.sched)))
 		fail("run", rc);
-	for (uint32_t i = 0; i < rt.ndevs; i++) {
-		rc = nf_disconnect(&vifs[i]);
-		if (rc && !status)
-			status = rc;
-	}
-	printf("{\"event\":\"closed\",\"rc\":%d}\n", status);
-	fflush(stdout);
+	status = mo_glue_disconnect(&g);
+	mo_glue_emit_closed(&g, status);
 	nf_session_close(&session);
-	mo_sched_fini(&sched);
-	mo_rt_fini(&rt);
+	mo_sched_fini(&g.sched);
+	mo_rt_fini(&g.rt);
 	return status ? 3 : 0;
 }

@@ -12,8 +12,10 @@
  * blocked the process sleeps in that single poll(). Nothing is allocated
  * after mo_thread_spawn(); no locks (one OS thread).
  *
- * Host build (src/sched.c): ucontext (makecontext/swapcontext) and poll()
- * over file descriptors. Xen PV build (pv/sched_pv.c, pv/switch.S, compiled
+ * One implementation of all this, src/sched.c, for both builds; what is
+ * the platform's sits behind src/sched_plat.h. Host build
+ * (src/sched_host.c): ucontext (makecontext/swapcontext) and poll() over
+ * file descriptors. Xen PV build (pv/sched_pv.c, pv/switch.S, compiled
  * with -DMO_PV): a saved context is a stack pointer (the callee-saved
  * registers sit on the thread's stack), "descriptors" are event-channel
  * ports, readable = the port's pending bit, and the sleep is one

@@ -55,17 +55,30 @@ describe('the control socket under hostile lines', () => {
     t.cleanup();
   });
 
-  function exchange(payload: string): Promise<string[]> {
+  /** Sends payload, collects reply lines: 150 ms after the last byte, or as soon as `want` lines came (10 s at most: a loaded machine). */
+  function exchange(payload: string, want?: number): Promise<string[]> {
     return new Promise((resolve) => {
       const s = connect(path());
       let buf = '';
-      s.on('data', (c) => (buf += c.toString()));
+      let timer: NodeJS.Timeout;
+      const lines = (): string[] => buf.split('\n').filter(Boolean);
+      const done = (): void => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(lines());
+      };
+      const arm = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(done, want === undefined ? 150 : 10_000);
+      };
+      s.on('data', (c) => {
+        buf += c.toString();
+        if (want !== undefined && lines().length >= want) done();
+        else if (want === undefined) arm();
+      });
       s.on('error', () => undefined);
       s.write(payload);
-      setTimeout(() => {
-        s.destroy();
-        resolve(buf.split('\n').filter(Boolean));
-      }, 150);
+      arm();
     });
   }
 
@@ -97,7 +110,7 @@ describe('the control socket under hostile lines', () => {
     const reqs = fc.sample(fc.record({ id: fc.oneof(fc.integer(), fc.string()), cmd, args }), 200)
       // a `run` with a valid argv would really start a guest: keep the fuzz to refusals
       .filter((r) => !(r.cmd === 'run' && Array.isArray((r.args as { argv?: unknown })?.argv) && ((r.args as { argv: unknown[] }).argv.length > 0)));
-    const replies = await exchange(`${reqs.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const replies = await exchange(`${reqs.map((r) => JSON.stringify(r)).join('\n')}\n`, reqs.length);
     expect(replies).toHaveLength(reqs.length);
     expect(JSON.parse((await exchange('{"id":1,"cmd":"ping"}\n'))[0]!).ok).toBe(true);
   });

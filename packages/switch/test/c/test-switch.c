@@ -739,8 +739,13 @@ static void t_event_mode(void)
 	CHECK_EQ(vsw_create(&c, &sw), 0);
 	CHECK_EQ(tport_open(&a, sw, 1, &ev), 0);
 	CHECK_EQ(tport_open(&b, sw, 2, &ev), 0);
-	usleep(100000); /* the worker goes to sleep */
-	CHECK_EQ(vsw_worker_stats(sw, 0, &ws), 0);
+	/* the worker goes to sleep (waited for: under load its thread may not run for a while) */
+	for (i = 0; i < 500; i++) {
+		CHECK_EQ(vsw_worker_stats(sw, 0, &ws), 0);
+		if (ws.sleeps >= 1)
+			break;
+		usleep(10000);
+	}
 	CHECK(ws.sleeps >= 1);
 	CHECK_EQ(ws.core, 0);
 	/* b arms its RX kick, a sends one frame and kicks: b is woken through its channel */

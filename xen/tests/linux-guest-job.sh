@@ -12,8 +12,6 @@
 #   lnf_queues=N       netfront --queues (1)    lnf_devid=N   --devid (0)
 #   lnf_wait_s=S       how long to wait for the peer to answer (240)
 #   lnf_wait_ms=MS     netfront --wait-ms: how long the vif may take to appear (120000)
-#   lnf_command=1      run the netfront with a COMMAND (-- sleep ...) as host mode
-#                      does, rather than alone: it then stops COMMAND when it stops
 #   lnf_probe=1        first run the netfront for a vif that does not exist
 #                      (--devid 9 --wait-ms 3000): data/lnf/probe = "<exit> <last line>"
 # Results go to this domain's xenstore data/ (dom0 reads and judges them) and
@@ -27,11 +25,8 @@
 #   data/iperf3        client: "<Mbit/s> Mbits/sec" | fail
 #   data/lnf/counters  the netfront's counters (its JSON line, SIGUSR1) at the end of the role
 #   data/role          done
-#   data/lnf/exit      once the netfront has exited (by itself, e.g. its backend went
-#                      away, or after data/stop): "<exit status> | <its last stderr lines>"
-#   data/lnf/exit-counters  the counters it printed on exiting ({"event":"linux-netfront","why":"exit",...})
 # The netfront keeps running afterwards (dom0 destroys the guest, or
-# data/stop=1 asks for a clean stop: SIGTERM).
+# data/stop=1 asks for a clean stop: SIGTERM, then data/lnf/exit).
 set -u
 ROLE=${lnf_role:-client}
 IP=${lnf_ip:-}
@@ -51,7 +46,7 @@ say() { echo "linux-guest: $*"; }
 put() { xenstore-write "data/$1" "$2" || say "xenstore-write data/$1 failed"; say "$1 $2"; }
 up_s() { read -r u _ </proc/uptime; echo "${u%.*}"; }
 
-say "role=$ROLE ip=$IP peer=$PEER queues=$QUEUES command=${lnf_command:-0} uptime=$(up_s)"
+say "role=$ROLE ip=$IP peer=$PEER queues=$QUEUES uptime=$(up_s)"
 for m in tun xen_gntdev xen_evtchn; do
   grep -q "^$m " /proc/modules || say "module $m is not loaded"
 done
@@ -62,11 +57,8 @@ if [ "${lnf_probe:-0}" = 1 ]; then
   put lnf/probe "$? $(tail -n 1 /tmp/probe.err)"
 fi
 
-# 1. the netfront, in the background (no COMMAND: it bridges until SIGTERM; with
-# lnf_command=1 a sleep as its COMMAND, ended by it or with it)
-set --
-[ "${lnf_command:-0}" = 1 ] && set -- -- sleep 1000000000
-vpio-linux-netfront --xen --devid "$DEVID" --queues "$QUEUES" --ip "$IP" --wait-ms "$WAIT_MS" "$@" >$OUT 2>$LOG &
+# 1. the netfront, in the background (no COMMAND: it bridges until SIGTERM)
+vpio-linux-netfront --xen --devid "$DEVID" --queues "$QUEUES" --ip "$IP" --wait-ms "$WAIT_MS" >$OUT 2>$LOG &
 NF=$!
 t0=$(up_s)
 state=
@@ -132,15 +124,10 @@ c=$(grep '^{"event":"linux-netfront"' $OUT | tail -n 1)
 put lnf/counters "${c:-none}"
 put role 'done'
 
-# 5. keep bridging until the netfront exits (its backend went away) or dom0
-# asks for a clean stop (data/stop=1: SIGTERM); then how it ended
+# 5. keep bridging; stop cleanly when dom0 asks (data/stop=1)
 while kill -0 $NF 2>/dev/null; do
-  [ "$(xenstore-read data/stop 2>/dev/null)" = 1 ] && { kill -TERM $NF; break; }
-  sleep 0.5
+  [ "$(xenstore-read data/stop 2>/dev/null)" = 1 ] && { kill -TERM $NF; wait $NF; put lnf/exit "$?"; break; }
+  sleep 1
 done
-wait $NF
-rc=$?
-put lnf/exit-counters "$(grep '^{"event":"linux-netfront","why":"exit"' $OUT | tail -n 1)"
-put lnf/exit "$rc | $(tail -n 3 $LOG | tr '\n' '|')"
 tail -n 3 $LOG
 exit 0

@@ -28,17 +28,12 @@
 #   netfront-up-a|b         the guest's netfront connected and configured eth0
 #   handshake-a|b           frontend and backend state 4 (Connected) on Xen's xenstored
 #   grants-mapped-a|b       dom0's grants mapped by that guest's domain (Xen's 'g' key)
-#   platform-connected      vpio ls: both vifs Connected
+#   vpio-ls-connected       vpio ls: both vifs Connected
 #   ping-a-to-b, ping-b-to-a
 #   tcp-transfer            the random file's sha256 and size equal at both ends
 #   counters-b              the client's netfront moved frames both ways
-#   backend-gone-b          dom0 writes b's backend state Closing (5), as a toolstack's detach does:
-#                           b's netfront (run with a COMMAND) notices through its xenstore watch,
-#                           says "backend <path> went Closing (state 5): disconnecting", prints its
-#                           counters, disconnects (frontend and backend Closed) and exits 70
 #   destroy-a               xl destroy a -> its vif dirs (frontend, backend) and its switch port gone
-#   destroy-a-grants        no dom0 grant mapped by a's domain any more (Xen's 'g' key)
-#   down                    nothing left: no vpiod, no guest, no vif directory
+#   vpio-down               nothing left: no vpiod, no guest, no vif directory
 set -u
 
 if [ "$0" != /lab/run/dom0.sh ]; then
@@ -165,7 +160,7 @@ if [ "$GUESTS" = harness ]; then
 [{"name":"a","kernel":"/lab/domu/vmlinux","ramdisk":"$rda","memoryMiB":256,"mac":"$(mac_of a)",
   "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for server $IP_A $IP_B lnf_probe=1)"},
  {"name":"b","kernel":"/lab/domu/vmlinux","ramdisk":"$rdb","memoryMiB":256,"mac":"$(mac_of b)",
-  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for client $IP_B $IP_A lnf_command=1)"}]
+  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for client $IP_B $IP_A)"}]
 JSON
   VPIO_REPO=$REPO node $REPO/xen/tests/linux-guest-dom0.mjs $DIR "$LAB_TMP/spec.json" >"$LAB_TMP/harness.log" 2>&1 &
   if lab_wait_for 300 test -e $DIR/up; then lab_pass harness-up "$(tr '\n' ' ' <$DIR/up)"
@@ -175,7 +170,7 @@ JSON
   [ -n "$idb" ] && lab_pass create-b "domid $idb" || lab_fail create-b "$(grep '^b ' $DIR/up)"
 else
   ida=$(guest a server $IP_A $IP_B "lnf_probe=1") && lab_pass create-a "domid $ida" || lab_fail create-a "see above"
-  idb=$(guest b client $IP_B $IP_A "lnf_command=1") && lab_pass create-b "domid $idb" || lab_fail create-b "see above"
+  idb=$(guest b client $IP_B $IP_A) && lab_pass create-b "domid $idb" || lab_fail create-b "see above"
 fi
 [ -n "$ida" ] && [ -n "$idb" ] || { lab_summary; exit 1; }
 
@@ -233,40 +228,7 @@ lab_info "counters b: $cb"
 rx=$(echo "$cb" | sed -n 's/^[^[]*"rx_packets":\([0-9]*\).*/\1/p'); tx=$(echo "$cb" | sed -n 's/^[^[]*"tx_packets":\([0-9]*\).*/\1/p')
 [ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && lab_pass counters-b "rx_packets $rx, tx_packets $tx" || lab_fail counters-b "rx ${rx:-?} tx ${tx:-?}"
 
-# 4. b's backend leaves while b's netfront bridges: dom0 writes the backend's
-# state Closing (5), as a toolstack detaching the vif does (xl network-detach
-# starts so). No event channel says so on Xen (a notification to a closed
-# port is dropped), so the netfront must see it through its xenstore watch,
-# say so, print its counters, disconnect (frontend Closing, then Closed;
-# netback follows to Closed and detaches its ports) and exit 70, its COMMAND
-# (lnf_command) stopped.
-fe_b=/local/domain/$idb/device/$(xenstore-list /local/domain/$idb/device 2>/dev/null | grep vif | head -n 1)/0
-be_b=$(xenstore-read "$fe_b/backend" 2>/dev/null)
-if [ "$(gread $idb data/lnf/state)" = up ] && [ -n "$be_b" ]; then
-  since() { local t; read -r t _ </proc/uptime; awk -v a="$1" -v b="$t" 'BEGIN { printf "%.1f", b - a }'; }
-  read -r t0 _ </proc/uptime
-  xenstore-write "$be_b/state" 5
-  # the netfront's own steps, by dom0's clock: its frontend leaves Connected (it noticed), reaches Closed (disconnected)
-  lab_wait_for 60 sh -c "[ \"\$(xenstore-read $fe_b/state 2>/dev/null)\" != 4 ]"; d_fe5=$(since "$t0")
-  lab_wait_for 60 sh -c "[ \"\$(xenstore-read $fe_b/state 2>/dev/null)\" = 6 ]"; d_fe6=$(since "$t0")
-  v=$(lab_wait_key /local/domain/$idb/data/lnf/exit '' 60) || v="no exit within 60 s"
-  dt=$(since "$t0")
-  c=$(gread $idb data/lnf/exit-counters)
-  lab_wait_for 30 sh -c "[ \"\$(xenstore-read $be_b/state 2>/dev/null)\" = 6 ]"
-  fe=$(xenstore-read "$fe_b/state" 2>/dev/null); be=$(xenstore-read "$be_b/state" 2>/dev/null)
-  case $v in
-    "70 | "*"backend $be_b went Closing (state 5): disconnecting"*)
-      if [ -n "$c" ] && [ "$fe" = 6 ] && [ "$be" = 6 ]; then
-        lab_pass backend-gone-b "frontend Closing ${d_fe5} s and Closed ${d_fe6} s after the write, exit reported at ${dt} s: ${v%%|*}| $(echo "$v" | tr '|' '\n' | grep -m 1 'went Closing'); counters printed; frontend $fe, backend $be"
-      else lab_fail backend-gone-b "exit ok (${dt} s) but counters '${c:-none}', frontend ${fe:-absent}, backend ${be:-absent}"; fi ;;
-    *) lab_fail backend-gone-b "after ${dt} s: $v" ;;
-  esac
-  lab_info "b's netfront counters at exit: ${c:-none}"
-else
-  lab_fail backend-gone-b "b's netfront was not up (${be_b:-no backend path})"
-fi
-
-# 5. destroy a guest: its vif directories, its switch port and its grants go
+# 4. destroy a guest: its vif directories, its switch port and its grants go
 be_a=$(gread $ida "device/$(xenstore-list /local/domain/$ida/device 2>/dev/null | grep vif | head -n 1)/0/backend")
 plat_ports() { plat_ls | grep -o '"port":[0-9]*' | wc -l; }   # switch ports of attached vifs
 ports_before=$(plat_ports)
@@ -277,7 +239,7 @@ if lab_wait_for 60 gone && [ "$(plat_ports)" -lt "$ports_before" ]; then
 else lab_fail destroy-a "backend $(xenstore-exists "$be_a" && echo present || echo gone), platform: $(plat_ls | head -c 300)"; fi
 g=$(grants_of "$ida"); [ -z "$g" ] && lab_pass destroy-a-grants "no dom0 grant mapped by domain $ida" || lab_fail destroy-a-grants "$g still mapped"
 
-# 6. down: nothing left
+# 5. down: nothing left
 plat_down >"$LAB_TMP/down.log" 2>&1 || lab_info "down: $(tail -n 2 "$LAB_TMP/down.log")"
 [ "$GUESTS" = harness ] && lab_wait_for 30 sh -c "! pgrep -f 'linux-guest-dom0[.]mjs'"
 [ "$GUESTS" = harness ] && lab_save "$LAB_TMP/harness.log"

@@ -18,6 +18,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { type Check, type LabSummary, parseLabOutput } from './parse-lab.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const RUN_TIMEOUT_MS = 30 * 60_000;
@@ -39,18 +40,12 @@ const SUITES: readonly Suite[] = [
   { script: 'minios-pv.sh', title: 'the minios PV kernel: xl create, traps, two minios guests through vpio', minChecks: 21 },
 ];
 
-interface Check {
-  readonly ok: boolean;
-  readonly name: string;
-  readonly detail: string;
-}
-
 interface Run {
   readonly status: number | null;
   readonly signal: string | null;
   readonly output: string;
   readonly checks: readonly Check[];
-  readonly summary?: { readonly passed: number; readonly failed: number };
+  readonly summary?: LabSummary;
   readonly error?: string;
 }
 
@@ -58,16 +53,7 @@ function run(cmd: string, args: readonly string[], env: Record<string, string>, 
   return new Promise((resolve) => {
     execFile(cmd, [...args], { cwd: REPO, timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const output = `${stdout}\n${stderr}`;
-      const checks: Check[] = [];
-      let summary: Run['summary'];
-      for (const line of stdout.split('\n').map((l) => l.replace(/\r+$/, ''))) { // the console is a serial line: CR CR LF
-        const pass = /^LAB PASS (\S+)(?: \((.*)\))?$/.exec(line);
-        const fail = /^LAB FAIL (\S+?):? (.*)$/.exec(line);
-        const sum = /^(\d+) passed, (\d+) failed$/.exec(line);
-        if (pass) checks.push({ ok: true, name: pass[1]!, detail: pass[2] ?? '' });
-        else if (fail) checks.push({ ok: false, name: fail[1]!, detail: fail[2] ?? '' });
-        else if (sum) summary = { passed: Number(sum[1]), failed: Number(sum[2]) };
-      }
+      const { checks, summary } = parseLabOutput(stdout);
       const code = err && typeof err.code === 'number' ? err.code : null;
       resolve({
         status: err ? code : 0,

@@ -6,6 +6,8 @@
  *   ns.c        namespaces, the private /proc, identity (uid/gid/groups)
  *   seccomp.c   the classic-BPF deny filter
  *   cgroup.c    per-domain cgroup: create, limit, join (v1 and v2)
+ *   tap.c       a Linux guest's TAP device (--tap)
+ *   wire.c      an uplink tenant's wire socket (--wire-packet, --wire-udp)
  *
  * Every function returns 0 or a negative errno; none prints. The caller
  * (launcher.c) turns a failure into the step's exit status and a one-line
@@ -55,9 +57,13 @@ int ns_drop_identity(uid_t uid, gid_t gid, int skip_groups, const char **step);
 /* Sets PR_SET_NO_NEW_PRIVS. */
 int sc_no_new_privs(void);
 
-/* Installs the deny filter (see seccomp.c for the list). Needs no-new-privs
- * (or CAP_SYS_ADMIN). */
-int sc_install(void);
+/* sc_install() flags. */
+#define SC_WIRE 1u        /* a wire tenant (--wire-*): bind() is denied too, so its inherited socket cannot be re-bound */
+#define SC_WIRE_PACKET 2u /* an AF_PACKET wire tenant: SC_WIRE, and no sendmsg/sendmmsg, no sendto() with an address (seccomp.c) */
+
+/* Installs the deny filter (see seccomp.c for the list), with `flags`
+ * (SC_WIRE). Needs no-new-privs (or CAP_SYS_ADMIN). */
+int sc_install(unsigned flags);
 
 /* Number of syscalls the filter denies with EPERM (for --check output). */
 unsigned sc_denied_count(void);
@@ -101,6 +107,32 @@ int tap_parse_mac(const char *s, uint8_t mac[6]);
 
 /* "ADDR/PREFIX" of AF_INET (prefix 1..32) or AF_INET6 (0..128): 0 or -EINVAL. */
 int tap_parse_prefix(int family, const char *s, void *addr, uint8_t *prefix);
+
+/* ---- wire.c ---- */
+
+#include <sys/socket.h>
+
+enum wire_kind { WIRE_NONE = 0, WIRE_PACKET, WIRE_UDP };
+
+/* An uplink tenant's wire (--wire-packet IFNAME or --wire-udp ADDR:PORT). */
+struct launch_wire {
+	enum wire_kind kind;
+	const char *name;               /* packet: the interface; udp: the ADDR:PORT text ($VPIO_WIRE_NAME) */
+	struct sockaddr_storage addr;   /* udp: the parsed address */
+	socklen_t addrlen;
+};
+
+/* "a.b.c.d:PORT" or "[ipv6]:PORT", PORT 1..65535: 0 or -EINVAL. */
+int wire_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * In the monitor (root, vpiod's network namespace): the wire socket,
+ * created, bound and (packet) made promiscuous, O_CLOEXEC. Returns the
+ * descriptor, or -errno with a one-line reason in `why` (-ENODEV: no such
+ * interface; -ENETDOWN: it is down; -EPERM: not root; -EADDRINUSE,
+ * -EADDRNOTAVAIL: the UDP address).
+ */
+int wire_open(const struct launch_wire *w, char *why, size_t why_bytes);
 
 /* ---- cgroup.c ---- */
 

@@ -6,6 +6,7 @@
 //               [--ctrl-fd FD] [--userns] [--skip STEP]...
 //               [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A/P] [--tap-addr6 A/P] [--tap-vnet-hdr]
 //                           [--tap-queues N]]
+//               [--wire-packet IFNAME | --wire-udp ADDR:PORT]
 //               -- GUEST ARGV...
 //   vpio-launch --check     probe which steps this machine supports
 //
@@ -16,20 +17,25 @@
 //    └─ vpio-launch (the "monitor": host namespaces, stays root, holds nothing)
 //         1 ctrl-fd       the control socket is moved to fd 3
 //         2 cgroup        create <base>/NAME, write limits, join (children inherit)
+//        19 wire          (--wire-* only) still root and in vpiod's network namespace:
+//                         the AF_PACKET socket bound to IFNAME, or the UDP socket bound
+//                         to ADDR:PORT (wire.c), moved to fd 4; the guest inherits it
 //         3 userns        (not root, or --userns) new user ns mapping U/G to us
 //         4 namespaces    unshare pid, mount, net, ipc, uts
 //         5 fork          ──► pid 1 of the new pid ns (the "init"):
 //                              6 pdeathsig      SIGKILL when the monitor dies
 //                              7 mount-private  no propagation to the host
 //                              8 proc           this pid ns's own /proc
-//                              9 close-fds      all but 0, 1, 2, 3
+//                              9 close-fds      all but 0, 1, 2, 3 (and 4 with --wire-*)
 //                             18 tap            (--tap only) lo up, ping group, the TAP
 //                                               device configured, its fd at 4 (tap.c);
 //                                               with --tap-queues N, queue q's at 4 + q
 //                             10 no-new-privs
 //                             11 groups, 12 gid, 13 uid   the tenant identity
 //                                (pdeathsig armed again: a credential change clears it)
-//                             14 seccomp        the deny filter (seccomp.c)
+//                             14 seccomp        the deny filter (seccomp.c); a wire tenant's
+//                                               also denies bind() (its socket stays as bound)
+//                                               and, for AF_PACKET, sends that name a device
 //                             15 guest-fork     ──► pid 2: 16 environment,
 //                                                          17 exec the guest
 //                              init then closes fd 3 (and 4), forwards SIGTERM/SIGINT/
@@ -66,6 +72,7 @@
 
 #define CTRL_FD 3
 #define TAP_FD 4 /* --tap: the TAP device's descriptor (queue 0's), announced in $VPIO_TAP_FD; queue q's at TAP_FD + q ($VPIO_TAP_QUEUES) */
+#define WIRE_FD 4 /* --wire-*: the wire socket, announced in $VPIO_WIRE_FD ($VPIO_WIRE_KIND, $VPIO_WIRE_NAME); never beside a TAP */
 
 /* Exit statuses, one per step. A guest's own status passes through
  * unchanged, so vpiod tells them apart by the "vpio-launch:" line too. */
@@ -89,6 +96,7 @@ enum step {
 	ST_ENVIRONMENT,
 	ST_EXEC,
 	ST_TAP,
+	ST_WIRE,
 };
 
 struct config {
@@ -99,6 +107,7 @@ struct config {
 	const char *cgroup;
 	struct launch_limits lim;
 	struct launch_tap tap;
+	struct launch_wire wire;
 	unsigned skip;           /* bit (step - ST_CTRL_FD) set: skip that step (vpiod --insecure) */
 	char **argv;
 };
@@ -191,7 +200,7 @@ static void run_init(const struct config *c)
 		fail(ST_MOUNT_PRIVATE, "mount-private", err, NULL);
 	if (!skipped(c, ST_PROC) && (err = ns_mount_proc()) < 0)
 		fail(ST_PROC, "proc", err, NULL);
-	if ((err = close_extra_fds(CTRL_FD)) < 0)
+	if ((err = close_extra_fds(c->wire.kind ? WIRE_FD : CTRL_FD)) < 0)
 		fail(ST_CLOSE_FDS, "close-fds", err, NULL);
 	if (c->tap.name) {
 		int fds[TAP_MAX_QUEUES];
@@ -222,7 +231,7 @@ static void run_init(const struct config *c)
 	 * its monitor: arm it again, still before the seccomp filter. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		fail(ST_PDEATHSIG, "pdeathsig", -errno, "after the identity change");
-	if (!skipped(c, ST_SECCOMP) && (err = sc_install()) < 0)
+	if (!skipped(c, ST_SECCOMP) && (err = sc_install(c->wire.kind == WIRE_PACKET ? SC_WIRE_PACKET : c->wire.kind ? SC_WIRE : 0)) < 0)
 		fail(ST_SECCOMP, "seccomp", err, NULL);
 
 	pid_t guest = fork();
@@ -237,12 +246,19 @@ static void run_init(const struct config *c)
 			if (setenv("VPIO_TAP_NAME", c->tap.name, 1) < 0)
 				fail(ST_ENVIRONMENT, "environment", -errno, "VPIO_TAP_NAME");
 		}
+		if (c->wire.kind) {
+			set_env_num("VPIO_WIRE_FD", WIRE_FD);
+			if (setenv("VPIO_WIRE_KIND", c->wire.kind == WIRE_PACKET ? "packet" : "udp", 1) < 0 || setenv("VPIO_WIRE_NAME", c->wire.name, 1) < 0)
+				fail(ST_ENVIRONMENT, "environment", -errno, "VPIO_WIRE_KIND");
+		}
 		execvp(c->argv[0], c->argv);
 		fail(ST_EXEC, "exec", -errno, "%s", c->argv[0]);
 	}
 	close(CTRL_FD);
 	for (unsigned q = 0; c->tap.name && q < c->tap.queues; q++)
 		close(TAP_FD + (int)q); /* the device lives as long as the guest's descriptors */
+	if (c->wire.kind)
+		close(WIRE_FD); /* the guest holds the only other descriptor */
 	_exit(wait_forwarding(guest));
 }
 
@@ -285,6 +301,18 @@ static void run(struct config *c)
 			fail(ST_CGROUP, "cgroup", err, "%s/%s: %s", b.dir[0], c->cgroup, sub);
 	}
 
+	/* 19: the wire, made here: root, in vpiod's network namespace, before the domain gets its own */
+	if (c->wire.kind) {
+		char why[160];
+		int fd = wire_open(&c->wire, why, sizeof(why));
+		if (fd < 0)
+			fail(ST_WIRE, "wire", 0, "%s", why);
+		if (fd != WIRE_FD && (dup2(fd, WIRE_FD) < 0 || close(fd) < 0))
+			fail(ST_WIRE, "wire", -errno, "dup2");
+		if (fcntl(WIRE_FD, F_SETFD, 0) < 0) /* inherited by init and the guest */
+			fail(ST_WIRE, "wire", -errno, "F_SETFD");
+	}
+
 	/* 3, 4: namespaces */
 	if (c->userns && (err = ns_enter_user((uid_t)c->uid, (gid_t)c->gid)) < 0)
 		fail(ST_USERNS, "userns", err, NULL);
@@ -298,6 +326,8 @@ static void run(struct config *c)
 	if (init == 0)
 		run_init(c);
 	close(CTRL_FD);
+	if (c->wire.kind)
+		close(WIRE_FD); /* the monitor holds nothing */
 	_exit(wait_forwarding(init));
 }
 
@@ -356,7 +386,7 @@ static int probe_identity(void)
 static int probe_seccomp(void)
 {
 	int err = sc_no_new_privs();
-	if (err < 0 || (err = sc_install()) < 0)
+	if (err < 0 || (err = sc_install(0)) < 0)
 		return err;
 	/* The filter must really answer EPERM. */
 	if (syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0) == 0 || errno != EPERM)
@@ -456,13 +486,19 @@ static void usage(FILE *f)
 		"                   [--ctrl-fd FD] [--userns] [--skip STEP]...\n"
 		"                   [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A.B.C.D/P] [--tap-addr6 X::Y/P]\n"
 		"                    [--tap-vnet-hdr] [--tap-queues N]]\n"
+		"                   [--wire-packet IFNAME | --wire-udp A.B.C.D:PORT|[X::Y]:PORT]\n"
 		"                   -- GUEST [ARGS...]\n"
 		"       vpio-launch --check\n"
 		"Steps --skip accepts (vpiod --insecure only): cgroup namespaces mount-private proc\n"
 		"no-new-privs uid seccomp.\n"
 		"--tap creates TAP device NAME in the domain's network namespace (needs namespaces)\n"
 		"and hands its descriptor to the guest as fd 4 ($VPIO_TAP_FD, $VPIO_TAP_NAME);\n"
-		"--tap-queues N (1..8) makes it IFF_MULTI_QUEUE with queue q's descriptor at 4 + q ($VPIO_TAP_QUEUES).\n");
+		"--tap-queues N (1..8) makes it IFF_MULTI_QUEUE with queue q's descriptor at 4 + q ($VPIO_TAP_QUEUES).\n"
+		"--wire-packet makes an AF_PACKET socket bound to IFNAME (which must exist and be up; root),\n"
+		"--wire-udp a UDP socket bound to ADDR:PORT, both in this (vpiod's) network namespace before the\n"
+		"domain gets its own; the guest gets it as fd 4 ($VPIO_WIRE_FD, $VPIO_WIRE_KIND packet|udp,\n"
+		"$VPIO_WIRE_NAME) and cannot bind(); a packet guest sends only through IFNAME (send(), write(),\n"
+		"its TX ring: no sendto() with an address, no sendmsg/sendmmsg). Not with --tap.\n");
 }
 
 static long num_arg(const char *opt, const char *s, long min, long max)
@@ -480,7 +516,7 @@ static long num_arg(const char *opt, const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP,
-	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR, O_TAP_QUEUES };
+	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR, O_TAP_QUEUES, O_WIRE_PACKET, O_WIRE_UDP };
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, O_CHECK },      { "domid", required_argument, NULL, O_DOMID },
 		{ "uid", required_argument, NULL, O_UID },      { "gid", required_argument, NULL, O_GID },
@@ -493,6 +529,7 @@ int main(int argc, char **argv)
 		{ "tap-mtu", required_argument, NULL, O_TAP_MTU }, { "tap-addr", required_argument, NULL, O_TAP_ADDR },
 		{ "tap-addr6", required_argument, NULL, O_TAP_ADDR6 }, { "tap-vnet-hdr", no_argument, NULL, O_TAP_VNET_HDR },
 		{ "tap-queues", required_argument, NULL, O_TAP_QUEUES },
+		{ "wire-packet", required_argument, NULL, O_WIRE_PACKET }, { "wire-udp", required_argument, NULL, O_WIRE_UDP },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD, .tap = { .queues = 1 } };
@@ -559,8 +596,40 @@ int main(int argc, char **argv)
 			}
 			c.tap.have_addr6 = 1, tap_opts = 1;
 			break;
+		case O_WIRE_PACKET: {
+			size_t n = strlen(optarg);
+			if (c.wire.kind) {
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet or --wire-udp\n");
+				return ST_USAGE;
+			}
+			if (n == 0 || n >= IFNAMSIZ_ || strspn(optarg, TAP_NAME_CHARS) != n || strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0) {
+				fprintf(stderr, "vpio-launch: usage: --wire-packet expects an interface name of 1..15 characters of [A-Za-z0-9_.-], got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.wire.kind = WIRE_PACKET, c.wire.name = optarg;
+			break;
+		}
+		case O_WIRE_UDP:
+			if (c.wire.kind) {
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet or --wire-udp\n");
+				return ST_USAGE;
+			}
+			if (wire_parse_udp(optarg, &c.wire.addr, &c.wire.addrlen) < 0) {
+				fprintf(stderr, "vpio-launch: usage: --wire-udp expects A.B.C.D:PORT or [IPV6]:PORT (port 1..65535), got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.wire.kind = WIRE_UDP, c.wire.name = optarg;
+			break;
 		default: usage(stderr); return ST_USAGE;
 		}
+	}
+	if (c.wire.kind && c.tap.name) {
+		fprintf(stderr, "vpio-launch: usage: --tap and --wire-%s exclude each other (both would be fd 4)\n", c.wire.kind == WIRE_PACKET ? "packet" : "udp");
+		return ST_USAGE;
+	}
+	if (c.wire.kind && skipped(&c, ST_NAMESPACES)) {
+		fprintf(stderr, "vpio-launch: usage: --wire-* needs the domain's own network namespace (not --skip namespaces)\n");
+		return ST_USAGE;
 	}
 	if (tap_opts && !c.tap.name) {
 		fprintf(stderr, "vpio-launch: usage: --tap-mac, --tap-mtu, --tap-addr, --tap-addr6, --tap-vnet-hdr and --tap-queues need --tap NAME\n");

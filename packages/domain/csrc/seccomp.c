@@ -11,7 +11,19 @@
 //      read, and libc then falls back to clone;
 //   4. ioctl with a request of the ioctl deny list gets EPERM;
 //   5. every syscall of the deny list gets EPERM;
-//   6. everything else is allowed.
+//   6. a wire tenant (SC_WIRE) also gets EPERM for bind(): the socket the
+//      launcher bound for it (wire.c) lives in the host's network namespace,
+//      and an AF_PACKET socket can be re-bound to any interface there with no
+//      capability check; nothing else of such a tenant needs bind();
+//      an AF_PACKET wire tenant (SC_WIRE_PACKET) also gets EPERM for
+//      sendmsg() and sendmmsg(), and for sendto() with a destination address
+//      (args[4] != NULL): a packet socket sends to whatever sll_ifindex a
+//      destination names, in the socket's (the host's) namespace, whatever it
+//      is bound to (measured: SO_BINDTODEVICE does not stop it), and BPF
+//      cannot read a msghdr's msg_name. What remains sends only through the
+//      bound interface: send()/sendto(fd, buf, len, flags, NULL, 0), write(),
+//      and the PACKET_TX_RING flushed by send(fd, NULL, 0, flags);
+//   7. everything else is allowed.
 //
 // The deny list: what lets a process reach another one's memory or the
 // kernel's larger attack surfaces (ptrace, process_vm_*, kcmp, io_uring,
@@ -112,10 +124,10 @@ int sc_no_new_privs(void)
 #define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
 
-int sc_install(void)
+int sc_install(unsigned flags)
 {
-	/* prologue (arch, x32, clone, clone3) + 2 per denied syscall + allow */
-	struct sock_filter prog[16 + 3 + 2 * N_DENIED_IOCTLS + 2 * N_DENIED];
+	/* prologue (arch, x32, clone, clone3) + 2 per denied syscall + the wire rules + allow */
+	struct sock_filter prog[16 + 3 + 2 * N_DENIED_IOCTLS + 2 * N_DENIED + 2 + 4 + 7];
 	unsigned n = 0;
 
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -147,6 +159,24 @@ int sc_install(void)
 	for (unsigned i = 0; i < N_DENIED; i++) {
 		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
 		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	}
+	if (flags & (SC_WIRE | SC_WIRE_PACKET)) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bind, 0, 1);
+		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	}
+	if (flags & SC_WIRE_PACKET) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, 0, 1);
+		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmmsg, 0, 1);
+		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+		/* sendto: allowed only with dest_addr (args[4], both 32-bit halves) NULL */
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendto, 0, 6);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]));
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
 	}
 	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
 

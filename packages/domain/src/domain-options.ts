@@ -43,6 +43,22 @@ export interface DomainTapOptions {
   readonly queues?: number;
 }
 
+/**
+ * An uplink tenant's wire: vpio-launch's monitor (root, in vpiod's network
+ * namespace, before the domain gets its own) creates the socket and hands it
+ * to the guest as fd 4 (VPIO_WIRE_FD, VPIO_WIRE_KIND packet|udp,
+ * VPIO_WIRE_NAME). The guest keeps its own empty namespace, uid, no-new-privs
+ * and seccomp (which also denies it bind()): that one socket, as bound, is
+ * all it reaches outside.
+ *
+ *  - `packet`: an AF_PACKET raw socket bound to `ifname` (which must exist
+ *    and be up), the interface promiscuous while the socket lives;
+ *  - `udp`: a UDP socket bound to `bind`, "A.B.C.D:PORT" or "[IPV6]:PORT".
+ */
+export type DomainWireOptions = { readonly kind: 'packet'; readonly ifname: string } | { readonly kind: 'udp'; readonly bind: string };
+
+export type ResolvedWireOptions = DomainWireOptions;
+
 export interface ResolvedTapOptions {
   readonly name: string;
   readonly mac: string | undefined;
@@ -69,7 +85,7 @@ export interface CreateDomainOptions {
   /** Processes (and threads) in the domain, the launcher's two included. Default 64. */
   readonly maxPids?: number;
   readonly limits?: Partial<DomainBrokerLimits>;
-  /** Extra environment for the guest (VPIO_DOMID and VPIO_CTRL_FD are always set; VPIO_TAP_FD and VPIO_TAP_NAME with `tap`). */
+  /** Extra environment for the guest (VPIO_DOMID and VPIO_CTRL_FD are always set; VPIO_TAP_FD and VPIO_TAP_NAME with `tap`; VPIO_WIRE_FD, VPIO_WIRE_KIND and VPIO_WIRE_NAME with `wire`). */
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory of the guest (default /). */
   readonly cwd?: string;
@@ -77,6 +93,8 @@ export interface CreateDomainOptions {
   readonly stdout?: 'pipe' | 'ignore' | 'inherit';
   /** A TAP device in the domain's network namespace (a Linux guest). */
   readonly tap?: DomainTapOptions;
+  /** A wire socket made by the launcher in vpiod's network namespace (an uplink tenant); not with `tap`. */
+  readonly wire?: DomainWireOptions;
 }
 
 export interface ResolvedDomainOptions {
@@ -92,6 +110,7 @@ export interface ResolvedDomainOptions {
   readonly cwd: string;
   readonly stdout: 'pipe' | 'ignore' | 'inherit';
   readonly tap: ResolvedTapOptions | undefined;
+  readonly wire: ResolvedWireOptions | undefined;
 }
 
 export const DEFAULT_BROKER_LIMITS: DomainBrokerLimits = { grantPages: 4096, eventChannels: 64, mappedPages: 4096 };
@@ -104,7 +123,7 @@ const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const TAP_NAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 /** Environment names vpiod/vpio-launch set themselves. */
-const RESERVED_ENV = new Set(['VPIO_DOMID', 'VPIO_CTRL_FD', 'VPIO_TAP_FD', 'VPIO_TAP_NAME', 'VPIO_TAP_QUEUES']);
+const RESERVED_ENV = new Set(['VPIO_DOMID', 'VPIO_CTRL_FD', 'VPIO_TAP_FD', 'VPIO_TAP_NAME', 'VPIO_TAP_QUEUES', 'VPIO_WIRE_FD', 'VPIO_WIRE_KIND', 'VPIO_WIRE_NAME']);
 /** Queues a multi-queue TAP may have (vpio-launch --tap-queues). */
 export const TAP_MAX_QUEUES = 8;
 
@@ -160,6 +179,46 @@ export function tapLauncherArgs(tap: ResolvedTapOptions): string[] {
   ];
 }
 
+/** An interface name as vpio-launch --wire-packet takes it: 1..15 of [A-Za-z0-9_.-] (not "." or ".."). */
+export function isInterfaceName(name: unknown): name is string {
+  return typeof name === 'string' && TAP_NAME_RE.test(name) && name !== '.' && name !== '..';
+}
+
+/**
+ * "A.B.C.D:PORT" or "[IPV6]:PORT" (port 1..65535) split into its parts, or
+ * undefined when it is neither (what vpio-launch --wire-udp accepts).
+ */
+export function parseUdpEndpoint(text: unknown): { readonly address: string; readonly port: number; readonly family: 4 | 6 } | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  if (m[1] !== undefined) return isIPv6(m[1]) ? { address: m[1], port, family: 6 } : undefined;
+  return isIPv4(m[2]!) ? { address: m[2]!, port, family: 4 } : undefined;
+}
+
+export function resolveWireOptions(wire: DomainWireOptions): ResolvedWireOptions {
+  if (typeof wire !== 'object' || wire === null) throw new ArgumentError('wire', "an object { kind: 'packet', ifname } or { kind: 'udp', bind }", wire);
+  const keys = Object.keys(wire);
+  if (wire.kind === 'packet') {
+    for (const key of keys) if (key !== 'kind' && key !== 'ifname') throw new ArgumentError(`wire.${key}`, "one of kind, ifname (kind 'packet')", key);
+    if (!isInterfaceName(wire.ifname)) throw new ArgumentError('wire.ifname', 'an interface name: 1..15 characters of [A-Za-z0-9_.-]', wire.ifname);
+    return { kind: 'packet', ifname: wire.ifname };
+  }
+  if (wire.kind === 'udp') {
+    for (const key of keys) if (key !== 'kind' && key !== 'bind') throw new ArgumentError(`wire.${key}`, "one of kind, bind (kind 'udp')", key);
+    if (!parseUdpEndpoint(wire.bind)) throw new ArgumentError('wire.bind', 'A.B.C.D:PORT or [IPV6]:PORT with PORT in 1..65535', wire.bind);
+    return { kind: 'udp', bind: wire.bind };
+  }
+  throw new ArgumentError('wire.kind', "'packet' or 'udp'", (wire as { kind?: unknown }).kind);
+}
+
+/** vpio-launch's --wire-* arguments. */
+export function wireLauncherArgs(wire: ResolvedWireOptions): string[] {
+  return wire.kind === 'packet' ? ['--wire-packet', wire.ifname] : ['--wire-udp', wire.bind];
+}
+
 function optionalInt(parameter: string, value: unknown, min: number, max: number, fallback: number): number {
   return value === undefined ? fallback : expectInteger(parameter, value, min, max);
 }
@@ -190,6 +249,7 @@ export function resolveDomainOptions(options: CreateDomainOptions): ResolvedDoma
   }
   const cwd = options.cwd ?? '/';
   if (typeof cwd !== 'string' || !cwd.startsWith('/')) throw new ArgumentError('cwd', 'an absolute path', cwd);
+  if (options.tap !== undefined && options.wire !== undefined) throw new ArgumentError('wire', 'absent with tap (both would be the guest\'s fd 4)', options.wire);
   const stdout = options.stdout ?? 'ignore';
   if (stdout !== 'pipe' && stdout !== 'ignore' && stdout !== 'inherit') throw new ArgumentError('stdout', "'pipe', 'ignore' or 'inherit'", stdout);
   return {
@@ -205,5 +265,6 @@ export function resolveDomainOptions(options: CreateDomainOptions): ResolvedDoma
     cwd,
     stdout,
     tap: options.tap === undefined ? undefined : resolveTapOptions(options.tap),
+    wire: options.wire === undefined ? undefined : resolveWireOptions(options.wire),
   };
 }

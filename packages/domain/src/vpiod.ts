@@ -38,7 +38,7 @@ import {
   type ControlMessage,
 } from './control-protocol.js';
 import { Domain, parseLaunchError, type DomainExit } from './domain.js';
-import { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, isUnicastMac, resolveDomainOptions, tapLauncherArgs, type CreateDomainOptions } from './domain-options.js';
+import { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, isUnicastMac, resolveDomainOptions, tapLauncherArgs, wireLauncherArgs, type CreateDomainOptions } from './domain-options.js';
 import { DomidAllocator, DOMID_MAX, DOMID_MIN } from './domid-allocator.js';
 import { check, defaultLauncherPath, loadNative, type NativeDomainAddon, type NativeFdWatcher } from './native.js';
 import { checkSandbox, skipFlagsFor, type SandboxReport, type SandboxStep } from './sandbox-check.js';
@@ -330,6 +330,7 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
     if (this.slots.size >= this.maxDomains) throw new VpioError('DOMAIN_LIMIT', `vpiod already runs ${this.slots.size} domains (--max-domains ${this.maxDomains})`);
     if (o.limits.eventChannels > this.maxEventChannels) throw new ArgumentError('limits.eventChannels', `an integer in [0, ${this.maxEventChannels}] (this vpiod's maximum)`, o.limits.eventChannels);
     if (o.tap && this.skipFlags.includes('namespaces')) throw new ArgumentError('tap', 'a vpiod whose sandbox has network namespaces (this one runs --insecure without them)', o.tap.name);
+    if (o.wire && this.skipFlags.includes('namespaces')) throw new ArgumentError('wire', 'a vpiod whose sandbox has network namespaces (this one runs --insecure without them: the tenant would share vpiod\'s)', o.wire.kind);
     if (this.names.has(o.name)) throw new VpioError('DOMAIN_NAME_TAKEN', `a live domain is already named "${o.name}"`);
     const domid = this.allocator.allocate();
     let tap = o.tap;
@@ -384,7 +385,7 @@ export class Vpiod extends EventEmitter<VpiodEvents> {
         ...(cgroup ? ['--cgroup', cgroup] : []),
         '--memory-bytes', String(o.memoryMiB * 1024 * 1024), '--cpu-shares', String(o.cpuShares), '--max-pids', String(o.maxPids),
         ...(o.cpuQuotaUs ? ['--cpu-quota-us', String(o.cpuQuotaUs), '--cpu-period-us', String(o.cpuPeriodUs)] : []),
-        ...this.skipFlags, ...(tap ? tapLauncherArgs(tap) : []), '--', ...o.argv,
+        ...this.skipFlags, ...(tap ? tapLauncherArgs(tap) : []), ...(o.wire ? wireLauncherArgs(o.wire) : []), '--', ...o.argv,
       ];
       const child = spawn(this.launcher, args, {
         stdio: ['ignore', o.stdout, 'pipe', ctrlGuest],

@@ -9,6 +9,8 @@
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -22,17 +24,22 @@
 
 /* Runs fn in a child under the filter; the child's exit status is the
  * number of failed expectations. */
-static int under_filter(int (*fn)(void))
+static int under_filter_flags(int (*fn)(void), unsigned flags)
 {
 	pid_t p = fork();
 	if (p == 0) {
-		if (sc_no_new_privs() < 0 || sc_install() < 0)
+		if (sc_no_new_privs() < 0 || sc_install(flags) < 0)
 			_exit(100);
 		_exit(fn());
 	}
 	int status = 0;
 	waitpid(p, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status);
+}
+
+static int under_filter(int (*fn)(void))
+{
+	return under_filter_flags(fn, 0);
 }
 
 static int expect_errno(long r, int e)
@@ -129,11 +136,82 @@ static void t_allowed(void)
 	CHECK_EQ(under_filter(allowed_syscalls), 0);
 }
 
+/* A wire tenant's filter (SC_WIRE): bind() refused on any socket, while what an
+ * uplink does with its inherited socket stays allowed (sockets, setsockopt,
+ * sendmmsg/recvmmsg, mmap). The real AF_PACKET/UDP use is test/wire.test.ts. */
+static int wire_rules(void)
+{
+	int bad = 0, fds[2], one = 1;
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	bad += s >= 0 ? 0 : 1;
+	bad += expect_errno(bind(s, (struct sockaddr *)&any, sizeof(any)), EPERM);
+	bad += setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 ? 0 : 1;
+	bad += socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) == 0 ? 0 : 1;
+	struct mmsghdr m;
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	memset(&m, 0, sizeof(m));
+	m.msg_hdr.msg_iov = &iov;
+	m.msg_hdr.msg_iovlen = 1;
+	bad += sendmmsg(fds[0], &m, 1, 0) == 1 ? 0 : 1;
+	char buf[4];
+	iov.iov_base = buf, iov.iov_len = sizeof(buf);
+	bad += recvmmsg(fds[1], &m, 1, 0, NULL) == 1 ? 0 : 1;
+	bad += mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED ? 0 : 1;
+	bad += expect_errno(syscall(SYS_ptrace, 0, 0, 0, 0), EPERM); /* the usual list still applies */
+	return bad;
+}
+
+/* Without SC_WIRE, bind() is an ordinary call. */
+static int bind_allowed(void)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	return s >= 0 && bind(s, (struct sockaddr *)&any, sizeof(any)) == 0 ? 0 : 1;
+}
+
+/* An AF_PACKET wire tenant (SC_WIRE_PACKET): sends that could name a device
+ * (sendto with an address, sendmsg, sendmmsg) refused; send() and sendto()
+ * without an address, recvmmsg and the rest allowed. */
+static int wire_packet_rules(void)
+{
+	int bad = 0, fds[2];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr = { htonl(0x7f000001) } };
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) < 0)
+		return 1;
+	bad += send(fds[0], "a", 1, 0) == 1 ? 0 : 1;
+	bad += sendto(fds[0], "b", 1, 0, NULL, 0) == 1 ? 0 : 1;
+	bad += write(fds[0], "c", 1) == 1 ? 0 : 1;
+	bad += expect_errno(sendto(fds[0], "d", 1, 0, (struct sockaddr *)&to, sizeof(to)), EPERM);
+	struct mmsghdr m;
+	struct iovec iov = { .iov_base = "e", .iov_len = 1 };
+	memset(&m, 0, sizeof(m));
+	m.msg_hdr.msg_iov = &iov;
+	m.msg_hdr.msg_iovlen = 1;
+	bad += expect_errno(sendmsg(fds[0], &m.msg_hdr, 0), EPERM);
+	bad += expect_errno(sendmmsg(fds[0], &m, 1, 0), EPERM);
+	char buf[4];
+	iov.iov_base = buf, iov.iov_len = sizeof(buf);
+	bad += recvmmsg(fds[1], &m, 1, 0, NULL) == 1 ? 0 : 1;
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	bad += expect_errno(bind(s, (struct sockaddr *)&any, sizeof(any)), EPERM);
+	return bad;
+}
+
+static void t_wire(void)
+{
+	CHECK_EQ(under_filter_flags(wire_rules, SC_WIRE), 0);
+	CHECK_EQ(under_filter_flags(wire_packet_rules, SC_WIRE_PACKET), 0);
+	CHECK_EQ(under_filter(bind_allowed), 0);
+}
+
 int main(void)
 {
 	tap_run("seccomp denies ptrace, process_vm_*, bpf, perf, kcmp, unshare, setns, io_uring, userfaultfd, mount API, keyrings with EPERM", t_denied);
 	tap_run("seccomp refuses clone with CLONE_NEW* flags (EPERM) and clone3 (ENOSYS) while fork works", t_clone);
 	tap_run("seccomp leaves ordinary syscalls alone", t_allowed);
 	tap_run("seccomp refuses the TAP owner's ioctls (persist, owner, group, link, MAC) and no others", t_tap_ioctls);
+	tap_run("a wire tenant's filter refuses bind() and leaves sockets, sendmmsg, recvmmsg, mmap alone; an AF_PACKET one's also sends naming an address", t_wire);
 	return tap_done();
 }

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+//
+// wire.c - an uplink tenant's wire socket (vpio-launch --wire-packet IFNAME,
+// --wire-udp ADDR:PORT). Runs in the MONITOR: still root, still in vpiod's
+// (the host's) network namespace, before the `namespaces` step gives the
+// domain its own empty one. The socket is the tenant's one way out: it is
+// created and bound here, placed at fd 4 of the guest, and the guest can
+// only use it as it is (the seccomp filter of a wire tenant denies bind(),
+// so an AF_PACKET socket cannot be re-bound to another host interface, and
+// an AF_PACKET tenant's also refuses every send that could name another
+// interface: see seccomp.c; it cannot open another socket there: no
+// CAP_NET_RAW, and its own namespace is empty).
+//
+//   packet  socket(AF_PACKET, SOCK_RAW, 0) (protocol 0: nothing is queued on
+//           it before the bind), bind(sll_ifindex, ETH_P_ALL), then
+//           PACKET_MR_PROMISC on that interface for the socket's lifetime (a
+//           port carrying other hosts' MACs; the kernel drops the membership
+//           when the last descriptor closes). The interface must exist and
+//           be up.
+//   udp     socket(AF_INET or AF_INET6, SOCK_DGRAM) bound to ADDR:PORT
+//           (IPv6: IPV6_V6ONLY). No SO_REUSEADDR: a taken address is an error.
+//
+// Errors come back as -errno with a one-line reason ("no interface eth9",
+// "10.99.0.1:4789: address in use"); nothing is left open on failure.
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+int wire_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *port_text;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		n = (size_t)(close - s - 1);
+		if (n == 0 || n >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		port_text = close + 2;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon)
+			return -EINVAL;
+		n = (size_t)(colon - s);
+		if (n == 0 || n >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, n);
+		host[n] = '\0';
+		port_text = colon + 1;
+	}
+	if (!port_text[0] || strlen(port_text) > 5 || strspn(port_text, "0123456789") != strlen(port_text))
+		return -EINVAL;
+	long port = strtol(port_text, NULL, 10);
+	if (port < 1 || port > 65535)
+		return -EINVAL;
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+	}
+	return 0;
+}
+
+static int open_packet(const struct launch_wire *w, char *why, size_t why_bytes)
+{
+	struct ifreq ifr;
+	struct sockaddr_ll sll;
+	struct packet_mreq mreq;
+	unsigned ifindex = if_nametoindex(w->name);
+	int s, err;
+
+	if (ifindex == 0) {
+		err = errno == ENODEV || errno == ENXIO ? -ENODEV : -errno;
+		snprintf(why, why_bytes, err == -ENODEV ? "no interface %s" : "interface %s: %s", w->name, strerror(-err));
+		return err;
+	}
+	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "socket(AF_PACKET): %s%s", strerror(-err), err == -EPERM ? " (needs root: CAP_NET_RAW in vpiod's network namespace)" : "");
+		return err;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", w->name);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "interface %s: SIOCGIFFLAGS: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		err = -ENETDOWN;
+		snprintf(why, why_bytes, "interface %s is down (ip link set %s up)", w->name, w->name);
+		goto fail;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)ifindex;
+	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "interface %s: bind: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	if (setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, w->name, (socklen_t)strlen(w->name) + 1) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "interface %s: SO_BINDTODEVICE: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	memset(&mreq, 0, sizeof(mreq));
+	mreq.mr_ifindex = (int)ifindex;
+	mreq.mr_type = PACKET_MR_PROMISC;
+	if (setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "interface %s: promiscuous mode: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	return s;
+fail:
+	close(s);
+	return err;
+}
+
+static int open_udp(const struct launch_wire *w, char *why, size_t why_bytes)
+{
+	int family = w->addr.ss_family, one = 1, s, err;
+
+	s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: socket: %s", w->name, strerror(-err));
+		return err;
+	}
+	if (family == AF_INET6 && setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: IPV6_V6ONLY: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	if (bind(s, (const struct sockaddr *)&w->addr, w->addrlen) < 0) {
+		err = -errno;
+		if (err == -EADDRINUSE)
+			snprintf(why, why_bytes, "%s: address in use", w->name);
+		else if (err == -EADDRNOTAVAIL)
+			snprintf(why, why_bytes, "%s: no such local address in vpiod's network namespace", w->name);
+		else
+			snprintf(why, why_bytes, "%s: bind: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	return s;
+fail:
+	close(s);
+	return err;
+}
+
+int wire_open(const struct launch_wire *w, char *why, size_t why_bytes)
+{
+	switch (w->kind) {
+	case WIRE_PACKET: return open_packet(w, why, why_bytes);
+	case WIRE_UDP: return open_udp(w, why, why_bytes);
+	default: snprintf(why, why_bytes, "no wire asked for"); return -EINVAL;
+	}
+}

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-wire-xdp: the AF_XDP wire (csrc/wire_xdp*.c) on one end of a veth
+ * pair in the process's own network namespace, the other end driven by
+ * plain AF_PACKET sockets. Needs root (CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW);
+ * the vitest file skips it otherwise. ASan + UBSan.
+ *
+ *   xa (the wire: our XDP program + an AF_XDP socket on queue 0)  <-veth->  xb (the peer: AF_PACKET)
+ *
+ * Checks: the probe's verdict; frames injected on xb arrive in batches
+ * with their exact bytes, in order; frames the wire sends leave xb intact;
+ * sendto() kicks are counted and far fewer than frames; a frame longer
+ * than the vif takes, and one longer than a UMEM frame, are dropped and
+ * counted (by us, by the kernel) while the wire keeps working; generic
+ * (SKB) mode works too; a zero-copy demand on veth fails and leaves
+ * nothing attached; close detaches the program and frees every descriptor
+ * (LeakSanitizer checks the memory at exit).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "vpio/tap.h"
+#include "wire_xdp.h"
+#include "xdp_netns.h"
+
+#define A "xa"
+#define B "xb"
+#define FRAME_MAX 1514u
+#define N_RX 1000u
+#define N_TX 1000u
+
+static int fds_before;
+
+static uint64_t counter(const struct wire *w, const char *name)
+{
+	struct wire_counter c[WIRE_COUNTERS_MAX];
+	uint32_t n = w->ops->counters(w, c, WIRE_COUNTERS_MAX);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0)
+			return c[i].value;
+	printf("# no counter %s\n", name);
+	return UINT64_MAX;
+}
+
+/* Opens the wire on A with the given options ("--xdp-attach", "generic", ...; NULL-terminated). */
+static struct wire *open_wire(const char *const *args, int *rc_out, char err[WIRE_ERR_LEN])
+{
+	struct wire_opts o = { .fd = -1, .name = A, .frame_max = FRAME_MAX };
+	struct wire *w = NULL;
+	int rc = 0;
+
+	for (; args && args[0]; args += 2) {
+		rc = wire_xdp_backend.option(&o, args[0], args[1], err);
+		if (rc != 2) {
+			printf("# option %s %s: %d %s\n", args[0], args[1], rc, err);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	rc = wire_xdp_backend.check_opts(&o, err);
+	if (rc == 0)
+		rc = wire_xdp_backend.open(&o, &w, err);
+out:
+	wire_xdp_backend.free_opts(&o);
+	*rc_out = rc;
+	return rc == 0 ? w : NULL;
+}
+
+/* Receives on the wire until `want` test frames came or 3 s passed; checks each against its seq. */
+static uint32_t wire_receive(struct wire *w, uint32_t first_seq, uint32_t want, const uint32_t *lens,
+			     uint32_t *bad, uint32_t *bursts)
+{
+	struct wire_frame f[WIRE_BURST_MAX];
+	uint32_t got = 0;
+	double end = xnt_now() + 3.0;
+
+	*bad = 0;
+	*bursts = 0;
+	while (got < want && xnt_now() < end) {
+		int n = w->ops->rx_burst(w, f, WIRE_BURST_MAX);
+		if (n < 0) {
+			printf("# rx_burst: %s\n", strerror(-n));
+			break;
+		}
+		if (n == 0) {
+			struct pollfd p = { .fd = w->ops->poll_fd(w), .events = POLLIN };
+			poll(&p, 1, 50);
+			continue;
+		}
+		(*bursts)++;
+		for (int i = 0; i < n; i++) {
+			uint32_t seq = xnt_frame_seq(f[i].data, f[i].len);
+			if (seq == UINT32_MAX)
+				continue; /* not a test frame */
+			uint32_t k = seq - first_seq;
+			if (seq != first_seq + got || k >= want || f[i].len != lens[k] ||
+			    !xnt_frame_ok(f[i].data, f[i].len, seq)) {
+				if (*bad < 3)
+					printf("# frame %u: seq %u len %u (expected seq %u len %u)\n", got, seq, f[i].len,
+					       first_seq + got, k < want ? lens[k] : 0);
+				(*bad)++;
+			}
+			got++;
+		}
+		w->ops->rx_release(w);
+	}
+	return got;
+}
+
+/* Sends frame i of lens[] from the peer socket. */
+static int peer_send(int fd, uint32_t seq, uint32_t len)
+{
+	uint8_t buf[4096];
+
+	xnt_frame(buf, len, seq);
+	for (int tries = 0; tries < 1000; tries++) {
+		if (send(fd, buf, len, 0) == (ssize_t)len)
+			return 0;
+		if (errno != EAGAIN && errno != ENOBUFS) {
+			printf("# peer send %u bytes: %s\n", len, strerror(errno));
+			return -1;
+		}
+		usleep(100);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ cases */
+
+static struct wire *w;
+static int peer = -1;
+
+static void t_probe(void)
+{
+	struct wire_xdp_probe p;
+	char json[1024];
+
+	CHECK_EQ(wire_xdp_probe(A, &p), 0);
+	wire_xdp_probe_json(&p, json, sizeof(json));
+	printf("# probe: %s\n", json);
+	CHECK(p.packet);
+	CHECK(p.possible);
+	CHECK_STR(p.driver, "veth");
+	CHECK_STR(p.mode, "copy"); /* veth has no AF_XDP zero-copy */
+	CHECK_STR(p.attach, "native");
+	CHECK(strstr(json, "\"xdp\":{\"possible\":true") != NULL);
+	CHECK_EQ(wire_xdp_probe("vpio-none0", &p), 0);
+	CHECK(!p.possible);
+	CHECK(strstr(p.why, "no interface") != NULL);
+}
+
+static void t_open(void)
+{
+	char err[WIRE_ERR_LEN] = "", line[1024];
+	struct wire_xdp_info info;
+	int rc;
+
+	fds_before = tap_open_fds();
+	w = open_wire(NULL, &rc, err);
+	if (!w)
+		printf("# open: %d %s\n", rc, err);
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	CHECK_EQ(wire_xdp_info(w, &info), 0);
+	printf("# bound %s, attached %s, queue %u, frame %u (rx frames up to %u bytes)\n", info.bind, info.attach,
+	       info.queue, info.frame_size, info.rx_frame_max);
+	CHECK_STR(info.attach, "native");
+	CHECK_STR(info.bind, "copy");
+	CHECK_EQ(info.frame_size, 2048);
+	CHECK_EQ(xnt_link_has_xdp(A, line, sizeof(line)), 1);
+	printf("# %s\n", line);
+	peer = xnt_packet_socket(B);
+	CHECK(peer >= 0);
+}
+
+static void t_rx(void)
+{
+	static uint32_t lens[N_RX];
+	uint32_t bad, bursts;
+
+	CHECK(w && peer >= 0);
+	if (!w || peer < 0)
+		return;
+	uint64_t redirected0 = counter(w, "xdp_redirected");
+	/* all first, so they wait in the rx ring and come out in bursts */
+	for (uint32_t i = 0; i < N_RX; i++) {
+		lens[i] = i % 7 == 0 ? FRAME_MAX : 60 + (i * 37) % 1000;
+		if (peer_send(peer, 1000 + i, lens[i]))
+			break;
+	}
+	uint32_t got = wire_receive(w, 1000, N_RX, lens, &bad, &bursts);
+	printf("# received %u of %u in %u bursts (%.1f frames/burst), %u bad\n", got, N_RX, bursts,
+	       bursts ? (double)got / bursts : 0.0, bad);
+	CHECK_EQ(got, N_RX);
+	CHECK_EQ(bad, 0);
+	CHECK(bursts * 4 <= got); /* batches, not one frame per call */
+	CHECK_EQ(w->st.rx_frames >= N_RX, 1);
+	CHECK_EQ(w->st.rx_drops, 0);
+	CHECK(counter(w, "xdp_redirected") - redirected0 >= N_RX);
+}
+
+static void t_tx(void)
+{
+	struct wire_frame f[WIRE_BURST_MAX];
+	uint32_t lens[WIRE_BURST_MAX];
+	uint32_t sent = 0, got = 0, bad = 0;
+	uint8_t buf[4096];
+
+	CHECK(w && peer >= 0);
+	if (!w || peer < 0)
+		return;
+	uint64_t kicks0 = counter(w, "tx_kicks");
+	double end = xnt_now() + 3.0;
+	while (sent < N_TX && xnt_now() < end) {
+		uint32_t want = N_TX - sent < WIRE_BURST_MAX ? N_TX - sent : WIRE_BURST_MAX;
+		uint32_t k = w->ops->tx_reserve(w, f, want);
+		for (uint32_t i = 0; i < k; i++) {
+			lens[i] = 60 + ((sent + i) * 53) % (FRAME_MAX - 59);
+			CHECK(f[i].len >= FRAME_MAX);
+			xnt_frame(f[i].data, lens[i], 5000 + sent + i);
+		}
+		int rc = w->ops->tx_commit(w, lens, k);
+		if (rc < 0) {
+			printf("# tx_commit: %s\n", strerror(-rc));
+			break;
+		}
+		sent += (uint32_t)rc;
+		/* drain the peer as we go so its socket never overflows */
+		ssize_t n;
+		while ((n = recv(peer, buf, sizeof(buf), 0)) > 0) {
+			uint32_t seq = xnt_frame_seq(buf, (uint32_t)n);
+			uint32_t len = 60 + ((seq - 5000) * 53) % (FRAME_MAX - 59);
+			if (seq != 5000 + got || (uint32_t)n != len || !xnt_frame_ok(buf, (uint32_t)n, seq)) {
+				if (bad < 3)
+					printf("# peer got seq %u len %zd, expected seq %u\n", seq, n, 5000 + got);
+				bad++;
+			}
+			got++;
+		}
+		if (k < want) {
+			struct pollfd p = { .fd = w->ops->poll_fd(w), .events = POLLOUT };
+			poll(&p, 1, 10);
+		}
+	}
+	while (got < sent && xnt_now() < end) {
+		ssize_t n = recv(peer, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			usleep(1000);
+			continue;
+		}
+		uint32_t seq = xnt_frame_seq(buf, (uint32_t)n);
+		uint32_t len = 60 + ((seq - 5000) * 53) % (FRAME_MAX - 59);
+		if (seq != 5000 + got || (uint32_t)n != len || !xnt_frame_ok(buf, (uint32_t)n, seq))
+			bad++;
+		got++;
+	}
+	uint64_t kicks = counter(w, "tx_kicks") - kicks0;
+	printf("# sent %u, peer received %u (%u bad), %llu sendto kicks (%llu EAGAIN retries), %llu tx_ring_full\n", sent,
+	       got, bad, (unsigned long long)kicks, (unsigned long long)counter(w, "tx_kick_retries"),
+	       (unsigned long long)w->st.tx_ring_full);
+	CHECK_EQ(sent, N_TX);
+	CHECK_EQ(got, N_TX);
+	CHECK_EQ(bad, 0);
+	CHECK(kicks > 0);
+	CHECK(kicks * 8 <= N_TX); /* one kick per burst, not per frame */
+	CHECK_EQ(w->st.tx_frames, N_TX);
+	CHECK_EQ(w->st.tx_drops, 0);
+}
+
+static void t_oversize(void)
+{
+	uint32_t lens[1] = { 100 }, bad, bursts;
+
+	CHECK(w && peer >= 0);
+	if (!w || peer < 0)
+		return;
+	uint64_t too_long0 = counter(w, "rx_drop_too_long"), kdrop0 = counter(w, "xsk_rx_dropped");
+	/* 1600: fits a UMEM frame (2048 - 256), not the vif (1514): we drop it. 2500: the kernel cannot place it. */
+	CHECK_EQ(peer_send(peer, 90000, 1600), 0);
+	CHECK_EQ(peer_send(peer, 90001, 2500), 0);
+	CHECK_EQ(peer_send(peer, 90002, 100), 0);
+	uint32_t got = wire_receive(w, 90002, 1, lens, &bad, &bursts);
+	CHECK_EQ(got, 1); /* the wire still works after both drops, and only the good frame came out */
+	CHECK_EQ(bad, 0);
+	uint64_t too_long = counter(w, "rx_drop_too_long") - too_long0;
+	uint64_t kdrop = counter(w, "xsk_rx_dropped") - kdrop0;
+	printf("# rx_drop_too_long +%llu, xsk_rx_dropped +%llu, wire_stats.rx_drops %llu\n", (unsigned long long)too_long,
+	       (unsigned long long)kdrop, (unsigned long long)w->st.rx_drops);
+	CHECK_EQ(too_long, 1);
+	CHECK_EQ(kdrop, 1);
+	CHECK_EQ(w->st.rx_drops, 1);
+
+	/* TX: a length past the buffer is refused and counted, the buffer stays free */
+	struct wire_frame f[2];
+	CHECK_EQ(w->ops->tx_reserve(w, f, 2), 2); /* reaps the completions first */
+	uint64_t free0 = counter(w, "tx_frames_free");
+	uint32_t tl[2] = { f[0].len + 1, 10 };
+	CHECK_EQ(w->ops->tx_commit(w, tl, 2), 0);
+	CHECK_EQ(counter(w, "tx_drop_bad_len"), 2);
+	CHECK_EQ(w->st.tx_drops, 2);
+	CHECK_EQ(counter(w, "tx_frames_free"), free0);
+}
+
+static void t_close(void)
+{
+	char line[1024];
+
+	CHECK(w != NULL);
+	if (w)
+		w->ops->close(w);
+	w = NULL;
+	if (peer >= 0)
+		close(peer);
+	peer = -1;
+	CHECK_EQ(xnt_link_has_xdp(A, line, sizeof(line)), 0);
+	printf("# %s\n", line);
+	if (tap_open_fds() != fds_before)
+		system("ls -l /proc/$PPID/fd | sed 's/^/# /'");
+	CHECK_EQ(tap_open_fds(), fds_before);
+}
+
+static void t_generic(void)
+{
+	static const char *const args[] = { "--xdp-attach", "generic", "--xdp-queue", "0", NULL };
+	char err[WIRE_ERR_LEN] = "", line[1024];
+	struct wire_xdp_info info;
+	uint32_t lens[64], bad, bursts;
+	int rc;
+
+	int before = tap_open_fds();
+	struct wire *g = open_wire(args, &rc, err);
+	if (!g)
+		printf("# open generic: %d %s\n", rc, err);
+	CHECK(g != NULL);
+	if (!g)
+		return;
+	CHECK_EQ(wire_xdp_info(g, &info), 0);
+	CHECK_STR(info.attach, "generic");
+	CHECK_EQ(xnt_link_has_xdp(A, line, sizeof(line)), 1);
+	CHECK(strstr(line, "xdpgeneric") != NULL);
+	int p = xnt_packet_socket(B);
+	for (uint32_t i = 0; i < 64; i++) {
+		lens[i] = 64 + i;
+		peer_send(p, 7000 + i, lens[i]);
+	}
+	uint32_t got = wire_receive(g, 7000, 64, lens, &bad, &bursts);
+	CHECK_EQ(got, 64);
+	CHECK_EQ(bad, 0);
+	/* and one burst back out */
+	struct wire_frame f[WIRE_BURST_MAX];
+	uint32_t k = g->ops->tx_reserve(g, f, 16), tl[16];
+	CHECK_EQ(k, 16);
+	for (uint32_t i = 0; i < k; i++) {
+		tl[i] = 100;
+		xnt_frame(f[i].data, 100, 8000 + i);
+	}
+	CHECK_EQ(g->ops->tx_commit(g, tl, k), 16);
+	uint8_t buf[2048];
+	uint32_t back = 0;
+	double end = xnt_now() + 2.0;
+	while (back < 16 && xnt_now() < end) {
+		ssize_t n = recv(p, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			usleep(1000);
+			continue;
+		}
+		back += xnt_frame_ok(buf, (uint32_t)n, 8000 + back);
+	}
+	CHECK_EQ(back, 16);
+	close(p);
+	g->ops->close(g);
+	CHECK_EQ(xnt_link_has_xdp(A, line, sizeof(line)), 0);
+	CHECK_EQ(tap_open_fds(), before);
+}
+
+static void t_zerocopy_refused(void)
+{
+	static const char *const args[] = { "--xdp-bind", "zerocopy", NULL };
+	char err[WIRE_ERR_LEN] = "", line[1024];
+	int rc;
+
+	int before = tap_open_fds();
+	struct wire *z = open_wire(args, &rc, err);
+	printf("# %d: %s\n", rc, err);
+	CHECK(z == NULL);
+	if (z)
+		z->ops->close(z);
+	CHECK(rc < 0);
+	CHECK(strstr(err, "zerocopy") != NULL);
+	CHECK_EQ(xnt_link_has_xdp(A, line, sizeof(line)), 0); /* the failed open undid its attach */
+	CHECK_EQ(tap_open_fds(), before);
+}
+
+static void t_options(void)
+{
+	struct wire_opts o = { .fd = -1, .name = A, .frame_max = FRAME_MAX };
+	char err[WIRE_ERR_LEN];
+
+	CHECK_EQ(wire_xdp_backend.option(&o, "--vni", "5", err), 0); /* not ours */
+	CHECK_EQ(wire_xdp_backend.option(&o, "--xdp-queue", "64", err), -1);
+	CHECK(strstr(err, "--xdp-queue") != NULL);
+	CHECK_EQ(wire_xdp_backend.option(&o, "--xdp-queue", "-1", err), -1);
+	CHECK_EQ(wire_xdp_backend.option(&o, "--xdp-bind", "fast", err), -1);
+	CHECK_EQ(wire_xdp_backend.option(&o, "--xdp-attach", "hw", err), -1);
+	CHECK_EQ(wire_xdp_backend.option(&o, "--xdp-frame-size", "3000", err), -1);
+	CHECK_EQ(wire_xdp_backend.option(&o, "--xdp-queue", NULL, err), -1);
+	CHECK_EQ(wire_xdp_backend.option(&o, "--xdp-obj", "/nonexistent.o", err), 2);
+	CHECK_EQ(wire_xdp_backend.check_opts(&o, err), -1);
+	CHECK(strstr(err, "/nonexistent.o") != NULL);
+	wire_xdp_backend.free_opts(&o);
+	CHECK_EQ(wire_xdp_backend.check_fd(-1, err), 0);
+	CHECK_EQ(wire_xdp_backend.check_fd(0, err), -EOPNOTSUPP);
+	struct wire_opts none = { .fd = -1, .name = NULL, .frame_max = FRAME_MAX };
+	CHECK_EQ(wire_xdp_backend.check_opts(&none, err), -1);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getuid() != 0) {
+		printf("Bail out! needs root (CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW)\n");
+		return 1;
+	}
+	if (xnt_setup(A, B, 3000) != 0) {
+		printf("Bail out! cannot make the veth pair in a private network namespace\n");
+		return 1;
+	}
+	tap_run("options: bad values are refused by name; an inherited descriptor is refused", t_options);
+	tap_run("the probe sees veth: AF_XDP possible, native attach, copy mode; a missing interface is not", t_probe);
+	tap_run("open attaches vpio's XDP program natively and binds in copy mode (veth has no zero-copy)", t_open);
+	tap_run("1000 frames injected on the peer arrive in batches, in order, byte for byte", t_rx);
+	tap_run("1000 frames sent by the wire leave the peer intact; sendto kicks are counted, one per burst", t_tx);
+	tap_run("a frame longer than the vif takes and one longer than a UMEM frame are dropped and counted; the wire goes on",
+		t_oversize);
+	tap_run("close detaches the program (ip link shows no xdp) and closes every descriptor", t_close);
+	tap_run("generic (SKB) attach receives and sends too, and detaches on close", t_generic);
+	tap_run("demanding zero-copy on veth fails naming the step, and leaves no program attached", t_zerocopy_refused);
+	return tap_done();
+}

@@ -15,14 +15,19 @@
 //      launcher bound for it (wire.c) lives in the host's network namespace,
 //      and an AF_PACKET socket can be re-bound to any interface there with no
 //      capability check; nothing else of such a tenant needs bind();
-//      an AF_PACKET wire tenant (SC_WIRE_PACKET) also gets EPERM for
-//      sendmsg() and sendmmsg(), and for sendto() with a destination address
-//      (args[4] != NULL): a packet socket sends to whatever sll_ifindex a
-//      destination names, in the socket's (the host's) namespace, whatever it
-//      is bound to (measured: SO_BINDTODEVICE does not stop it), and BPF
-//      cannot read a msghdr's msg_name. What remains sends only through the
-//      bound interface: send()/sendto(fd, buf, len, flags, NULL, 0), write(),
-//      and the PACKET_TX_RING flushed by send(fd, NULL, 0, flags);
+//      an AF_PACKET wire tenant (SC_WIRE_PACKET) also gets EPERM for every
+//      send that could name a device: a packet socket sends to whatever
+//      sll_ifindex a destination names, in the socket's (the host's)
+//      namespace, whatever it is bound to (measured: SO_BINDTODEVICE does
+//      not stop it), and BPF cannot read a msghdr's msg_name. So sendto()
+//      only with dest_addr NULL, sendmmsg() never, and sendmsg() only on
+//      fd 3, the control socket (the guest library's one sendmsg, which
+//      passes descriptors), which therefore must stay fd 3: close(3),
+//      close_range() from 3 or below, dup2()/dup3() onto 3, F_SETFD on 3
+//      and FIOCLEX are refused too, so no other socket can take its number.
+//      What remains sends only through the bound interface: send(),
+//      sendto(fd, buf, len, flags, NULL, 0), write(), and the
+//      PACKET_TX_RING flushed by send(fd, NULL, 0, flags);
 //   7. everything else is allowed.
 //
 // The deny list: what lets a process reach another one's memory or the
@@ -31,6 +36,7 @@
 // or change its mounts and keys (mount API, pivot_root, keyrings).
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/if_tun.h>
@@ -123,11 +129,86 @@ int sc_no_new_privs(void)
 
 #define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+#define LD_ARG(i, hi) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]) + ((hi) ? 4 : 0))
+#define JEQ(k, jt, jf) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (jt), (jf))
+#define ALLOW RET(SECCOMP_RET_ALLOW)
+#define DENY RET(SECCOMP_RET_ERRNO | EPERM)
+
+#define CTRL_FD 3 /* vpio-launch's control socket (launcher.c) */
+#define SC_WIRE_PACKET_RULES 41
+
+/*
+ * The AF_PACKET wire tenant's rules (step 6 above), entered with A = the
+ * syscall number; every block either falls through to the next (another
+ * syscall) or returns. Returns the number of instructions written
+ * (SC_WIRE_PACKET_RULES). The fd of each call is the low word of its arg.
+ */
+static unsigned wire_packet_rules(struct sock_filter *p)
+{
+	unsigned n = 0;
+
+	p[n++] = (struct sock_filter)JEQ(SYS_sendmmsg, 0, 1);
+	p[n++] = (struct sock_filter)DENY;
+	/* sendto: only with dest_addr (args[4], both halves) NULL */
+	p[n++] = (struct sock_filter)JEQ(SYS_sendto, 0, 6);
+	p[n++] = (struct sock_filter)LD_ARG(4, 0);
+	p[n++] = (struct sock_filter)JEQ(0, 0, 2);
+	p[n++] = (struct sock_filter)LD_ARG(4, 1);
+	p[n++] = (struct sock_filter)JEQ(0, 1, 0);
+	p[n++] = (struct sock_filter)DENY;
+	p[n++] = (struct sock_filter)ALLOW;
+	/* sendmsg: only on the control socket */
+	p[n++] = (struct sock_filter)JEQ(SYS_sendmsg, 0, 4);
+	p[n++] = (struct sock_filter)LD_ARG(0, 0);
+	p[n++] = (struct sock_filter)JEQ(CTRL_FD, 0, 1);
+	p[n++] = (struct sock_filter)ALLOW;
+	p[n++] = (struct sock_filter)DENY;
+	/* close(3), dup2(x, 3), dup3(x, 3, f): the control socket keeps fd 3 */
+	p[n++] = (struct sock_filter)JEQ(SYS_close, 0, 4);
+	p[n++] = (struct sock_filter)LD_ARG(0, 0);
+	p[n++] = (struct sock_filter)JEQ(CTRL_FD, 0, 1);
+	p[n++] = (struct sock_filter)DENY;
+	p[n++] = (struct sock_filter)ALLOW;
+#ifdef SYS_dup2
+	p[n++] = (struct sock_filter)JEQ(SYS_dup2, 0, 4);
+#else
+	p[n++] = (struct sock_filter)JEQ(0xffffffffu, 0, 4);
+#endif
+	p[n++] = (struct sock_filter)LD_ARG(1, 0);
+	p[n++] = (struct sock_filter)JEQ(CTRL_FD, 0, 1);
+	p[n++] = (struct sock_filter)DENY;
+	p[n++] = (struct sock_filter)ALLOW;
+	p[n++] = (struct sock_filter)JEQ(SYS_dup3, 0, 4);
+	p[n++] = (struct sock_filter)LD_ARG(1, 0);
+	p[n++] = (struct sock_filter)JEQ(CTRL_FD, 0, 1);
+	p[n++] = (struct sock_filter)DENY;
+	p[n++] = (struct sock_filter)ALLOW;
+	/* fcntl(3, F_SETFD, ...): no close-on-exec on it */
+	p[n++] = (struct sock_filter)JEQ(SYS_fcntl, 0, 6);
+	p[n++] = (struct sock_filter)LD_ARG(0, 0);
+	p[n++] = (struct sock_filter)JEQ(CTRL_FD, 0, 3);
+	p[n++] = (struct sock_filter)LD_ARG(1, 0);
+	p[n++] = (struct sock_filter)JEQ(F_SETFD, 0, 1);
+	p[n++] = (struct sock_filter)DENY;
+	p[n++] = (struct sock_filter)ALLOW;
+	/* close_range(first, ...): only from above fd 3 */
+#ifdef SYS_close_range
+	p[n++] = (struct sock_filter)JEQ(SYS_close_range, 0, 4);
+#else
+	p[n++] = (struct sock_filter)JEQ(436 /* close_range, every arch since 5.9 */, 0, 4);
+#endif
+	p[n++] = (struct sock_filter)LD_ARG(0, 0);
+	p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, CTRL_FD, 0, 1);
+	p[n++] = (struct sock_filter)ALLOW;
+	p[n++] = (struct sock_filter)DENY;
+	return n;
+}
 
 int sc_install(unsigned flags)
 {
-	/* prologue (arch, x32, clone, clone3) + 2 per denied syscall + the wire rules + allow */
-	struct sock_filter prog[16 + 3 + 2 * N_DENIED_IOCTLS + 2 * N_DENIED + 2 + 4 + 7];
+	/* prologue (arch, x32, clone, clone3) + 2 per denied ioctl (FIOCLEX too) and syscall + the wire rules + allow */
+	struct sock_filter prog[16 + 3 + 2 * (N_DENIED_IOCTLS + 1) + 2 * N_DENIED + 2 + SC_WIRE_PACKET_RULES];
+	unsigned n_ioctls = N_DENIED_IOCTLS + ((flags & SC_WIRE_PACKET) ? 1 : 0);
 	unsigned n = 0;
 
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -149,10 +230,10 @@ int sc_install(unsigned flags)
 	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | ENOSYS);
 #endif
 	/* ioctl: the request is the low 32 bits of args[1] */
-	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 2 + 2 * N_DENIED_IOCTLS);
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 2 + 2 * n_ioctls);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
-	for (unsigned i = 0; i < N_DENIED_IOCTLS; i++) {
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, denied_ioctls[i], 0, 1);
+	for (unsigned i = 0; i < n_ioctls; i++) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, i < N_DENIED_IOCTLS ? denied_ioctls[i] : (uint32_t)FIOCLEX, 0, 1);
 		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
 	}
 	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
@@ -164,20 +245,10 @@ int sc_install(unsigned flags)
 		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bind, 0, 1);
 		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
 	}
-	if (flags & SC_WIRE_PACKET) {
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, 0, 1);
-		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmmsg, 0, 1);
-		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
-		/* sendto: allowed only with dest_addr (args[4], both 32-bit halves) NULL */
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendto, 0, 6);
-		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]));
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
-		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4);
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
-		prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
-	}
+	if (flags & SC_WIRE_PACKET && wire_packet_rules(prog + n) != SC_WIRE_PACKET_RULES)
+		return -EINVAL; /* the table above and its count disagree: a bug, never a partial filter */
+	if (flags & SC_WIRE_PACKET)
+		n += SC_WIRE_PACKET_RULES;
 	prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
 
 	struct sock_fprog fprog = { .len = (unsigned short)n, .filter = prog };

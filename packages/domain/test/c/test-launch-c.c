@@ -171,14 +171,16 @@ static int bind_allowed(void)
 }
 
 /* An AF_PACKET wire tenant (SC_WIRE_PACKET): sends that could name a device
- * (sendto with an address, sendmsg, sendmmsg) refused; send() and sendto()
- * without an address, recvmmsg and the rest allowed. */
+ * (sendto with an address, sendmmsg, sendmsg but on fd 3) refused, and fd 3
+ * (the control socket) can be neither closed, replaced nor made
+ * close-on-exec; send() and sendto() without an address, recvmmsg and the
+ * rest allowed. Runs with fd 3 a socketpair end, as in the sandbox. */
 static int wire_packet_rules(void)
 {
-	int bad = 0, fds[2];
+	int bad = 0, fds[2], ctrl[2];
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr = { htonl(0x7f000001) } };
-	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) < 0)
-		return 1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, ctrl) < 0)
+		return 100;
 	bad += send(fds[0], "a", 1, 0) == 1 ? 0 : 1;
 	bad += sendto(fds[0], "b", 1, 0, NULL, 0) == 1 ? 0 : 1;
 	bad += write(fds[0], "c", 1) == 1 ? 0 : 1;
@@ -196,13 +198,36 @@ static int wire_packet_rules(void)
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	bad += expect_errno(bind(s, (struct sockaddr *)&any, sizeof(any)), EPERM);
+	/* fd 3: sendmsg allowed there (the control protocol), and it stays put */
+	bad += expect_errno(syscall(SYS_dup2, ctrl[0], 3), EPERM);
+	bad += expect_errno(dup3(ctrl[0], 3, 0), EPERM);
+	bad += expect_errno(fcntl(3, F_SETFD, FD_CLOEXEC), EPERM);
+	bad += expect_errno(ioctl(3, FIOCLEX), EPERM);
+	bad += expect_errno(syscall(SYS_close_range, 3, 3, 0), EPERM);
+	bad += expect_errno(syscall(SYS_close_range, 0, ~0U, 0), EPERM);
+	bad += expect_errno(close(3), EPERM);
+	iov.iov_base = "f", iov.iov_len = 1;
+	bad += sendmsg(3, &m.msg_hdr, 0) == 1 ? 0 : 1;
+	bad += fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0 ? 0 : 1; /* other descriptors: as usual */
+	bad += close(fds[0]) == 0 ? 0 : 1;
+	bad += syscall(SYS_close_range, 10, ~0U, 0) == 0 ? 0 : 1;
 	return bad;
 }
 
 static void t_wire(void)
 {
 	CHECK_EQ(under_filter_flags(wire_rules, SC_WIRE), 0);
-	CHECK_EQ(under_filter_flags(wire_packet_rules, SC_WIRE_PACKET), 0);
+	/* fd 3 must exist before the filter (dup2 onto 3 is refused after) */
+	pid_t p = fork();
+	if (p == 0) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0 || dup2(sp[0], 3) < 0 || sc_no_new_privs() < 0 || sc_install(SC_WIRE_PACKET) < 0)
+			_exit(100);
+		_exit(wire_packet_rules());
+	}
+	int status = 0;
+	waitpid(p, &status, 0);
+	CHECK_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status), 0);
 	CHECK_EQ(under_filter(bind_allowed), 0);
 }
 
@@ -212,6 +237,6 @@ int main(void)
 	tap_run("seccomp refuses clone with CLONE_NEW* flags (EPERM) and clone3 (ENOSYS) while fork works", t_clone);
 	tap_run("seccomp leaves ordinary syscalls alone", t_allowed);
 	tap_run("seccomp refuses the TAP owner's ioctls (persist, owner, group, link, MAC) and no others", t_tap_ioctls);
-	tap_run("a wire tenant's filter refuses bind() and leaves sockets, sendmmsg, recvmmsg, mmap alone; an AF_PACKET one's also sends naming an address", t_wire);
+	tap_run("a wire tenant's filter refuses bind() and leaves sockets, sendmmsg, recvmmsg, mmap alone; an AF_PACKET one's also every send that could name a device, and fd 3 stays the control socket", t_wire);
 	return tap_done();
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <xdp/libxdp.h>
+#include <linux/bpf.h>
 #include <xdp/xsk.h>
 #include "wire_xdp.h"
 
@@ -52,6 +53,7 @@ struct wire_xdp {
 	struct xsk_socket *xsk;
 	struct xdp_program *prog;
 	enum xdp_attach_mode attach_mode;
+	bool attached; /* prog is on the interface: close() detaches it */
 	int ifindex;
 	int fd;
 	uint32_t queue;
@@ -82,5 +84,11 @@ extern const struct wire_ops wire_xdp_ops;
 /* wire_xdp_open.c */
 void wire_xdp_close(struct wire *w);
 uint32_t wire_xdp_counters(const struct wire *w, struct wire_counter out[], uint32_t max);
+/*
+ * wire_xdp_probe.c: is an XDP program other than libxdp's dispatcher
+ * attached to ifindex (ours attached alone counts too)? 1 with its id and
+ * name, 0 when none or the dispatcher (libxdp can add to it).
+ */
+int wire_xdp_foreign_program(int ifindex, uint32_t *id, char name[BPF_OBJ_NAME_LEN]);
 
 #endif /* VPIO_UPLINK_WIRE_XDP_INTERNAL_H */

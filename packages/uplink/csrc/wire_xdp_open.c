@@ -113,7 +113,8 @@ void wire_xdp_close(struct wire *w)
 	if (x->stats_map_fd >= 0)
 		close(x->stats_map_fd);
 	if (x->prog) {
-		detach_program(x);
+		if (x->attached)
+			detach_program(x);
 		xdp_program__close(x->prog);
 	}
 	if (x->area)
@@ -122,16 +123,17 @@ void wire_xdp_close(struct wire *w)
 }
 
 
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* libbpf's and libxdp's messages: silent, unless VPIO_XDP_DEBUG is set (then on stderr, debug level too). */
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level, (void)fmt, (void)ap;
-	return 0;
+	(void)level;
+	return getenv("VPIO_XDP_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-static int quiet_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
+static int print_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	(void)level, (void)fmt, (void)ap;
-	return 0;
+	(void)level;
+	return getenv("VPIO_XDP_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 /* The default object: $VPIO_XDP_OBJ, else kernel/build/ of the repository this executable was built in. */
@@ -195,12 +197,28 @@ static int attach_program(struct wire_xdp *x, const struct xdp_opts *op, char er
 	rc = check_contract(xdp_program__bpf_obj(x->prog), err);
 	if (rc)
 		return rc;
+	/*
+	 * Another program attached without libxdp's dispatcher (or ours, alone,
+	 * for another queue where bpffs or freplace programs are unavailable):
+	 * libxdp would refuse with EBUSY after leaking descriptors (1.3.1); say
+	 * so up front instead.
+	 */
+	char other[BPF_OBJ_NAME_LEN];
+	uint32_t other_id;
+	if (wire_xdp_foreign_program(x->ifindex, &other_id, other) == 1) {
+		snprintf(err, WIRE_ERR_LEN,
+			 "attach the XDP program: %.16s (id %u) is already attached without libxdp's dispatcher "
+			 "(needs bpffs at /sys/fs/bpf and freplace programs)",
+			 other, other_id);
+		return -EBUSY;
+	}
 	for (int i = 0; i < 2; i++) {
 		if ((op->attach == PREF_FIRST && i == 1) || (op->attach == PREF_SECOND && i == 0))
 			continue;
 		rc = xdp_program__attach(x->prog, x->ifindex, order[i], 0);
 		if (rc == 0) {
 			x->attach_mode = order[i];
+			x->attached = true;
 			break;
 		}
 	}
@@ -279,8 +297,8 @@ static int xdp_open(const struct wire_opts *o, struct wire **out, char err[WIRE_
 		snprintf(err, WIRE_ERR_LEN, "no interface: set VPIO_WIRE_NAME");
 		return -EINVAL;
 	}
-	libbpf_set_print(quiet_libbpf);
-	libxdp_set_print(quiet_libxdp);
+	libbpf_set_print(print_libbpf);
+	libxdp_set_print(print_libxdp);
 
 	struct wire_xdp *x = calloc(1, sizeof(*x));
 	if (!x) {

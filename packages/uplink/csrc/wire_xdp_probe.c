@@ -27,8 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
-#include "wire_xdp.h"
+#include <bpf/bpf.h>
+#include "wire_xdp_internal.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -201,18 +201,13 @@ int wire_xdp_probe(const char *ifname, struct wire_xdp_probe *out)
 		return 0;
 	}
 	/* A program attached without libxdp's dispatcher cannot share the interface with ours. */
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	if (bpf_xdp_query(ifindex, 0, &q) == 0 && q.attach_mode != XDP_ATTACHED_NONE && q.attach_mode != XDP_ATTACHED_MULTI) {
-		__u32 id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-		bool legacy = libxdp_get_error(mp) || xdp_multiprog__is_legacy(mp);
-		if (!libxdp_get_error(mp))
-			xdp_multiprog__close(mp);
-		if (legacy) {
-			snprintf(out->why, sizeof(out->why),
-				 "XDP program id %u is attached to %.32s without libxdp's dispatcher: detach it first", id, ifname);
-			return 0;
-		}
+	char other[BPF_OBJ_NAME_LEN];
+	uint32_t other_id = 0;
+	if (wire_xdp_foreign_program(ifindex, &other_id, other) == 1) {
+		snprintf(out->why, sizeof(out->why),
+			 "XDP program %.16s (id %u) is attached to %.32s without libxdp's dispatcher: it would have to go first",
+			 other, other_id, ifname);
+		return 0;
 	}
 	out->possible = true;
 	bool native = out->features_known && (out->xdp_features & NETDEV_XDP_ACT_BASIC) &&
@@ -255,4 +250,30 @@ int wire_xdp_probe_json(const struct wire_xdp_probe *p, char *buf, size_t len)
 			"{\"packet\":%s,\"xdp\":{\"possible\":%s,\"mode\":\"%s\",\"attach\":\"%s\",\"driver\":\"%s\","
 			"\"features\":%s,\"why\":\"%s\"}}",
 			p->packet ? "true" : "false", p->possible ? "true" : "false", p->mode, p->attach, drv, feat, why);
+}
+
+int wire_xdp_foreign_program(int ifindex, uint32_t *id, char name[BPF_OBJ_NAME_LEN])
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	name[0] = '\0';
+	*id = 0;
+	if (bpf_xdp_query(ifindex, 0, &q) != 0 || q.attach_mode == XDP_ATTACHED_NONE)
+		return 0;
+	*id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (q.attach_mode == XDP_ATTACHED_MULTI || *id == 0)
+		return 1; /* native and generic at once: not libxdp's doing */
+	int fd = bpf_prog_get_fd_by_id(*id);
+	if (fd < 0)
+		return 0; /* gone meanwhile, or not ours to look at: libxdp will say */
+	memset(&info, 0, sizeof(info));
+	int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (rc != 0)
+		return 0;
+	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	name[BPF_OBJ_NAME_LEN - 1] = '\0';
+	return strcmp(name, "xdp_dispatcher") == 0 ? 0 : 1;
 }

@@ -50,7 +50,7 @@ if (isRoot) {
   defineTapSuite(
     'test-wire-xdp (AF_XDP wire on a veth pair in a private netns; C, ASan + UBSan)',
     await runTapProgram(join(root, 'build', 'test', 'test-wire-xdp'), { cwd: root, timeoutMs: 120_000 }),
-    { minCases: 9 },
+    { minCases: 10 },
   );
 } else {
   describe('test-wire-xdp (AF_XDP wire on a veth pair in a private netns; C, ASan + UBSan)', () => {

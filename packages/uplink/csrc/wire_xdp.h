@@ -11,11 +11,27 @@
  * the socket, nothing else on the interface changes. It never loads
  * libxdp's built-in program (XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD).
  *
- * Privileges (this libxdp, 1.3.1, creates the socket itself: it has no
- * xsk_umem__create_with_fd(), so the backend takes no inherited descriptor
- * and wire_opts.fd must be -1): CAP_NET_RAW for socket(AF_XDP), CAP_BPF +
- * CAP_NET_ADMIN to load and attach the program and to create its maps,
- * CAP_IPC_LOCK or RLIMIT_MEMLOCK >= the UMEM for the UMEM registration.
+ * Privileges, step by step (Linux 6.18):
+ *   load the program, create its maps     CAP_BPF (+ CAP_NET_ADMIN for XDP;
+ *                                         CAP_PERFMON for libxdp's freplace
+ *                                         dispatcher)
+ *   attach it to / detach it from the NIC CAP_NET_ADMIN
+ *   socket(AF_XDP)                        CAP_NET_RAW (also SO_BINDTODEVICE
+ *                                         on it, which pins it to one NIC)
+ *   XDP_UMEM_REG                          CAP_IPC_LOCK, or RLIMIT_MEMLOCK >=
+ *                                         the UMEM (20 MiB with 2048-byte
+ *                                         frames)
+ *   ring setsockopts, bind(ifindex, queue) none: whoever holds the socket
+ *   insert into the XSKMAP                none since Linux 6.5 for whoever
+ *                                         holds the map's descriptor
+ *   data path: mmap'ed rings, sendto /    none: whoever holds the bound
+ *   recvfrom / poll kicks, XDP_STATISTICS socket
+ * This backend does every step itself (a root or fully capable process):
+ * libxdp 1.3.1 (Debian 12) creates the socket inside xsk_umem__create() and
+ * cannot adopt an inherited one (xsk_umem__create_with_fd() arrived in
+ * libxdp 1.4), so wire_opts.fd must be -1. For a sandboxed uplink the
+ * privileged side should do everything up to and including bind and the
+ * XSKMAP insert, and hand over only the bound socket and the UMEM's memfd.
  */
 #ifndef VPIO_UPLINK_WIRE_XDP_H
 #define VPIO_UPLINK_WIRE_XDP_H

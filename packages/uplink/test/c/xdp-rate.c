@@ -106,8 +106,12 @@ static double rx_rate(bool xdp, double *sent_pps, double *per_burst)
 	pthread_create(&th, NULL, sender, NULL);
 	usleep(100000); /* let the sender reach its pace */
 	unsigned long long s0 = atomic_load(&sender_sent);
-	double t0 = xnt_now(), t1;
+	double t0 = xnt_now(), t1, last = t0, max_gap = 0, gaps_1ms = 0;
 	while ((t1 = xnt_now()) - t0 < secs) {
+		if (t1 - last > max_gap)
+			max_gap = t1 - last;
+		gaps_1ms += t1 - last > 1e-3 ? t1 - last : 0;
+		last = t1;
 		if (xdp) {
 			struct wire_frame f[WIRE_BURST_MAX];
 			int n = w->ops->rx_burst(w, f, WIRE_BURST_MAX);
@@ -140,6 +144,8 @@ static double rx_rate(bool xdp, double *sent_pps, double *per_burst)
 	}
 	printf("#   %s rx_dropped=%lld, %s tx_dropped=%lld (cumulative)\n", A, xnt_if_stat(A, "rx_dropped"), B,
 	       xnt_if_stat(B, "tx_dropped"));
+	printf("#   receiver off the CPU: longest %.1f ms, %.0f%% of the time in gaps > 1 ms\n", max_gap * 1e3,
+	       100 * gaps_1ms / (t1 - t0));
 	*sent_pps = (double)(s1 - s0) / (t1 - t0);
 	*per_burst = bursts ? (double)got / (double)bursts : 0;
 	if (w)
@@ -169,8 +175,12 @@ static double tx_rate(bool xdp, double *offered_pps)
 		lens[i] = 64;
 	}
 	long long r0 = xnt_if_stat(B, "rx_packets");
-	double t0 = xnt_now(), t1;
+	double t0 = xnt_now(), t1, last = t0, max_gap = 0, gaps_1ms = 0;
 	while ((t1 = xnt_now()) - t0 < secs) {
+		if (t1 - last > max_gap)
+			max_gap = t1 - last;
+		gaps_1ms += t1 - last > 1e-3 ? t1 - last : 0;
+		last = t1;
 		if (xdp) {
 			struct wire_frame f[WIRE_BURST_MAX];
 			uint32_t k = w->ops->tx_reserve(w, f, WIRE_BURST_MAX);

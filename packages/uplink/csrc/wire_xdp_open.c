@@ -326,7 +326,12 @@ static int xdp_open(const struct wire_opts *o, struct wire **out, char err[WIRE_
 		goto fail;
 	}
 	x->area_len = (uint64_t)(RX_FRAMES + TX_FRAMES) * x->frame_size;
-	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	/*
+	 * Shared, not private: the kernel pins these pages, and a private
+	 * mapping's pinned pages are copied for a forked child, which would
+	 * then read stale frames (a handed-over data path needs the same pages).
+	 */
+	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (x->area == MAP_FAILED) {
 		x->area = NULL;
 		rc = -errno;

@@ -22,7 +22,16 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "vpio/tap.h"
@@ -422,6 +431,159 @@ static void t_options(void)
 	CHECK_EQ(wire_xdp_backend.check_opts(&none, err), -1);
 }
 
+/* What the unprivileged child of t_handoff found, sent back over a pipe. */
+struct handoff {
+	int uid, caps_zero;
+	int socket_errno;  /* socket(AF_XDP) */
+	int rebind_errno;  /* bind() of the inherited, bound socket */
+	int mmap_errno;    /* mmap of the rx ring from the inherited socket (0: worked) */
+	int map_update;    /* bpf_map_update_elem on an inherited XSKMAP descriptor: 0 worked, else -errno */
+	uint32_t rx_ok, tx_sent;
+};
+
+static int find_xskmap_fd(void)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		struct bpf_map_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_MAP_TYPE_XSKMAP)
+			return fd;
+	}
+	return -1;
+}
+
+static void handoff_child(struct wire *hw, int out, int go)
+{
+	struct handoff h = { 0 };
+	struct __user_cap_header_struct ch = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct cd[2];
+	char c;
+
+	/* become nobody: no capabilities at all, no way back */
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		_exit(3);
+	h.uid = (int)getuid();
+	h.caps_zero = syscall(SYS_capget, &ch, cd) == 0 && cd[0].effective == 0 && cd[1].effective == 0;
+	int s = socket(AF_XDP, SOCK_RAW, 0);
+	h.socket_errno = s < 0 ? errno : 0;
+	if (s >= 0)
+		close(s);
+	int fd = hw->ops->poll_fd(hw);
+	struct sockaddr_xdp sxdp = { .sxdp_family = AF_XDP, .sxdp_ifindex = if_nametoindex(A), .sxdp_queue_id = 0 };
+	h.rebind_errno = bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) == 0 ? 0 : errno;
+	struct xdp_mmap_offsets off;
+	socklen_t ol = sizeof(off);
+	void *ring = MAP_FAILED;
+	if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) == 0)
+		ring = mmap(NULL, off.rx.desc + 64 * sizeof(struct xdp_desc), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			    XDP_PGOFF_RX_RING);
+	h.mmap_errno = ring == MAP_FAILED ? errno : 0;
+	if (ring != MAP_FAILED)
+		munmap(ring, off.rx.desc + 64 * sizeof(struct xdp_desc));
+	int mfd = find_xskmap_fd();
+	__u32 key = 5, val = (__u32)fd;
+	h.map_update = mfd < 0 ? -ENOENT : bpf_map_update_elem(mfd, &key, &val, 0) == 0 ? 0 : -errno;
+	if (h.map_update == 0)
+		bpf_map_delete_elem(mfd, &key);
+
+	/* the data path, unprivileged: 100 frames in (the parent sends them now), 100 out */
+	if (read(go, &c, 1) != 1)
+		_exit(4);
+	struct wire_frame f[WIRE_BURST_MAX];
+	double end = xnt_now() + 3.0;
+	uint32_t seen = 0;
+	while (seen < 100 && xnt_now() < end) {
+		int n = hw->ops->rx_burst(hw, f, WIRE_BURST_MAX);
+		for (int i = 0; i < n; i++) {
+			h.rx_ok += xnt_frame_ok(f[i].data, f[i].len, 30000 + seen);
+			seen++;
+		}
+		if (n > 0)
+			hw->ops->rx_release(hw);
+		else
+			usleep(1000);
+	}
+	while (h.tx_sent < 100 && xnt_now() < end) {
+		uint32_t k = hw->ops->tx_reserve(hw, f, 100 - h.tx_sent < 50 ? 100 - h.tx_sent : 50), lens[50];
+		for (uint32_t i = 0; i < k; i++) {
+			lens[i] = 128;
+			xnt_frame(f[i].data, 128, 31000 + h.tx_sent + i);
+		}
+		int n = hw->ops->tx_commit(hw, lens, k);
+		if (n < 0)
+			break;
+		h.tx_sent += (uint32_t)n;
+	}
+	if (write(out, &h, sizeof(h)) != (ssize_t)sizeof(h))
+		_exit(5);
+	_exit(0);
+}
+
+/*
+ * The privilege split, tried for real: a root parent opens the wire (every
+ * privileged step), forks, and the child drops to uid 65534 with no
+ * capabilities. With only inherited descriptors and mappings it receives
+ * and sends (rings, UMEM, sendto kicks need nothing); it cannot make an
+ * AF_XDP socket or re-bind the bound one; and it CAN update an XSKMAP whose
+ * descriptor it holds (Linux >= 6.5 checks privileges at map creation
+ * only): a sandboxed uplink must never be handed the map.
+ */
+static void t_handoff(void)
+{
+	char err[WIRE_ERR_LEN] = "";
+	struct handoff h = { 0 };
+	int rc, res[2], go[2];
+
+	struct wire *hw = open_wire(NULL, &rc, err);
+	CHECK(hw != NULL);
+	if (!hw || pipe(res) || pipe(go))
+		return;
+	int p = xnt_packet_socket(B);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0)
+		handoff_child(hw, res[1], go[0]);
+	for (uint32_t i = 0; i < 100; i++)
+		peer_send(p, 30000 + i, 200);
+	CHECK_EQ(write(go[1], "g", 1), 1);
+	uint8_t buf[2048];
+	uint32_t back = 0;
+	double end = xnt_now() + 5.0;
+	while (back < 100 && xnt_now() < end) {
+		ssize_t n = recv(p, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			usleep(1000);
+			continue;
+		}
+		back += xnt_frame_ok(buf, (uint32_t)n, 31000 + back);
+	}
+	CHECK_EQ(read(res[0], &h, sizeof(h)), (long long)sizeof(h));
+	int status = -1;
+	waitpid(pid, &status, 0);
+	CHECK_EQ(status, 0);
+	printf("# child uid %d, no caps %d: socket(AF_XDP) %s; re-bind %s; rx ring mmap %s; XSKMAP update %s; "
+	       "received %u/100 intact, sent %u, peer got %u intact\n",
+	       h.uid, h.caps_zero, strerror(h.socket_errno), strerror(h.rebind_errno), strerror(h.mmap_errno),
+	       strerror(-h.map_update), h.rx_ok, h.tx_sent, back);
+	CHECK_EQ(h.uid, 65534);
+	CHECK(h.caps_zero);
+	CHECK_EQ(h.socket_errno, EPERM);
+	CHECK(h.rebind_errno != 0);
+	CHECK_EQ(h.mmap_errno, 0);
+	CHECK_EQ(h.map_update, 0); /* the reason the map's descriptor must stay with the privileged side */
+	CHECK_EQ(h.rx_ok, 100);
+	CHECK_EQ(h.tx_sent, 100);
+	CHECK_EQ(back, 100);
+	close(p);
+	close(res[0]);
+	close(res[1]);
+	close(go[0]);
+	close(go[1]);
+	hw->ops->close(hw);
+}
+
 /*
  * Two wires on queues 0 and 1 of one two-queue veth. With libxdp's
  * dispatcher (bpffs: here a private mount at /sys/fs/bpf in a private mount
@@ -526,6 +688,9 @@ int main(void)
 	tap_run("close detaches the program (ip link shows no xdp) and closes every descriptor", t_close);
 	tap_run("generic (SKB) attach receives and sends too, and detaches on close", t_generic);
 	tap_run("demanding zero-copy on veth fails naming the step, and leaves no program attached", t_zerocopy_refused);
+	tap_run("a child with no capabilities (uid 65534) runs the data path on the inherited socket; it cannot make or "
+		"re-bind a socket, but can update an inherited XSKMAP",
+		t_handoff);
 	tap_run("a second wire on another queue joins libxdp's dispatcher, or (no dispatcher) is refused by name, leaking "
 		"nothing; no frame is lost either way",
 		t_second_queue);

@@ -21,6 +21,8 @@
 #include "upl.h"
 #include "vpio/netfront_zc.h"
 
+#define UPL_WIRE_FULL_MS 1
+
 uint32_t upl_copy_tagged(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t vlan)
 {
 	if (!vlan) {
@@ -199,7 +201,9 @@ int upl_loop(struct upl *u)
 			fds[nfds++] = (struct pollfd){ .fd = u->w->ops->poll_fd(u->w),
 						       .events = (short)((vif_full ? 0 : POLLIN) | (wire_full ? POLLOUT : 0)) };
 		}
-		rc = poll(fds, (nfds_t)nfds, event ? -1 : 0); /* poll mode: never sleep, re-poll the rings */
+		/* poll mode: never sleep, re-poll the rings. A full wire TX ring is looked at again after
+		 * UPL_WIRE_FULL_MS even without POLLOUT: a backend's ring may need another flush to drain */
+		rc = poll(fds, (nfds_t)nfds, !event ? 0 : wire_full ? UPL_WIRE_FULL_MS : -1);
 		if (rx_armed)
 			nf_zc_disarm(u->nf, NF_ZC_RX);
 		if (tx_armed)

@@ -20,7 +20,9 @@
  *            and when neither moved anything: arm what it waits for (the vif's
  *            RX ring, the vif's TX space when the ring was full), re-check,
  *            one poll() over the signalfd, the timerfd, the channels and the
- *            wire's descriptor (POLLIN, or POLLOUT when its TX was full).
+ *            wire's descriptor (POLLIN, or POLLOUT when its TX was full; then
+ *            at most 1 ms, so a ring that needs another flush to drain, as
+ *            AF_PACKET's after a send() refused with EAGAIN, is retried).
  *   wire*.c  the wire backends (wire.h)
  *
  * Concurrency: one thread does everything (the vif's both directions, the

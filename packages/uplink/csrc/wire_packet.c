@@ -76,6 +76,7 @@ struct packet_wire {
 	uint32_t tx_frames, tx_per_block, tx_frame_size;
 	uint32_t tx_head;         /* the next frame to fill */
 	uint32_t tx_reserved;     /* frames tx_reserve handed out from tx_head */
+	int tx_unsent;            /* the last send() left frames SEND_REQUEST (EAGAIN): flush again before waiting */
 	/* counters */
 	uint64_t rx_drop[TP_NREASONS];
 	uint64_t rx_csum_not_ready;   /* frames the kernel marks checksum-partial (a local sender on a veth) */
@@ -199,8 +200,15 @@ static uint32_t packet_tx_reserve(struct wire *w, struct wire_frame f[], uint32_
 		f[k].vlan = 0;
 	}
 	p->tx_reserved = k;
-	if (k < n)
+	if (k < n) {
 		p->w.st.tx_ring_full++;
+		/* frames a refused send() left SEND_REQUEST go out only with another send(): the ring
+		 * cannot drain (and poll() never says POLLOUT) without it */
+		if (p->tx_unsent) {
+			p->w.st.tx_flushes++;
+			p->tx_unsent = send(p->fd, NULL, 0, MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == ENOBUFS);
+		}
+	}
 	return k;
 }
 
@@ -242,9 +250,11 @@ static int packet_tx_commit(struct wire *w, const uint32_t lens[], uint32_t n)
 		return 0;
 	r = send(p->fd, NULL, 0, MSG_DONTWAIT);
 	p->w.st.tx_flushes++;
+	p->tx_unsent = 0;
 	if (r < 0) {
 		if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) {
 			p->tx_send_again++; /* still SEND_REQUEST: the next send() takes them */
+			p->tx_unsent = 1;
 		} else if (errno == ENXIO || errno == ENODEV || errno == EBADF || errno == ENOTSOCK) {
 			return -errno; /* the interface or the socket is gone */
 		} else {

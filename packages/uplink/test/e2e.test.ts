@@ -3,7 +3,7 @@
  * `vpio vxlan`, which start vpio-uplink through vpio-launch --wire-*): each
  * scenario runs test/e2e/uplink-e2e.sh in a network namespace of its own
  * (`unshare -n`), pings a minios ping responder on the switch from the far
- * side of the wire, reads vpio-uplink's last stats line, and removes the port
+ * side of the wire, reads the stats line vpio-uplink prints on SIGUSR1, and removes the port
  * (vpio-uplink then exits 0 on SIGTERM).
  *   1. packet: the host stack on a veth peer <-> AF_PACKET uplink <-> switch
  *   2. vxlan: a Linux vxlan device (VNI 1000) in another namespace <-> UDP
@@ -29,6 +29,7 @@ function cliHasUplink(): boolean {
 const runnable = process.getuid?.() === 0 && cliHasUplink();
 
 interface Stats {
+  why?: string;
   wire: Record<string, number | string>;
   vif: Record<string, number>;
 }
@@ -58,6 +59,7 @@ describe.skipIf(!runnable)('vpio-uplink end to end through vpio up (root, vpio u
     const r = scenario('packet');
     expect(r.out).toContain('E2E ping ok');
     expect(r.status).toBe(0);
+    expect(r.stats.why).toBe('sigusr1');
     expect(r.stats.wire.kind).toBe('packet');
     expect(r.stats.wire.rx_frames).toBeGreaterThanOrEqual(5);
     expect(r.stats.wire.tx_frames).toBeGreaterThanOrEqual(5);
@@ -70,6 +72,7 @@ describe.skipIf(!runnable)('vpio-uplink end to end through vpio up (root, vpio u
     const r = scenario('vxlan');
     expect(r.out).toContain('E2E ping ok');
     expect(r.status).toBe(0);
+    expect(r.stats.why).toBe('sigusr1');
     expect(r.stats.wire.kind).toBe('vxlan');
     expect(r.stats.wire.rx_frames).toBeGreaterThanOrEqual(5);
     expect(r.stats.wire.fdb_learned).toBeGreaterThanOrEqual(1);

@@ -11,8 +11,9 @@
 #   vxlan:  Linux vxlan vx0 (VNI 1000, 10.0.0.1, peer namespace) -> UDP
 #           10.9.0.2 -> 10.9.0.1:4789 -> `vpio vxlan add` (VID 10 <-> VNI 1000)
 #           -> switch (VLAN 10) -> minios ping responder (10.0.0.2) and back
-# Prints "E2E ping ok" / "E2E ping FAILED" and the uplink's last stats line
-# ("E2E stats {...}"); exits non-zero when something failed.
+# Prints "E2E ping ok" / "E2E ping FAILED", the stats line vpio-uplink printed
+# on SIGUSR1 ("E2E stats {...}") and what removing the port said ("E2E rm
+# {...}"); exits non-zero when something failed.
 set -u
 MODE=$1 VPIO_JS=$2 D=$3
 V() { node "$VPIO_JS" "$@"; }
@@ -45,17 +46,29 @@ fi
 V up --dir "$D" >/dev/null || { cat "$D/platform.log"; exit 1; }
 V run --dir "$D" --minios "$CONFIG" --name pr --vif "$VIF" >/dev/null || exit 1
 if [ "$MODE" = packet ]; then
-	V uplink add va --dir "$D" >/dev/null || exit 1
+	ADD=$(V uplink add va --dir "$D" --json) || exit 1
 else
-	V vxlan add t1 --local 10.9.0.1 --vni 10:1000 --remote 10.9.0.2 --dir "$D" >/dev/null || exit 1
+	ADD=$(V vxlan add t1 --local 10.9.0.1 --vni 10:1000 --remote 10.9.0.2 --dir "$D" --json) || exit 1
 fi
+# the domain's pid is vpio-launch's; vpio-uplink is a descendant of it
+LAUNCH=$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1]).pid))' "$ADD")
+uplink_pid() {
+	local p c
+	for p in $(pgrep -P "$1"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = vpio-uplink ] && { echo "$p"; return; }
+		c=$(uplink_pid "$p") && [ -n "$c" ] && { echo "$c"; return; }
+	done
+	return 1
+}
+PID=$(uplink_pid "$LAUNCH")
 rc=0
 if "${PING[@]}" >/dev/null; then echo "E2E ping ok"; else echo "E2E ping FAILED"; rc=1; fi
-sleep 1.2 # one more --stats-interval line
+[ -n "$PID" ] && kill -USR1 "$PID" # a stats line now ("why":"sigusr1")
+sleep 0.5
 echo "E2E stats $(V console --dir "$D" "$PORT" --json | node -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const lines = JSON.parse(s).text.split("\n").filter((l) => l.startsWith("{\"event\":\"stats\""));
-  process.stdout.write(lines.at(-1) ?? "{}");
+  process.stdout.write(lines.filter((l) => l.includes("\"why\":\"sigusr1\"")).at(-1) ?? "{}");
 });')"
 # removing the port stops vpio-uplink with SIGTERM: it prints its exit line, disconnects, exits 0
 if [ "$MODE" = packet ]; then

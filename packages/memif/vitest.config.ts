@@ -1,0 +1,3 @@
+import { vpioVitestConfig } from '@vpio/devkit/vitest';
+
+export default vpioVitestConfig();

@@ -48,6 +48,7 @@ static const char *const refusal_names[VMIF_REFUSE__COUNT] = {
 	[VMIF_REFUSE_CHANNELS] = "channels",
 	[VMIF_REFUSE_SEND] = "send",
 	[VMIF_REFUSE_NOMEM] = "nomem",
+	[VMIF_REFUSE_TIMEOUT] = "timeout",
 };
 
 const char *vmif_refusal_name(enum vmif_refusal r)

@@ -47,6 +47,7 @@ struct vmif_chan {
 	int fd;
 	enum vmif_chan_state state;
 	struct vmif_if *ifp;      /* bound by INIT */
+	uint64_t deadline_ms;     /* refused if not CONNECTED by then */
 };
 
 struct vmif_if {

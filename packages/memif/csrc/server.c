@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "memif_internal.h"
@@ -57,6 +58,15 @@ static int clear_path(const struct sockaddr_un *sa)
 	return unlink(sa->sun_path) == 0 ? 0 : -errno;
 }
 
+static uint64_t monotonic_ms(void *user)
+{
+	struct timespec ts;
+
+	(void)user;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int fill_defaults(struct vmif_server_config *c)
 {
 	if (c->socket_path == NULL)
@@ -75,6 +85,10 @@ static int fill_defaults(struct vmif_server_config *c)
 		c->max_region_bytes = 256u << 20;
 	if (c->max_channels == 0)
 		c->max_channels = 16;
+	if (c->handshake_timeout_ms == 0)
+		c->handshake_timeout_ms = 5000;
+	if (c->now_ms == NULL)
+		c->now_ms = monotonic_ms;
 	if (c->max_regions > VMIF_MAX_REGIONS_LIMIT || c->max_queue_pairs > VMIF_MAX_QP_LIMIT ||
 	    c->max_log2_ring_size > VMIF_MAX_LOG2_RING_SIZE || c->buf_size < 64 || c->buf_size > 65536 ||
 	    c->max_region_bytes > SIZE_MAX || (c->socket_mode & ~0777u))
@@ -239,6 +253,7 @@ static int accept_all(struct vmif_server *srv)
 		ch->srv = srv;
 		ch->fd = fd;
 		ch->state = VMIF_CHAN_WAIT_INIT;
+		ch->deadline_ms = srv->cfg.now_ms(srv->cfg.user) + srv->cfg.handshake_timeout_ms;
 		ch->next = srv->chans;
 		srv->chans = ch;
 		srv->n_chans++;
@@ -251,10 +266,39 @@ static int accept_all(struct vmif_server *srv)
 	}
 }
 
+/* Refuses every handshake past its deadline; returns how many. */
+static int expire(struct vmif_server *srv)
+{
+	uint64_t now = srv->cfg.now_ms(srv->cfg.user);
+	int n = 0;
+
+	for (struct vmif_chan *ch = srv->chans, *next; ch; ch = next) {
+		next = ch->next;
+		if (ch->state != VMIF_CHAN_CONNECTED && now >= ch->deadline_ms) {
+			vmif_chan_refuse(ch, VMIF_REFUSE_TIMEOUT, "handshake not completed within %u ms",
+					 srv->cfg.handshake_timeout_ms);
+			n++;
+		}
+	}
+	return n;
+}
+
+int vmif_server_poll_timeout_ms(const struct vmif_server *srv)
+{
+	uint64_t now = srv->cfg.now_ms(srv->cfg.user), first = UINT64_MAX;
+
+	for (const struct vmif_chan *ch = srv->chans; ch; ch = ch->next)
+		if (ch->state != VMIF_CHAN_CONNECTED && ch->deadline_ms < first)
+			first = ch->deadline_ms;
+	if (first == UINT64_MAX)
+		return -1;
+	return first <= now ? 0 : first - now > INT32_MAX ? INT32_MAX : (int)(first - now);
+}
+
 int vmif_server_step(struct vmif_server *srv)
 {
 	struct epoll_event evs[16];
-	int total = 0;
+	int total = expire(srv);
 
 	/* Bounded: clients that keep talking get served on the next step. */
 	for (unsigned round = 0; round < 64; round++) {

@@ -70,6 +70,7 @@ enum vmif_refusal {
 	VMIF_REFUSE_CHANNELS,       /* too many control connections at once */
 	VMIF_REFUSE_SEND,           /* the client does not read its control socket */
 	VMIF_REFUSE_NOMEM,
+	VMIF_REFUSE_TIMEOUT,        /* no CONNECT within handshake_timeout_ms of accept */
 	VMIF_REFUSE__COUNT
 };
 
@@ -119,6 +120,10 @@ struct vmif_server_config {
 	uint32_t buf_size;            /* largest descriptor length accepted, 64..65536; default 2048 */
 	uint64_t max_region_bytes;    /* default 256 MiB */
 	unsigned max_channels;        /* control connections at once; default 16 */
+	uint32_t handshake_timeout_ms;/* accept to CONNECT, else refused; default 5000 */
+	/* The clock for that timeout (milliseconds, monotonic); default
+	 * CLOCK_MONOTONIC. Tests inject their own. */
+	uint64_t (*now_ms)(void *user);
 	/* Called from vmif_server_step() when an interface connects (1) or
 	 * before it is torn down (0). Optional. */
 	void (*on_state)(struct vmif_if *ifp, int connected, void *user);
@@ -141,9 +146,15 @@ void vmif_server_close(struct vmif_server *srv);
  * and every control connection (an epoll fd). */
 int vmif_server_fd(const struct vmif_server *srv);
 
+/* Milliseconds until vmif_server_step() must run again to expire an
+ * unfinished handshake (0: now), or -1 when no handshake is pending: the
+ * timeout to give poll() on vmif_server_fd(). */
+int vmif_server_poll_timeout_ms(const struct vmif_server *srv);
+
 /*
  * Handles what is pending without blocking: accepts, reads and answers
- * control messages, refuses and tears down. Returns the number of events
+ * control messages, refuses and tears down, and refuses handshakes past
+ * their deadline. Returns the number of events
  * handled (>= 0), or a negative errno if the server itself failed
  * (epoll_wait).
  */

@@ -26,6 +26,14 @@ static struct vmif_if *if0, *if_secret;
 static int state_calls[2];
 static int base_fds, base_maps;
 
+static uint64_t fake_ms = 1000;
+
+static uint64_t fake_now(void *user)
+{
+	(void)user;
+	return fake_ms;
+}
+
 static void on_state(struct vmif_if *ifp, int connected, void *user)
 {
 	(void)ifp;
@@ -121,7 +129,7 @@ static void hostile(int do_init, const void *msg, size_t len, const int *fds, in
 static void t_setup(void)
 {
 	struct vmif_server_config cfg = { .on_state = on_state, .max_regions = 2, .max_queue_pairs = 2,
-					  .max_channels = 4 };
+					  .max_channels = 4, .now_ms = fake_now };
 	struct vmif_server *bad;
 	struct stat st;
 	char open_dir[96];
@@ -677,6 +685,32 @@ static void t_client_disconnect(void)
 	tc_fini(&t);
 }
 
+static void t_handshake_timeout(void)
+{
+	uint64_t before = refused(VMIF_REFUSE_TIMEOUT);
+	struct vmif_msg m;
+	struct tc t;
+	int s;
+
+	CHECK_EQ(tc_init(&t, "vmif-test-timeout", 4, 2048), 0);
+	CHECK_EQ(honest_connect(&t, 0, NULL), 0);
+	CHECK_EQ(vmif_server_poll_timeout_ms(srv), -1); /* connected: no deadline */
+	s = dial_hello();                                /* a client that stalls after HELLO */
+	CHECK_EQ(vmif_server_poll_timeout_ms(srv), 5000);
+	fake_ms += 4999;
+	vmif_server_step(srv);
+	CHECK_EQ(tc_recv(s, &m), -EAGAIN);
+	CHECK_EQ(vmif_server_poll_timeout_ms(srv), 1);
+	fake_ms += 1;
+	expect_refusal(s, VMIF_REFUSE_TIMEOUT, before, "handshake not completed within 5000 ms");
+	CHECK_EQ(vmif_server_poll_timeout_ms(srv), -1);
+	fake_ms += 100000;
+	vmif_server_step(srv);
+	CHECK_EQ(vmif_if_connected(if0), 1); /* the connected client is never expired */
+	tc_fini(&t);
+	vmif_server_step(srv);
+}
+
 static void t_honest_after_all(void)
 {
 	struct tc t;
@@ -736,6 +770,8 @@ int main(void)
 	tap_run("interrupts: consumes rx kicks, one tx kick per burst, never blocks on a hostile eventfd",
 		t_interrupts);
 	tap_run("a client's DISCONNECT unmaps and reports the interface down", t_client_disconnect);
+	tap_run("refuses a handshake that stalls past its deadline (injected clock), never a connected one",
+		t_handshake_timeout);
 	tap_run("after all that, an honest client still works", t_honest_after_all);
 	tap_run("closing the server leaks no fd, mapping or socket file", t_teardown_leaks_nothing);
 	return tap_done();

@@ -20,7 +20,7 @@ if (process.getuid?.() === 0) {
   defineTapSuite(
     'test-wire-netns (packet on a veth pair, vxlan against Linux vxlan devices, in network namespaces of its own; root)',
     await runTapProgram(bin('test-wire-netns'), { cwd: root, timeoutMs: 120_000 }),
-    { minCases: 7 },
+    { minCases: 8 },
   );
 } else {
   describe('test-wire-netns (root only)', () => {

@@ -21,7 +21,9 @@
 //      the learned MAC is decapsulated by vx0 and delivered to a socket).
 //   4. vxlan over IPv6 (underlay fd00:9::1 <-> fd00:9::2; VNI 2000,
 //      --remote [fd00:9::2]:4789 --no-learn): both ways.
-//   5. vxlan: hostile datagrams through the socket are dropped by reason.
+//   5. vxlan: bursts: one sendmmsg per burst (a flood to two remotes), and
+//      recvmmsg reading many datagrams per call.
+//   6. vxlan: hostile datagrams through the socket are dropped by reason.
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +44,7 @@
 #include <unistd.h>
 
 #include "upl.h"
+#include "vxlan.h"
 #include "vpio/tap.h"
 #include "wire.h"
 
@@ -597,6 +600,85 @@ static void t_vxlan_hostile(void)
 	close(s);
 }
 
+/* Bursts: 192 frames flooded to two remotes in 3 sendmmsg calls; 192 datagrams read in a few recvmmsg calls. */
+static void t_vxlan_batches(void)
+{
+	const char *args[] = { "--vni", "40:4000", "--remote", "127.0.0.1:5001", "--remote", "127.0.0.1:5002", NULL };
+	int r1 = udp_sock(AF_INET, "127.0.0.1", 5001), r2 = udp_sock(AF_INET, "127.0.0.1", 5002);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), rcv = 1 << 20;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(4792) };
+	struct wire_frame f[WIRE_BURST_MAX];
+	uint32_t lens[WIRE_BURST_MAX], got[2] = { 0, 0 }, bad = 0, in = 0;
+	uint8_t buf[2048];
+	struct wire *w;
+
+	CHECK(netns_ok && r1 >= 0 && r2 >= 0 && s >= 0);
+	if (!netns_ok)
+		return;
+	setsockopt(r1, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	setsockopt(r2, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	w = open_vxlan(udp_sock(AF_INET, "127.0.0.1", 4792), args);
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	for (uint32_t b = 0; b < 3; b++) {
+		CHECK_EQ(w->ops->tx_reserve(w, f, WIRE_BURST_MAX), WIRE_BURST_MAX);
+		for (uint32_t i = 0; i < WIRE_BURST_MAX; i++) {
+			uint32_t seq = b * WIRE_BURST_MAX + i;
+
+			lens[i] = 100;
+			test_frame(f[i].data, 100, 0, 1);
+			memmove(f[i].data + 16, f[i].data + 12, 100 - 16);
+			f[i].data[12] = 0x81, f[i].data[13] = 0, f[i].data[14] = 0, f[i].data[15] = 40;
+			memcpy(f[i].data + 18, &seq, 4);
+		}
+		CHECK_EQ(w->ops->tx_commit(w, lens, WIRE_BURST_MAX), WIRE_BURST_MAX);
+	}
+	CHECK_EQ(w->st.tx_flushes, 3); /* one sendmmsg per burst ... */
+	CHECK_EQ(w->st.tx_frames, 3 * WIRE_BURST_MAX * 2); /* ... of two datagrams per frame */
+	for (int r = 0; r < 2; r++) {
+		int fd = r ? r2 : r1;
+
+		while (got[r] < 3 * WIRE_BURST_MAX && wait_in(fd, POLLIN, 1000)) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			uint32_t seq;
+
+			memcpy(&seq, buf + 8 + 14, 4);
+			bad += n != 8 + 96 || buf[0] != 0x08 || (buf[4] << 16 | buf[5] << 8 | buf[6]) != 4000 ||
+			       seq != got[r] || buf[8 + 12] != 0x88 || buf[8 + 13] != 0xb5;
+			got[r]++;
+		}
+	}
+	CHECK_EQ(got[0], 3 * WIRE_BURST_MAX);
+	CHECK_EQ(got[1], 3 * WIRE_BURST_MAX);
+	CHECK_EQ(bad, 0);
+	/* 192 datagrams in: read in bursts */
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	for (uint32_t i = 0; i < 3 * WIRE_BURST_MAX; i++) {
+		vx_hdr_write(buf, 4000);
+		test_frame(buf + 8, 100, i, 7);
+		CHECK_EQ(sendto(s, buf, 108, 0, (struct sockaddr *)&to, sizeof(to)), 108);
+	}
+	while (in < 3 * WIRE_BURST_MAX && wait_in(w->ops->poll_fd(w), POLLIN, 1000)) {
+		int n = w->ops->rx_burst(w, f, WIRE_BURST_MAX);
+
+		for (int i = 0; i < n; i++) {
+			uint32_t seq;
+
+			memcpy(&seq, f[i].data + 14, 4);
+			bad += seq != in || f[i].len != 100 || f[i].vlan != 0x81000028u;
+			in++;
+		}
+		w->ops->rx_release(w);
+	}
+	CHECK_EQ(in, 3 * WIRE_BURST_MAX);
+	CHECK_EQ(bad, 0);
+	printf("# 192 datagrams in %llu recvmmsg bursts\n", (unsigned long long)w->st.rx_bursts);
+	CHECK(w->st.rx_bursts <= 3 * WIRE_BURST_MAX / 8);
+	w->ops->close(w);
+	close(r1), close(r2), close(s);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -609,6 +691,7 @@ int main(void)
 	tap_run("packet: both rings wrap many times, every frame stamped, nothing lost, duplicated or reordered", t_packet_wrap);
 	tap_run("vxlan over IPv4 interoperates with a Linux vxlan device both ways and learns its MAC", t_vxlan_v4);
 	tap_run("vxlan over IPv6 interoperates with a Linux vxlan device both ways (--remote, --no-learn)", t_vxlan_v6);
+	tap_run("vxlan: one sendmmsg per burst floods every remote; recvmmsg reads datagrams in bursts", t_vxlan_batches);
 	tap_run("vxlan: hostile datagrams through the socket are dropped by reason; bad TX frames too", t_vxlan_hostile);
 	if (peer_pid > 0) {
 		kill(peer_pid, SIGKILL);

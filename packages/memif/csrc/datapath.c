@@ -223,6 +223,11 @@ int vmif_tx_burst(struct vmif_if *ifp, unsigned qid, const struct vmif_buf *bufs
 		if (!placed) {
 			slot = start;
 			room = room0;
+			if (room0 == q->ring_size) {
+				/* the whole ring was offered and it did not fit: it never will */
+				ifp->c.tx_too_big++;
+				continue;
+			}
 			ifp->c.tx_no_room += n - sent;
 			break;
 		}

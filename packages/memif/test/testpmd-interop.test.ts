@@ -99,7 +99,7 @@ async function interop(name: string, clientArgs: string, pmdArgs: string[], pktB
     expect(c.connected).toBe(1);
     expect(Object.values(c.refused).every((n) => n === 0), JSON.stringify(c.refused)).toBe(true);
     for (const k of ['rx_bad_head', 'rx_bad_region', 'rx_bad_offset', 'rx_bad_len', 'rx_bad_chain', 'rx_too_big', 'rx_empty',
-      'tx_bad_head', 'tx_bad_region', 'tx_bad_offset', 'tx_bad_len']) {
+      'tx_bad_head', 'tx_bad_region', 'tx_bad_offset', 'tx_bad_len', 'tx_too_big']) {
       expect(c[k], k).toBe(0);
     }
     // packets flowed both ways, and the counts agree with testpmd's

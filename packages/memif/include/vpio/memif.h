@@ -105,6 +105,7 @@ struct vmif_if_counters {
 	uint64_t tx_bad_offset;
 	uint64_t tx_bad_len;          /* offered capacity 0 or > buf_size */
 	uint64_t tx_no_room;          /* packets a burst could not place (ring full); not sent */
+	uint64_t tx_too_big;          /* packets larger than the whole S2C ring offered: dropped */
 	uint64_t tx_kicks;            /* eventfd writes (one per burst at most) */
 	uint64_t tx_kicks_skipped;    /* client eventfd was full: not written (never block) */
 	uint64_t rx_kick_reads;       /* eventfd reads that consumed a kick */
@@ -209,8 +210,10 @@ int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsi
  * Copies up to n packets into the client's free buffers on S2C ring `qid`
  * (chaining slots with NEXT when a packet exceeds a buffer), publishes them
  * with one tail store and at most one eventfd write, and returns how many
- * were sent (0..n; the rest did not fit and are the caller's to retry or
- * drop). Returns -ENOTCONN or -EINVAL (qid) otherwise.
+ * of bufs it consumed (0..n): sent, or dropped because a packet did not fit
+ * even into the whole ring (tx_too_big). bufs[k..n) did not fit now and are
+ * the caller's to retry or drop (tx_no_room). Returns -ENOTCONN or -EINVAL
+ * (qid) otherwise.
  */
 int vmif_tx_burst(struct vmif_if *ifp, unsigned qid, const struct vmif_buf *bufs, unsigned n);
 

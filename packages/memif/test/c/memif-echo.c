@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	printf("counters {");
 	F(rx_pkts); F(rx_bytes); F(tx_pkts); F(tx_bytes);
 	F(rx_bad_head); F(rx_bad_region); F(rx_bad_offset); F(rx_bad_len); F(rx_bad_chain); F(rx_too_big); F(rx_empty);
-	F(tx_bad_head); F(tx_bad_region); F(tx_bad_offset); F(tx_bad_len); F(tx_no_room);
+	F(tx_bad_head); F(tx_bad_region); F(tx_bad_offset); F(tx_bad_len); F(tx_no_room); F(tx_too_big);
 	F(tx_kicks); F(tx_kicks_skipped); F(rx_kick_reads);
 	S(accepted); S(connected); S(client_disconnects); S(client_hangups); S(msgs_rx); S(msgs_tx); S(fds_closed);
 	printf("\"echo_dropped\":%llu,\"refused\":{", (unsigned long long)echo_dropped);

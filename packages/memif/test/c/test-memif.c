@@ -508,11 +508,22 @@ static void t_packets_both_ways(void)
 		for (int i = 0; i < 16; i++)
 			CHECK_EQ(tc_rx(&t, out, sizeof(out)), 100);
 	}
+	/* a packet larger than the whole ring is dropped, not retried forever */
+	{
+		static uint8_t huge[16 * 2048 + 1];
+		struct vmif_buf tx[2] = { { .data = huge, .len = sizeof(huge) }, { .data = bufs[0], .len = 100 } };
+
+		tc_refill(&t);
+		CHECK_EQ(vmif_tx_burst(if0, 0, tx, 2), 2);
+		CHECK_EQ(tc_rx(&t, out, sizeof(out)), 100);
+		CHECK_EQ(tc_rx(&t, out, sizeof(out)), -EAGAIN);
+	}
 	vmif_if_counters(if0, &c);
+	CHECK_EQ(c.tx_too_big, 1);
 	CHECK_EQ(c.rx_pkts, 50);
-	CHECK_EQ(c.tx_pkts, 18);
+	CHECK_EQ(c.tx_pkts, 19);
 	CHECK_EQ(c.tx_no_room, 4 + 1);
-	CHECK_EQ(c.tx_bytes, 3000 + 64 + 1600);
+	CHECK_EQ(c.tx_bytes, 3000 + 64 + 1600 + 100);
 	tc_fini(&t);
 	vmif_server_step(srv);
 	CHECK_EQ(vmif_if_connected(if0), 0);

@@ -14,7 +14,9 @@ export type CliErrorCode =
   /** The platform process did not come up (the message carries its log). */
   | 'CLI_UP_FAILED'
   /** `vpio run`: the domain or one of its vifs could not be made (step named). */
-  | 'CLI_RUN';
+  | 'CLI_RUN'
+  /** `vpio uplink` / `vpio vxlan`: the port could not be made or removed (interface missing or down, name taken, wire refused). */
+  | 'CLI_UPLINK';
 
 export class CliError extends VpioError {
   declare readonly code: CliErrorCode;

@@ -20,6 +20,7 @@ import { peerCred, type PeerCred } from './peer-cred.js';
 import type { Platform } from './platform.js';
 import { COMMANDS, MAX_LINE_BYTES, MINIOS_CONFIG_MAX, type Command, type ErrorBody, type MiniosGuestArgs, type Response, type RunArgs } from './protocol.js';
 import { MAX_QUEUES, parseVifSpec, type VifSpec } from './vif-spec.js';
+import { parseUplinkAdd, parseVxlanAdd } from './uplink-spec.js';
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -265,6 +266,18 @@ export class ControlServer {
         return p.destroy(a.name);
       }
       case 'down': return { stopping: true };
+      case 'uplink-add': return p.addUplink(parseUplinkAdd(raw));
+      case 'vxlan-add': return p.addVxlan(parseVxlanAdd(raw));
+      case 'uplink-rm': {
+        const a = obj(raw);
+        if (typeof a.ifname !== 'string' || a.ifname === '') throw new ArgumentError('ifname', 'an interface name', a.ifname);
+        return p.removePort('uplink', a.ifname);
+      }
+      case 'vxlan-rm': {
+        const a = obj(raw);
+        if (typeof a.name !== 'string' || a.name === '') throw new ArgumentError('name', 'a VXLAN port name', a.name);
+        return p.removePort('vxlan', a.name);
+      }
       case 'console': {
         const a = obj(raw);
         if (typeof a.name !== 'string') throw new ArgumentError('name', 'a domain name', a.name);

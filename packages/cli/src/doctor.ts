@@ -5,6 +5,7 @@
  */
 import { checkSandbox, defaultLauncherPath, xenChecks, type SandboxReport } from '@vpio/domain';
 import { GrantTable, SEAL, sealNames, sealsOf } from '@vpio/grant';
+import { readUplinkHostFacts, uplinkChecks, type UplinkDoctorCheck } from './uplink-doctor.js';
 
 export type DoctorCheckName = 'user-namespaces' | 'namespaces' | 'seccomp' | 'no-new-privs' | 'pidfd' | 'memfd-seals' | 'cgroups';
 
@@ -21,9 +22,12 @@ export interface DoctorCheck {
 }
 
 export interface DoctorReport {
+  /** Every required check passed (the optional uplink lines do not count). */
   readonly ok: boolean;
   readonly mode: 'root' | 'user' | undefined;
   readonly checks: readonly DoctorCheck[];
+  /** Optional features: AF_PACKET and AF_XDP uplinks (`vpio uplink add`). */
+  readonly optional?: readonly UplinkDoctorCheck[];
 }
 
 const FIX: Record<DoctorCheckName, string> = {
@@ -67,7 +71,7 @@ export function checkMemfdSeals(): DoctorCheck {
 }
 
 /** Pure: the launcher's report + the memfd check → the doctor's checks. */
-export function doctorReport(sandbox: SandboxReport | Error, memfd: DoctorCheck): DoctorReport {
+export function doctorReport(sandbox: SandboxReport | Error, memfd: DoctorCheck, optional?: readonly UplinkDoctorCheck[]): DoctorReport {
   const checks: DoctorCheck[] = [];
   for (const [name, steps] of STEPS) {
     if (sandbox instanceof Error) {
@@ -79,7 +83,7 @@ export function doctorReport(sandbox: SandboxReport | Error, memfd: DoctorCheck)
     else checks.push({ name, ok: false, reason: missing.map((m) => `${m.step}: ${m.reason}`).join('; '), fix: FIX[name] });
     if (name === 'seccomp') checks.push(memfd);
   }
-  return { ok: checks.every((c) => c.ok), mode: sandbox instanceof Error ? undefined : sandbox.mode, checks };
+  return { ok: checks.every((c) => c.ok), mode: sandbox instanceof Error ? undefined : sandbox.mode, checks, ...(optional ? { optional } : {}) };
 }
 
 /**
@@ -95,7 +99,7 @@ export async function runXenDoctor(options: { maxDomains: number; pagesPerDomain
 
 export async function runDoctor(launcherPath: string = defaultLauncherPath()): Promise<DoctorReport> {
   const sandbox = await checkSandbox(launcherPath).catch((e: unknown) => e as Error);
-  return doctorReport(sandbox, checkMemfdSeals());
+  return doctorReport(sandbox, checkMemfdSeals(), uplinkChecks(readUplinkHostFacts()));
 }
 
 /** One line per xen check: `OK name (detail)` or `FAIL name: reason` + `fix: ...`. */

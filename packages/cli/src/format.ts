@@ -49,16 +49,19 @@ export function formatLs(r: LsResult): string {
   if (r.domains.length === 0) return 'no domains (start one with `vpio run <binary> --vif mac=...`)';
   // a QUEUES column (queues in use / the vif's) only when some vif has more than one
   const multi = r.domains.some((d) => d.vifs.some((v) => (v.queues ?? 1) > 1));
-  const rows: string[][] = [['DOMID', 'NAME', 'STATE', 'PID', 'VIF', 'MAC', 'VLAN', 'BACKEND', 'FRONTEND', ...(multi ? ['QUEUES'] : []), 'PORT', 'POLICY']];
+  // a WIRE column (uplink and VXLAN ports: kind and wire) only when some domain is one
+  const wired = r.domains.some((d) => d.wire !== undefined);
+  const rows: string[][] = [['DOMID', 'NAME', 'STATE', 'PID', 'VIF', 'MAC', 'VLAN', 'BACKEND', 'FRONTEND', ...(multi ? ['QUEUES'] : []), 'PORT', 'POLICY', ...(wired ? ['WIRE'] : [])]];
   for (const d of r.domains) {
-    if (d.vifs.length === 0) rows.push([String(d.domid), d.name, d.state, String(d.pid), '-', '', '', '', '', ...(multi ? [''] : []), '', '']);
+    const wire = wired ? [d.wire?.text ?? '-'] : [];
+    if (d.vifs.length === 0) rows.push([String(d.domid), d.name, d.state, String(d.pid), '-', '', '', '', '', ...(multi ? [''] : []), '', '', ...wire]);
     for (const [i, v] of d.vifs.entries()) {
       const queues = v.port === undefined ? String(v.queues ?? 1) : `${v.queuePorts?.length || 1}/${v.queues ?? 1}`;
       rows.push([
         i === 0 ? String(d.domid) : '', i === 0 ? d.name : '', i === 0 ? d.state : '', i === 0 ? String(d.pid) : '',
         String(v.devid), v.mac, vlanText(v),
         v.backendStateName, v.frontendStateName + (v.error ? ` (error: ${v.error})` : ''), ...(multi ? [queues] : []), portText(v),
-        policyText(v.policy),
+        policyText(v.policy), ...(i === 0 ? wire : wired ? [''] : []),
       ]);
     }
   }
@@ -89,5 +92,7 @@ export function formatStats(r: StatsResult): string {
 export function formatDoctor(r: DoctorReport): string {
   const lines = r.checks.map((c) => (c.ok ? `ok       ${c.name}` : `MISSING  ${c.name}: ${c.reason}\n         fix: ${c.fix}`));
   lines.push(r.ok ? 'everything vpio needs is here' : 'some checks failed: `vpio up` refuses to start unless --insecure (which runs without them)');
+  // optional features: said either way, never a failure
+  for (const c of r.optional ?? []) lines.push(c.ok ? `ok       ${c.name} (optional): ${c.reason}` : `no       ${c.name} (optional): ${c.reason}${c.fix ? `\n         instead: ${c.fix}` : ''}`);
   return lines.join('\n');
 }

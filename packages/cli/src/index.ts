@@ -11,6 +11,9 @@ export { PcapWriter, pcapHeader, pcapRecord, readPcap, PCAP_LINKTYPE_ETHERNET, P
 export { resolveCaptureTarget, type CaptureTarget, type CaptureVif } from './capture-target.js';
 export { formatFrameLine, runCaptureCommand, type CaptureCommandOptions, type CaptureSummary } from './capture-command.js';
 export { VIF_KEYS, defaultMac, formatVifSpec, parseVifSpec, type VifKey, type VifSpec } from './vif-spec.js';
+export { VNI_MAX, VXLAN_PORT, XDP_UNAVAILABLE, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, planUplink, planVxlan, type PortPlan, type UplinkMode } from './uplink-spec.js';
+export { uplinkChecks, readUplinkHostFacts, type UplinkDoctorCheck, type UplinkDoctorCheckName, type UplinkHostFacts } from './uplink-doctor.js';
+export { uplinkBinaryPath } from './uplink-path.js';
 export {
   TopologyError,
   applyTopology,

@@ -10,7 +10,7 @@
  * error names the step.
  */
 import { basename } from 'node:path';
-import { DEFAULT_BROKER_LIMITS, Vpiod, XenDom0, type Domain, type VpiodLogEntry, type XenDomainInfo } from '@vpio/domain';
+import { DEFAULT_BROKER_LIMITS, Vpiod, XenDom0, parseLaunchError, type Domain, type DomainWireOptions, type VpiodLogEntry, type XenDomainInfo } from '@vpio/domain';
 import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
 import { Netback, vifGrantBytes, type NetbackLogEntry, type VifInfo } from '@vpio/netback';
 import { Switch, type Capture, type CaptureOptions, type PortStats } from '@vpio/switch';
@@ -22,6 +22,8 @@ import type { ConsoleResult, DestroyResult, DomainRow, LsResult, PlatformInfo, P
 import { linuxNetfrontPath, planLinuxGuest } from './linux-guest.js';
 import { miniosPaths } from './minios-paths.js';
 import { defaultMac } from './vif-spec.js';
+import { planUplink, planVxlan, type PortPlan, type PortWireInfo, type UplinkAddArgs, type VxlanAddArgs } from './uplink-spec.js';
+import { uplinkBinaryPath } from './uplink-path.js';
 
 export interface PlatformOptions {
   /** vpiod's directory (0700): xenstored.sock, and the CLI's vpio.sock beside it. */
@@ -68,6 +70,8 @@ const MINIOS_STATS_KEY = 'vpio/stats-interval';
 /** xen: the vifs gntalloc's limit is sized for per domain (default-geometry vifs). */
 const XEN_VIFS_PER_DOMAIN = 2;
 const CONNECTED = XENBUS_STATES.Connected;
+/** How long `vpio uplink add` / `vpio vxlan add` wait for the port's vif to connect before answering anyway (ms). */
+const PORT_CONNECT_WAIT_MS = 10_000;
 
 interface Totals {
   inPackets: number;
@@ -114,6 +118,8 @@ export class Platform implements AsyncDisposable {
   readonly #frontend = new Map<string, number>();
   readonly #errors = new Map<string, string>();
   readonly #argv = new Map<number, readonly string[]>();
+  /** Uplink and VXLAN ports' domains: their kind and wire (`vpio ls`). */
+  readonly #wires = new Map<number, PortWireInfo>();
   /** Attach timing (performance.now(), ms): per domid when run() accepted it; per vif the first time both ends were Connected, minus that. */
   readonly #acceptedAt = new Map<number, number>();
   readonly #attachMs = new Map<string, number>();
@@ -170,6 +176,7 @@ export class Platform implements AsyncDisposable {
     this.#watchNetback();
     this.#vpiod.on('domainReleased', (d, exit) => {
       this.#argv.delete(d.domid);
+      this.#wires.delete(d.domid);
       this.#acceptedAt.delete(d.domid);
       this.#consoles.ended(d.domid, exit);
       void netback.releaseDomain(d.domid).catch(() => undefined);
@@ -281,6 +288,75 @@ export class Platform implements AsyncDisposable {
    * and before its guest starts (the frontend finds backend InitWait at once).
    */
   async run(args: RunArgs): Promise<DomainRow> {
+    return this.#run(args, undefined, undefined);
+  }
+
+  /** `vpio uplink add`: a vpio-uplink domain on an AF_PACKET socket bound to the interface (host mode). */
+  async addUplink(a: UplinkAddArgs): Promise<DomainRow> {
+    this.#hostOnly('uplink add');
+    const taken = [...this.#wires.entries()].find(([, w]) => w.kind === 'uplink' && w.ifname === a.ifname);
+    if (taken) throw new CliError('CLI_UPLINK', `interface ${a.ifname} already has an uplink ("${this.#domainName(taken[0]) ?? taken[0]}"); \`vpio uplink rm ${a.ifname}\` first`);
+    return this.#startPort(planUplink(a, uplinkBinaryPath));
+  }
+
+  /** `vpio vxlan add`: a vpio-uplink domain on a UDP socket bound to the local address (host mode). */
+  async addVxlan(a: VxlanAddArgs): Promise<DomainRow> {
+    this.#hostOnly('vxlan add');
+    return this.#startPort(planVxlan(a, uplinkBinaryPath));
+  }
+
+  /** `vpio uplink rm IFNAME` / `vpio vxlan rm NAME`: destroys that port's domain. */
+  async removePort(kind: 'uplink' | 'vxlan', key: string): Promise<DestroyResult> {
+    this.#hostOnly(`${kind} rm`);
+    if (typeof key !== 'string' || key === '') throw new ArgumentError(kind === 'uplink' ? 'IFNAME' : 'NAME', kind === 'uplink' ? 'an interface name' : 'a VXLAN port name', key);
+    const ports = [...this.#wires.entries()].filter(([, w]) => w.kind === kind);
+    const hit = ports.find(([, w]) => (w.kind === 'uplink' ? w.ifname : w.name) === key);
+    if (!hit) {
+      const known = ports.map(([, w]) => (w.kind === 'uplink' ? w.ifname : w.name));
+      throw new CliError('CLI_NO_SUCH_DOMAIN', `no ${kind} ${kind === 'uplink' ? 'on' : 'named'} "${key}"${known.length ? ` (${kind}s: ${known.join(', ')})` : ` (none is running)`}; see \`vpio ls\``);
+    }
+    return this.destroy(String(hit[0]));
+  }
+
+  #hostOnly(op: string): void {
+    if (this.#xen) throw new CliError('CLI_UPLINK', `${op}: uplink and VXLAN ports run as host-mode tenants; this platform runs in xen mode`);
+    this.#running(op);
+  }
+
+  /**
+   * Runs a port's domain, then waits (up to PORT_CONNECT_WAIT_MS) for its vif to
+   * connect: a launcher that failed at step `wire` (no interface, interface down,
+   * address in use) or a vpio-uplink that exited is reported here, in its own words.
+   */
+  async #startPort(plan: PortPlan): Promise<DomainRow> {
+    const vpiod = this.#running('port');
+    const what = plan.info.text;
+    if (vpiod.domains().some((d) => d.name === plan.domainName)) {
+      throw new CliError('CLI_UPLINK', `cannot add ${what}: a domain named "${plan.domainName}" is already running (see \`vpio ls\`)`);
+    }
+    let row: DomainRow;
+    try {
+      row = await this.#run({ name: plan.domainName, argv: plan.args, vifs: [plan.vif] }, plan.wire, plan.info);
+    } catch (e) {
+      throw new CliError('CLI_UPLINK', `cannot add ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    const domain = vpiod.domain(row.domid);
+    const deadline = performance.now() + PORT_CONNECT_WAIT_MS;
+    for (;;) {
+      if (!domain || domain.exit) {
+        const stderr = domain?.stderr ?? this.#consoles.find(plan.domainName)?.stderr() ?? '';
+        const line = parseLaunchError(stderr)?.message ?? stderr.trim().split('\n').at(-1) ?? '';
+        const exit = domain?.exit ? `exited (code ${domain.exit.code}, signal ${domain.exit.signal})` : 'ended';
+        throw new CliError('CLI_UPLINK', `cannot add ${what}: ${line || `vpio-uplink ${exit}`}`);
+      }
+      const vif = this.#netback!.vifs(row.domid)[0];
+      if (vif && vif.backendState === CONNECTED && this.#frontend.get(`${vif.domid}/${vif.devid}`) === CONNECTED) return this.#row(domain);
+      if (performance.now() > deadline) return this.#row(domain); // still connecting: `vpio ls` shows how far
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async #run(args: RunArgs, wire: DomainWireOptions | undefined, wireInfo: PortWireInfo | undefined): Promise<DomainRow> {
     if (args.minios !== undefined) args = this.#miniosGuest(args);
     if (this.#xen) return this.#runXen(args);
     if (args.xen !== undefined) throw new CliError('CLI_RUN', 'a PV kernel (--kernel) needs a platform in xen mode (vpio up --mode xen on a Xen dom0); this one runs in host mode');
@@ -307,7 +383,7 @@ export class Platform implements AsyncDisposable {
     let domain: Domain;
     try {
       domain = await vpiod.createDomain(
-        { name, argv: args.argv, memoryMiB, env: args.env, stdout: 'pipe', ...limits, ...(linux ? { tap: linux.tap } : {}) },
+        { name, argv: args.argv, memoryMiB, env: args.env, stdout: 'pipe', ...limits, ...(linux ? { tap: linux.tap } : {}), ...(wire ? { wire } : {}) },
         {
           beforeSpawn: async (domid) => {
             this.#acceptedAt.set(domid, acceptedAt);
@@ -341,6 +417,7 @@ export class Platform implements AsyncDisposable {
       throw new CliError('CLI_RUN', `cannot run "${name}": ${inner ? inner.message : (e as Error).message}`, { cause: e });
     }
     this.#argv.set(domain.domid, [...args.argv]);
+    if (wireInfo && !domain.exit) this.#wires.set(domain.domid, wireInfo);
     this.#consoles.attach(domain.domid, domain.name, domain.stdout, () => domain.stderr);
     if (domain.exit) this.#consoles.ended(domain.domid, domain.exit); // died before we looked
     return this.#row(domain);
@@ -638,6 +715,7 @@ export class Platform implements AsyncDisposable {
           attachMs: this.#attachMs.get(k),
         };
       });
-    return { domid: d.domid, name: d.name, pid: d.pid, state: d.state, argv: this.#argv.get(d.domid) ?? [], vifs };
+    const wire = this.#wires.get(d.domid);
+    return { domid: d.domid, name: d.name, pid: d.pid, state: d.state, argv: this.#argv.get(d.domid) ?? [], vifs, ...(wire ? { wire } : {}) };
   }
 }

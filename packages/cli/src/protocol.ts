@@ -10,6 +10,7 @@
  * checks each connection's SO_PEERCRED uid against its own.
  */
 import type { VifPolicyInfo } from '@vpio/netback';
+import type { PortWireInfo } from './uplink-spec.js';
 import type { VifSpec } from './vif-spec.js';
 
 export const CONTROL_SOCKET_NAME = 'vpio.sock';
@@ -18,8 +19,17 @@ export const LOG_FILE_NAME = 'platform.log';
 /** Longest request line the server reads (bytes); longer closes the connection. */
 export const MAX_LINE_BYTES = 256 * 1024;
 
-export type Command = 'ping' | 'ls' | 'run' | 'stats' | 'destroy' | 'down' | 'console' | 'capture' | 'capture-stop';
-export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'destroy', 'down', 'console', 'capture', 'capture-stop'];
+export type Command = 'ping' | 'ls' | 'run' | 'stats' | 'destroy' | 'down' | 'console' | 'capture' | 'capture-stop' | 'uplink-add' | 'uplink-rm' | 'vxlan-add' | 'vxlan-rm';
+export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'destroy', 'down', 'console', 'capture', 'capture-stop', 'uplink-add', 'uplink-rm', 'vxlan-add', 'vxlan-rm'];
+
+/**
+ * `uplink-add` (args UplinkAddArgs), `vxlan-add` (VxlanAddArgs): answer with
+ * the port's DomainRow once its vif is connected (or an error naming what
+ * failed: the launcher's `wire` line, a taken name). `uplink-rm` {ifname},
+ * `vxlan-rm` {name}: answer with a DestroyResult. Validated by
+ * uplink-spec.ts (parseUplinkAdd, parseVxlanAdd).
+ */
+export type { UplinkAddArgs, VxlanAddArgs, PortWireInfo, VniMapping } from './uplink-spec.js';
 
 export interface RunArgs {
   readonly name?: string;
@@ -124,6 +134,8 @@ export interface DomainRow {
   /** xen mode: the domain's PV kernel (pid is 0: a domain, not a process). */
   readonly kernel?: string;
   readonly vifs: readonly VifRow[];
+  /** An uplink or VXLAN port's domain (`vpio uplink add`, `vpio vxlan add`): its kind and wire. */
+  readonly wire?: PortWireInfo;
 }
 
 export interface LsResult {

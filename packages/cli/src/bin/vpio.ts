@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * vpio — the command: up, run, ls, stats, console, capture, destroy, down, doctor.
+ * vpio — the command: up, run, ls, stats, console, capture, destroy, down, uplink, vxlan, doctor.
  * Exit status: 0 ok, 1 failure (the message says what to do), 2 bad arguments.
  */
 import { readFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ import { MINIOS_CONFIG_MAX, type ConsoleResult, type DestroyResult, type DomainR
 import { describeTopology, loadTopology } from '../topology.js';
 import { applyOverSocket, cleanupLine, down, guestLine, upBackground, upForeground } from '../up.js';
 import { MAX_QUEUES, parseVifSpec } from '../vif-spec.js';
+import { CliError } from '../cli-error.js';
+import { XDP_UNAVAILABLE, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, type UplinkAddArgs, type VxlanAddArgs } from '../uplink-spec.js';
 
 const DIR_HELP = '  --dir DIR        the platform directory (default $VPIO_DIR, /run/vpio as root, else $XDG_RUNTIME_DIR/vpio)';
 
@@ -34,6 +36,8 @@ const HELP: Record<string, string> = {
   capture   capture a switch port's frames to a pcap file (tshark/Wireshark read it)
   destroy   stop a domain and remove its vifs
   down      stop the platform (every domain and vif)
+  uplink    add or remove an uplink port: a host interface bridged onto the switch (AF_PACKET)
+  vxlan     add or remove a VXLAN tunnel port to other hosts (VLANs <-> VNIs over UDP)
   doctor    check what this host supports, with the fix for each gap
   demo      the whole platform in one go: pktgen → firewall → sink and a ping pair, live rates, a summary
 `,
@@ -157,6 +161,43 @@ ${DIR_HELP}
 Stops the platform: every vif, the switch, every domain, the xenstore.
 ${DIR_HELP}
 `,
+  uplink: `usage: vpio uplink add IFNAME [--vlan VID|VID+VID...] [--native-vlan VID] [--mode auto|packet|xdp] [--name N] [--dir DIR] [--json]
+       vpio uplink rm IFNAME [--dir DIR] [--json]
+
+add: bridges the host interface IFNAME (in the platform's network namespace;
+it must exist and be up) onto the switch. The port is a domain (uplink-IFNAME)
+running vpio-uplink, whose one way out is an AF_PACKET socket bound to IFNAME
+that vpio-launch makes before sandboxing it (IFNAME is promiscuous while it
+runs). Its vif carries other hosts' MACs (mac-lock off). Answers once the
+vif is connected, or with the reason it is not (no interface, down, ...).
+  --vlan VID       the port is an access port of VLAN VID (frames on the wire untagged)
+  --vlan A+B...    a trunk: VLANs A, B, ... cross the wire 802.1Q-tagged
+  --native-vlan V  (trunk) untagged wire frames belong to VLAN V (default: dropped)
+  --mode MODE      auto (default: packet), packet (AF_PACKET, TPACKET_V3 rings), xdp
+                   (AF_XDP: not available yet; vpio doctor says what this host supports)
+  --name N         the domain's name (default uplink-IFNAME)
+rm: destroys the uplink on IFNAME (its domain and vif); traffic stops.
+${DIR_HELP}
+  --json           print the port's domain (add) or { domid, name, exit } (rm) as JSON
+`,
+  vxlan: `usage: vpio vxlan add NAME --local ADDR[:PORT] --vni VID:VNI[,VID:VNI...] [--remote ADDR[:PORT]]... [--no-learn] [--dir DIR] [--json]
+       vpio vxlan rm NAME [--dir DIR] [--json]
+
+add: a VXLAN tunnel port (RFC 7348) named NAME: a domain (vxlan-NAME) running
+vpio-uplink on a UDP socket bound to ADDR:PORT (default port 4789) in the
+platform's network namespace. Its vif is a VLAN trunk of the mapped VIDs:
+a frame of VLAN VID leaves as a datagram of VNI VNI and comes back the same
+way (interoperates with Linux's vxlan devices). It carries other hosts' MACs
+(mac-lock off). IPv6: [ADDR]:PORT.
+  --local ADDR[:PORT]  the local VTEP address (must be an address of this host)
+  --vni VID:VNI,...    VLAN VID (1..4094) <-> VNI (1..16777215), each once (repeatable)
+  --remote ADDR[:PORT] a peer VTEP: broadcast, multicast and unknown unicast go to every
+                       --remote (repeatable; default port: --local's)
+  --no-learn           learn no MAC -> VTEP: every frame goes to every --remote
+rm: destroys the VXLAN port NAME.
+${DIR_HELP}
+  --json           print the port's domain (add) or { domid, name, exit } (rm) as JSON
+`,
   demo: `usage: vpio demo [--seconds N] [--cores LIST] [--json] [--insecure]
 
 Brings a private platform up (its own directory; nothing else is touched),
@@ -254,6 +295,46 @@ async function runMinios(v: Values, guest: readonly string[], out: (s: string) =
   return 0;
 }
 
+/** `vpio uplink add|rm ...` and `vpio vxlan add|rm ...`: checked here (exit 2 on a bad argument), then asked of the platform. */
+async function portCommand(cmd: 'uplink' | 'vxlan', rest: string[], out: (s: string) => void): Promise<number> {
+  const sub = rest[0];
+  if (sub !== 'add' && sub !== 'rm') throw new ArgumentError('<subcommand>', 'add or rm', sub);
+  const opts: ParseArgsConfig['options'] = sub === 'rm' ? { json: { type: 'boolean' } }
+    : cmd === 'uplink' ? { json: { type: 'boolean' }, vlan: { type: 'string' }, 'native-vlan': { type: 'string' }, mode: { type: 'string' }, name: { type: 'string' } }
+      : { json: { type: 'boolean' }, local: { type: 'string' }, vni: { type: 'string', multiple: true }, remote: { type: 'string', multiple: true }, 'no-learn': { type: 'boolean' } };
+  const { values: v, positionals } = parse(cmd, rest.slice(1), opts, true);
+  const what = cmd === 'uplink' ? 'IFNAME' : 'NAME';
+  if (positionals.length !== 1) throw new ArgumentError(`<${what}>`, cmd === 'uplink' ? 'exactly one interface name' : 'exactly one VXLAN port name', positionals.join(' ') || undefined);
+  const key = positionals[0]!;
+  const dir = platformDir(v.dir as string | undefined);
+  if (sub === 'rm') {
+    const r = await withClient(dir, (c) => c.request<DestroyResult>(`${cmd}-rm`, cmd === 'uplink' ? { ifname: key } : { name: key }));
+    out(v.json ? JSON.stringify(r) : `vpio: ${cmd} ${key} removed (domain ${r.domid} "${r.name}" ${r.exit.reason})`);
+    return 0;
+  }
+  let req: UplinkAddArgs | VxlanAddArgs;
+  if (cmd === 'uplink') {
+    const vlan = v.vlan === undefined ? {} : parseVlanText(v.vlan as string);
+    const nativeVid = v['native-vlan'] === undefined ? undefined : intFlag('--native-vlan', v['native-vlan'], 1, 4094);
+    req = parseUplinkAdd({ ifname: key, ...vlan, ...(nativeVid === undefined ? {} : { nativeVid }), ...(v.mode === undefined ? {} : { mode: v.mode }), ...(v.name === undefined ? {} : { name: v.name }) });
+    if (req.mode === 'xdp') throw new CliError('CLI_UPLINK', `uplink ${key} --mode xdp: ${XDP_UNAVAILABLE}`);
+  } else {
+    if (v.local === undefined) throw new ArgumentError('--local', 'the local VTEP address, ADDR[:PORT]', undefined);
+    if (v.vni === undefined) throw new ArgumentError('--vni', 'VID:VNI[,VID:VNI...]', undefined);
+    req = parseVxlanAdd({ name: key, local: v.local, vnis: parseVniText(v.vni as string[]), remotes: (v.remote as string[] | undefined) ?? [], noLearn: v['no-learn'] === true });
+  }
+  const d = await withClient(dir, (c) => c.request<DomainRow>(`${cmd}-add`, req));
+  if (v.json) out(JSON.stringify(d));
+  else {
+    out(`vpio: ${d.wire?.text ?? `${cmd} ${key}`} is domain ${d.domid} "${d.name}" (pid ${d.pid})`);
+    for (const f of d.vifs) {
+      const vlan = vlanText(f);
+      out(`  vif ${f.devid}: ${f.mac}${vlan === '-' ? '' : vlan.startsWith('trunk') ? ` ${vlan}` : ` vlan ${vlan}`}, switch port ${f.port ?? '-'}, backend ${f.backendStateName}, frontend ${f.frontendStateName}`);
+    }
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const out = (s: string): void => void process.stdout.write(`${s}\n`);
   const cmd = argv[0];
@@ -262,7 +343,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP.vpio!);
     return cmd === undefined ? 2 : 0;
   }
-  if (!(cmd in HELP) || cmd === 'vpio') throw new ArgumentError('command', `one of up, run, ls, stats, console, capture, destroy, down, doctor, demo`, cmd);
+  if (!(cmd in HELP) || cmd === 'vpio') throw new ArgumentError('command', `one of up, run, ls, stats, console, capture, destroy, down, doctor, demo, uplink, vxlan`, cmd);
   if (rest.includes('--help') && (cmd !== 'run' || splitRun(rest).own.includes('--help'))) {
     process.stdout.write(HELP[cmd]!);
     return 0;
@@ -433,6 +514,9 @@ async function main(argv: string[]): Promise<number> {
       out(v.json ? JSON.stringify(r) : `vpio: domain ${r.domid} "${r.name}" destroyed (${r.exit.reason})`);
       return 0;
     }
+    case 'uplink':
+    case 'vxlan':
+      return portCommand(cmd, rest, out);
     case 'down': {
       const { values: v } = parse(cmd, rest, {});
       const dir = platformDir(v.dir as string | undefined);

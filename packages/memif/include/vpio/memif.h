@@ -125,8 +125,10 @@ struct vmif_server_config {
 	/* The clock for that timeout (milliseconds, monotonic); default
 	 * CLOCK_MONOTONIC. Tests inject their own. */
 	uint64_t (*now_ms)(void *user);
-	/* Called from vmif_server_step() when an interface connects (1) or
-	 * before it is torn down (0). Optional. */
+	/* Called from vmif_server_step() (or vmif_if_destroy/vmif_server_close)
+	 * when an interface connects (1) or before it is torn down (0).
+	 * Optional. It must not call back into the server (no step, destroy or
+	 * close from inside it); bursts are fine on connect. */
 	void (*on_state)(struct vmif_if *ifp, int connected, void *user);
 	void *user;
 };

@@ -109,6 +109,11 @@ describe.skipIf(!UPLINK_BUILT || process.getuid?.() !== 0)('uplink and VXLAN por
       expect(r.code, r.stderr).toBe(0);
     }
     expect((await vpioJson<LsResult>(dirA, 'ls')).domains[0]?.wire).toMatchObject({ kind: 'vxlan', text: 'vxlan 10.99.0.1:4789 → 10.99.0.2' });
+    // the same name again, and another port on the same local address: one line each
+    const again = await vpio(dirA, 'vxlan', 'add', 'peer', '--local', '10.99.0.1:4790', '--vni', '10:5010');
+    expect([again.code, again.stderr.trim()]).toEqual([1, 'vpio vxlan: cannot add vxlan 10.99.0.1:4790: a domain named "vxlan-peer" is already running (see `vpio ls`)']);
+    const taken = await vpio(dirA, 'vxlan', 'add', 'other', '--local', '10.99.0.1', '--vni', '20:5020');
+    expect([taken.code, taken.stderr.trim()]).toEqual([1, 'vpio vxlan: cannot add vxlan 10.99.0.1:4789: vpio-launch: wire: 10.99.0.1:4789: address in use']);
 
     // B: the server side on VLAN 10, iperf3 on 5201 and 5202. MACs explicit: the default
     // (02:76:70:<domid>:<vif>) is the same on both hosts. --offload off: the switch does not

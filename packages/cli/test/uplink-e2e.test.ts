@@ -15,8 +15,9 @@
  *       B and runs iperf3 -t 2 to it through a minios firewall on A
  *       (configs/bridge-firewall.click between VLAN 20 and the tunnel's
  *       VLAN 10): TCP to port 5201 passes, to port 5202 is denied;
- *   9.3 interop: A's vxlan port against a Linux vxlan device in a bridge:
- *       a guest on A pings the address behind it, and back;
+ *   9.3 interop: A's vxlan ports against Linux vxlan devices in bridges,
+ *       over IPv4 and over IPv6 (fd99::): a guest on A pings the address
+ *       behind each, and back;
  *   9.4 garbage from the wire (test/c/wire-garbage.c): bad VXLAN datagrams
  *       (short, I flag clear, reserved bits, another VNI, runt, tagged and
  *       group-source inner frames): the port's drop counters count each by
@@ -140,7 +141,7 @@ describe.skipIf(!UPLINK_BUILT || process.getuid?.() !== 0)('uplink and VXLAN por
     expect(wb.rx_frames).toBeGreaterThan(100);
   }, 60_000);
 
-  it('9.3 interop and 9.4 garbage: a Linux vxlan device answers through A\'s port; bad datagrams are counted by reason and dropped, honest traffic passes', async () => {
+  it('9.3 interop and 9.4 garbage: Linux vxlan devices (IPv4 and IPv6) answer through A\'s ports; bad datagrams are counted by reason and dropped, honest traffic passes', async () => {
     const l = lab();
     const a = l.ns('xa');
     const x = l.ns('xl');
@@ -156,14 +157,30 @@ describe.skipIf(!UPLINK_BUILT || process.getuid?.() !== 0)('uplink and VXLAN por
     ip('-n', x, 'link', 'set', 'vx0', 'up');
     ip('-n', x, 'addr', 'add', '10.99.20.2/24', 'dev', 'br0');
     ip('-n', x, 'link', 'set', 'br0', 'up');
+    // and over IPv6: VNI 5020 between fd99::1 and fd99::2, another bridge, another address
+    ip('-n', a, 'addr', 'add', 'fd99::1/64', 'dev', 'xa0', 'nodad');
+    ip('-n', x, 'addr', 'add', 'fd99::2/64', 'dev', 'xl0', 'nodad');
+    ip('-n', x, 'link', 'add', 'vx6', 'type', 'vxlan', 'id', '5020', 'local', 'fd99::2', 'remote', 'fd99::1', 'dstport', '4789', 'dev', 'xl0');
+    ip('-n', x, 'link', 'add', 'br1', 'type', 'bridge');
+    ip('-n', x, 'link', 'set', 'vx6', 'master', 'br1');
+    ip('-n', x, 'link', 'set', 'vx6', 'up');
+    ip('-n', x, 'addr', 'add', '10.99.21.2/24', 'dev', 'br1');
+    ip('-n', x, 'link', 'set', 'br1', 'up');
     const dir = await l.up(a);
     const vx = await vpio(dir, 'vxlan', 'add', 'lnx', '--local', '10.99.2.1', '--vni', '10:5010', '--remote', '10.99.2.2');
     expect(vx.code, vx.stderr).toBe(0);
+    const vx6 = await vpio(dir, 'vxlan', 'add', 'lnx6', '--local', 'fd99::1', '--vni', '20:5020', '--remote', 'fd99::2');
+    expect(vx6.code, vx6.stderr).toBe(0);
+    expect(vx6.stdout).toContain('vxlan [fd99::1]:4789 → fd99::2 is domain');
 
     const g = await vpio(dir, 'run', '--name', 'g', '--linux', '--ip', '10.99.20.1/24', '--vif', 'vlan=10,mac=02:00:00:99:14:01', '--', 'sh', '-c', 'ping -c 3 -W 2 10.99.20.2; sleep 60');
     expect(g.code, g.stderr).toBe(0);
+    const g6 = await vpio(dir, 'run', '--name', 'g6', '--linux', '--ip', '10.99.21.1/24', '--vif', 'vlan=20,mac=02:00:00:99:15:01', '--', 'sh', '-c', 'ping -c 3 -W 2 10.99.21.2; sleep 60');
+    expect(g6.code, g6.stderr).toBe(0);
     expect(await waitConsole(dir, 'g', /packet loss/)).toMatch(/3 packets transmitted, 3 received/);
+    expect(await waitConsole(dir, 'g6', /packet loss/)).toMatch(/3 packets transmitted, 3 received/);
     expect((await ping(x, '10.99.20.1')).code).toBe(0); // and back, from Linux's side
+    expect((await ping(x, '10.99.21.1')).code).toBe(0);
 
     // 9.4: garbage from Linux's namespace at the VXLAN port
     const work = mkdtempSync(join(tmpdir(), 'vpio-garbage-'));
@@ -180,7 +197,7 @@ describe.skipIf(!UPLINK_BUILT || process.getuid?.() !== 0)('uplink and VXLAN por
     }
     // the port still runs, and honest traffic passes
     const ls = await vpioJson<LsResult>(dir, 'ls');
-    expect(ls.domains.filter((d: DomainRow) => d.wire).map((d) => d.name)).toEqual(['vxlan-lnx']);
+    expect(ls.domains.filter((d: DomainRow) => d.wire).map((d) => d.name)).toEqual(['vxlan-lnx', 'vxlan-lnx6']);
     expect((await ping(x, '10.99.20.1')).code).toBe(0);
   }, 60_000);
 });

@@ -102,6 +102,8 @@ static int wire_to_vif(struct upl *u, int *vif_full)
 	if (space == 0)
 		return 0;
 	got = u->w->ops->rx_burst(u->w, f, space < u->burst ? space : u->burst);
+	if (got == 0) /* a burst may have walked past frames it dropped: their blocks go back too */
+		u->w->ops->rx_release(u->w);
 	if (got <= 0)
 		return got;
 	k = nf_zc_tx_reserve(u->nf, 0, bufs, (uint32_t)got); /* == got: space was checked */

@@ -64,7 +64,7 @@ struct packet_wire {
 	uint32_t frame_max;
 	uint32_t mtu;             /* the interface's, at open: longer frames are not sent */
 	char ifname[IF_NAMESIZE];
-	/* RX: blocks [rx_done, rx_cur) are walked and wait for rx_release; rx_cur is being walked when in_block */
+	/* RX: blocks [rx_first, rx_first + rx_done) were walked to their end and wait for rx_release; rx_cur is being walked when in_block */
 	uint8_t *rx;
 	uint32_t rx_cur;
 	uint32_t rx_done;         /* blocks walked to their end, not yet released (from rx_first) */
@@ -126,8 +126,6 @@ static int packet_rx_burst(struct wire *w, struct wire_frame f[], uint32_t n)
 				break;
 			if (status & TP_STATUS_LOSING)
 				p->rx_losing++;
-			if (p->rx_done == 0)
-				p->rx_first = p->rx_cur;
 			r = tp_block_begin(&p->cur, (const uint8_t *)b, PKT_RX_BLOCK_SIZE);
 			if (r < 0) {
 				p->rx_drop[-r]++;
@@ -138,6 +136,9 @@ static int packet_rx_burst(struct wire *w, struct wire_frame f[], uint32_t n)
 		}
 		r = tp_block_next(&p->cur, p->frame_max, &tf);
 		if (r == 0) { /* walked to its end: released with the burst */
+			/* blocks end in ring order: the first one to end since the last release starts the run */
+			if (p->rx_done == 0)
+				p->rx_first = p->rx_cur;
 			p->in_block = 0;
 			p->rx_done++;
 			p->rx_cur = (p->rx_cur + 1u) % PKT_RX_BLOCKS;

@@ -93,6 +93,11 @@ static int host_port_fd(uint32_t port)
 	return nf_broker_port_fd(&session.b, port);
 }
 
+static int host_backend_fd(void)
+{
+	return -1; /* a backend that goes away closes its channel ends: the data path fails (EPIPE) */
+}
+
 static int host_configure(const struct lnf_opts *o, const struct nf_dev *vif)
 {
 	const char *name = getenv("VPIO_TAP_NAME");
@@ -124,6 +129,7 @@ const struct lnf_platform lnf_host_platform = {
 	.tap = host_tap,
 	.open = host_open,
 	.port_fd = host_port_fd,
+	.backend_fd = host_backend_fd,
 	.configure = host_configure,
 	.close = host_close,
 };

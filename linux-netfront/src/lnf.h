@@ -15,7 +15,8 @@
  *                               frames, one nf_zc_tx_publish (at most one kick)
  *            and when neither moved anything: arm the RX ring (nf_zc_arm)
  *            and, if the TX ring is short, the TX ring; re-check; one poll()
- *            over the signalfd, the RX channel, the TX channel or the TAP;
+ *            over the signalfd, the RX channel, the TX channel or the TAP
+ *            (queue 0 also: the backend watch's descriptor, xen mode);
  *            disarm and consume what woke it.
  *   vnet.c   virtio_net_hdr <-> the ring's offload word (both ways, checked)
  *
@@ -30,8 +31,9 @@
  * its own lnf_loop. Nothing mutable is shared on the fast path: each lnf
  * has its own counters, scratch and descriptors; the only shared word is
  * the stop flag (struct lnf_shared), read once per round, set once. Queue 0
- * runs on the main thread and alone takes signals (the signalfd); the
- * others wake on the stop eventfd. Counters are relaxed atomics, so the
+ * runs on the main thread and alone takes signals (the signalfd) and, in
+ * xen mode, the backend watch (the xenstore descriptor: a backend that
+ * leaves Connected stops every queue); the others wake on the stop eventfd. Counters are relaxed atomics, so the
  * main thread sums them at any time (SIGUSR1) and at exit.
  */
 #ifndef LNF_H
@@ -103,6 +105,8 @@ struct lnf {
 	uint32_t queue;
 	int tap_fd;               /* O_NONBLOCK */
 	int sig_fd;               /* queue 0: the signalfd (TERM, INT, HUP, USR1, CHLD); other queues -1 */
+	int be_fd;                /* queue 0: readable when the backend may have changed (xen: the xenstore
+	                           * connection carrying the core's backend watch); -1: none (host mode, queues > 0) */
 	int rx_fd, tx_fd;         /* the RX and TX event channels' descriptors (nf_broker_port_fd) */
 	uint32_t buf_size;
 	uint32_t vnet_hdr;        /* bytes of virtio_net_hdr per TAP frame: 0 or sizeof(struct lnf_vnet_hdr) */
@@ -115,6 +119,9 @@ struct lnf {
 	uint8_t tx_overflow[2048];
 	/* main.c's signal handler, called by queue 0's loop whenever sig_fd is readable */
 	void (*on_signals)(struct lnf *l);
+	/* main.c's backend check (nf_backend_check), called by queue 0's loop whenever be_fd is readable;
+	 * it stops every queue when the backend left, and sets be_fd to -1 when it can no longer tell */
+	void (*on_backend)(struct lnf *l);
 };
 
 /*
@@ -173,6 +180,13 @@ struct lnf_platform {
 	int (*open)(const struct lnf_opts *o, struct nf_config *cfg);
 	/* the descriptor to poll for local event-channel `port` (-1: unknown) */
 	int (*port_fd)(uint32_t port);
+	/*
+	 * The descriptor that polls readable when the backend may have changed
+	 * (xen: the xenstore connection, whose watch on the backend directory the
+	 * core keeps while connected), or -1 when the data path itself reports a
+	 * backend that went away (host: a closed channel fails the notify).
+	 */
+	int (*backend_fd)(void);
 	/* after nf_connect: the TAP takes the vif's identity (host: checks the MAC; xen: MAC, MTU, addresses, up) */
 	int (*configure)(const struct lnf_opts *o, const struct nf_dev *vif);
 	void (*close)(void);

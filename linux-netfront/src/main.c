@@ -27,7 +27,11 @@
 // through gntdev, event channels through evtchn, and a TAP device it makes
 // itself (--ifname, default eth0; --queues N queues), given the vif's MAC
 // and MTU and the --ip/--ip6 addresses once Connected. COMMAND is optional
-// there: without one it bridges until SIGTERM/SIGINT (exit 0).
+// there: without one it bridges until SIGTERM/SIGINT (exit 0). A Xen event
+// channel does not report a backend that closed its end, so xen mode also
+// watches the backend: when its state leaves Connected (Closing or Closed,
+// as a toolstack detaching the vif or vpiod writes it, or its directory is
+// removed) the netfront says so, stops and exits as for a failed data path.
 //
 // main.c never knows which: the platform (struct lnf_platform, lnf.h) gives
 // the TAP's descriptors, the xenstore handle and ops, each channel's
@@ -42,8 +46,9 @@
 // COMMAND: 0 when stopped by a signal); 64 usage; 69 no TAP descriptor
 // (xen mode: no TAP device could be made, not a Xen guest, a module
 // missing); 75 session/handshake failed (xen mode: also the vif never
-// appeared); 70 the data path failed (the backend went away) before
-// COMMAND ended.
+// appeared); 70 the backend went away (a data path failed, or in xen mode
+// the backend left Connected) before COMMAND ended, or without COMMAND
+// (COMMAND then gets SIGTERM, and its status is not passed on).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +86,7 @@ static struct lnf_shared shared = { .stop = 0, .stop_fd = -1 };
 static uint32_t nq = 1;                  /* queues in use */
 static pid_t child = -1;
 static int child_status = -1; /* exit status to pass on, once reaped */
+static int backend_gone;      /* queue 0's on_backend saw the backend leave Connected */
 
 void lnf_say(const char *fmt, ...)
 {
@@ -209,6 +215,45 @@ static void on_signals(struct lnf *x)
 	}
 }
 
+/* A xenbus state's name (vpio/vif_proto.h numbering). */
+static const char *state_name(uint32_t st)
+{
+	static const char *const names[] = { "Unknown", "Initialising", "InitWait", "Initialised", "Connected",
+					     "Closing", "Closed", "Reconfiguring", "Reconfigured" };
+
+	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+/*
+ * Queue 0's loop: the backend watch's descriptor was readable (and once
+ * before the loops start). Still Connected: nothing. Gone: say so, stop
+ * every queue; main() then disconnects and exits EX_DATAPATH. A xenstore
+ * connection that failed cannot tell any more: say so, stop watching, keep
+ * bridging (the data path itself is fine).
+ */
+static void on_backend(struct lnf *x)
+{
+	const char *be = nf_backend_path(nf);
+	uint32_t st = 0;
+	int rc = nf_backend_check(nf, &st);
+
+	if (rc == 1)
+		return;
+	if (rc < 0) {
+		lnf_say("%s mode: xenstore: %s: no longer watching backend %s", plat->name, strerror(-rc), be);
+		x->be_fd = -1;
+		return;
+	}
+	if (st == NF_BACKEND_GONE)
+		lnf_say("%s mode: backend %s is gone (its state node or directory was removed): disconnecting", plat->name, be);
+	else if (st == NF_BACKEND_GARBLED)
+		lnf_say("%s mode: backend %s wrote a state that does not parse: disconnecting", plat->name, be);
+	else
+		lnf_say("%s mode: backend %s went %s (state %u): disconnecting", plat->name, be, state_name(st), st);
+	backend_gone = 1;
+	lnf_set_stop(x->sh);
+}
+
 /* COMMAND in the same sandbox: no descriptor but 0, 1, 2; the default signal mask. */
 static pid_t start_command(char **argv, const sigset_t *old_mask)
 {
@@ -264,6 +309,7 @@ int main(int argc, char **argv)
 	int i, rc, status, want_offload = 1, tap_fds[LNF_MAX_QUEUES], vnet_hdr = 0, xen = -1, xen_only = 0;
 	pthread_t threads[LNF_MAX_QUEUES];
 	uint32_t started = 1;
+	int failed = 0; /* the backend went away (a queue's data path failed, or the watch saw it leave) */
 	sigset_t mask, old_mask;
 
 	for (i = 1; i < argc; i++) {
@@ -426,6 +472,8 @@ int main(int argc, char **argv)
 		x->tap_fd = tap_fds[q];
 		if (q)
 			x->sig_fd = -1;
+		x->be_fd = q ? -1 : plat->backend_fd();
+		x->on_backend = on_backend;
 		x->buf_size = buf_size;
 		x->vnet_hdr = (uint32_t)vnet_hdr;
 		x->offload = offload;
@@ -454,10 +502,12 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
+	/* the backend may have left already (the watch's events from the handshake are still queued) */
+	if (lq[0].be_fd >= 0)
+		on_backend(&lq[0]);
+
 	fflush(stdout);
-	if (i < argc)
-		child = start_command(argv + i, &old_mask);
-	if (child < 0 && i < argc) {
+	if (i < argc && !lnf_stopped(&lq[0]) && (child = start_command(argv + i, &old_mask)) < 0) {
 		lnf_say("fork: %s", strerror(errno));
 		child_status = EX_CONNECT;
 	} else {
@@ -475,15 +525,18 @@ int main(int argc, char **argv)
 		lnf_set_stop(&shared);
 		for (q = 1; q < started; q++)
 			pthread_join(threads[q], NULL);
-		for (q = 0; q < nq; q++)
-			if (lq[q].result < 0)
+		failed = backend_gone;
+		for (q = 0; q < nq; q++) {
+			if (lq[q].result < 0) {
 				lnf_say("data path failed (queue %u): %s", q, strerror(-lq[q].result));
-		if (i >= argc) { /* no COMMAND (xen mode): a signal stopped us (0), or the data path failed */
-			child_status = 0;
-			for (q = 0; q < nq; q++)
-				if (lq[q].result < 0)
-					child_status = EX_DATAPATH;
+				failed = 1;
+			}
 		}
+		reap();
+		if (i >= argc) /* no COMMAND (xen mode): a signal stopped us (0), or the backend went away */
+			child_status = failed ? EX_DATAPATH : 0;
+		else if (child_status >= 0)
+			failed = 0; /* COMMAND had ended first: its status stands */
 	}
 	print_counters("exit");
 	rc = nf_disconnect(nf);
@@ -493,7 +546,7 @@ int main(int argc, char **argv)
 	if (child > 0)
 		kill(child, SIGTERM); /* we stop first (a data-path failure), or SIGTERM was forwarded already */
 	finish_command(1000);
-	status = child_status >= 0 ? child_status : EX_DATAPATH;
+	status = failed ? EX_DATAPATH : child_status >= 0 ? child_status : EX_DATAPATH;
 	lnf_say("exit %d", status);
 	return status;
 }

@@ -10,8 +10,10 @@
 // one publish/release and at most one kick.
 //
 // Concurrency: one thread per queue owns that queue's nf_dev (TX and RX
-// sides), its TAP queue descriptor and (queue 0) the signalfd; queues share
-// only the stop flag and its eventfd. Nothing here blocks but the one
+// sides), its TAP queue descriptor and (queue 0) the signalfd and the
+// backend watch's descriptor (xen mode: the xenstore connection; its checks
+// run on queue 0's thread, the xenstore handle's); queues share only the
+// stop flag and its eventfd. Nothing here blocks but the one
 // poll() of an idle round, entered only with the RX ring armed (and the TX
 // ring armed when it was short), re-checked after the arm's full barrier
 // (vpio/ring.h "Kicks"), so a packet or a freed slot published meanwhile is
@@ -172,10 +174,31 @@ static void read_batch(struct lnf *l, struct tx_batch *b, int *fatal)
 		lnf_add(&l->c.tx_csum, csum);
 }
 
-static int signals_pending(const struct lnf *l)
+/*
+ * A busy loop's look at queue 0's control descriptors (the signalfd, the
+ * backend watch's): one poll() for both, every 8 busy rounds; none on other
+ * queues. Calls the handlers of those that are readable.
+ */
+static void control_pending(struct lnf *l)
 {
-	struct pollfd p = { .fd = l->sig_fd, .events = POLLIN };
-	return l->sig_fd >= 0 && poll(&p, 1, 0) > 0;
+	struct pollfd p[2];
+	nfds_t n = 0;
+	int i_sig = -1, i_be = -1;
+
+	if (l->sig_fd >= 0) {
+		i_sig = (int)n;
+		p[n++] = (struct pollfd){ .fd = l->sig_fd, .events = POLLIN };
+	}
+	if (l->be_fd >= 0) {
+		i_be = (int)n;
+		p[n++] = (struct pollfd){ .fd = l->be_fd, .events = POLLIN };
+	}
+	if (n == 0 || poll(p, n, 0) <= 0)
+		return;
+	if (i_sig >= 0 && p[i_sig].revents)
+		l->on_signals(l);
+	if (i_be >= 0 && p[i_be].revents)
+		l->on_backend(l);
 }
 
 /* A channel's descriptor was readable: take the notification (-EPIPE when the backend closed it). */
@@ -193,8 +216,8 @@ int lnf_loop(struct lnf *l)
 	unsigned busy = 0;
 
 	while (!lnf_stopped(l)) {
-		struct pollfd fds[5];
-		int nfds = 0, rx_armed = 0, tx_armed = 0, rc, i_sig = -1, i_rx = -1, i_tx = -1, i_tap = -1;
+		struct pollfd fds[6];
+		int nfds = 0, rx_armed = 0, tx_armed = 0, rc, i_sig = -1, i_be = -1, i_rx = -1, i_tx = -1, i_tap = -1;
 		uint32_t moved = rx_burst(l);
 
 		/* what was just written to the TAP is often answered at once (TCP
@@ -221,9 +244,9 @@ int lnf_loop(struct lnf *l)
 			moved += b.frames;
 		}
 		if (moved) {
-			/* busy: go round again without sleeping, looking at signals now and then */
-			if ((++busy & 7u) == 0 && signals_pending(l))
-				l->on_signals(l);
+			/* busy: go round again without sleeping, looking at signals (and the backend watch) now and then */
+			if ((++busy & 7u) == 0)
+				control_pending(l);
 			continue;
 		}
 
@@ -231,6 +254,10 @@ int lnf_loop(struct lnf *l)
 		if (l->sig_fd >= 0) {
 			i_sig = nfds;
 			fds[nfds++] = (struct pollfd){ .fd = l->sig_fd, .events = POLLIN };
+		}
+		if (l->be_fd >= 0) {
+			i_be = nfds;
+			fds[nfds++] = (struct pollfd){ .fd = l->be_fd, .events = POLLIN };
 		}
 		fds[nfds++] = (struct pollfd){ .fd = l->sh->stop_fd, .events = POLLIN }; /* stop: the loop's condition sees it */
 		if (event) {
@@ -271,6 +298,8 @@ int lnf_loop(struct lnf *l)
 		}
 		if (i_sig >= 0 && (fds[i_sig].revents & POLLIN))
 			l->on_signals(l);
+		if (i_be >= 0 && fds[i_be].revents) /* POLLHUP/POLLERR too: the check reports a dead connection */
+			l->on_backend(l);
 		if (i_rx >= 0 && fds[i_rx].revents && (rc = consume(l, NF_ZC_RX)) < 0)
 			return rc;
 		if (i_tx >= 0 && fds[i_tx].revents && (rc = consume(l, NF_ZC_TX)) < 0)

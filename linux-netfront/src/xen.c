@@ -16,7 +16,10 @@
 //     brought up once the vif is Connected.
 // Before the handshake it waits (a xenstore watch, --wait-ms) until the
 // toolstack has made the vif directory with its `backend`: a guest may boot
-// before dom0 adds its vif.
+// before dom0 adds its vif. Once connected, the xenstore descriptor is the
+// backend watch's (xen_backend_fd): an event channel to a backend that
+// closed its end drops our notifications silently, so only the watch the
+// core keeps on the backend directory says that the backend went away.
 
 #include <errno.h>
 #include <stdio.h>
@@ -204,6 +207,11 @@ static int xen_port_fd(uint32_t port)
 	return nf_xen_port_fd(&evtchns, port);
 }
 
+static int xen_backend_fd(void)
+{
+	return xs_is_open ? xs_ft.fd : -1;
+}
+
 static int xen_configure(const struct lnf_opts *o, const struct nf_dev *vif)
 {
 	const char *step = "";
@@ -224,6 +232,7 @@ const struct lnf_platform lnf_xen_platform = {
 	.tap = xen_tap,
 	.open = xen_open,
 	.port_fd = xen_port_fd,
+	.backend_fd = xen_backend_fd,
 	.configure = xen_configure,
 	.close = xen_close,
 };

@@ -31,6 +31,11 @@ static int none_port_fd(uint32_t port)
 	return -1;
 }
 
+static int none_backend_fd(void)
+{
+	return -1;
+}
+
 static int none_configure(const struct lnf_opts *o, const struct nf_dev *vif)
 {
 	(void)o, (void)vif;
@@ -53,6 +58,7 @@ const struct lnf_platform lnf_xen_platform = {
 	.tap = none_tap,
 	.open = none_open,
 	.port_fd = none_port_fd,
+	.backend_fd = none_backend_fd,
 	.configure = none_configure,
 	.close = none_close,
 };

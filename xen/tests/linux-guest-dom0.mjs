@@ -6,7 +6,7 @@
 // mode. Not a product: the test's dom0 script drives it through files.
 //
 //   node linux-guest-dom0.mjs DIR SPEC.json
-//     SPEC.json: [{ "name", "kernel", "ramdisk", "cmdline", "memoryMiB", "mac" }, ...]
+//     SPEC.json: [{ "name", "kernel", "ramdisk", "cmdline", "memoryMiB", "mac", "queues" (1) }, ...]
 //   It starts the parts, creates each guest with one vif (created before the
 //   guest runs: XenDomains' beforeUnpause hook), writes DIR/up ("<name> <domid>"
 //   lines), then serves commands: a file DIR/cmd.N holding "ls" (vifs as JSON),
@@ -24,7 +24,8 @@ const specs = JSON.parse(readFileSync(specPath, 'utf8'));
 const say = (m) => console.log(`harness: ${m}`);
 const put = (name, text) => { writeFileSync(join(dir, `.${name}`), text); renameSync(join(dir, `.${name}`), join(dir, name)); };
 const geometry = { txSlots: 1024, rxSlots: 1024, bufSizeBytes: 2048, mtu: 1500 };
-const pages = Math.ceil(vifGrantBytes(geometry, 1) / 4096) + 16;
+const maxQueues = Math.max(1, ...specs.map((s) => s.queues ?? 1));
+const pages = Math.ceil(vifGrantBytes(geometry, maxQueues) / 4096) + 16;
 
 const dom0 = new XenDom0({ dir, maxDomains: 4, pagesPerDomain: pages, log: (e) => say(`[domain ${e.level}] ${e.event} ${e.message}`) });
 await dom0.start();
@@ -42,7 +43,7 @@ for (const s of specs) {
   try {
     const d = await dom0.domains.createDomain(
       { name: s.name, kernel: s.kernel, ramdisk: s.ramdisk, cmdline: s.cmdline, memoryMiB: s.memoryMiB ?? 256 },
-      { beforeUnpause: async (domid) => { await nb.createVif(domid, { mac: s.mac, ...geometry }); } },
+      { beforeUnpause: async (domid) => { await nb.createVif(domid, { mac: s.mac, ...geometry, queues: s.queues ?? 1 }); } },
     );
     domids.set(s.name, d.domid);
     lines.push(`${s.name} ${d.domid}`);
@@ -55,7 +56,7 @@ for (const s of specs) {
 put('up', `${lines.join('\n')}\n`);
 
 const ls = () => JSON.stringify({
-  vifs: nb.vifs().map((v) => ({ domid: v.domid, devid: v.devid, mac: v.mac, backendState: v.backendState, port: v.port, ports: v.ports, offload: v.offload })),
+  vifs: nb.vifs().map((v) => ({ domid: v.domid, devid: v.devid, mac: v.mac, backendState: v.backendState, port: v.port, ports: v.ports, queues: v.queues, offload: v.offload })),
   switchPorts: sw.stats().ports.map((q) => ({ id: q.id, inPackets: q.inPackets, outPackets: q.outPackets, drops: q.drops })),
 });
 for (;;) {

@@ -23,17 +23,27 @@
 #
 # dom0 checks, each a "LAB PASS|FAIL name" line:
 #   vpio-up                 vpio up --mode xen (vpiod on Xen's xenstored)
-#   create-a, create-b      vpio run: two Linux PV guests, a vif each
+#   create-a, create-b      vpio run: two Linux PV guests, a vif each (b's with 2 queues:
+#                           --vif ...,queues=2); IPv4 and IPv6 addresses (--ip, --ip6) on both
 #   probe-no-vif            guest a: --devid 9 (no such vif) exits 75, "never appeared"
 #   netfront-up-a|b         the guest's netfront connected and configured eth0
 #   handshake-a|b           frontend and backend state 4 (Connected) on Xen's xenstored
 #   grants-mapped-a|b       dom0's grants mapped by that guest's domain (Xen's 'g' key)
-#   vpio-ls-connected       vpio ls: both vifs Connected
-#   ping-a-to-b, ping-b-to-a
+#   platform-connected      vpio ls: both vifs Connected
+#   queues-b-guest          b's eth0 has 2 TAP queues (ip -d link: numqueues 2; rx-0 rx-1 tx-0
+#                           tx-1) and its netfront connected 2 queues (netfront --queues 2)
+#   queues-b-platform       vpio ls: b's vif QUEUES 2/2 (--json: queues 2, two queue ports)
+#   ping-a-to-b, ping-b-to-a, ping6-a-to-b, ping6-b-to-a
+#                           every echo answered (IPv4, IPv6; one busybox ping -W 5 per request)
 #   tcp-transfer            the random file's sha256 and size equal at both ends
 #   counters-b              the client's netfront moved frames both ways
+#   backend-gone-b          dom0 writes b's backend state Closing (5), as a toolstack's detach does:
+#                           b's netfront (run with a COMMAND) notices through its xenstore watch,
+#                           says "backend <path> went Closing (state 5): disconnecting", prints its
+#                           counters, disconnects (frontend and backend Closed) and exits 70
 #   destroy-a               xl destroy a -> its vif dirs (frontend, backend) and its switch port gone
-#   vpio-down               nothing left: no vpiod, no guest, no vif directory
+#   destroy-a-grants        no dom0 grant mapped by a's domain any more (Xen's 'g' key)
+#   down                    nothing left: no vpiod, no guest, no vif directory
 set -u
 
 if [ "$0" != /lab/run/dom0.sh ]; then
@@ -68,6 +78,8 @@ DIR=/tmp/vpio
 GUESTS=${GUESTS:-vpio}
 UP_ARGS=${UP_ARGS:---mode,xen}
 IP_A=10.77.0.1 IP_B=10.77.0.2
+IP6_A=fd77::1 IP6_B=fd77::2
+QUEUES_B=2   # guest b's vif and TAP have 2 queues (vpio run --vif queues=2, netfront --queues 2); a's 1
 
 lab_info "test-xen: kernel $(uname -r), xen $(xl info 2>/dev/null | awk '/xen_version/{print $3}'), guests by $GUESTS"
 lab_toolstack_up || { lab_fail toolstack "xenstored/xenconsoled"; lab_summary; exit 1; }
@@ -96,10 +108,10 @@ initrd_for() {
     $REPO/linux-netfront/build/test/lnf-xfer:/usr/bin/lnf-xfer
 }
 
-# guest NAME ROLE IP PEER [extra words]: creates it; prints the domid.
+# guest NAME ROLE IP PEER [extra words [extra vif params]]: creates it; prints the domid.
 words_for() { echo "lnf_role=$1 lnf_ip=$2/24 lnf_peer=$3 lnf_pings=${PINGS:-5} lnf_xfer_mb=${XFER_MB:-4} lnf_iperf_s=${IPERF_S:-3} ${4:-}"; }
 guest() {
-  local name=$1 role=$2 ip=$3 peer=$4 extra=${5:-} rd words
+  local name=$1 role=$2 ip=$3 peer=$4 extra=${5:-} vifx=${6:-} rd words
   words=$(words_for "$role" "$ip" "$peer" "$extra")
   if [ "$GUESTS" = xl ]; then
     words="$words lnf_wait_ms=20000"
@@ -110,7 +122,7 @@ guest() {
   fi
   rd=$(initrd_for "$name") || return 1
   $VPIO run --dir $DIR --json --name "$name" --memory 256 --kernel /lab/domu/vmlinux --ramdisk "$rd" \
-    --cmdline "console=hvc0 loglevel=4 mitigations=off $words" --vif "mac=$(mac_of "$name"),tx-slots=1024,rx-slots=1024,lossless=1" \
+    --cmdline "console=hvc0 loglevel=4 mitigations=off $words" --vif "mac=$(mac_of "$name"),tx-slots=1024,rx-slots=1024,lossless=1$vifx" \
     >"$LAB_TMP/$name.run.json" 2>"$LAB_TMP/$name.run.err" || { cat "$LAB_TMP/$name.run.json" "$LAB_TMP/$name.run.err" >&2; return 1; }
   lab_domid "$name"
 }
@@ -153,14 +165,17 @@ if [ "$GUESTS" = vpio ]; then
   else lab_fail vpio-up "$(tail -n 3 "$LAB_TMP/up.log" | tr '\n' ' ')"; lab_summary; exit 1; fi
 fi
 
-# 2. two guests, booting at the same time; a probes a vif that does not exist first
+# 2. two guests, booting at the same time; a probes a vif that does not exist first;
+# both get an IPv6 address too, b has 2 queues
+WORDS_A="lnf_probe=1 lnf_ip6=$IP6_A/64 lnf_peer6=$IP6_B"
+WORDS_B="lnf_ip6=$IP6_B/64 lnf_peer6=$IP6_A lnf_queues=$QUEUES_B lnf_command=1"
 if [ "$GUESTS" = harness ]; then
   rda=$(initrd_for a) && rdb=$(initrd_for b) || { lab_fail initrd "see above"; lab_summary; exit 1; }
   cat >"$LAB_TMP/spec.json" <<JSON
 [{"name":"a","kernel":"/lab/domu/vmlinux","ramdisk":"$rda","memoryMiB":256,"mac":"$(mac_of a)",
-  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for server $IP_A $IP_B lnf_probe=1)"},
- {"name":"b","kernel":"/lab/domu/vmlinux","ramdisk":"$rdb","memoryMiB":256,"mac":"$(mac_of b)",
-  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for client $IP_B $IP_A)"}]
+  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for server $IP_A $IP_B "$WORDS_A")"},
+ {"name":"b","kernel":"/lab/domu/vmlinux","ramdisk":"$rdb","memoryMiB":256,"mac":"$(mac_of b)","queues":$QUEUES_B,
+  "cmdline":"console=hvc0 loglevel=4 mitigations=off $(words_for client $IP_B $IP_A "$WORDS_B")"}]
 JSON
   VPIO_REPO=$REPO node $REPO/xen/tests/linux-guest-dom0.mjs $DIR "$LAB_TMP/spec.json" >"$LAB_TMP/harness.log" 2>&1 &
   if lab_wait_for 300 test -e $DIR/up; then lab_pass harness-up "$(tr '\n' ' ' <$DIR/up)"
@@ -169,8 +184,8 @@ JSON
   [ -n "$ida" ] && lab_pass create-a "domid $ida" || lab_fail create-a "$(grep '^a ' $DIR/up)"
   [ -n "$idb" ] && lab_pass create-b "domid $idb" || lab_fail create-b "$(grep '^b ' $DIR/up)"
 else
-  ida=$(guest a server $IP_A $IP_B "lnf_probe=1") && lab_pass create-a "domid $ida" || lab_fail create-a "see above"
-  idb=$(guest b client $IP_B $IP_A) && lab_pass create-b "domid $idb" || lab_fail create-b "see above"
+  ida=$(guest a server $IP_A $IP_B "$WORDS_A") && lab_pass create-a "domid $ida" || lab_fail create-a "see above"
+  idb=$(guest b client $IP_B $IP_A "$WORDS_B" ",queues=$QUEUES_B") && lab_pass create-b "domid $idb" || lab_fail create-b "see above"
 fi
 [ -n "$ida" ] && [ -n "$idb" ] || { lab_summary; exit 1; }
 
@@ -206,6 +221,30 @@ c=$(plat_connected)
 [ "$c" -ge 2 ] && lab_pass platform-connected "$c vifs Connected" || lab_fail platform-connected "$(head -c 400 "$LAB_TMP/ls.json")"
 lab_save "$LAB_TMP/ls.json" platform-ls.json
 
+# b's 2 queues: the guest's eth0 (TAP queues, the netfront's connect line) and the platform's vif
+v=$(lab_wait_key /local/domain/$idb/data/lnf/queues '' 60) || v=
+case $v in "numqueues $QUEUES_B | rx-0 rx-1 tx-0 tx-1"*) q_tap=ok ;; *) q_tap= ;; esac
+q_nf=$(gread $idb data/lnf/log | grep -o "[0-9]* queues" | head -n 1)
+[ -n "$q_tap" ] && [ "$q_nf" = "$QUEUES_B queues" ] && lab_pass queues-b-guest "eth0: $v; netfront: $q_nf" ||
+  lab_fail queues-b-guest "eth0: ${v:-?}; netfront: ${q_nf:-?} ($(gread $idb data/lnf/log))"
+# the vif of MAC in the platform's list (vpio ls --json, or the harness's): "queues N ports [p,q]"
+vif_queues() {
+  node -e 'let r; try { r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); } catch { process.exit(1); }
+    const vifs = r.vifs ?? (r.domains ?? []).flatMap((d) => d.vifs);
+    for (const v of vifs) if (v.mac === process.argv[2]) console.log(`queues ${v.queues} ports ${JSON.stringify(v.queuePorts ?? v.ports)}`);' "$1" "$2"
+}
+q_json=$(vif_queues "$LAB_TMP/ls.json" "$(mac_of b)")
+case $q_json in "queues $QUEUES_B ports ["*,*"]") q_ok=1 ;; *) q_ok= ;; esac
+if [ "$GUESTS" = harness ]; then
+  [ -n "$q_ok" ] && lab_pass queues-b-platform "$q_json" || lab_fail queues-b-platform "${q_json:-no vif $(mac_of b)}"
+else
+  # vpio ls: the QUEUES column says queues in use / the vif's
+  $VPIO ls --dir $DIR >"$LAB_TMP/ls.txt" 2>&1; lab_save "$LAB_TMP/ls.txt" platform-ls.txt
+  q_txt=$(awk -v m="$(mac_of b)" '$0 ~ m { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\/[0-9]+$/) print $i }' "$LAB_TMP/ls.txt")
+  [ -n "$q_ok" ] && [ "$q_txt" = "$QUEUES_B/$QUEUES_B" ] && lab_pass queues-b-platform "vpio ls: QUEUES $q_txt; --json: $q_json" ||
+    lab_fail queues-b-platform "vpio ls: QUEUES ${q_txt:-?}; --json: ${q_json:-?}"
+fi
+
 lab_save "$LAB_TMP/gnttab.txt" gnttab-with-guests.txt
 
 # 3. the roles: ping both ways, the file, iperf3 (informational)
@@ -217,6 +256,8 @@ for p in "a $ida b" "b $idb a"; do
   set -- $p
   v=$(gread $2 data/ping)
   case $v in ok*) lab_pass "ping-$1-to-$3" "$v" ;; *) lab_fail "ping-$1-to-$3" "${v:-no result}" ;; esac
+  v=$(gread $2 data/ping6)
+  case $v in ok*) lab_pass "ping6-$1-to-$3" "$v" ;; *) lab_fail "ping6-$1-to-$3" "${v:-no result}" ;; esac
 done
 sa=$(gread $ida data/xfer/sha256); sb=$(gread $idb data/xfer/sha256)
 ba=$(gread $ida data/xfer/bytes); bb=$(gread $idb data/xfer/bytes)
@@ -228,7 +269,40 @@ lab_info "counters b: $cb"
 rx=$(echo "$cb" | sed -n 's/^[^[]*"rx_packets":\([0-9]*\).*/\1/p'); tx=$(echo "$cb" | sed -n 's/^[^[]*"tx_packets":\([0-9]*\).*/\1/p')
 [ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && lab_pass counters-b "rx_packets $rx, tx_packets $tx" || lab_fail counters-b "rx ${rx:-?} tx ${tx:-?}"
 
-# 4. destroy a guest: its vif directories, its switch port and its grants go
+# 4. b's backend leaves while b's netfront bridges: dom0 writes the backend's
+# state Closing (5), as a toolstack detaching the vif does (xl network-detach
+# starts so). No event channel says so on Xen (a notification to a closed
+# port is dropped), so the netfront must see it through its xenstore watch,
+# say so, print its counters, disconnect (frontend Closing, then Closed;
+# netback follows to Closed and detaches its ports) and exit 70, its COMMAND
+# (lnf_command) stopped.
+fe_b=/local/domain/$idb/device/$(xenstore-list /local/domain/$idb/device 2>/dev/null | grep vif | head -n 1)/0
+be_b=$(xenstore-read "$fe_b/backend" 2>/dev/null)
+if [ "$(gread $idb data/lnf/state)" = up ] && [ -n "$be_b" ]; then
+  since() { local t; read -r t _ </proc/uptime; awk -v a="$1" -v b="$t" 'BEGIN { printf "%.1f", b - a }'; }
+  read -r t0 _ </proc/uptime
+  xenstore-write "$be_b/state" 5
+  # the netfront's own steps, by dom0's clock: its frontend leaves Connected (it noticed), reaches Closed (disconnected)
+  lab_wait_for 60 sh -c "[ \"\$(xenstore-read $fe_b/state 2>/dev/null)\" != 4 ]"; d_fe5=$(since "$t0")
+  lab_wait_for 60 sh -c "[ \"\$(xenstore-read $fe_b/state 2>/dev/null)\" = 6 ]"; d_fe6=$(since "$t0")
+  v=$(lab_wait_key /local/domain/$idb/data/lnf/exit '' 60) || v="no exit within 60 s"
+  dt=$(since "$t0")
+  c=$(gread $idb data/lnf/exit-counters)
+  lab_wait_for 30 sh -c "[ \"\$(xenstore-read $be_b/state 2>/dev/null)\" = 6 ]"
+  fe=$(xenstore-read "$fe_b/state" 2>/dev/null); be=$(xenstore-read "$be_b/state" 2>/dev/null)
+  case $v in
+    "70 | "*"backend $be_b went Closing (state 5): disconnecting"*)
+      if [ -n "$c" ] && [ "$fe" = 6 ] && [ "$be" = 6 ]; then
+        lab_pass backend-gone-b "frontend Closing ${d_fe5} s and Closed ${d_fe6} s after the write, exit reported at ${dt} s: ${v%%|*}| $(echo "$v" | tr '|' '\n' | grep -m 1 'went Closing'); counters printed; frontend $fe, backend $be"
+      else lab_fail backend-gone-b "exit ok (${dt} s) but counters '${c:-none}', frontend ${fe:-absent}, backend ${be:-absent}"; fi ;;
+    *) lab_fail backend-gone-b "after ${dt} s: $v" ;;
+  esac
+  lab_info "b's netfront counters at exit: ${c:-none}"
+else
+  lab_fail backend-gone-b "b's netfront was not up (${be_b:-no backend path})"
+fi
+
+# 5. destroy a guest: its vif directories, its switch port and its grants go
 be_a=$(gread $ida "device/$(xenstore-list /local/domain/$ida/device 2>/dev/null | grep vif | head -n 1)/0/backend")
 plat_ports() { plat_ls | grep -o '"port":[0-9]*' | wc -l; }   # switch ports of attached vifs
 ports_before=$(plat_ports)
@@ -239,13 +313,18 @@ if lab_wait_for 60 gone && [ "$(plat_ports)" -lt "$ports_before" ]; then
 else lab_fail destroy-a "backend $(xenstore-exists "$be_a" && echo present || echo gone), platform: $(plat_ls | head -c 300)"; fi
 g=$(grants_of "$ida"); [ -z "$g" ] && lab_pass destroy-a-grants "no dom0 grant mapped by domain $ida" || lab_fail destroy-a-grants "$g still mapped"
 
-# 5. down: nothing left
+# 6. down: nothing left
 plat_down >"$LAB_TMP/down.log" 2>&1 || lab_info "down: $(tail -n 2 "$LAB_TMP/down.log")"
-[ "$GUESTS" = harness ] && lab_wait_for 30 sh -c "! pgrep -f 'linux-guest-dom0[.]mjs'"
+# dom0 has no pgrep: a process whose command line matches EREGEX (the [.] keeps this grep's own from matching)
+running() { local f; for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$f" 2>/dev/null | grep -qE "$1" && return 0; done; return 1; }
+domus() { xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }'; }
+[ "$GUESTS" = harness ] && lab_wait_for 30 bash -c "$(declare -f running); ! running 'linux-guest-dom0[.]mjs'"
+# a destroyed domain may linger a moment as "(null)" while Xen frees it
+lab_wait_for 60 sh -c "! xl list 2>/dev/null | awk 'NR > 1 && \$1 != \"Domain-0\"' | grep -q ."
 [ "$GUESTS" = harness ] && lab_save "$LAB_TMP/harness.log"
 left=""
-pgrep -f 'vpio[.]js up|linux-guest-dom0[.]mjs' >/dev/null && left="$left vpiod"
-xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }' | grep -q . && left="$left domains:$(xl list | awk 'NR > 2 { print $1 }' | tr '\n' ,)"
+running 'vpio[.]js up|linux-guest-dom0[.]mjs' && left="$left vpiod"
+domus | grep -q . && left="$left domains:$(domus | tr '\n' ,)"
 xenstore-list /local/domain/0/backend 2>/dev/null | grep -v '^console$' | while read -r t; do xenstore-list /local/domain/0/backend/$t 2>/dev/null; done | grep -q . && left="$left backend-dirs"
 [ -z "$left" ] && lab_pass down "nothing left: no vpiod, no guest, no vif directory" || lab_fail down "left:$left"
 for n in a b; do cp "/var/log/xen/console/guest-$n.log" "/results/guest-$n.log" 2>/dev/null; done

@@ -6,7 +6,9 @@
  *
  * Concurrency: runs on the caller's thread, one request in flight on the
  * caller's xs handle; every wait is a xenstore watch event (a watch on the
- * whole backend directory) or a timeout, never a spin. Freestanding.
+ * whole backend directory) or a timeout, never a spin. The watch stays
+ * from nf_connect() to nf_disconnect(): nf_backend_check() reads the
+ * backend's state when it fires. Freestanding.
  *
  * Queues: `vif` is queue 0 (the array nf_connect got); the xenstore work,
  * the watch and the error node are the vif's, the rings, pool and channels
@@ -18,6 +20,7 @@
 
 #define NF_VAL_MAX 256u /* longest value read */
 #define NF_TX_ATTEMPTS 16
+#define NF_CHECK_MAX_EVENTS 64u /* watch events nf_backend_check() takes per call */
 
 struct nf_val {
 	char s[NF_VAL_MAX];
@@ -120,6 +123,43 @@ static int write_state(struct nf_dev *nf, uint32_t state)
 	nf_str_init(&s, v, sizeof(v));
 	nf_str_add_u32(&s, state);
 	return write_own(nf, XS_NO_TX, VIF_KEY_STATE, v);
+}
+
+/*
+ * write_state(), in one transaction with a read of the own `backend` key:
+ * skipped (0) when the toolstack removed the own directory (a write would
+ * bring back a stray node in a vif that no longer exists).
+ */
+static int write_state_if_there(struct nf_dev *nf, uint32_t state)
+{
+	char path[96], v[4], be[8];
+	struct nf_str s;
+	uint32_t tx;
+	int attempt, rc = -VP_EAGAIN;
+
+	if ((rc = make_path(path, sizeof(path), nf->dir, "", VIF_KEY_BACKEND, -1)))
+		return rc;
+	nf_str_init(&s, v, sizeof(v));
+	nf_str_add_u32(&s, state);
+	for (attempt = 0, rc = -VP_EAGAIN; attempt < NF_TX_ATTEMPTS && rc == -VP_EAGAIN; attempt++) {
+		if ((rc = xs_transaction_start(nf->cfg.xs, &tx)))
+			return rc;
+		rc = xs_read(nf->cfg.xs, tx, path, be, sizeof(be), 0);
+		if (rc == -XS_ERANGE) /* there: only its presence matters */
+			rc = 0;
+		if (rc == -XS_ENOENT || rc == -XS_EACCES) {
+			(void)xs_transaction_end(nf->cfg.xs, tx, 0);
+			return 0;
+		}
+		if (!rc)
+			rc = write_own(nf, tx, VIF_KEY_STATE, v);
+		if (rc) {
+			(void)xs_transaction_end(nf->cfg.xs, tx, 0);
+			return rc;
+		}
+		rc = xs_transaction_end(nf->cfg.xs, tx, 1);
+	}
+	return rc;
 }
 
 /*
@@ -574,7 +614,7 @@ int nf_disconnect(struct nf_dev *nf)
 	if (!nf || nf->state == NF_STATE_CLOSED)
 		return -NF_ENOTCONN;
 	/* frontend 5 -> backend 5 -> (unmap) -> frontend 6 */
-	if ((rc = write_state(nf, VIF_STATE_CLOSING)))
+	if ((rc = write_state_if_there(nf, VIF_STATE_CLOSING)))
 		result = rc;
 	while (!result) {
 		rc = backend_state(nf, &st);
@@ -584,7 +624,50 @@ int nf_disconnect(struct nf_dev *nf)
 			result = rc;
 	}
 	undo(nf);
-	if ((rc = write_state(nf, VIF_STATE_CLOSED)) && !result)
+	if ((rc = write_state_if_there(nf, VIF_STATE_CLOSED)) && !result)
 		result = rc;
 	return result;
+}
+
+int nf_backend_check(struct nf_dev *nf, uint32_t *state)
+{
+	/* an event's path and token each fit the largest payload: none can stay queued for want of room */
+	char path[XS_PAYLOAD_MAX], token[XS_PAYLOAD_MAX];
+	struct nf_val v;
+	uint32_t i, round;
+	int rc;
+
+	if (!nf || !state)
+		return -VP_EINVAL;
+	if (nf->q0)
+		nf = nf->q0;
+	if (nf->state == NF_STATE_CLOSED || !(nf->have & NF_HAVE_WATCH))
+		return -NF_ENOTCONN;
+	for (round = 0;; round++) {
+		/* what has arrived: queued by earlier calls on the handle, or readable now (timeout 0: no wait) */
+		for (i = 0; i < NF_CHECK_MAX_EVENTS; i++) {
+			rc = xs_wait_event(nf->cfg.xs, 0, path, sizeof(path), token, sizeof(token));
+			if (rc == -XS_ETIMEDOUT)
+				break;
+			if (rc && rc != -XS_EOVERFLOW) /* overflow: events were dropped; the read below covers them */
+				return rc;
+		}
+		if ((rc = read_val(nf, nf->backend, VIF_KEY_STATE, -1, &v)))
+			return rc;
+		/*
+		 * Events that arrived during the read were queued, so the descriptor
+		 * will not say so: read again rather than leave them for a wake-up
+		 * that may never come (a few rounds; the last read stands).
+		 */
+		if (!xs_pending_events(nf->cfg.xs) || round == 3)
+			break;
+	}
+	return nf_backend_verdict(v.s, v.len, v.present, state);
+}
+
+const char *nf_backend_path(const struct nf_dev *nf)
+{
+	if (nf && nf->q0)
+		nf = nf->q0;
+	return nf && nf->state != NF_STATE_CLOSED ? nf->backend : "";
 }

@@ -33,6 +33,13 @@ void nf_str_add_shown(struct nf_str *s, const char *text, uint32_t len, uint32_t
 uint32_t nf_strlen(const char *s);
 void nf_zero(void *p, uint64_t bytes);
 
+/*
+ * nf_parse.c: the backend's `state` value (len bytes; present 0: no such
+ * node) as nf_backend_check() judges it: 1 Connected; 0 not, with *state
+ * the state, NF_BACKEND_GONE (absent) or NF_BACKEND_GARBLED (does not parse).
+ */
+int nf_backend_verdict(const char *s, uint32_t len, int present, uint32_t *state);
+
 /* The data path may run (connected, not failed). */
 static inline int nf_connected(const struct nf_dev *nf)
 {

@@ -40,6 +40,18 @@ int nf_parse_state(const char *s, uint32_t len, uint32_t *out)
 	return parse_range(s, len, VIF_STATE_UNKNOWN, VIF_STATE_RECONFIGURED, out);
 }
 
+int nf_backend_verdict(const char *s, uint32_t len, int present, uint32_t *state)
+{
+	uint32_t st;
+
+	if (!present)
+		st = NF_BACKEND_GONE;
+	else if (nf_parse_state(s, len, &st))
+		st = NF_BACKEND_GARBLED;
+	*state = st;
+	return st == VIF_STATE_CONNECTED;
+}
+
 int nf_parse_slots(const char *s, uint32_t len, uint32_t *out)
 {
 	uint32_t v;

@@ -210,3 +210,85 @@ describe('4. multi-queue vifs: k ring pairs, one switch port group', () => {
     expect(await g.exited).toBe(0);
   });
 });
+
+describe('5. a backend that leaves while the guest is connected (nf_backend_check, the watch on the backend directory)', () => {
+  const backendEvents = (g: Guest): Array<Record<string, unknown>> => g.events.filter((e) => e.event === 'backend');
+  const GONE = 0x100;
+  const GARBLED = 0x101;
+
+  for (const [state, name] of [['5', 'Closing (a toolstack detaching the vif)'], ['6', 'Closed']] as const) {
+    it(`sees the backend go ${name} through the watch alone and disconnects cleanly; other changes there are not a departure`, async () => {
+      const vif = await dom0.createVif(1, 0, { mac: MAC(1) });
+      const g = await dom0.spawnGuest(vif, ['--no-traffic', '--watch-backend']);
+      await g.next('connected');
+      await dom0.settle(vif);
+      expect(vif.port).toBeDefined();
+      // the first check, right after connecting: Connected
+      await expect.poll(() => backendEvents(g).length).toBeGreaterThanOrEqual(1);
+      expect(backendEvents(g)[0]).toEqual({ event: 'backend', connected: 1, state: 4 });
+      // another key in the backend directory fires the watch: still Connected, the guest stays
+      const before = backendEvents(g).length;
+      await dom0.xs.write(`${vif.beDir}/hotplug-status`, 'connected');
+      await expect.poll(() => backendEvents(g).length).toBeGreaterThan(before);
+      expect(backendEvents(g).every((e) => e.connected === 1)).toBe(true);
+      g.send('check');
+      await expect.poll(() => backendEvents(g).length).toBeGreaterThan(before + 1);
+      expect(g.child.exitCode).toBeNull();
+
+      // the backend's state changes, and nothing else: no channel closes, no notification fails
+      await dom0.xs.write(`${vif.beDir}/state`, state);
+      await expect.poll(() => backendEvents(g).at(-1), { timeout: 10_000 }).toEqual({ event: 'backend', connected: 0, state: Number(state) });
+      expect(await g.next('closed')).toEqual({ event: 'closed', rc: 0 });
+      expect(await g.exited).toBe(0);
+      await new Promise((r) => setTimeout(r, 50));
+      await dom0.settle(vif);
+      const { frontend, backend } = await dom0.dirs(vif);
+      expect(frontend.state).toBe('6');
+      expect(backend.state).toBe('6'); // the backend followed the frontend to Closed
+      expect(vif.port).toBeUndefined();
+      expect(dom0.sw.stats().ports).toHaveLength(0);
+    });
+  }
+
+  it('sees the vif removed by the toolstack (both directories gone) and leaves no stray node behind', async () => {
+    const vif = await dom0.createVif(1, 0, { mac: MAC(1), queues: 2 });
+    const g = await dom0.spawnGuest(vif, ['--no-traffic', '--watch-backend', '--queues', '2']);
+    expect(await g.next('connected')).toMatchObject({ queues: 2 });
+    await expect.poll(() => backendEvents(g)[0]).toEqual({ event: 'backend', connected: 1, state: 4 });
+    await dom0.removeVif(vif);
+    await expect.poll(() => backendEvents(g).at(-1), { timeout: 10_000 }).toEqual({ event: 'backend', connected: 0, state: GONE });
+    // nf_disconnect: the own directory is gone, so no Closing/Closed write brings it back
+    expect(await g.next('closed')).toEqual({ event: 'closed', rc: 0 });
+    expect(await g.exited).toBe(0);
+    const exists = (path: string): Promise<boolean> => dom0.xs.read(path).then(() => true, () => false);
+    expect(await exists(vif.feDir)).toBe(false);
+    expect(await exists(vif.beDir)).toBe(false);
+  });
+
+  it('sees the backend directory removed while its own stays, and still closes its own side', async () => {
+    const vif = await dom0.createVif(1, 0, { mac: MAC(1) });
+    const g = await dom0.spawnGuest(vif, ['--no-traffic', '--watch-backend']);
+    await g.next('connected');
+    await expect.poll(() => backendEvents(g)[0]).toEqual({ event: 'backend', connected: 1, state: 4 });
+    await dom0.settle(vif);
+    await dom0.xs.rm(vif.beDir);
+    await expect.poll(() => backendEvents(g).at(-1), { timeout: 10_000 }).toEqual({ event: 'backend', connected: 0, state: GONE });
+    expect(await g.next('closed')).toEqual({ event: 'closed', rc: 0 });
+    expect(await g.exited).toBe(0);
+    expect((await dom0.dirs(vif)).frontend.state).toBe('6');
+  });
+
+  it('takes a state that does not parse as a departure, not as Connected', async () => {
+    const vif = await dom0.createVif(1, 0, { mac: MAC(1) });
+    const g = await dom0.spawnGuest(vif, ['--no-traffic', '--watch-backend']);
+    await g.next('connected');
+    await expect.poll(() => backendEvents(g)[0]).toEqual({ event: 'backend', connected: 1, state: 4 });
+    await dom0.settle(vif);
+    await dom0.xs.write(`${vif.beDir}/state`, '4\n');
+    await expect.poll(() => backendEvents(g).at(-1), { timeout: 10_000 }).toEqual({ event: 'backend', connected: 0, state: GARBLED });
+    // disconnecting, the garbage is this end's error node and the result -EPROTO (71); the guest is gone either way
+    expect(await g.next('closed')).toEqual({ event: 'closed', rc: -71 });
+    expect(await g.exited).toBe(3);
+    expect((await dom0.dirs(vif)).frontend.error).toBe('backend state: expected a xenbus state in [0, 8], got "4?"');
+  });
+});

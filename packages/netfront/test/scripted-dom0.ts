@@ -293,6 +293,24 @@ export class ScriptedDom0 {
     }
   }
 
+  /**
+   * The toolstack's removal of a vif, as netback's teardown does it: the
+   * backend stops acting on it, its ports are detached, both directories
+   * go in one transaction (the guest's grants and channel ends stay until close()).
+   */
+  async removeVif(vif: Vif): Promise<void> {
+    const v = vif as VifInternal;
+    v.closed = true;
+    await v.chain;
+    for (const id of v.ports.reverse()) this.sw.removePort(id);
+    v.ports = [];
+    v.port = undefined;
+    await this.xs.transaction(async (t) => {
+      await t.rm(v.beDir).catch(() => undefined);
+      await t.rm(v.feDir).catch(() => undefined);
+    });
+  }
+
   /** Both directories now. */
   async dirs(vif: Vif): Promise<{ frontend: Dir; backend: Dir }> {
     return { frontend: await readDir(this.xs, vif.feDir), backend: await readDir(this.xs, vif.beDir) };

@@ -34,6 +34,11 @@
  * A value the backend wrote that does not parse is written as this end's
  * `error` node and nf_connect() fails with -VP_EPROTO.
  *
+ * While connected the core keeps its watch on the backend directory, so a
+ * backend that leaves (state Closing/Closed, as a toolstack detaching the
+ * vif writes it, or its directory removed) is seen through xenstore even
+ * where the data path cannot see it: nf_backend_check().
+ *
  * Queues (Xen netfront's multi-queue keys; @vpio/vif's protocol.ts): a
  * caller that asks for k > 1 queues (nf_config.queues) passes an array of k
  * struct nf_dev to nf_connect() and gets min(k, N) queues, N being the
@@ -205,12 +210,51 @@ int nf_connect(struct nf_dev *nf, const struct nf_config *cfg);
 
 /*
  * Clean disconnect: state Closing, wait for the backend to follow (Closing
- * or Closed), close the channels, unmap rings and pool (every queue's),
- * state Closed. Any queue's handle names the vif. Local teardown happens
+ * or Closed, or its directory gone), close the channels, unmap rings and
+ * pool (every queue's), state Closed. The state writes happen only while
+ * the own directory is there (its `backend` key, checked in the same
+ * transaction): a vif the toolstack removed is not brought back as a stray
+ * `state` node. Any queue's handle names the vif. Local teardown happens
  * even when the backend does not answer; returns 0, -VP_ETIMEDOUT (backend
- * did not follow), -NF_ENOTCONN (not connected), or the first xs_* errno.
+ * did not follow), -VP_EPROTO (its state does not parse), -NF_ENOTCONN (not
+ * connected), or the first xs_* errno.
  */
 int nf_disconnect(struct nf_dev *nf);
+
+/*
+ * What nf_backend_check() stores besides a xenbus state (VIF_STATE_*, 0-8):
+ * the backend's `state` node or its whole directory is gone (or no longer
+ * readable by this domain), or it holds something that does not parse.
+ */
+#define NF_BACKEND_GONE 0x100u
+#define NF_BACKEND_GARBLED 0x101u
+
+/*
+ * Is the backend still Connected? For a guest whose data path cannot tell:
+ * on Xen a notification to a port whose remote end was closed is dropped
+ * without an error (the port is just unbound), so a backend that died or
+ * was detached is only seen in xenstore. From nf_connect() to
+ * nf_disconnect() the core's watch on the backend directory stays on the
+ * vif's xenstore handle (cfg.xs), firing on any change at or below it, its
+ * removal included. Call this once after nf_connect() and then whenever the
+ * handle's transport may have something (its descriptor polls readable):
+ * it never blocks on the transport. It takes every watch event that has
+ * arrived (queued, or readable now; at most 64 per call) and drops it —
+ * while connected the core's watch is meant to be the handle's only one —
+ * then reads the backend's `state` (again when events arrived during the
+ * read, up to 4 reads), so events lost to a full queue change nothing. Any queue's handle names the vif; call it on the thread
+ * that uses the xenstore handle (nf_connect's), never during another call
+ * on that handle. No per-packet cost: nothing on the data path calls it.
+ * Returns 1 the backend is Connected; 0 it is not, *state saying what it is
+ * (VIF_STATE_CLOSING or _CLOSED: the toolstack is detaching the vif or
+ * vpiod closed it; another VIF_STATE_*; NF_BACKEND_GONE; NF_BACKEND_GARBLED);
+ * -VP_EINVAL (NULL argument), -NF_ENOTCONN (not connected), or the xs_*
+ * errno of the handle (a dead transport: nothing more can be learned).
+ */
+int nf_backend_check(struct nf_dev *nf, uint32_t *state);
+
+/* The backend directory the vif's `backend` key named (a C string), "" when not connected. */
+const char *nf_backend_path(const struct nf_dev *nf);
 
 /* Queues the connected vif uses (1..NF_MAX_QUEUES; 0 when not connected); any queue's handle. */
 uint32_t nf_queue_count(const struct nf_dev *nf);

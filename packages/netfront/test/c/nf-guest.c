@@ -16,6 +16,7 @@
  *   {"event":"refused","error":"<backend error node>"}      (--garbage)
  *   {"event":"peers"}                                        (--auto: every peer heard)
  *   {"event":"done","sent":N,"received":N,"corrupt":N,"reordered":N,"foreign":N,...}
+ *   {"event":"backend","connected":0|1,"state":N}             (--watch-backend: each check)
  *   {"event":"closed","rc":N}
  *   {"event":"error","step":"..","rc":N}
  *
@@ -27,7 +28,11 @@
  * --no-traffic, --offload (request NF_FEAT_OFFLOAD; report what was agreed),
  * --queues K (ask for K queues: "connected" then says how many it got, and
  * each queue gets its own traffic thread), --flows F (F flows per queue,
- * see below).
+ * see below), --watch-backend (after connecting, and without --auto: until
+ * "close" on stdin, poll stdin and the xenstore connection's descriptor;
+ * whenever the latter is readable, or a line "check" arrives, call
+ * nf_backend_check() and print a "backend" line; once it says the backend
+ * is not Connected, disconnect at once, as a guest whose backend left does).
  *
  * Queues: with Q queues in use, thread q sends the sequence numbers s with
  * s % Q == q (to each peer) on queue q and receives on queue q whatever
@@ -59,6 +64,7 @@
  * rest, u32 flow, the pattern.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -479,6 +485,60 @@ static void *traffic_queue(void *arg)
 	return NULL;
 }
 
+/*
+ * --watch-backend: checks the backend now, then whenever the xenstore
+ * descriptor is readable or stdin says "check", until it is gone or stdin
+ * says "close". Prints a "backend" line per check.
+ */
+static void watch_backend(int xs_fd)
+{
+	char line[64];
+	size_t n = 0;
+	int check = 1;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = xs_fd, .events = POLLIN } };
+
+		if (check) {
+			uint32_t st = 0;
+			int rc = nf_backend_check(nf0, &st);
+
+			if (rc < 0)
+				fail("backend-check", rc);
+			printf("{\"event\":\"backend\",\"connected\":%d,\"state\":%u}\n", rc, st);
+			fflush(stdout);
+			if (rc == 0)
+				return;
+			check = 0;
+		}
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("poll", -errno);
+		}
+		if (p[1].revents)
+			check = 1;
+		if (p[0].revents) {
+			char c;
+			ssize_t r = read(0, &c, 1);
+
+			if (r <= 0)
+				fail("stdin-close", -EPIPE);
+			if (c != '\n') {
+				if (n + 1 < sizeof(line))
+					line[n++] = c;
+				continue;
+			}
+			line[n] = '\0';
+			n = 0;
+			if (!strcmp(line, "close"))
+				return;
+			if (!strcmp(line, "check"))
+				check = 1;
+		}
+	}
+}
+
 static void traffic(void)
 {
 	pthread_t th[NF_MAX_QUEUES];
@@ -523,12 +583,13 @@ int main(int argc, char **argv)
 {
 	uint32_t devid = 0, i, want_queues = 1;
 	int garbage = 0, garbage_only = 0, do_traffic = 1, broker = 0, autom = 0, linger = 0, want_offload = 0, rc, xs_fd, xen = 0;
+	int watch = 0;
 	enum nf_mode mode = NF_MODE_EVENT;
 	struct nf_host_grants grants;
 	struct nf_host_evtchns chans;
 	struct nf_grant_ops gops;
 	struct nf_evtchn_ops eops;
-	struct xs_fd_transport ft;
+	struct xs_fd_transport ft = { .fd = -1, .owned = 0 };
 	struct xs_transport t;
 	struct nf_config cfg;
 	struct sigaction sa;
@@ -563,6 +624,8 @@ int main(int argc, char **argv)
 			autom = 1;
 		else if (!strcmp(a, "--linger"))
 			linger = 1;
+		else if (!strcmp(a, "--watch-backend"))
+			watch = 1;
 		else if (!strcmp(a, "--queues"))
 			want_queues = (uint32_t)atoi(v), i++;
 		else if (!strcmp(a, "--flows"))
@@ -659,7 +722,9 @@ int main(int argc, char **argv)
 			fail("stdin-go", -EPIPE);
 		traffic();
 	}
-	if (linger) {
+	if (watch && !broker && !autom) {
+		watch_backend(ft.fd);
+	} else if (linger) {
 		while (!stop)
 			if (!receive_all())
 				(void)nf_rx_wait(nf0, nq > 1 ? 5 : 50);

@@ -6,6 +6,7 @@
 #include "vpio/tap.h"
 
 #define P(fn, s, out) fn((s), (uint32_t)strlen(s), (out))
+#define P2(s, present, out) nf_backend_verdict((s), (uint32_t)strlen(s), (present), (out))
 
 static void test_u32(void)
 {
@@ -87,6 +88,35 @@ static void test_mac(void)
 	CHECK_EQ(P(nf_parse_mac, "02:00:00:00:00:0g", m), -VP_EINVAL);
 }
 
+static void test_backend_verdict(void)
+{
+	static const char *const not_connected[] = { "0", "1", "2", "3", "5", "6", "7", "8" };
+	static const char *const garbled[] = { "", "9", "04", "4 ", " 4", "-4", "4\n", "Connected", "44", "0x4" };
+	uint32_t st = 0, i;
+
+	CHECK_EQ(P2("4", 1, &st), 1);
+	CHECK_EQ(st, VIF_STATE_CONNECTED);
+	for (i = 0; i < sizeof(not_connected) / sizeof(not_connected[0]); i++) {
+		st = 4;
+		CHECK_EQ(P2(not_connected[i], 1, &st), 0);
+		CHECK_EQ(st, (uint32_t)(not_connected[i][0] - '0'));
+	}
+	CHECK_EQ(P2("5", 1, &st), 0);
+	CHECK_EQ(st, VIF_STATE_CLOSING);
+	for (i = 0; i < sizeof(garbled) / sizeof(garbled[0]); i++) {
+		st = 4;
+		CHECK_EQ(P2(garbled[i], 1, &st), 0);
+		CHECK_EQ(st, NF_BACKEND_GARBLED);
+	}
+	CHECK_EQ(nf_backend_verdict("4\0", 2, 1, &st), 0); /* an embedded NUL is not "4" */
+	CHECK_EQ(st, NF_BACKEND_GARBLED);
+	/* no node (or its directory removed): gone, whatever the buffer holds */
+	CHECK_EQ(P2("4", 0, &st), 0);
+	CHECK_EQ(st, NF_BACKEND_GONE);
+	CHECK_EQ(nf_backend_verdict("", 0, 0, &st), 0);
+	CHECK_EQ(st, NF_BACKEND_GONE);
+}
+
 static void test_shown(void)
 {
 	char buf[64];
@@ -108,6 +138,7 @@ int main(void)
 	tap_run("ring sizes: exactly the powers of two 64..4096", test_slots);
 	tap_run("state, ref count, gref, port and MTU ranges at their boundaries", test_ranges);
 	tap_run("MAC: xx:xx:xx:xx:xx:xx, either case, unicast only", test_mac);
+	tap_run("backend state verdict: only \"4\" is Connected; other states, garbage and a missing node are not", test_backend_verdict);
 	tap_run("error texts: garbage shown printable and quoted, bounded strings", test_shown);
 	return tap_done();
 }

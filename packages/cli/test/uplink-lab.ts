@@ -5,21 +5,12 @@
  * consoles and of vpio-uplink's stats lines. Lab.cleanup() undoes all of it.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { until } from '@vpio/cli/test-utils';
-import { uplinkBinaryPath } from '../src/uplink-path.js';
 import type { ConsoleResult } from '../src/protocol.js';
 import { VPIO, root, tempBase } from './helpers.js';
 
-export const UPLINK_BUILT = (() => {
-  try {
-    return existsSync(uplinkBinaryPath());
-  } catch {
-    return false;
-  }
-})();
 export const MINIOS = join(root, '..', '..', 'minios');
 export const FIREWALL = join(MINIOS, 'configs', 'bridge-firewall.click');
 

@@ -10,7 +10,7 @@
  *      <-> vpio-uplink (VID 10) <-> switch VLAN 10; 1400-byte pings
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +20,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const vpioJs = join(root, '..', 'cli', 'dist', 'bin', 'vpio.js');
 const script = join(root, 'test', 'e2e', 'uplink-e2e.sh');
 
-function cliHasUplink(): boolean {
-  if (!existsSync(vpioJs)) return false;
-  const r = spawnSync('node', [vpioJs, '--help'], { encoding: 'utf8', timeout: 20_000 });
-  return /\buplink\b/.test(r.stdout + r.stderr) && /\bvxlan\b/.test(r.stdout + r.stderr);
-}
 
-const runnable = process.getuid?.() === 0 && cliHasUplink();
+const runnable = process.getuid?.() === 0;
 
 interface Stats {
   why?: string;

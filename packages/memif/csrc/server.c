@@ -69,8 +69,6 @@ static uint64_t monotonic_ms(void *user)
 
 static int fill_defaults(struct vmif_server_config *c)
 {
-	if (c->socket_path == NULL)
-		return -EINVAL;
 	if (c->socket_mode == 0)
 		c->socket_mode = 0600;
 	if (c->max_regions == 0)
@@ -96,31 +94,65 @@ static int fill_defaults(struct vmif_server_config *c)
 	return 0;
 }
 
-int vmif_server_create(struct vmif_server **out, const struct vmif_server_config *cfg)
+/* Allocates srv with cfg's defaults filled in (socket_path may be NULL: adopted). */
+static int server_alloc(struct vmif_server **out, const struct vmif_server_config *cfg)
 {
-	struct vmif_server *srv;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+	struct vmif_server *srv = calloc(1, sizeof(*srv));
 	int rc;
 
 	*out = NULL;
-	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		return -ENOMEM;
 	srv->listen_fd = srv->epoll_fd = -1;
 	srv->cfg = *cfg;
 	rc = fill_defaults(&srv->cfg);
-	if (rc)
-		goto fail;
-	strncpy(srv->name, cfg->name ? cfg->name : "vpio", sizeof(srv->name) - 1);
-	if (strlen(cfg->socket_path) >= sizeof(sa.sun_path)) {
-		rc = -ENAMETOOLONG;
-		goto fail;
+	if (rc) {
+		free(srv);
+		return rc;
 	}
+	strncpy(srv->name, cfg->name ? cfg->name : "vpio", sizeof(srv->name) - 1);
+	srv->cfg.name = srv->name;
+	*out = srv;
+	return 0;
+}
+
+/* The epoll set over srv->listen_fd. 0 or -errno. */
+static int server_watch(struct vmif_server *srv)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+
+	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->epoll_fd < 0 || epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->listen_fd, &ev) != 0)
+		return -errno;
+	return 0;
+}
+
+static void server_free(struct vmif_server *srv)
+{
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	if (srv->epoll_fd >= 0)
+		close(srv->epoll_fd);
+	free(srv);
+}
+
+int vmif_server_create(struct vmif_server **out, const struct vmif_server_config *cfg)
+{
+	struct vmif_server *srv;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int rc;
+
+	*out = NULL;
+	if (cfg->socket_path == NULL)
+		return -EINVAL;
+	if (strlen(cfg->socket_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	rc = server_alloc(&srv, cfg);
+	if (rc)
+		return rc;
 	strcpy(sa.sun_path, cfg->socket_path);
 	strcpy(srv->path, cfg->socket_path);
 	srv->cfg.socket_path = srv->path;
-	srv->cfg.name = srv->name;
 	rc = check_dir(srv->path);
 	if (rc == 0)
 		rc = clear_path(&sa);
@@ -133,14 +165,9 @@ int vmif_server_create(struct vmif_server **out, const struct vmif_server_config
 		goto fail_errno;
 	/* The directory is ours and closed to writers, so nobody can swap the
 	 * file between bind and chmod. */
-	if (chmod(srv->path, srv->cfg.socket_mode) != 0 || listen(srv->listen_fd, 16) != 0) {
-		rc = -errno;
-		unlink(srv->path);
-		goto fail;
-	}
-	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv->epoll_fd < 0 || epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->listen_fd, &ev) != 0) {
-		rc = -errno;
+	if (chmod(srv->path, srv->cfg.socket_mode) != 0 || listen(srv->listen_fd, 16) != 0 ||
+	    (rc = server_watch(srv)) != 0) {
+		rc = rc ? rc : -errno;
 		unlink(srv->path);
 		goto fail;
 	}
@@ -150,12 +177,48 @@ int vmif_server_create(struct vmif_server **out, const struct vmif_server_config
 fail_errno:
 	rc = -errno;
 fail:
-	if (srv->listen_fd >= 0)
-		close(srv->listen_fd);
-	if (srv->epoll_fd >= 0)
-		close(srv->epoll_fd);
-	free(srv);
+	server_free(srv);
 	return rc;
+}
+
+int vmif_server_adopt(struct vmif_server **out, int fd, const struct vmif_server_config *cfg)
+{
+	struct vmif_server_config c = *cfg;
+	struct vmif_server *srv;
+	struct stat st;
+	int domain = -1, type = -1, listening = 0, fl, rc;
+	socklen_t len = sizeof(int);
+
+	*out = NULL;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return -EBADF;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || (len = sizeof(int),
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) != 0 || (len = sizeof(int),
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) != 0)
+		return -errno;
+	if (domain != AF_UNIX || type != SOCK_SEQPACKET || !listening)
+		return -EINVAL;
+	c.socket_path = NULL; /* never unlinked by us: the caller made the file */
+	rc = server_alloc(&srv, &c);
+	if (rc)
+		return rc;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		rc = -errno;
+		free(srv);
+		return rc;
+	}
+	srv->listen_fd = fd;
+	rc = server_watch(srv);
+	if (rc) {
+		srv->listen_fd = -1; /* still the caller's on failure */
+		server_free(srv);
+		return rc;
+	}
+	*out = srv;
+	return 0;
 }
 
 int vmif_server_fd(const struct vmif_server *srv)
@@ -388,7 +451,8 @@ void vmif_server_close(struct vmif_server *srv)
 		vmif_chan_close(srv->chans);
 	close(srv->epoll_fd);
 	close(srv->listen_fd);
-	unlink(srv->path);
+	if (srv->path[0])
+		unlink(srv->path);
 	free(srv);
 }
 

@@ -142,7 +142,20 @@ struct vmif_server_config {
  */
 int vmif_server_create(struct vmif_server **out, const struct vmif_server_config *cfg);
 
-/* Disconnects every client, unmaps, closes, unlinks the socket, frees. */
+/*
+ * Adopts fd, an already listening AF_UNIX SOCK_SEQPACKET socket someone
+ * else bound (vpio-launch --wire-memif: the monitor binds, the sandboxed
+ * tenant serves). cfg->socket_path and socket_mode are ignored; the file is
+ * the caller's and is never unlinked here. The server owns fd from a
+ * successful return on (made non-blocking and close-on-exec; closed by
+ * vmif_server_close). Returns 0, -EBADF, -ENOTSOCK, -EINVAL (fd is not a
+ * listening AF_UNIX SOCK_SEQPACKET socket, or a bad config), -ENOMEM or the
+ * errno of fcntl/epoll; on failure fd stays the caller's, open.
+ */
+int vmif_server_adopt(struct vmif_server **out, int fd, const struct vmif_server_config *cfg);
+
+/* Disconnects every client, unmaps, closes, unlinks the socket it created
+ * (not an adopted one's), frees. */
 void vmif_server_close(struct vmif_server *srv);
 
 /* One descriptor to poll for readability: it covers the listening socket

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "memif_client.h"
@@ -755,6 +757,52 @@ static void t_honest_after_all(void)
 	vmif_server_step(srv);
 }
 
+static void t_adopt(void)
+{
+	struct vmif_server_config cfg = { .max_regions = 2, .max_queue_pairs = 2 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vmif_server *adopted, *bad, *saved_srv = srv;
+	struct vmif_if *ifp;
+	char saved_path[128];
+	struct tc t;
+	int lfd, dgram, idle, pipefd[2];
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/adopted.sock", dir);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	idle = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	dgram = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(lfd >= 0 && idle >= 0 && dgram >= 0 && pipe(pipefd) == 0);
+	CHECK_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(listen(lfd, 4), 0);
+	/* only a listening AF_UNIX SOCK_SEQPACKET socket is taken; refused fds stay open */
+	CHECK_EQ(vmif_server_adopt(&bad, dgram, &cfg), -EINVAL);
+	CHECK_EQ(vmif_server_adopt(&bad, idle, &cfg), -EINVAL);
+	CHECK_EQ(vmif_server_adopt(&bad, pipefd[0], &cfg), -ENOTSOCK);
+	CHECK_EQ(vmif_server_adopt(&bad, -1, &cfg), -EBADF);
+	CHECK_EQ(fcntl(dgram, F_GETFD) >= 0 && fcntl(idle, F_GETFD) >= 0, 1);
+	close(dgram), close(idle), close(pipefd[0]), close(pipefd[1]);
+	CHECK_EQ(vmif_server_adopt(&adopted, lfd, &cfg), 0);
+	CHECK(fcntl(lfd, F_GETFL) & O_NONBLOCK);
+	CHECK_EQ(vmif_if_create(adopted, &(struct vmif_if_config){ .id = 3 }, &ifp), 0);
+	/* an honest client completes the handshake over the adopted socket */
+	strcpy(saved_path, sock_path);
+	strcpy(sock_path, sa.sun_path);
+	srv = adopted;
+	CHECK_EQ(tc_init(&t, "vmif-test-adopt", 4, 2048), 0);
+	CHECK_EQ(honest_connect(&t, 3, NULL), 0);
+	CHECK_EQ(vmif_if_connected(ifp), 1);
+	tc_fini(&t);
+	vmif_server_step(adopted);
+	CHECK_EQ(vmif_if_connected(ifp), 0);
+	srv = saved_srv;
+	strcpy(sock_path, saved_path);
+	/* closing closes the adopted fd but leaves the file to whoever made it */
+	vmif_server_close(adopted);
+	CHECK_EQ(fcntl(lfd, F_GETFD), -1);
+	CHECK_EQ(access(sa.sun_path, F_OK), 0);
+	CHECK_EQ(unlink(sa.sun_path), 0);
+}
+
 static void t_teardown_leaks_nothing(void)
 {
 	vmif_server_close(srv);
@@ -784,6 +832,7 @@ int main(void)
 	tap_run("refuses a handshake that stalls past its deadline (injected clock), never a connected one",
 		t_handshake_timeout);
 	tap_run("after all that, an honest client still works", t_honest_after_all);
+	tap_run("adopts a listening SOCK_SEQPACKET fd (refuses others), serves it, never unlinks its file", t_adopt);
 	tap_run("closing the server leaks no fd, mapping or socket file", t_teardown_leaks_nothing);
 	return tap_done();
 }

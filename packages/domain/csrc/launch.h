@@ -112,15 +112,25 @@ int tap_parse_prefix(int family, const char *s, void *addr, uint8_t *prefix);
 
 #include <sys/socket.h>
 
-enum wire_kind { WIRE_NONE = 0, WIRE_PACKET, WIRE_UDP };
+enum wire_kind { WIRE_NONE = 0, WIRE_PACKET, WIRE_UDP, WIRE_MEMIF };
 
-/* An uplink tenant's wire (--wire-packet IFNAME or --wire-udp ADDR:PORT). */
+/* An uplink tenant's wire (--wire-packet IFNAME, --wire-udp ADDR:PORT or --wire-memif PATH). */
 struct launch_wire {
 	enum wire_kind kind;
-	const char *name;               /* packet: the interface; udp: the ADDR:PORT text ($VPIO_WIRE_NAME) */
+	const char *name;               /* packet: the interface; udp: the ADDR:PORT text; memif: the path ($VPIO_WIRE_NAME) */
 	struct sockaddr_storage addr;   /* udp: the parsed address */
 	socklen_t addrlen;
+	unsigned mode;                  /* memif: the socket file's mode (--wire-memif-mode, default 0600) */
+	/* memif, set by wire_open(): the socket file's directory (an O_PATH fd
+	 * above 9, kept by the monitor), its base name and inode, for
+	 * wire_close() to unlink exactly that file; dir_fd -1 otherwise. */
+	int dir_fd;
+	const char *base;
+	unsigned long ino;
 };
+
+/* "the kind's word" as $VPIO_WIRE_KIND and --wire-KIND say it: packet, udp, memif. */
+const char *wire_kind_name(enum wire_kind k);
 
 /* "a.b.c.d:PORT" or "[ipv6]:PORT", PORT 1..65535: 0 or -EINVAL. */
 int wire_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *len);
@@ -132,7 +142,16 @@ int wire_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *len);
  * interface; -ENETDOWN: it is down; -EPERM: not root; -EADDRINUSE,
  * -EADDRNOTAVAIL: the UDP address).
  */
-int wire_open(const struct launch_wire *w, char *why, size_t why_bytes);
+int wire_open(struct launch_wire *w, char *why, size_t why_bytes);
+
+/*
+ * In the monitor after the domain is gone: memif unlinks the socket file
+ * wire_open() made, if it is still that inode, through the directory fd (so
+ * the monitor's own mount namespace does not matter) and closes that fd.
+ * A monitor killed by SIGKILL leaves the file; the next wire_open() at the
+ * same path replaces it as stale. Other kinds: nothing.
+ */
+void wire_close(struct launch_wire *w);
 
 /* ---- cgroup.c ---- */
 

@@ -6,7 +6,7 @@
 //               [--ctrl-fd FD] [--userns] [--skip STEP]...
 //               [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A/P] [--tap-addr6 A/P] [--tap-vnet-hdr]
 //                           [--tap-queues N]]
-//               [--wire-packet IFNAME | --wire-udp ADDR:PORT]
+//               [--wire-packet IFNAME | --wire-udp ADDR:PORT | --wire-memif PATH [--wire-memif-mode MODE]]
 //               -- GUEST ARGV...
 //   vpio-launch --check     probe which steps this machine supports
 //
@@ -19,7 +19,8 @@
 //         2 cgroup        create <base>/NAME, write limits, join (children inherit)
 //        19 wire          (--wire-* only) still root and in vpiod's network namespace:
 //                         the AF_PACKET socket bound to IFNAME, or the UDP socket bound
-//                         to ADDR:PORT (wire.c), moved to fd 4; the guest inherits it
+//                         to ADDR:PORT, or the SOCK_SEQPACKET socket listening at PATH
+//                         (wire.c), moved to fd 4; the guest inherits it
 //         3 userns        (not root, or --userns) new user ns mapping U/G to us
 //         4 namespaces    unshare pid, mount, net, ipc, uts
 //         5 fork          ──► pid 1 of the new pid ns (the "init"):
@@ -42,7 +43,8 @@
 //                              SIGHUP to the guest, reaps orphans, and exits
 //                              with the guest's status (128+signal if killed).
 //         the monitor closes fd 3, forwards the same signals to init, and
-//         exits with init's status. vpiod watches the monitor through a pidfd.
+//         exits with init's status (--wire-memif: after unlinking the socket
+//         file it made, wire_close()). vpiod watches the monitor through a pidfd.
 //
 // When vpiod dies (even by SIGKILL) the monitor gets SIGKILL (its pdeathsig,
 // step 0); when the monitor is SIGKILLed, init gets SIGKILL (pdeathsig) and the
@@ -248,7 +250,7 @@ static void run_init(const struct config *c)
 		}
 		if (c->wire.kind) {
 			set_env_num("VPIO_WIRE_FD", WIRE_FD);
-			if (setenv("VPIO_WIRE_KIND", c->wire.kind == WIRE_PACKET ? "packet" : "udp", 1) < 0 || setenv("VPIO_WIRE_NAME", c->wire.name, 1) < 0)
+			if (setenv("VPIO_WIRE_KIND", wire_kind_name(c->wire.kind), 1) < 0 || setenv("VPIO_WIRE_NAME", c->wire.name, 1) < 0)
 				fail(ST_ENVIRONMENT, "environment", -errno, "VPIO_WIRE_KIND");
 		}
 		execvp(c->argv[0], c->argv);
@@ -327,8 +329,10 @@ static void run(struct config *c)
 		run_init(c);
 	close(CTRL_FD);
 	if (c->wire.kind)
-		close(WIRE_FD); /* the monitor holds nothing */
-	_exit(wait_forwarding(init));
+		close(WIRE_FD); /* the monitor holds nothing (memif: but the socket file's directory, for wire_close) */
+	err = wait_forwarding(init);
+	wire_close(&c->wire);
+	_exit(err);
 }
 
 /* ---- --check: each probe runs in a child so the launcher stays clean ---- */
@@ -486,7 +490,8 @@ static void usage(FILE *f)
 		"                   [--ctrl-fd FD] [--userns] [--skip STEP]...\n"
 		"                   [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A.B.C.D/P] [--tap-addr6 X::Y/P]\n"
 		"                    [--tap-vnet-hdr] [--tap-queues N]]\n"
-		"                   [--wire-packet IFNAME | --wire-udp A.B.C.D:PORT|[X::Y]:PORT]\n"
+		"                   [--wire-packet IFNAME | --wire-udp A.B.C.D:PORT|[X::Y]:PORT\n"
+		"                    | --wire-memif PATH [--wire-memif-mode MODE]]\n"
 		"                   -- GUEST [ARGS...]\n"
 		"       vpio-launch --check\n"
 		"Steps --skip accepts (vpiod --insecure only): cgroup namespaces mount-private proc\n"
@@ -498,7 +503,11 @@ static void usage(FILE *f)
 		"--wire-udp a UDP socket bound to ADDR:PORT, both in this (vpiod's) network namespace before the\n"
 		"domain gets its own; the guest gets it as fd 4 ($VPIO_WIRE_FD, $VPIO_WIRE_KIND packet|udp,\n"
 		"$VPIO_WIRE_NAME) and cannot bind(); a packet guest sends only through IFNAME (send(), write(),\n"
-		"its TX ring: no sendto() with an address, no sendmsg/sendmmsg). Not with --tap.\n");
+		"its TX ring: no sendto() with an address, no sendmsg/sendmmsg). Not with --tap.\n"
+		"--wire-memif makes a SOCK_SEQPACKET Unix socket listening at PATH (absolute; its directory must\n"
+		"be root's and not group/other-writable; a stale socket file is replaced, a live one refused;\n"
+		"mode 0600 or --wire-memif-mode, octal) for a memif server tenant ($VPIO_WIRE_KIND memif); the\n"
+		"file is unlinked when the domain exits.\n");
 }
 
 static long num_arg(const char *opt, const char *s, long min, long max)
@@ -516,7 +525,7 @@ static long num_arg(const char *opt, const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP,
-	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR, O_TAP_QUEUES, O_WIRE_PACKET, O_WIRE_UDP };
+	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR, O_TAP_QUEUES, O_WIRE_PACKET, O_WIRE_UDP, O_WIRE_MEMIF, O_WIRE_MEMIF_MODE };
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, O_CHECK },      { "domid", required_argument, NULL, O_DOMID },
 		{ "uid", required_argument, NULL, O_UID },      { "gid", required_argument, NULL, O_GID },
@@ -530,10 +539,11 @@ int main(int argc, char **argv)
 		{ "tap-addr6", required_argument, NULL, O_TAP_ADDR6 }, { "tap-vnet-hdr", no_argument, NULL, O_TAP_VNET_HDR },
 		{ "tap-queues", required_argument, NULL, O_TAP_QUEUES },
 		{ "wire-packet", required_argument, NULL, O_WIRE_PACKET }, { "wire-udp", required_argument, NULL, O_WIRE_UDP },
+		{ "wire-memif", required_argument, NULL, O_WIRE_MEMIF }, { "wire-memif-mode", required_argument, NULL, O_WIRE_MEMIF_MODE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD, .tap = { .queues = 1 } };
-	int opt, tap_opts = 0;
+	int opt, tap_opts = 0, memif_mode = 0;
 
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (opt) {
@@ -599,7 +609,7 @@ int main(int argc, char **argv)
 		case O_WIRE_PACKET: {
 			size_t n = strlen(optarg);
 			if (c.wire.kind) {
-				fprintf(stderr, "vpio-launch: usage: one --wire-packet or --wire-udp\n");
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp or --wire-memif\n");
 				return ST_USAGE;
 			}
 			if (n == 0 || n >= IFNAMSIZ_ || strspn(optarg, TAP_NAME_CHARS) != n || strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0) {
@@ -611,7 +621,7 @@ int main(int argc, char **argv)
 		}
 		case O_WIRE_UDP:
 			if (c.wire.kind) {
-				fprintf(stderr, "vpio-launch: usage: one --wire-packet or --wire-udp\n");
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp or --wire-memif\n");
 				return ST_USAGE;
 			}
 			if (wire_parse_udp(optarg, &c.wire.addr, &c.wire.addrlen) < 0) {
@@ -620,11 +630,37 @@ int main(int argc, char **argv)
 			}
 			c.wire.kind = WIRE_UDP, c.wire.name = optarg;
 			break;
+		case O_WIRE_MEMIF:
+			if (c.wire.kind) {
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp or --wire-memif\n");
+				return ST_USAGE;
+			}
+			if (optarg[0] != '/' || strlen(optarg) >= 108 || optarg[strlen(optarg) - 1] == '/') {
+				fprintf(stderr, "vpio-launch: usage: --wire-memif expects an absolute file path of at most 107 bytes, got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.wire.kind = WIRE_MEMIF, c.wire.name = optarg;
+			break;
+		case O_WIRE_MEMIF_MODE: {
+			char *end;
+			errno = 0;
+			unsigned long m = strtoul(optarg, &end, 8);
+			if (errno || end == optarg || *end || m > 0777 || (m & 0600) != 0600 || (m & 0111)) {
+				fprintf(stderr, "vpio-launch: usage: --wire-memif-mode expects an octal mode with rw for the owner and no x bits (0600, 0660, 0666), got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			c.wire.mode = (unsigned)m, memif_mode = 1;
+			break;
+		}
 		default: usage(stderr); return ST_USAGE;
 		}
 	}
 	if (c.wire.kind && c.tap.name) {
-		fprintf(stderr, "vpio-launch: usage: --tap and --wire-%s exclude each other (both would be fd 4)\n", c.wire.kind == WIRE_PACKET ? "packet" : "udp");
+		fprintf(stderr, "vpio-launch: usage: --tap and --wire-%s exclude each other (both would be fd 4)\n", wire_kind_name(c.wire.kind));
+		return ST_USAGE;
+	}
+	if (memif_mode && c.wire.kind != WIRE_MEMIF) {
+		fprintf(stderr, "vpio-launch: usage: --wire-memif-mode needs --wire-memif PATH\n");
 		return ST_USAGE;
 	}
 	if (c.wire.kind && skipped(&c, ST_NAMESPACES)) {

@@ -28,6 +28,9 @@
 //      What remains sends only through the bound interface: send(),
 //      sendto(fd, buf, len, flags, NULL, 0), write(), and the
 //      PACKET_TX_RING flushed by send(fd, NULL, 0, flags);
+//      a memif wire tenant (--wire-memif) gets SC_WIRE only: it accept4()s
+//      on its listening socket, recvmsg()/sendmsg()s with SCM_RIGHTS and
+//      mmap()s received memfds, none of which these rules touch;
 //   7. everything else is allowed.
 //
 // The deny list: what lets a process reach another one's memory or the

@@ -19,6 +19,15 @@
 //           be up.
 //   udp     socket(AF_INET or AF_INET6, SOCK_DGRAM) bound to ADDR:PORT
 //           (IPv6: IPV6_V6ONLY). No SO_REUSEADDR: a taken address is an error.
+//   memif   socket(AF_UNIX, SOCK_SEQPACKET) bound to PATH and listening (the
+//           tenant serves memif clients on it: it may accept, receive their
+//           memfds and eventfds, and map them; all of that is on this one
+//           socket). PATH's directory must exist, be a directory owned by
+//           root (or us) and not be group/other-writable (so nobody swaps
+//           the file between bind and chmod); the file gets --wire-memif-mode
+//           (0600 by default). A stale socket file (nobody listening) is
+//           replaced; a live one, or anything that is not a socket, is
+//           refused. wire_close() unlinks it when the domain is gone.
 //
 // Errors come back as -errno with a one-line reason ("no interface eth9",
 // "10.99.0.1:4789: address in use"); nothing is left open on failure.
@@ -30,10 +39,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "launch.h"
@@ -179,11 +191,151 @@ fail:
 	return err;
 }
 
-int wire_open(const struct launch_wire *w, char *why, size_t why_bytes)
+/* The directory part of path (absolute, checked by the caller) into dir, the base into *base. */
+static void split_path(const char *path, char *dir, size_t dir_bytes, const char **base)
 {
+	const char *slash = strrchr(path, '/');
+	size_t n = (size_t)(slash - path);
+
+	if (n == 0)
+		n = 1; /* "/x": the root */
+	if (n >= dir_bytes)
+		n = dir_bytes - 1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*base = slash + 1;
+}
+
+static int open_memif(struct launch_wire *w, char *why, size_t why_bytes)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	int dfd, tmp, s = -1, err;
+
+	w->dir_fd = -1;
+	if (strlen(w->name) >= sizeof(sa.sun_path)) {
+		snprintf(why, why_bytes, "%s: path too long for a Unix socket (at most %zu bytes)", w->name, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, w->name);
+	split_path(w->name, dir, sizeof(dir), &w->base);
+	tmp = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tmp < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: directory %s: %s", w->name, dir, strerror(-err));
+		return err;
+	}
+	/* above 9: never the 3 or 4 the guest's descriptors are moved to */
+	dfd = fcntl(tmp, F_DUPFD_CLOEXEC, 10);
+	err = dfd < 0 ? -errno : 0;
+	close(tmp);
+	if (err) {
+		snprintf(why, why_bytes, "%s: F_DUPFD: %s", w->name, strerror(-err));
+		return err;
+	}
+	if (fstat(dfd, &st) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: directory %s: %s", w->name, dir, strerror(-err));
+		goto fail;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		err = -EPERM;
+		snprintf(why, why_bytes, "%s: directory %s must be owned by root and not group/other-writable (it is uid %u, mode %04o)",
+			 w->name, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	/* a socket file nobody listens on is stale and goes; anything else stays */
+	if (fstatat(dfd, w->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		int probe, rc;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			err = -EEXIST;
+			snprintf(why, why_bytes, "%s: exists and is not a socket", w->name);
+			goto fail;
+		}
+		probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (probe < 0) {
+			err = -errno;
+			snprintf(why, why_bytes, "%s: socket: %s", w->name, strerror(-err));
+			goto fail;
+		}
+		rc = connect(probe, (const struct sockaddr *)&sa, sizeof(sa));
+		err = rc == 0 || errno == EAGAIN ? -EADDRINUSE : 0;
+		close(probe);
+		if (err) {
+			snprintf(why, why_bytes, "%s: in use (something listens on it)", w->name);
+			goto fail;
+		}
+		if (unlinkat(dfd, w->base, 0) < 0) {
+			err = -errno;
+			snprintf(why, why_bytes, "%s: removing the stale socket: %s", w->name, strerror(-err));
+			goto fail;
+		}
+	} else if (errno != ENOENT) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: socket: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	if (bind(s, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: bind: %s", w->name, strerror(-err));
+		goto fail;
+	}
+	/* the directory is closed to other writers: the file is still ours */
+	if (fchmodat(dfd, w->base, w->mode ? w->mode : 0600, 0) < 0 || fstatat(dfd, w->base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    listen(s, 16) < 0) {
+		err = -errno;
+		snprintf(why, why_bytes, "%s: chmod/listen: %s", w->name, strerror(-err));
+		unlinkat(dfd, w->base, 0);
+		goto fail;
+	}
+	w->ino = (unsigned long)st.st_ino;
+	w->dir_fd = dfd;
+	return s;
+fail:
+	if (s >= 0)
+		close(s);
+	close(dfd);
+	return err;
+}
+
+const char *wire_kind_name(enum wire_kind k)
+{
+	switch (k) {
+	case WIRE_PACKET: return "packet";
+	case WIRE_UDP: return "udp";
+	case WIRE_MEMIF: return "memif";
+	default: return "none";
+	}
+}
+
+int wire_open(struct launch_wire *w, char *why, size_t why_bytes)
+{
+	w->dir_fd = -1;
 	switch (w->kind) {
 	case WIRE_PACKET: return open_packet(w, why, why_bytes);
 	case WIRE_UDP: return open_udp(w, why, why_bytes);
+	case WIRE_MEMIF: return open_memif(w, why, why_bytes);
 	default: snprintf(why, why_bytes, "no wire asked for"); return -EINVAL;
 	}
+}
+
+void wire_close(struct launch_wire *w)
+{
+	struct stat st;
+
+	if (w->kind != WIRE_MEMIF || w->dir_fd < 0)
+		return;
+	if (fstatat(w->dir_fd, w->base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode) &&
+	    (unsigned long)st.st_ino == w->ino)
+		(void)unlinkat(w->dir_fd, w->base, 0); /* best effort: a later wire_open() replaces a stale file */
+	close(w->dir_fd);
+	w->dir_fd = -1;
 }

@@ -46,18 +46,38 @@ export interface DomainTapOptions {
 /**
  * An uplink tenant's wire: vpio-launch's monitor (root, in vpiod's network
  * namespace, before the domain gets its own) creates the socket and hands it
- * to the guest as fd 4 (VPIO_WIRE_FD, VPIO_WIRE_KIND packet|udp,
+ * to the guest as fd 4 (VPIO_WIRE_FD, VPIO_WIRE_KIND packet|udp|memif,
  * VPIO_WIRE_NAME). The guest keeps its own empty namespace, uid, no-new-privs
  * and seccomp (which also denies it bind()): that one socket, as bound, is
  * all it reaches outside.
  *
  *  - `packet`: an AF_PACKET raw socket bound to `ifname` (which must exist
  *    and be up), the interface promiscuous while the socket lives;
- *  - `udp`: a UDP socket bound to `bind`, "A.B.C.D:PORT" or "[IPV6]:PORT".
+ *  - `udp`: a UDP socket bound to `bind`, "A.B.C.D:PORT" or "[IPV6]:PORT";
+ *  - `memif`: a SOCK_SEQPACKET Unix socket listening at `path` (absolute, at
+ *    most 107 bytes; its directory must exist, be root's and not be
+ *    group/other-writable), file mode `mode` (default 0o600; owner rw, no x
+ *    bits). A stale socket file is replaced, a live one refused; the monitor
+ *    unlinks it when the domain is gone.
  */
-export type DomainWireOptions = { readonly kind: 'packet'; readonly ifname: string } | { readonly kind: 'udp'; readonly bind: string };
+export type DomainWireOptions =
+  | { readonly kind: 'packet'; readonly ifname: string }
+  | { readonly kind: 'udp'; readonly bind: string }
+  | { readonly kind: 'memif'; readonly path: string; readonly mode?: number };
 
-export type ResolvedWireOptions = DomainWireOptions;
+export type ResolvedWireOptions =
+  | { readonly kind: 'packet'; readonly ifname: string }
+  | { readonly kind: 'udp'; readonly bind: string }
+  | { readonly kind: 'memif'; readonly path: string; readonly mode: number };
+
+/** The longest socket path vpio-launch --wire-memif takes (sun_path less its NUL). */
+export const MEMIF_PATH_MAX_BYTES = 107;
+
+/** A path vpio-launch --wire-memif takes: absolute, 2..107 bytes, no NUL, not ending in '/'. */
+export function isMemifSocketPath(path: unknown): path is string {
+  return typeof path === 'string' && path.startsWith('/') && path.length > 1 && !path.endsWith('/') && !path.includes('\0') &&
+    Buffer.byteLength(path) <= MEMIF_PATH_MAX_BYTES;
+}
 
 export interface ResolvedTapOptions {
   readonly name: string;
@@ -199,7 +219,7 @@ export function parseUdpEndpoint(text: unknown): { readonly address: string; rea
 }
 
 export function resolveWireOptions(wire: DomainWireOptions): ResolvedWireOptions {
-  if (typeof wire !== 'object' || wire === null) throw new ArgumentError('wire', "an object { kind: 'packet', ifname } or { kind: 'udp', bind }", wire);
+  if (typeof wire !== 'object' || wire === null) throw new ArgumentError('wire', "an object { kind: 'packet', ifname }, { kind: 'udp', bind } or { kind: 'memif', path }", wire);
   const keys = Object.keys(wire);
   if (wire.kind === 'packet') {
     for (const key of keys) if (key !== 'kind' && key !== 'ifname') throw new ArgumentError(`wire.${key}`, "one of kind, ifname (kind 'packet')", key);
@@ -211,12 +231,25 @@ export function resolveWireOptions(wire: DomainWireOptions): ResolvedWireOptions
     if (!parseUdpEndpoint(wire.bind)) throw new ArgumentError('wire.bind', 'A.B.C.D:PORT or [IPV6]:PORT with PORT in 1..65535', wire.bind);
     return { kind: 'udp', bind: wire.bind };
   }
-  throw new ArgumentError('wire.kind', "'packet' or 'udp'", (wire as { kind?: unknown }).kind);
+  if (wire.kind === 'memif') {
+    for (const key of keys) if (key !== 'kind' && key !== 'path' && key !== 'mode') throw new ArgumentError(`wire.${key}`, "one of kind, path, mode (kind 'memif')", key);
+    if (!isMemifSocketPath(wire.path)) throw new ArgumentError('wire.path', `an absolute socket path of at most ${MEMIF_PATH_MAX_BYTES} bytes`, wire.path);
+    const mode = wire.mode ?? 0o600;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777 || (mode & 0o600) !== 0o600 || (mode & 0o111) !== 0) {
+      throw new ArgumentError('wire.mode', 'a file mode with rw for the owner and no x bits (0o600, 0o660, 0o666)', wire.mode);
+    }
+    return { kind: 'memif', path: wire.path, mode };
+  }
+  throw new ArgumentError('wire.kind', "'packet', 'udp' or 'memif'", (wire as { kind?: unknown }).kind);
 }
 
 /** vpio-launch's --wire-* arguments. */
 export function wireLauncherArgs(wire: ResolvedWireOptions): string[] {
-  return wire.kind === 'packet' ? ['--wire-packet', wire.ifname] : ['--wire-udp', wire.bind];
+  switch (wire.kind) {
+    case 'packet': return ['--wire-packet', wire.ifname];
+    case 'udp': return ['--wire-udp', wire.bind];
+    case 'memif': return ['--wire-memif', wire.path, ...(wire.mode !== 0o600 ? ['--wire-memif-mode', wire.mode.toString(8).padStart(4, '0')] : [])];
+  }
 }
 
 function optionalInt(parameter: string, value: unknown, min: number, max: number, fallback: number): number {

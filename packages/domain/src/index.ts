@@ -1,6 +1,6 @@
 export { Vpiod, DEFAULT_UID_BASE, DOM0_GRANTS_PER_DOMAIN, DOM0_PORTS_PER_DOMAIN, FDS_PER_DOMAIN_BASE, FDS_RESERVED, type ControlHandler, type ControlReply, type BeforeSpawnResult, type CreateDomainHooks, type DestroyOptions, type VpiodEvents, type VpiodLogEntry, type VpiodOptions, type VpiodRecovery } from './vpiod.js';
 export { Domain, parseLaunchError, type DomainExit, type DomainInfo, type DomainState } from './domain.js';
-export { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, TAP_MAX_QUEUES, isUnicastMac, resolveDomainOptions, resolveTapOptions, tapLauncherArgs, isInterfaceName, parseUdpEndpoint, resolveWireOptions, wireLauncherArgs, type CreateDomainOptions, type DomainWireOptions, type ResolvedWireOptions, type DomainBrokerLimits, type DomainTapOptions, type ResolvedDomainOptions, type ResolvedTapOptions } from './domain-options.js';
+export { DEFAULT_BROKER_LIMITS, MAX_BROKER_LIMITS, TAP_MAX_QUEUES, isUnicastMac, resolveDomainOptions, resolveTapOptions, tapLauncherArgs, isInterfaceName, isMemifSocketPath, MEMIF_PATH_MAX_BYTES, parseUdpEndpoint, resolveWireOptions, wireLauncherArgs, type CreateDomainOptions, type DomainWireOptions, type ResolvedWireOptions, type DomainBrokerLimits, type DomainTapOptions, type ResolvedDomainOptions, type ResolvedTapOptions } from './domain-options.js';
 export { DomidAllocator, DOMID_MAX, DOMID_MIN } from './domid-allocator.js';
 export { checkSandbox, parseSandboxReport, skipFlagsFor, type CgroupBase, type SandboxReport, type SandboxStep } from './sandbox-check.js';
 export {

@@ -14,7 +14,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { defaultLauncherPath } from '../src/native.js';
 import { parseFacts, readAll, root, startVpiod } from './helpers.js';
 
 const GUEST_WIRE = join(root, 'build', 'test', 'guest-wire');
+const MEMIF_PEER = join(root, 'build', 'test', 'memif-peer');
 const NS = `vpio-t-${process.pid}-w`;
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
 
@@ -170,6 +171,15 @@ describe('an uplink tenant\'s wire socket', () => {
     expect(() => resolveDomainOptions({ ...base, env: { VPIO_WIRE_FD: '9' } })).toThrow(/env\.VPIO_WIRE_FD/);
     expect(wireLauncherArgs(resolveDomainOptions({ ...base, wire: { kind: 'packet', ifname: 'eth1' } }).wire!)).toEqual(['--wire-packet', 'eth1']);
     expect(wireLauncherArgs(resolveDomainOptions({ ...base, wire: { kind: 'udp', bind: '[fd99::1]:4789' } }).wire!)).toEqual(['--wire-udp', '[fd99::1]:4789']);
+    for (const [wire, re] of [
+      [{ kind: 'memif', path: 'rel.sock' }, /wire\.path/],
+      [{ kind: 'memif', path: `/${'x'.repeat(107)}` }, /wire\.path/],
+      [{ kind: 'memif', path: '/run/m.sock', mode: 0o400 }, /wire\.mode/],
+      [{ kind: 'memif', path: '/run/m.sock', mode: 0o755 }, /wire\.mode/],
+      [{ kind: 'memif', path: '/run/m.sock', ifname: 'eth0' }, /wire\.ifname/],
+    ] as Array<[unknown, RegExp]>) expect(() => resolveDomainOptions({ ...base, wire: wire as never }), JSON.stringify(wire)).toThrow(re);
+    expect(wireLauncherArgs(resolveDomainOptions({ ...base, wire: { kind: 'memif', path: '/run/m.sock' } }).wire!)).toEqual(['--wire-memif', '/run/m.sock']);
+    expect(wireLauncherArgs(resolveDomainOptions({ ...base, wire: { kind: 'memif', path: '/run/m.sock', mode: 0o660 } }).wire!)).toEqual(['--wire-memif', '/run/m.sock', '--wire-memif-mode', '0660']);
   });
 
   it('10.8 the launcher refuses --tap with --wire-*, and a second wire', () => {
@@ -182,7 +192,64 @@ describe('an uplink tenant\'s wire socket', () => {
       }
     };
     expect(run(['--tap', 'eth0', '--wire-udp', '127.0.0.1:4789'])).toMatch(/--tap and --wire-udp exclude each other/);
-    expect(run(['--wire-packet', 'eth0', '--wire-udp', '127.0.0.1:4789'])).toMatch(/one --wire-packet or --wire-udp/);
+    expect(run(['--wire-packet', 'eth0', '--wire-udp', '127.0.0.1:4789'])).toMatch(/one --wire-packet, --wire-udp or --wire-memif/);
+    expect(run(['--wire-memif', '/tmp/x.sock', '--wire-udp', '127.0.0.1:4789'])).toMatch(/one --wire-packet, --wire-udp or --wire-memif/);
+    expect(run(['--wire-memif', 'rel.sock'])).toMatch(/--wire-memif expects an absolute file path/);
+    expect(run(['--wire-memif', '/tmp/x.sock', '--wire-memif-mode', '0400'])).toMatch(/--wire-memif-mode expects/);
+    expect(run(['--wire-udp', '127.0.0.1:4789', '--wire-memif-mode', '0600'])).toMatch(/--wire-memif-mode needs --wire-memif/);
     expect(run(['--wire-udp', '[::1]:0'])).toMatch(/--wire-udp expects/);
+  });
+
+  it('10.9 memif: fd 4 listens at PATH (mode 0600); the tenant accepts, receives a memfd with SCM_RIGHTS, maps it, answers with an eventfd; bind is refused; the file goes with the domain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpio-memif-'));
+    const path = join(dir, 'm.sock');
+    try {
+      const d = await vpiod.createDomain({ name: 'wire-memif', argv: [GUEST_WIRE], stdout: 'pipe', wire: { kind: 'memif', path } });
+      const out = readAll(d.stdout);
+      for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(statSync(path).isSocket()).toBe(true);
+      expect(execFileSync(MEMIF_PEER, [path], { encoding: 'utf8' }).trim()).toBe('reply=reply fds=1');
+      const f = parseFacts(await out);
+      await d.released;
+      expect(d.exit?.code, d.stderr).toBe(0);
+      expect(f).toMatchObject({
+        wire_fd: '4', wire_kind: 'memif', wire_name: path, fds: '0,1,2,3,4', net_ifaces: 'lo', so_domain: 'unix', acceptconn: '1',
+        accept4: 'OK', recvmsg: 'OK', scm_rights: '1', mmap_memfd: 'OK', memfd_text: 'vpio-memif', sendmsg: 'OK', rebind_wire: 'EPERM', done: '1',
+      });
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('10.10 memif: a stale socket file is replaced; a live one, a non-socket and an open directory fail at step wire with one clear line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpio-memif-'));
+    const path = join(dir, 'm.sock');
+    try {
+      execFileSync(MEMIF_PEER, ['--stale', path]);
+      const live = await vpiod.createDomain({ name: 'wire-memif-live', argv: ['/bin/sleep', '30'], wire: { kind: 'memif', path, mode: 0o660 } });
+      for (let i = 0; i < 100 && statSync(path).mode % 0o1000 !== 0o660; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(statSync(path).mode & 0o777).toBe(0o660);
+      writeFileSync(join(dir, 'file'), '');
+      const open = join(dir, 'open');
+      mkdirSync(open);
+      chmodSync(open, 0o777);
+      const cases: Array<[string, RegExp]> = [
+        [path, /^vpio-launch: wire: .*m\.sock: in use \(something listens on it\)$/],
+        [join(dir, 'file'), /^vpio-launch: wire: .*file: exists and is not a socket$/],
+        [join(open, 'm.sock'), /^vpio-launch: wire: .*: directory .*open must be owned by root and not group\/other-writable/],
+        [join(dir, 'nodir', 'm.sock'), /^vpio-launch: wire: .*: directory .*nodir: No such file or directory$/],
+      ];
+      for (const [i, [p, line]] of cases.entries()) {
+        const { code, stderr } = await probe(vpiod, `wire-memif-bad-${i}`, { kind: 'memif', path: p });
+        expect(code, stderr).toBe(119); // ST_WIRE
+        expect(stderr.trim()).toMatch(line);
+      }
+      await vpiod.destroyDomain(live.domid, { graceMs: 200 });
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,7 +16,11 @@
 //           experimental) carrying "vpio-wire".
 //   udp:    getsockname(), sendmmsg() of 2 datagrams to its own address and
 //           recvmmsg() of them.
-//   both:   what it must not do: bind() the wire or any socket, open an
+//   memif:  SO_ACCEPTCONN, then what a memif server does with a client the
+//           test connects (test/c/memif-peer): accept4(), recvmsg() of a
+//           message carrying a memfd (SCM_RIGHTS), mmap() of it, sendmsg()
+//           of a reply carrying an eventfd.
+//   all:    what it must not do: bind() the wire or any socket, open an
 //           AF_PACKET socket, SO_BINDTODEVICE; its namespace's interfaces.
 
 #include <arpa/inet.h>
@@ -31,8 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define PROBE_ETHERTYPE 0x88b5
@@ -246,6 +252,53 @@ static void udp(int fd)
 	printf("rebind_wire=%s\n", bind(fd, (struct sockaddr *)&ss, len) < 0 ? ename(errno) : "OK");
 }
 
+/* One fd passed with a message: what the memif control channel does. */
+static void memif(int fd)
+{
+	int v = 0, c = -1;
+	socklen_t len = sizeof(v);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[64] = "", ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm;
+	int memfd = -1;
+
+	printf("acceptconn=%s\n", getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 ? ename(errno) : v ? "1" : "0");
+	if (poll(&p, 1, 5000) == 1)
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	printf("accept4=%s\n", c < 0 ? ename(errno) : "OK");
+	if (c < 0)
+		return;
+	ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+	printf("recvmsg=%s\n", n < 0 ? ename(errno) : "OK");
+	for (cm = n < 0 ? NULL : CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&memfd, CMSG_DATA(cm), sizeof(int));
+	printf("scm_rights=%s\n", memfd >= 0 ? "1" : "0");
+	if (memfd >= 0) {
+		char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+		printf("mmap_memfd=%s\n", m == MAP_FAILED ? ename(errno) : "OK");
+		if (m != MAP_FAILED) {
+			printf("memfd_text=%.16s\n", m);
+			munmap(m, 4096);
+		}
+		close(memfd);
+	}
+	int efd = eventfd(0, EFD_CLOEXEC);
+	mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	iov.iov_len = 5;
+	memcpy(buf, "reply", 5);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET, cm->cmsg_type = SCM_RIGHTS, cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &efd, sizeof(int));
+	printf("sendmsg=%s\n", sendmsg(c, &mh, MSG_NOSIGNAL) < 0 ? ename(errno) : "OK");
+	close(efd);
+	close(c);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	printf("rebind_wire=%s\n", bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) < 0 ? ename(errno) : "OK");
+}
+
 int main(void)
 {
 	const char *fd_text = getenv("VPIO_WIRE_FD"), *kind = getenv("VPIO_WIRE_KIND"), *name = getenv("VPIO_WIRE_NAME");
@@ -256,11 +309,13 @@ int main(void)
 	printf("wire_fd=%s\nwire_kind=%s\nwire_name=%s\n", fd_text ? fd_text : "", kind ? kind : "", name ? name : "");
 	fds();
 	own_ifaces();
-	printf("so_domain=%s\n", getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 ? ename(errno) : v == AF_PACKET ? "packet" : v == AF_INET ? "inet" : v == AF_INET6 ? "inet6" : "other");
+	printf("so_domain=%s\n", getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 ? ename(errno) : v == AF_PACKET ? "packet" : v == AF_INET ? "inet" : v == AF_INET6 ? "inet6" : v == AF_UNIX ? "unix" : "other");
 	if (kind && strcmp(kind, "packet") == 0)
 		packet(fd);
 	else if (kind && strcmp(kind, "udp") == 0)
 		udp(fd);
+	else if (kind && strcmp(kind, "memif") == 0)
+		memif(fd);
 
 	int s = socket(AF_PACKET, SOCK_RAW, 0);
 	printf("packet_socket=%s\n", s < 0 ? ename(errno) : "OK");

@@ -2,14 +2,15 @@
 //
 // vpio-uplink - a switch port's far end on a real wire.
 //
-//   vpio-uplink --wire packet|vxlan [--devid N] [--mode event|poll] [--timeout-ms MS]
+//   vpio-uplink --wire packet|vxlan|memif [--devid N] [--mode event|poll] [--timeout-ms MS]
 //               [--burst N] [--stats-interval MS] [--wire-fd N] [the wire's options]
 //
 // Runs as a vpio tenant (vpio-launch: the control socket at $VPIO_CTRL_FD)
 // started with a wire socket vpio-launch made in the host's network
 // namespace: $VPIO_WIRE_FD (the descriptor), $VPIO_WIRE_KIND (packet: an
 // AF_PACKET socket bound to an interface; udp: a UDP socket bound to
-// ADDR:PORT), $VPIO_WIRE_NAME (the interface, or ADDR:PORT; messages only).
+// ADDR:PORT; memif: a Unix SOCK_SEQPACKET socket listening at a path),
+// $VPIO_WIRE_NAME (the interface, ADDR:PORT or path; messages only).
 // --wire-fd N takes descriptor N instead of $VPIO_WIRE_FD (and ignores
 // $VPIO_WIRE_KIND). The descriptor must be what --wire says (checked with
 // SO_DOMAIN/SO_TYPE before anything else happens).
@@ -76,10 +77,11 @@ static void usage(FILE *f)
 		"usage: vpio-uplink --wire %s [--devid N] [--mode event|poll] [--timeout-ms MS] [--burst N]\n"
 		"                   [--stats-interval MS] [--wire-fd N] [the wire's options]\n"
 		"A vpio tenant: moves frames between vif N and the wire socket vpio-launch passed ($VPIO_WIRE_FD,\n"
-		"$VPIO_WIRE_KIND packet|udp, $VPIO_WIRE_NAME). Counters as one JSON line on stdout at SIGUSR1,\n"
+		"$VPIO_WIRE_KIND packet|udp|memif, $VPIO_WIRE_NAME). Counters as one JSON line on stdout at SIGUSR1,\n"
 		"every --stats-interval MS and at exit.\n"
 		"  --wire KIND            packet: an AF_PACKET socket bound to an interface (TPACKET_V3 rings);\n"
-		"                         vxlan: a bound UDP socket, VXLAN (RFC 7348), the vif a VLAN trunk\n"
+		"                         vxlan: a bound UDP socket, VXLAN (RFC 7348), the vif a VLAN trunk;\n"
+		"                         memif: a memif server on a listening Unix SOCK_SEQPACKET socket\n"
 		"  --devid N              the vif (0)\n"
 		"  --mode event|poll      sleep on event channels (event), or busy-poll (poll)\n"
 		"  --timeout-ms MS        each handshake wait (10000)\n"
@@ -182,7 +184,7 @@ static int wire_fd(long opt_fd)
 		return (int)opt_fd;
 	if (!env) {
 		say("no wire: $VPIO_WIRE_FD is not set (start me with vpio uplink / vpio vxlan, or vpio-launch"
-		    " --wire-packet IFNAME / --wire-udp ADDR:PORT; or give --wire-fd N)");
+		    " --wire-packet IFNAME / --wire-udp ADDR:PORT / --wire-memif PATH; or give --wire-fd N)");
 		exit(EX_NOWIRE);
 	}
 	errno = 0;

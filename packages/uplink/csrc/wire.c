@@ -14,6 +14,7 @@
 const struct wire_backend *const wire_backends[] = {
 	&wire_packet_backend,
 	&wire_vxlan_backend,
+	&wire_memif_backend,
 	NULL,
 };
 

@@ -20,6 +20,8 @@
  *   wire_vxlan.c   --wire vxlan   a bound UDP socket, VXLAN (RFC 7348) over
  *                                 recvmmsg/sendmmsg; the vif is a VLAN trunk
  *   wire_xdp.c     --wire xdp     AF_XDP (written separately)
+ *   wire_memif.c   --wire memif   a memif server (@vpio/memif) on the listening
+ *                                 SOCK_SEQPACKET socket of vpio-launch --wire-memif
  *
  * ADDING A BACKEND: write csrc/wire_<kind>.c defining
  *     const struct wire_backend wire_<kind>_backend = { .kind = "<kind>", ... };
@@ -130,7 +132,7 @@ struct wire_ops {
 	void (*close)(struct wire *w);
 };
 
-#define WIRE_COUNTERS_MAX 48u
+#define WIRE_COUNTERS_MAX 64u
 
 /* The head of every backend's state. */
 struct wire {
@@ -194,5 +196,6 @@ int wire_sock_kind(int fd, int *domain, int *type, int *protocol, char *desc, si
 
 extern const struct wire_backend wire_packet_backend;
 extern const struct wire_backend wire_vxlan_backend;
+extern const struct wire_backend wire_memif_backend;
 
 #endif /* VPIO_UPLINK_WIRE_H */

@@ -33,15 +33,20 @@ describe('vpio-uplink command line', () => {
     for (const opt of [
       '--wire', '--devid', '--mode', '--timeout-ms', '--burst', '--stats-interval', '--wire-fd',
       '--block-timeout-ms', '--qdisc', '--vni', '--remote', '--no-learn', '--dst-port', '--fdb-size', '--fdb-age-s',
+      '--id', '--secret',
     ]) {
       expect(r.stdout).toContain(opt);
     }
-    expect(r.stdout).toContain('packet|vxlan');
+    expect(r.stdout).toContain('packet|vxlan|memif');
   });
 
   it.each([
-    [[], '--wire packet|vxlan is required'],
-    [['--wire', 'tap'], '--wire expects packet|vxlan, got "tap"'],
+    [[], '--wire packet|vxlan|memif is required'],
+    [['--wire', 'tap'], '--wire expects packet|vxlan|memif, got "tap"'],
+    [['--wire', 'memif', '--id', '-1'], '--id expects an integer in [0, 4294967295]'],
+    [['--wire', 'memif', '--id', '4294967296'], '--id expects an integer in [0, 4294967295]'],
+    [['--wire', 'memif', '--secret', 'x'.repeat(25)], '--secret expects 1..24 bytes, got 25'],
+    [['--wire', 'memif', '--vni', '5:1'], 'unknown option "--vni" for --wire memif'],
     [['--wire', 'vxlan'], '--wire vxlan needs --vni'],
     [['--wire', 'vxlan', '--vni', '0:5'], 'VID "0" is not in [1, 4094]'],
     [['--wire', 'vxlan', '--vni', '5:16777216'], 'VNI "16777216"'],
@@ -85,6 +90,12 @@ describe('vpio-uplink command line', () => {
     const r = run(['--wire', 'packet', '--wire-fd', '5'], {}, '5<>/dev/udp/127.0.0.1/9');
     expect(r.status).toBe(69);
     expect(r.stderr).toContain('--wire packet needs an AF_PACKET SOCK_RAW socket, but descriptor 5 is an AF_INET SOCK_DGRAM socket');
+  });
+
+  it('a UDP socket given to --wire memif: exit 69 asking for a listening SOCK_SEQPACKET socket', () => {
+    const r = run(['--wire', 'memif', '--wire-fd', '5'], {}, '5<>/dev/udp/127.0.0.1/9');
+    expect(r.status).toBe(69);
+    expect(r.stderr).toContain('--wire memif needs a listening AF_UNIX SOCK_SEQPACKET socket (vpio-launch --wire-memif PATH), but descriptor 5 is an AF_INET SOCK_DGRAM socket');
   });
 
   it('the wire on the control socket\'s descriptor is refused, exit 69', () => {

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: MIT
+//
+// wire_memif.c - --wire memif: a memif server (@vpio/memif) on the listening
+// SOCK_SEQPACKET socket vpio-launch --wire-memif PATH made and passed at
+// $VPIO_WIRE_FD (vmif_server_adopt). One interface (--id, --secret), one
+// queue pair; one client at a time. A client that disconnects (or is
+// refused) only takes the wire down: the server goes on listening, the
+// tenant keeps running, frames from the vif are dropped (tx_drop_down)
+// until the next client connects.
+//
+//   RX  rx_burst copies up to n packets out of the C2S ring 0 into
+//       WIRE_BURST_MAX backend-owned buffers of frame_max bytes (allocated
+//       once at open): one copy per frame, none per packet allocated; the
+//       pump then copies into the vif (two copies in all: a zero-copy path
+//       would hand out frames in the client's region, later).
+//   TX  tx_reserve hands out WIRE_BURST_MAX fixed buffers; tx_commit copies
+//       them into the client's S2C ring 0 with vmif_tx_burst (one tail store,
+//       at most one eventfd write per burst). Frames the ring has no room for
+//       are dropped and counted (tx_drop_no_room): the vif keeps moving.
+//
+// Polling: poll_fd() is this backend's own epoll set over the server's fd
+// (listening socket and control connection), the connected client's C2S
+// interrupt eventfd and a timerfd armed for the next handshake deadline, so
+// the pump's single poll() sees all three. The control channel is served
+// (vmif_server_step) in rx_burst when the wire is down, when the previous
+// burst found nothing, and every MEMIF_STEP_EVERY bursts otherwise: under
+// load a hangup is noticed within that many bursts (the client's region
+// stays mapped by us until then, so nothing reads freed memory).
+//
+// Concurrency: one thread (the pump's) owns everything; nothing is shared
+// but the client's rings, which @vpio/memif reads once into locals and
+// validates. Counters are the memif library's, plus the three below.
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "vpio/memif.h"
+#include "wire.h"
+
+#define MEMIF_STEP_EVERY 256u
+#define TAG_SERVER 1u
+#define TAG_RX 2u
+#define TAG_TIMER 3u
+
+struct memif_opts {
+	uint32_t id;
+	char secret[25];
+	int have_secret;
+};
+
+struct memif_wire {
+	struct wire w;
+	struct vmif_server *srv;
+	struct vmif_if *ifp;
+	int ep;                  /* poll_fd(): the server's fd, the rx eventfd, the timer */
+	int tfd;                 /* handshake deadline */
+	int rx_watched;          /* the rx eventfd is in ep */
+	int timer_armed;
+	int idle;                /* the last rx_burst found nothing */
+	uint32_t bursts;
+	uint32_t frame_max;
+	uint8_t *rx_buf, *tx_buf;
+	uint64_t refused_seen;   /* refusals already reported on stderr */
+	uint64_t tx_drop_down;   /* vif frames dropped while no client was connected */
+	uint64_t tx_drop_no_room;/* frames the S2C ring had no room for */
+	uint64_t link_changes;   /* connects + disconnects seen by on_state */
+	const char *name;
+	uint32_t id;
+};
+
+static inline struct memif_wire *mw(struct wire *w)
+{
+	return (struct memif_wire *)w;
+}
+
+/* Called by vmif_server_step: watch the client's interrupt fd while it is connected. */
+static void on_state(struct vmif_if *ifp, int connected, void *user)
+{
+	struct memif_wire *m = user;
+	int fd = vmif_if_rx_fd(ifp, 0);
+
+	m->link_changes++;
+	if (connected && fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_RX };
+
+		m->rx_watched = epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+		fprintf(stderr, "vpio-uplink: memif %s: client \"%s\" connected (id %u)\n", m->name,
+			vmif_if_peer_name(ifp), (unsigned)m->id);
+	} else if (!connected) {
+		if (m->rx_watched && fd >= 0)
+			(void)epoll_ctl(m->ep, EPOLL_CTL_DEL, fd, NULL);
+		m->rx_watched = 0;
+		fprintf(stderr, "vpio-uplink: memif %s: client disconnected; listening\n", m->name);
+	}
+}
+
+static uint64_t refusals(const struct vmif_server_counters *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < VMIF_REFUSE__COUNT; i++)
+		n += c->refused[i];
+	return n;
+}
+
+/* Serves the control channel; reports new refusals on stderr; arms the deadline timer. */
+static int memif_step(struct memif_wire *m)
+{
+	struct vmif_server_counters sc;
+	struct itimerspec its = { 0 };
+	uint64_t expirations;
+	int rc = vmif_server_step(m->srv), t;
+
+	(void)!read(m->tfd, &expirations, sizeof(expirations)); /* non-blocking: clears a fired timer */
+	if (rc < 0)
+		return rc;
+	vmif_server_counters(m->srv, &sc);
+	if (refusals(&sc) != m->refused_seen) {
+		m->refused_seen = refusals(&sc);
+		fprintf(stderr, "vpio-uplink: memif %s: refused a client: %s\n", m->name, vmif_server_last_refusal(m->srv));
+	}
+	t = vmif_server_poll_timeout_ms(m->srv);
+	if (t >= 0 || m->timer_armed) {
+		if (t >= 0) {
+			t = t ? t : 1;
+			its.it_value.tv_sec = t / 1000;
+			its.it_value.tv_nsec = (long)(t % 1000) * 1000000L;
+		}
+		(void)timerfd_settime(m->tfd, 0, &its, NULL);
+		m->timer_armed = t >= 0;
+	}
+	return 0;
+}
+
+static void refresh_drops(struct memif_wire *m)
+{
+	struct vmif_if_counters c;
+
+	vmif_if_counters(m->ifp, &c);
+	m->w.st.rx_drops = c.rx_bad_head + c.rx_bad_region + c.rx_bad_offset + c.rx_bad_len + c.rx_bad_chain +
+			   c.rx_too_big + c.rx_empty;
+	m->w.st.tx_drops = c.tx_too_big + m->tx_drop_no_room + m->tx_drop_down;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The data path                                                            */
+
+static int memif_rx_burst(struct wire *w, struct wire_frame f[], uint32_t n)
+{
+	struct memif_wire *m = mw(w);
+	struct vmif_buf bufs[WIRE_BURST_MAX];
+	uint64_t bytes = 0;
+	int got, rc;
+
+	if (!vmif_if_connected(m->ifp) || m->idle || ++m->bursts % MEMIF_STEP_EVERY == 0) {
+		if ((rc = memif_step(m)) < 0)
+			return rc;
+	}
+	if (!vmif_if_connected(m->ifp)) {
+		m->idle = 1;
+		return 0;
+	}
+	if (n > WIRE_BURST_MAX)
+		n = WIRE_BURST_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		bufs[i] = (struct vmif_buf){ .data = m->rx_buf + (size_t)i * m->frame_max, .len = 0, .cap = m->frame_max };
+	got = vmif_rx_burst(m->ifp, 0, bufs, n);
+	if (got < 0)
+		got = 0; /* disconnected under us: the next step tears down */
+	for (int i = 0; i < got; i++) {
+		f[i] = (struct wire_frame){ .data = bufs[i].data, .len = bufs[i].len, .vlan = 0 };
+		bytes += bufs[i].len;
+	}
+	m->idle = got == 0;
+	if (got) {
+		w->st.rx_frames += (uint64_t)got;
+		w->st.rx_bytes += bytes;
+		w->st.rx_bursts++;
+	}
+	refresh_drops(m);
+	return got;
+}
+
+static void memif_rx_release(struct wire *w)
+{
+	(void)w; /* frames were copied out: the ring slots went back in rx_burst */
+}
+
+static uint32_t memif_tx_reserve(struct wire *w, struct wire_frame f[], uint32_t n)
+{
+	struct memif_wire *m = mw(w);
+
+	if (n > WIRE_BURST_MAX)
+		n = WIRE_BURST_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		f[i] = (struct wire_frame){ .data = m->tx_buf + (size_t)i * m->frame_max, .len = m->frame_max, .vlan = 0 };
+	return n;
+}
+
+static int memif_tx_commit(struct wire *w, const uint32_t lens[], uint32_t n)
+{
+	struct memif_wire *m = mw(w);
+	struct vmif_buf bufs[WIRE_BURST_MAX];
+	struct vmif_if_counters before, after;
+	uint64_t bytes = 0;
+	int k;
+
+	if (n == 0)
+		return 0;
+	if (!vmif_if_connected(m->ifp)) {
+		m->tx_drop_down += n;
+		refresh_drops(m);
+		return 0;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		bufs[i] = (struct vmif_buf){ .data = m->tx_buf + (size_t)i * m->frame_max, .len = lens[i], .cap = m->frame_max };
+	vmif_if_counters(m->ifp, &before);
+	k = vmif_tx_burst(m->ifp, 0, bufs, n);
+	if (k < 0)
+		k = 0;
+	vmif_if_counters(m->ifp, &after);
+	m->tx_drop_no_room += n - (uint32_t)k;
+	for (int i = 0; i < k; i++)
+		bytes += lens[i];
+	k -= (int)(after.tx_too_big - before.tx_too_big);
+	w->st.tx_frames += (uint64_t)k;
+	w->st.tx_bytes += after.tx_bytes - before.tx_bytes;
+	w->st.tx_flushes += after.tx_kicks - before.tx_kicks;
+	refresh_drops(m);
+	(void)bytes;
+	return k;
+}
+
+static int memif_poll_fd(const struct wire *w)
+{
+	return ((const struct memif_wire *)w)->ep;
+}
+
+static uint32_t memif_counters(const struct wire *w, struct wire_counter out[], uint32_t max)
+{
+	const struct memif_wire *m = (const struct memif_wire *)w;
+	struct vmif_if_counters c;
+	struct vmif_server_counters s;
+	uint32_t n = 0;
+
+	vmif_if_counters(m->ifp, &c);
+	vmif_server_counters(m->srv, &s);
+#define PUT(nm, val)                                                                                                   \
+	do {                                                                                                           \
+		if (n < max)                                                                                           \
+			out[n++] = (struct wire_counter){ nm, val };                                                   \
+	} while (0)
+	PUT("rx_drop_bad_head", c.rx_bad_head);
+	PUT("rx_drop_bad_region", c.rx_bad_region);
+	PUT("rx_drop_bad_offset", c.rx_bad_offset);
+	PUT("rx_drop_bad_len", c.rx_bad_len);
+	PUT("rx_drop_bad_chain", c.rx_bad_chain);
+	PUT("rx_drop_too_big", c.rx_too_big);
+	PUT("rx_drop_empty", c.rx_empty);
+	PUT("tx_drop_too_big", c.tx_too_big);
+	PUT("tx_drop_no_room", m->tx_drop_no_room);
+	PUT("tx_drop_down", m->tx_drop_down);
+	PUT("connected", (uint64_t)vmif_if_connected(m->ifp));
+	PUT("memif_rx_pkts", c.rx_pkts);
+	PUT("memif_rx_bytes", c.rx_bytes);
+	PUT("memif_tx_pkts", c.tx_pkts);
+	PUT("memif_tx_bytes", c.tx_bytes);
+	PUT("tx_bad_head", c.tx_bad_head);
+	PUT("tx_bad_region", c.tx_bad_region);
+	PUT("tx_bad_offset", c.tx_bad_offset);
+	PUT("tx_bad_len", c.tx_bad_len);
+	PUT("tx_no_room", c.tx_no_room);
+	PUT("tx_kicks", c.tx_kicks);
+	PUT("tx_kicks_skipped", c.tx_kicks_skipped);
+	PUT("rx_kick_reads", c.rx_kick_reads);
+	PUT("accepted", s.accepted);
+	PUT("connects", s.connected);
+	PUT("client_disconnects", s.client_disconnects);
+	PUT("client_hangups", s.client_hangups);
+	PUT("msgs_rx", s.msgs_rx);
+	PUT("msgs_tx", s.msgs_tx);
+	PUT("fds_closed", s.fds_closed);
+	PUT("refused", refusals(&s));
+	for (unsigned i = 0; i < VMIF_REFUSE__COUNT; i++) {
+		/* "refused_" + the library's stable name, '-' as '_': static storage per reason */
+		static char names[VMIF_REFUSE__COUNT][40];
+
+		if (!names[i][0]) {
+			snprintf(names[i], sizeof(names[i]), "refused_%s", vmif_refusal_name((enum vmif_refusal)i));
+			for (char *p = names[i]; *p; p++)
+				if (*p == '-')
+					*p = '_';
+		}
+		PUT(names[i], s.refused[i]);
+	}
+#undef PUT
+	return n;
+}
+
+static void memif_close(struct wire *w)
+{
+	struct memif_wire *m = mw(w);
+
+	vmif_server_close(m->srv); /* on_state(0) first: ep still open */
+	if (m->ep >= 0)
+		close(m->ep);
+	if (m->tfd >= 0)
+		close(m->tfd);
+	free(m->rx_buf);
+	free(m->tx_buf);
+	free(m);
+}
+
+static const struct wire_ops memif_ops = {
+	.rx_burst = memif_rx_burst,
+	.rx_release = memif_rx_release,
+	.tx_reserve = memif_tx_reserve,
+	.tx_commit = memif_tx_commit,
+	.poll_fd = memif_poll_fd,
+	.counters = memif_counters,
+	.close = memif_close,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Options and setup                                                         */
+
+static struct memif_opts *opts_of(struct wire_opts *o, char err[WIRE_ERR_LEN])
+{
+	if (!o->priv && !(o->priv = calloc(1, sizeof(struct memif_opts))))
+		snprintf(err, WIRE_ERR_LEN, "out of memory");
+	return o->priv;
+}
+
+static int memif_option(struct wire_opts *o, const char *name, const char *value, char err[WIRE_ERR_LEN])
+{
+	struct memif_opts *mo;
+
+	if (strcmp(name, "--id") && strcmp(name, "--secret"))
+		return 0;
+	if (!value) {
+		snprintf(err, WIRE_ERR_LEN, "%s expects a value", name);
+		return -1;
+	}
+	if (!(mo = opts_of(o, err)))
+		return -1;
+	if (!strcmp(name, "--id")) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (errno || end == value || *end || value[0] == '-' || v > UINT32_MAX) {
+			snprintf(err, WIRE_ERR_LEN, "--id expects an integer in [0, 4294967295], got \"%s\"", value);
+			return -1;
+		}
+		mo->id = (uint32_t)v;
+		return 2;
+	}
+	if (!value[0] || strlen(value) > 24) {
+		snprintf(err, WIRE_ERR_LEN, "--secret expects 1..24 bytes, got %zu", strlen(value));
+		return -1;
+	}
+	strcpy(mo->secret, value);
+	mo->have_secret = 1;
+	return 2;
+}
+
+static int memif_check_opts(const struct wire_opts *o, char err[WIRE_ERR_LEN])
+{
+	(void)o;
+	(void)err;
+	return 0;
+}
+
+static int memif_check_fd(int fd, char err[WIRE_ERR_LEN])
+{
+	int d, t, p, listening = 0, rc;
+	socklen_t len = sizeof(listening);
+	char desc[96];
+
+	rc = wire_sock_kind(fd, &d, &t, &p, desc, sizeof(desc));
+	if (rc == 0 && d == AF_UNIX && t == SOCK_SEQPACKET &&
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening)
+		return 0;
+	snprintf(err, WIRE_ERR_LEN, "--wire memif needs a listening AF_UNIX SOCK_SEQPACKET socket (vpio-launch --wire-memif PATH), but descriptor %d is %s%s",
+		 fd, desc, rc == 0 && d == AF_UNIX && t == SOCK_SEQPACKET ? " that is not listening" : "");
+	return rc < 0 ? rc : -EPROTOTYPE;
+}
+
+static int memif_open(const struct wire_opts *o, struct wire **out, char err[WIRE_ERR_LEN])
+{
+	const struct memif_opts *mo = o->priv;
+	struct memif_wire *m = calloc(1, sizeof(*m));
+	struct epoll_event ev = { .events = EPOLLIN };
+	int rc;
+
+	if (m)
+		m->ep = m->tfd = -1;
+	if (!m) {
+		close(o->fd);
+		snprintf(err, WIRE_ERR_LEN, "--wire memif: out of memory");
+		return -ENOMEM;
+	}
+	m->w.ops = &memif_ops;
+	m->w.backend = &wire_memif_backend;
+	m->name = o->name ? o->name : "wire";
+	m->frame_max = o->frame_max;
+	m->id = mo ? mo->id : 0;
+	m->ep = epoll_create1(EPOLL_CLOEXEC);
+	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	m->rx_buf = malloc((size_t)m->frame_max * WIRE_BURST_MAX);
+	m->tx_buf = malloc((size_t)m->frame_max * WIRE_BURST_MAX);
+	if (m->ep < 0 || m->tfd < 0 || !m->rx_buf || !m->tx_buf || m->frame_max < 64) {
+		rc = m->frame_max < 64 ? -EINVAL : m->ep < 0 || m->tfd < 0 ? -errno : -ENOMEM;
+		snprintf(err, WIRE_ERR_LEN, "--wire memif: %s", m->frame_max < 64 ? "the vif's buffers are too small" : strerror(-rc));
+		goto fail;
+	}
+	rc = vmif_server_adopt(&m->srv, o->fd,
+			       &(struct vmif_server_config){ .name = "vpio-uplink", .buf_size = m->frame_max > 65536 ? 65536 : m->frame_max,
+							     .max_queue_pairs = 1, .on_state = on_state, .user = m });
+	if (rc < 0) {
+		snprintf(err, WIRE_ERR_LEN, "--wire memif: adopting descriptor %d: %s", o->fd, strerror(-rc));
+		goto fail;
+	}
+	rc = vmif_if_create(m->srv, &(struct vmif_if_config){ .id = mo ? mo->id : 0, .name = "vpio-uplink",
+							      .secret = mo && mo->have_secret ? mo->secret : NULL },
+			    &m->ifp);
+	if (rc < 0) {
+		snprintf(err, WIRE_ERR_LEN, "--wire memif: interface: %s", strerror(-rc));
+		goto fail;
+	}
+	ev.data.u64 = TAG_SERVER;
+	if (epoll_ctl(m->ep, EPOLL_CTL_ADD, vmif_server_fd(m->srv), &ev) < 0 ||
+	    (ev.data.u64 = TAG_TIMER, epoll_ctl(m->ep, EPOLL_CTL_ADD, m->tfd, &ev)) < 0) {
+		rc = -errno;
+		snprintf(err, WIRE_ERR_LEN, "--wire memif: epoll: %s", strerror(-rc));
+		goto fail;
+	}
+	fprintf(stderr, "vpio-uplink: memif %s: listening (id %u%s)\n", m->name, mo ? mo->id : 0,
+		mo && mo->have_secret ? ", with a secret" : "");
+	*out = &m->w;
+	return 0;
+fail:
+	if (!m->srv)
+		close(o->fd);
+	memif_close(&m->w);
+	return rc;
+}
+
+static void memif_free_opts(struct wire_opts *o)
+{
+	free(o->priv);
+	o->priv = NULL;
+}
+
+const struct wire_backend wire_memif_backend = {
+	.kind = "memif",
+	.launch_kind = "memif",
+	.usage = "  --id N                 memif: the interface id a client asks for (0)\n"
+		 "  --secret S             memif: the secret a client must send (1..24 bytes; none by default)\n",
+	.option = memif_option,
+	.check_opts = memif_check_opts,
+	.check_fd = memif_check_fd,
+	.open = memif_open,
+	.free_opts = memif_free_opts,
+};

@@ -20,7 +20,7 @@ import { peerCred, type PeerCred } from './peer-cred.js';
 import type { Platform } from './platform.js';
 import { COMMANDS, MAX_LINE_BYTES, MINIOS_CONFIG_MAX, type Command, type ErrorBody, type MiniosGuestArgs, type Response, type RunArgs } from './protocol.js';
 import { MAX_QUEUES, parseVifSpec, type VifSpec } from './vif-spec.js';
-import { parseUplinkAdd, parseVxlanAdd } from './uplink-spec.js';
+import { parseMemifAdd, parseUplinkAdd, parseVxlanAdd } from './uplink-spec.js';
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -277,6 +277,12 @@ export class ControlServer {
         const a = obj(raw);
         if (typeof a.name !== 'string' || a.name === '') throw new ArgumentError('name', 'a VXLAN port name', a.name);
         return p.removePort('vxlan', a.name);
+      }
+      case 'memif-add': return p.addMemif(parseMemifAdd(raw));
+      case 'memif-rm': {
+        const a = obj(raw);
+        if (typeof a.name !== 'string' || a.name === '') throw new ArgumentError('name', 'a memif port name', a.name);
+        return p.removePort('memif', a.name);
       }
       case 'console': {
         const a = obj(raw);

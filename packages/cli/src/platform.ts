@@ -22,7 +22,7 @@ import type { ConsoleResult, DestroyResult, DomainRow, LsResult, PlatformInfo, P
 import { linuxNetfrontPath, planLinuxGuest } from './linux-guest.js';
 import { miniosPaths } from './minios-paths.js';
 import { defaultMac } from './vif-spec.js';
-import { planUplink, planVxlan, type PortPlan, type PortWireInfo, type UplinkAddArgs, type VxlanAddArgs } from './uplink-spec.js';
+import { planMemif, planUplink, planVxlan, type MemifAddArgs, type PortPlan, type PortWireInfo, type UplinkAddArgs, type VxlanAddArgs } from './uplink-spec.js';
 import { uplinkBinaryPath } from './uplink-path.js';
 
 export interface PlatformOptions {
@@ -305,10 +305,21 @@ export class Platform implements AsyncDisposable {
     return this.#startPort(planVxlan(a, uplinkBinaryPath));
   }
 
-  /** `vpio uplink rm IFNAME` / `vpio vxlan rm NAME`: destroys that port's domain. */
-  async removePort(kind: 'uplink' | 'vxlan', key: string): Promise<DestroyResult> {
+  /** `vpio memif add`: a vpio-uplink domain serving memif on a socket vpio-launch listens on (host mode). */
+  async addMemif(a: MemifAddArgs): Promise<DomainRow> {
+    this.#hostOnly('memif add');
+    const taken = [...this.#wires.entries()].find(([, w]) => w.kind === 'memif' && (w.name === a.name || w.socket === a.socket));
+    if (taken && taken[1].kind === 'memif') {
+      const why = taken[1].name === a.name ? `a memif port named "${a.name}" exists` : `memif port "${taken[1].name}" listens on ${a.socket}`;
+      throw new CliError('CLI_UPLINK', `cannot add memif ${a.socket}: ${why}; \`vpio memif rm ${taken[1].name}\` first`);
+    }
+    return this.#startPort(planMemif(a, uplinkBinaryPath));
+  }
+
+  /** `vpio uplink rm IFNAME` / `vpio vxlan rm NAME` / `vpio memif rm NAME`: destroys that port's domain. */
+  async removePort(kind: 'uplink' | 'vxlan' | 'memif', key: string): Promise<DestroyResult> {
     this.#hostOnly(`${kind} rm`);
-    if (typeof key !== 'string' || key === '') throw new ArgumentError(kind === 'uplink' ? 'IFNAME' : 'NAME', kind === 'uplink' ? 'an interface name' : 'a VXLAN port name', key);
+    if (typeof key !== 'string' || key === '') throw new ArgumentError(kind === 'uplink' ? 'IFNAME' : 'NAME', kind === 'uplink' ? 'an interface name' : `a ${kind === 'vxlan' ? 'VXLAN' : 'memif'} port name`, key);
     const ports = [...this.#wires.entries()].filter(([, w]) => w.kind === kind);
     const hit = ports.find(([, w]) => (w.kind === 'uplink' ? w.ifname : w.name) === key);
     if (!hit) {
@@ -319,7 +330,7 @@ export class Platform implements AsyncDisposable {
   }
 
   #hostOnly(op: string): void {
-    if (this.#xen) throw new CliError('CLI_UPLINK', `${op}: uplink and VXLAN ports run as host-mode tenants; this platform runs in xen mode`);
+    if (this.#xen) throw new CliError('CLI_UPLINK', `${op}: uplink, VXLAN and memif ports run as host-mode tenants; this platform runs in xen mode`);
     this.#running(op);
   }
 
@@ -715,7 +726,17 @@ export class Platform implements AsyncDisposable {
           attachMs: this.#attachMs.get(k),
         };
       });
-    const wire = this.#wires.get(d.domid);
+    const wire = this.#wireNow(d.name, this.#wires.get(d.domid));
     return { domid: d.domid, name: d.name, pid: d.pid, state: d.state, argv: this.#argv.get(d.domid) ?? [], vifs, ...(wire ? { wire } : {}) };
+  }
+
+  /** A memif port's wire text with its state, from vpio-uplink's latest stats line ("connected": 0 or 1). */
+  #wireNow(name: string, wire: PortWireInfo | undefined): PortWireInfo | undefined {
+    if (wire?.kind !== 'memif') return wire;
+    const entry = this.#consoles.find(name);
+    const text = entry ? entry.buffer.read(0).data.toString('utf8') : '';
+    const at = text.lastIndexOf('{"event":"stats"');
+    const m = at < 0 ? null : /"connected":([01])\b/.exec(text.slice(at, text.indexOf('\n', at) < 0 ? undefined : text.indexOf('\n', at)));
+    return { ...wire, text: `${wire.text} (${m?.[1] === '1' ? 'connected' : 'listening'})` };
   }
 }

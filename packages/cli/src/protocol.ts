@@ -19,8 +19,8 @@ export const LOG_FILE_NAME = 'platform.log';
 /** Longest request line the server reads (bytes); longer closes the connection. */
 export const MAX_LINE_BYTES = 256 * 1024;
 
-export type Command = 'ping' | 'ls' | 'run' | 'stats' | 'destroy' | 'down' | 'console' | 'capture' | 'capture-stop' | 'uplink-add' | 'uplink-rm' | 'vxlan-add' | 'vxlan-rm';
-export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'destroy', 'down', 'console', 'capture', 'capture-stop', 'uplink-add', 'uplink-rm', 'vxlan-add', 'vxlan-rm'];
+export type Command = 'ping' | 'ls' | 'run' | 'stats' | 'destroy' | 'down' | 'console' | 'capture' | 'capture-stop' | 'uplink-add' | 'uplink-rm' | 'vxlan-add' | 'vxlan-rm' | 'memif-add' | 'memif-rm';
+export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'destroy', 'down', 'console', 'capture', 'capture-stop', 'uplink-add', 'uplink-rm', 'vxlan-add', 'vxlan-rm', 'memif-add', 'memif-rm'];
 
 /**
  * `uplink-add` (args UplinkAddArgs), `vxlan-add` (VxlanAddArgs): answer with
@@ -29,7 +29,7 @@ export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'dest
  * `vxlan-rm` {name}: answer with a DestroyResult. Validated by
  * uplink-spec.ts (parseUplinkAdd, parseVxlanAdd).
  */
-export type { UplinkAddArgs, VxlanAddArgs, PortWireInfo, VniMapping } from './uplink-spec.js';
+export type { UplinkAddArgs, VxlanAddArgs, MemifAddArgs, PortWireInfo, VniMapping } from './uplink-spec.js';
 
 export interface RunArgs {
   readonly name?: string;

@@ -9,12 +9,15 @@
  *                  untagged (or --vlan: an access VLAN, or a trunk 10+20
  *                  whose tags cross the wire as they are);
  *   vxlan NAME     domain vxlan-NAME, wire { kind: 'udp', bind: LOCAL }, vif
- *                  a trunk of the mapped VIDs (VID v <-> VNI n on the wire).
+ *                  a trunk of the mapped VIDs (VID v <-> VNI n on the wire);
+ *   memif NAME     domain memif-NAME, wire { kind: 'memif', path: SOCKET }, a
+ *                  memif server for one client (DPDK net_memif, libmemif),
+ *                  vif untagged or an access VLAN or a trunk, as an uplink.
  *
  * Requests are validated here, once, for the command line and the control
  * socket alike; a bad part throws ArgumentError naming it.
  */
-import { isInterfaceName, parseUdpEndpoint, type DomainWireOptions } from '@vpio/domain';
+import { isInterfaceName, isMemifSocketPath, MEMIF_PATH_MAX_BYTES, parseUdpEndpoint, type DomainWireOptions } from '@vpio/domain';
 import { ArgumentError } from '@vpio/errors';
 import { CliError } from './cli-error.js';
 import type { VifSpec } from './vif-spec.js';
@@ -62,9 +65,24 @@ export interface VxlanAddArgs {
   readonly noLearn?: boolean;
 }
 
-/** What `vpio ls` shows of an uplink or VXLAN port's domain. */
+/** `memif-add` request. */
+export interface MemifAddArgs {
+  readonly name: string;
+  /** The socket path the memif client connects to (absolute; its directory root's and closed to others). */
+  readonly socket: string;
+  /** The memif interface id the client must ask for (default 0). */
+  readonly id?: number;
+  /** The memif secret the client must send (1..24 bytes; default none). */
+  readonly secret?: string;
+  /** An access VLAN, or a trunk (as an uplink). */
+  readonly vlan?: number;
+  readonly trunk?: readonly number[];
+}
+
+/** What `vpio ls` shows of an uplink, VXLAN or memif port's domain (memif: `text` gains "(connected|listening)" there). */
 export type PortWireInfo =
   | { readonly kind: 'uplink'; readonly ifname: string; readonly mode: 'packet'; readonly text: string }
+  | { readonly kind: 'memif'; readonly name: string; readonly socket: string; readonly id: number; readonly secret: boolean; readonly text: string }
   | { readonly kind: 'vxlan'; readonly name: string; readonly local: string; readonly remotes: readonly string[]; readonly vnis: readonly VniMapping[]; readonly learn: boolean; readonly text: string };
 
 /** Everything the platform needs to run one. */
@@ -186,6 +204,51 @@ export function parseVxlanAdd(raw: unknown): VxlanAddArgs {
   if (a.noLearn !== undefined && typeof a.noLearn !== 'boolean') throw new ArgumentError('--no-learn', 'a boolean', a.noLearn);
   if (a.noLearn === true && remotes.length === 0) throw new ArgumentError('--no-learn', 'at least one --remote (without learning every frame goes to the remotes)', a.noLearn);
   return { name, local: local.text, vnis, remotes, noLearn: a.noLearn === true };
+}
+
+/** Validates a `memif-add` request. */
+export function parseMemifAdd(raw: unknown): MemifAddArgs {
+  const a = obj(raw, 'an object { name, socket, id?, secret?, vlan?, trunk? }');
+  for (const k of Object.keys(a)) if (!['name', 'socket', 'id', 'secret', 'vlan', 'trunk'].includes(k)) throw new ArgumentError(k, 'one of name, socket, id, secret, vlan, trunk', k);
+  const name = checkName('NAME', a.name);
+  const socket = a.socket;
+  if (!isMemifSocketPath(socket)) throw new ArgumentError('--socket', `an absolute socket path of at most ${MEMIF_PATH_MAX_BYTES} bytes`, socket);
+  if (a.id !== undefined && (typeof a.id !== 'number' || !Number.isInteger(a.id) || a.id < 0 || a.id > 0xffffffff)) throw new ArgumentError('--id', 'an integer in [0, 4294967295]', a.id);
+  if (a.secret !== undefined && (typeof a.secret !== 'string' || a.secret.length === 0 || Buffer.byteLength(a.secret) > 24 || [...a.secret].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))) {
+    throw new ArgumentError('--secret', '1..24 bytes without control characters', a.secret === undefined ? a.secret : '(hidden)');
+  }
+  const vlan = a.vlan === undefined ? undefined : vid('--vlan', a.vlan);
+  let trunk: number[] | undefined;
+  if (a.trunk !== undefined) {
+    if (vlan !== undefined) throw new ArgumentError('--vlan', 'one VLAN (access) or a trunk, not both', a.trunk);
+    if (!Array.isArray(a.trunk) || a.trunk.length === 0) throw new ArgumentError('--vlan', 'a trunk of VLAN ids', a.trunk);
+    trunk = a.trunk.map((v) => vid('--vlan', v));
+    const dup = trunk.find((v, i) => trunk!.indexOf(v) !== i);
+    if (dup !== undefined) throw new ArgumentError('--vlan', 'each VLAN id once', dup);
+  }
+  return {
+    name, socket, ...(a.id === undefined ? {} : { id: a.id as number }), ...(a.secret === undefined ? {} : { secret: a.secret as string }),
+    ...(vlan === undefined ? {} : { vlan }), ...(trunk ? { trunk } : {}),
+  };
+}
+
+/** The domain a memif port becomes. */
+export function planMemif(a: MemifAddArgs, uplinkBinary: () => string): PortPlan {
+  const id = a.id ?? 0;
+  return {
+    domainName: `memif-${a.name}`,
+    args: [
+      uplinkBinary(), '--wire', 'memif', '--id', String(id), ...(a.secret === undefined ? [] : ['--secret', a.secret]),
+      '--stats-interval', String(UPLINK_STATS_INTERVAL_MS),
+    ],
+    vif: {
+      txSlots: UPLINK_SLOTS, rxSlots: UPLINK_SLOTS,
+      ...(a.vlan === undefined ? {} : { vlan: a.vlan }),
+      policy: { macLock: false, ...(a.trunk ? { trunk: { vids: [...a.trunk] } } : {}) },
+    },
+    wire: { kind: 'memif', path: a.socket },
+    info: { kind: 'memif', name: a.name, socket: a.socket, id, secret: a.secret !== undefined, text: `memif ${a.socket}` },
+  };
 }
 
 /** The domain an uplink becomes (`uplinkBinary` is called only for a valid request). */

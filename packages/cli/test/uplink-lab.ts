@@ -84,7 +84,7 @@ export class Lab {
 
 /** `vpio CMD [SUB] --dir DIR ARGS...` (--dir before anything a guest's argv could hold). */
 export const vpio = (dir: string, ...args: string[]): Promise<Out> => {
-  const at = args[0] === 'uplink' || args[0] === 'vxlan' ? 2 : 1;
+  const at = args[0] === 'uplink' || args[0] === 'vxlan' || args[0] === 'memif' ? 2 : 1;
   return run(process.execPath, [VPIO, ...args.slice(0, at), '--dir', dir, ...args.slice(at)]);
 };
 

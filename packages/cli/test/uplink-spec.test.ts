@@ -20,7 +20,7 @@ import { ControlServer, Platform } from '../src/index.js';
 import { formatDoctor, formatLs } from '../src/format.js';
 import type { LsResult } from '../src/protocol.js';
 import { kernelOption, uplinkChecks } from '../src/uplink-doctor.js';
-import { VNI_MAX, normaliseEndpoint, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, planUplink, planVxlan } from '../src/uplink-spec.js';
+import { VNI_MAX, normaliseEndpoint, parseMemifAdd, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, planMemif, planUplink, planVxlan } from '../src/uplink-spec.js';
 import { tempBase, vpio } from './helpers.js';
 
 const BIN = (): string => '/x/vpio-uplink';
@@ -53,6 +53,32 @@ describe('uplink and vxlan requests', () => {
     expect(six.wire).toEqual({ kind: 'udp', bind: '[fd99::1]:4790' });
     expect(six.args).toEqual(expect.arrayContaining(['--remote', 'fd99::2', '--no-learn', '--dst-port', '4790']));
     expect(normaliseEndpoint('--local', 'fd99::1')).toMatchObject({ text: '[fd99::1]:4789', family: 6 });
+  });
+
+  it('8.2b a memif port is domain memif-NAME: vpio-uplink --wire memif --id N [--secret S], the memif wire at SOCKET, a vif like an uplink\'s', () => {
+    const p = planMemif(parseMemifAdd({ name: 'p0', socket: '/run/vpio/p0.sock', vlan: 10 }), BIN);
+    expect(p.domainName).toBe('memif-p0');
+    expect(p.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '0', '--stats-interval', '1000']);
+    expect(p.wire).toEqual({ kind: 'memif', path: '/run/vpio/p0.sock' });
+    expect(p.vif).toEqual({ txSlots: 1024, rxSlots: 1024, vlan: 10, policy: { macLock: false } });
+    expect(p.info).toEqual({ kind: 'memif', name: 'p0', socket: '/run/vpio/p0.sock', id: 0, secret: false, text: 'memif /run/vpio/p0.sock' });
+    const s = planMemif(parseMemifAdd({ name: 'p1', socket: '/run/p1.sock', id: 7, secret: 's3cret', ...parseVlanText('10+20') }), BIN);
+    expect(s.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '7', '--secret', 's3cret', '--stats-interval', '1000']);
+    expect(s.vif.policy).toEqual({ macLock: false, trunk: { vids: [10, 20] } });
+    expect(JSON.stringify(s.info)).not.toContain('s3cret');
+    const bad: Array<[unknown, RegExp]> = [
+      [{ name: 'p', socket: 'rel.sock' }, /--socket: expected an absolute socket path/],
+      [{ name: 'p', socket: `/${'x'.repeat(107)}` }, /--socket/],
+      [{ name: 'p', socket: '/run/p.sock', id: -1 }, /--id: expected an integer in \[0, 4294967295\]/],
+      [{ name: 'p', socket: '/run/p.sock', id: 2 ** 32 }, /--id/],
+      [{ name: 'p', socket: '/run/p.sock', secret: 'x'.repeat(25) }, /--secret: expected 1\.\.24 bytes/],
+      [{ name: 'p', socket: '/run/p.sock', secret: 'a\nb' }, /--secret/],
+      [{ name: 'p', socket: '/run/p.sock', vlan: 4095 }, /--vlan/],
+      [{ name: 'p', socket: '/run/p.sock', vlan: 10, trunk: [20] }, /--vlan: expected one VLAN/],
+      [{ name: 'a/b', socket: '/run/p.sock' }, /NAME/],
+      [{ name: 'p', socket: '/run/p.sock', ifname: 'eth0' }, /ifname: expected one of name, socket/],
+    ];
+    for (const [raw, re] of bad) expect(() => parseMemifAdd(raw), JSON.stringify(raw)).toThrow(re);
   });
 
   it('8.3 refuses bad requests naming the part', () => {
@@ -152,6 +178,11 @@ describe('vpio uplink / vpio vxlan on the command line', () => {
       [['vxlan', 'add', 'b', '--local', '10.99.0.1', '--vni', '10:16777216'], '--vni #1 VNI: expected a VNI in [1, 16777215]'],
       [['vxlan', 'add', 'b', '--local', '10.99.0.1', '--vni', '10:5', '--vni', '20:5'], '--vni: expected each VNI once'],
       [['vxlan', 'rm'], '<NAME>: expected exactly one VXLAN port name'],
+      [['memif', 'add', 'p0'], '--socket: expected the socket path'],
+      [['memif', 'add', 'p0', '--socket', 'rel.sock'], '--socket: expected an absolute socket path'],
+      [['memif', 'add', 'p0', '--socket', '/run/p0.sock', '--id', 'x'], '--id: expected an integer in [0, 4294967295]'],
+      [['memif', 'add', 'p0', '--socket', '/run/p0.sock', '--vlan', '0'], '--vlan: expected a VLAN id'],
+      [['memif', 'rm'], '<NAME>: expected exactly one memif port name'],
     ];
     const runs = await Promise.all(cases.map(([args]) => vpio([...args, '--dir', '/nonexistent/vpio'])));
     for (const [i, [args, message]] of cases.entries()) {
@@ -161,7 +192,7 @@ describe('vpio uplink / vpio vxlan on the command line', () => {
     const xdp = await vpio(['uplink', 'add', 'eth1', '--mode', 'xdp', '--dir', '/nonexistent/vpio']);
     expect(xdp.code).toBe(1);
     expect(xdp.stderr).toMatch(/--mode xdp: not available yet: /);
-    for (const cmd of ['uplink', 'vxlan']) {
+    for (const cmd of ['uplink', 'vxlan', 'memif']) {
       for (const args of [[cmd, '--help'], [cmd, 'add', '--help'], [cmd, 'rm', '--help']]) {
         const h = await vpio(args);
         expect(h.code).toBe(0);

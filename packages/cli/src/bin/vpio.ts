@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * vpio — the command: up, run, ls, stats, console, capture, destroy, down, uplink, vxlan, doctor.
+ * vpio — the command: up, run, ls, stats, console, capture, destroy, down, uplink, vxlan, memif, doctor.
  * Exit status: 0 ok, 1 failure (the message says what to do), 2 bad arguments.
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { describeTopology, loadTopology } from '../topology.js';
 import { applyOverSocket, cleanupLine, down, guestLine, upBackground, upForeground } from '../up.js';
 import { MAX_QUEUES, parseVifSpec } from '../vif-spec.js';
 import { CliError } from '../cli-error.js';
-import { XDP_UNAVAILABLE, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, type UplinkAddArgs, type VxlanAddArgs } from '../uplink-spec.js';
+import { XDP_UNAVAILABLE, parseMemifAdd, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, type MemifAddArgs, type UplinkAddArgs, type VxlanAddArgs } from '../uplink-spec.js';
 
 const DIR_HELP = '  --dir DIR        the platform directory (default $VPIO_DIR, /run/vpio as root, else $XDG_RUNTIME_DIR/vpio)';
 
@@ -38,6 +38,7 @@ const HELP: Record<string, string> = {
   down      stop the platform (every domain and vif)
   uplink    add or remove an uplink port: a host interface bridged onto the switch (AF_PACKET)
   vxlan     add or remove a VXLAN tunnel port to other hosts (VLANs <-> VNIs over UDP)
+  memif     add or remove a memif port: a memif server socket for DPDK, VPP, libmemif clients
   doctor    check what this host supports, with the fix for each gap
   demo      the whole platform in one go: pktgen → firewall → sink and a ping pair, live rates, a summary
 `,
@@ -198,6 +199,28 @@ rm: destroys the VXLAN port NAME.
 ${DIR_HELP}
   --json           print the port's domain (add) or { domid, name, exit } (rm) as JSON
 `,
+  memif: `usage: vpio memif add NAME --socket PATH [--id N] [--secret S] [--vlan VID|VID+VID...] [--dir DIR] [--json]
+       vpio memif rm NAME [--dir DIR] [--json]
+
+add: a memif port named NAME: a domain (memif-NAME) running vpio-uplink as a
+memif server on a SOCK_SEQPACKET socket vpio-launch makes listening at PATH
+(mode 0600, root's) before sandboxing it. One memif client at a time (DPDK
+net_memif role=client, VPP, libmemif) connects there; its frames cross the
+switch through the port's vif (mac-lock off). Only sealed client regions are
+mapped; a refused or departed client leaves the port listening. vpio ls shows
+"memif PATH (connected|listening)".
+  --socket PATH    the socket's path: absolute, at most 107 bytes; its directory must
+                   exist, be root's and not be group/other-writable; a stale socket is
+                   replaced, a live one refused
+  --id N           the memif interface id the client asks for (0..4294967295, default 0)
+  --secret S       the secret the client must send (1..24 bytes; default none; it shows
+                   in the host's process list: the socket's mode is the access control)
+  --vlan VID       the port is an access port of VLAN VID (frames to the client untagged)
+  --vlan A+B...    a trunk: VLANs A, B, ... cross the memif 802.1Q-tagged
+rm: destroys the memif port NAME (the socket file goes with it).
+${DIR_HELP}
+  --json           print the port's domain (add) or { domid, name, exit } (rm) as JSON
+`,
   demo: `usage: vpio demo [--seconds N] [--cores LIST] [--json] [--insecure]
 
 Brings a private platform up (its own directory; nothing else is touched),
@@ -295,16 +318,17 @@ async function runMinios(v: Values, guest: readonly string[], out: (s: string) =
   return 0;
 }
 
-/** `vpio uplink add|rm ...` and `vpio vxlan add|rm ...`: checked here (exit 2 on a bad argument), then asked of the platform. */
-async function portCommand(cmd: 'uplink' | 'vxlan', rest: string[], out: (s: string) => void): Promise<number> {
+/** `vpio uplink add|rm ...`, `vpio vxlan add|rm ...` and `vpio memif add|rm ...`: checked here (exit 2 on a bad argument), then asked of the platform. */
+async function portCommand(cmd: 'uplink' | 'vxlan' | 'memif', rest: string[], out: (s: string) => void): Promise<number> {
   const sub = rest[0];
   if (sub !== 'add' && sub !== 'rm') throw new ArgumentError('<subcommand>', 'add or rm', sub);
   const opts: ParseArgsConfig['options'] = sub === 'rm' ? { json: { type: 'boolean' } }
     : cmd === 'uplink' ? { json: { type: 'boolean' }, vlan: { type: 'string' }, 'native-vlan': { type: 'string' }, mode: { type: 'string' }, name: { type: 'string' } }
+      : cmd === 'memif' ? { json: { type: 'boolean' }, socket: { type: 'string' }, id: { type: 'string' }, secret: { type: 'string' }, vlan: { type: 'string' } }
       : { json: { type: 'boolean' }, local: { type: 'string' }, vni: { type: 'string', multiple: true }, remote: { type: 'string', multiple: true }, 'no-learn': { type: 'boolean' } };
   const { values: v, positionals } = parse(cmd, rest.slice(1), opts, true);
   const what = cmd === 'uplink' ? 'IFNAME' : 'NAME';
-  if (positionals.length !== 1) throw new ArgumentError(`<${what}>`, cmd === 'uplink' ? 'exactly one interface name' : 'exactly one VXLAN port name', positionals.join(' ') || undefined);
+  if (positionals.length !== 1) throw new ArgumentError(`<${what}>`, cmd === 'uplink' ? 'exactly one interface name' : `exactly one ${cmd === 'vxlan' ? 'VXLAN' : 'memif'} port name`, positionals.join(' ') || undefined);
   const key = positionals[0]!;
   const dir = platformDir(v.dir as string | undefined);
   if (sub === 'rm') {
@@ -312,8 +336,13 @@ async function portCommand(cmd: 'uplink' | 'vxlan', rest: string[], out: (s: str
     out(v.json ? JSON.stringify(r) : `vpio: ${cmd} ${key} removed (domain ${r.domid} "${r.name}" ${r.exit.reason})`);
     return 0;
   }
-  let req: UplinkAddArgs | VxlanAddArgs;
-  if (cmd === 'uplink') {
+  let req: UplinkAddArgs | VxlanAddArgs | MemifAddArgs;
+  if (cmd === 'memif') {
+    if (v.socket === undefined) throw new ArgumentError('--socket', 'the socket path the memif client connects to', undefined);
+    const vlan = v.vlan === undefined ? {} : parseVlanText(v.vlan as string);
+    const id = v.id === undefined ? undefined : intFlag('--id', v.id, 0, 0xffffffff);
+    req = parseMemifAdd({ name: key, socket: v.socket, ...vlan, ...(id === undefined ? {} : { id }), ...(v.secret === undefined ? {} : { secret: v.secret }) });
+  } else if (cmd === 'uplink') {
     const vlan = v.vlan === undefined ? {} : parseVlanText(v.vlan as string);
     const nativeVid = v['native-vlan'] === undefined ? undefined : intFlag('--native-vlan', v['native-vlan'], 1, 4094);
     req = parseUplinkAdd({ ifname: key, ...vlan, ...(nativeVid === undefined ? {} : { nativeVid }), ...(v.mode === undefined ? {} : { mode: v.mode }), ...(v.name === undefined ? {} : { name: v.name }) });
@@ -516,6 +545,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'uplink':
     case 'vxlan':
+    case 'memif':
       return portCommand(cmd, rest, out);
     case 'down': {
       const { values: v } = parse(cmd, rest, {});

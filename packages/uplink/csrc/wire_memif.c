@@ -208,7 +208,6 @@ static int memif_tx_commit(struct wire *w, const uint32_t lens[], uint32_t n)
 	struct memif_wire *m = mw(w);
 	struct vmif_buf bufs[WIRE_BURST_MAX];
 	struct vmif_if_counters before, after;
-	uint64_t bytes = 0;
 	int k;
 
 	if (n == 0)
@@ -226,14 +225,11 @@ static int memif_tx_commit(struct wire *w, const uint32_t lens[], uint32_t n)
 		k = 0;
 	vmif_if_counters(m->ifp, &after);
 	m->tx_drop_no_room += n - (uint32_t)k;
-	for (int i = 0; i < k; i++)
-		bytes += lens[i];
 	k -= (int)(after.tx_too_big - before.tx_too_big);
 	w->st.tx_frames += (uint64_t)k;
 	w->st.tx_bytes += after.tx_bytes - before.tx_bytes;
 	w->st.tx_flushes += after.tx_kicks - before.tx_kicks;
 	refresh_drops(m);
-	(void)bytes;
 	return k;
 }
 

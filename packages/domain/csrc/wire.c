@@ -160,6 +160,9 @@ fail:
 	return err;
 }
 
+/* Receive and send buffer of a UDP wire (the kernel doubles it for its bookkeeping). */
+#define WIRE_UDP_BUF_BYTES (4 << 20)
+
 static int open_udp(const struct launch_wire *w, char *why, size_t why_bytes)
 {
 	int family = w->addr.ss_family, one = 1, s, err;
@@ -175,6 +178,17 @@ static int open_udp(const struct launch_wire *w, char *why, size_t why_bytes)
 		snprintf(why, why_bytes, "%s: IPV6_V6ONLY: %s", w->name, strerror(-err));
 		goto fail;
 	}
+	/*
+	 * A tunnel takes bursts of datagrams: the default buffer (rmem_default,
+	 * ~208 KiB) overflowed under a 1 Mpps flood (UDP RcvbufErrors). The
+	 * monitor may pass net.core.[rw]mem_max (CAP_NET_ADMIN: the *FORCE
+	 * options); the tenant could not. Best effort: a kernel that refuses
+	 * keeps its default.
+	 */
+	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ WIRE_UDP_BUF_BYTES }, sizeof(int)) < 0)
+		(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &(int){ WIRE_UDP_BUF_BYTES }, sizeof(int));
+	if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ WIRE_UDP_BUF_BYTES }, sizeof(int)) < 0)
+		(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &(int){ WIRE_UDP_BUF_BYTES }, sizeof(int));
 	if (bind(s, (const struct sockaddr *)&w->addr, w->addrlen) < 0) {
 		err = -errno;
 		if (err == -EADDRINUSE)

@@ -113,6 +113,9 @@ describe('an uplink tenant\'s wire socket', () => {
       wire_fd: '4', wire_kind: 'udp', wire_name: `127.0.0.1:${port}`, fds: '0,1,2,3,4', net_ifaces: 'lo', so_domain: 'inet',
       sockname: `127.0.0.1:${port}`, sendmmsg: '2', recvmmsg: '2', rebind_wire: 'EPERM', bind_new_socket: 'EPERM', packet_socket: 'EPERM',
     });
+    // the monitor sized both buffers past rmem_max/wmem_max (4 MiB; the kernel reports twice that): a tunnel takes bursts
+    expect(Number(f.rcvbuf)).toBeGreaterThanOrEqual(8 << 20);
+    expect(Number(f.sndbuf)).toBeGreaterThanOrEqual(8 << 20);
   });
 
   it('10.4 udp over IPv6: [::1]:PORT', async () => {

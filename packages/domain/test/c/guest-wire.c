@@ -15,7 +15,7 @@
 //           sendmmsg(). Frames are broadcasts of ethertype 0x88b5 (IEEE local
 //           experimental) carrying "vpio-wire".
 //   udp:    getsockname(), sendmmsg() of 2 datagrams to its own address and
-//           recvmmsg() of them.
+//           recvmmsg() of them; SO_RCVBUF and SO_SNDBUF as the monitor set them.
 //   memif:  SO_ACCEPTCONN, then what a memif server does with a client the
 //           test connects (test/c/memif-peer): accept4(), recvmsg() of a
 //           message carrying a memfd (SCM_RIGHTS), mmap() of it, sendmsg()
@@ -250,6 +250,12 @@ static void udp(int fd)
 	send_two(fd, (const uint8_t *)TAG, sizeof(TAG) - 1, (struct sockaddr *)&ss, len);
 	printf("recvmmsg=%d\n", recv_probe_frames(fd, 2, 1, &err));
 	printf("rebind_wire=%s\n", bind(fd, (struct sockaddr *)&ss, len) < 0 ? ename(errno) : "OK");
+	int rcv = 0, snd = 0;
+	socklen_t il = sizeof(int);
+	(void)getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &il);
+	il = sizeof(int);
+	(void)getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &il);
+	printf("rcvbuf=%d\nsndbuf=%d\n", rcv, snd);
 }
 
 /* One fd passed with a message: what the memif control channel does. */

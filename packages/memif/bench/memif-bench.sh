@@ -161,7 +161,8 @@ let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
 }
 port() { V stats --dir "$D" --json | J port "$1" "$2"; }
 pdrops() { V stats --dir "$D" --json | J drops "$1"; }
-wstats() { V console memif-bench --dir "$D" --json | J wire; }
+# (through a file: `vpio console --json` cuts its output at 64 KiB when stdout is a pipe)
+wstats() { V console memif-bench --dir "$D" --json >"$WD/console.json" && J wire <"$WD/console.json"; }
 # until the named switch port exists (a guest's vif connected): waitport NAME
 waitport() {
 	local _
@@ -231,7 +232,7 @@ cpureport() {
 		<(printf '%s\n' "$1") <(printf '%s\n' "$2")
 }
 
-REC=() DRIFT=()
+REC=() DRIFT=() BASEFAIL=()
 # rec CASE VALUE UNIT BASELINE BASELINE_VALUE
 rec() { REC+=("$1|$2|$3|${4:-}|${5:-}"); }
 gbps() { awk -v m="$1" -v l="$2" 'BEGIN{printf "%.2f", m*l*8/1000}'; }
@@ -336,9 +337,14 @@ round_base() {
 	BASEPID=
 	o=$(grep -a 'median_Mpps=' "$WD/base/out-$len-$r" | tail -1)
 	[ -n "$o" ] || { cat "$WD/base/out-$len-$r" >&2; die "run_memif_txrx.sh $len $r printed no figure"; }
+	log "baseline $len B round $r: $o"
+	if [[ $o == *" samples=0 "* ]]; then # its pair never moved a packet: no figure, say why
+		log "   baseline failed: no Rx-pps sample above 0; its server's log says: $(grep -a -m1 -i 'fail\|error' "$WD/base/srv_${len}_$r.log" | grep -v 'RX-errors\|TX-errors')"
+		BASEFAIL+=("$len B round $r")
+		return
+	fi
 	v=${o#*median_Mpps=}
 	BASE+=("${v%% *}")
-	log "baseline $len B round $r: $o"
 }
 
 for len in $SIZES; do
@@ -348,8 +354,8 @@ for len in $SIZES; do
 		for c in $CASES; do "round_$c" "$len" "$r"; done
 	done
 	bl="testpmd memif pair txonly -> rxonly (run_memif_txrx.sh $len)" bv=
-	[ "$BASELINE" = 0 ] || bv=$(median "${BASE[@]}")
-	[ "$BASELINE" = 0 ] && bl=
+	[ "$BASELINE" = 0 ] || [ ${#BASE[@]} = 0 ] || bv=$(median "${BASE[@]}")
+	[ -n "$bv" ] || bl=
 	for c in $CASES; do
 		if [ "$c" = rx ]; then
 			rec "rx $len B: testpmd txonly -> memif port -> switch -> minios sink (sink's port out)" "$(median "${RX_OURS[@]}")" Mpps "$bl" "$bv"
@@ -383,4 +389,5 @@ else
 		fi
 	done
 	for w in "${DRIFT[@]}"; do echo "warning: $w"; done
+	[ ${#BASEFAIL[@]} = 0 ] || echo "warning: run_memif_txrx.sh moved no packet in ${BASEFAIL[*]} (no figure, no ratio from those)"
 fi

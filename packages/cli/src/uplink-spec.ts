@@ -162,6 +162,18 @@ export function normaliseEndpoint(parameter: string, text: unknown, port: number
   return { text: full, family: e.family, address: e.address, port: e.port };
 }
 
+/** `--vlan`: one access VLAN or a trunk of distinct VLAN ids, not both. */
+function accessOrTrunk(vlanIn: unknown, trunkIn: unknown): { vlan: number | undefined; trunk: number[] | undefined } {
+  const vlan = vlanIn === undefined ? undefined : vid('--vlan', vlanIn);
+  if (trunkIn === undefined) return { vlan, trunk: undefined };
+  if (vlan !== undefined) throw new ArgumentError('--vlan', 'one VLAN (access) or a trunk, not both', trunkIn);
+  if (!Array.isArray(trunkIn) || trunkIn.length === 0) throw new ArgumentError('--vlan', 'a trunk of VLAN ids', trunkIn);
+  const trunk = trunkIn.map((v: unknown) => vid('--vlan', v));
+  const dup = trunk.find((v, i) => trunk.indexOf(v) !== i);
+  if (dup !== undefined) throw new ArgumentError('--vlan', 'each VLAN id once', dup);
+  return { vlan, trunk };
+}
+
 /** Validates an `uplink-add` request. */
 export function parseUplinkAdd(raw: unknown): UplinkAddArgs {
   const a = obj(raw, 'an object { ifname, vlan?, trunk?, nativeVid?, mode?, name? }');
@@ -169,15 +181,7 @@ export function parseUplinkAdd(raw: unknown): UplinkAddArgs {
   if (!isInterfaceName(a.ifname)) throw new ArgumentError('IFNAME', 'an interface name: 1..15 characters of [A-Za-z0-9_.-]', a.ifname);
   const mode = a.mode ?? 'auto';
   if (mode !== 'auto' && mode !== 'packet' && mode !== 'xdp') throw new ArgumentError('--mode', 'auto, packet or xdp', mode);
-  const vlan = a.vlan === undefined ? undefined : vid('--vlan', a.vlan);
-  let trunk: number[] | undefined;
-  if (a.trunk !== undefined) {
-    if (vlan !== undefined) throw new ArgumentError('--vlan', 'one VLAN (access) or a trunk, not both', a.trunk);
-    if (!Array.isArray(a.trunk) || a.trunk.length === 0) throw new ArgumentError('--vlan', 'a trunk of VLAN ids', a.trunk);
-    trunk = a.trunk.map((v) => vid('--vlan', v));
-    const dup = trunk.find((v, i) => trunk!.indexOf(v) !== i);
-    if (dup !== undefined) throw new ArgumentError('--vlan', 'each VLAN id once', dup);
-  }
+  const { vlan, trunk } = accessOrTrunk(a.vlan, a.trunk);
   const nativeVid = a.nativeVid === undefined ? undefined : vid('--native-vlan', a.nativeVid);
   if (nativeVid !== undefined && trunk === undefined) throw new ArgumentError('--native-vlan', 'only with a trunk (--vlan 10+20)', nativeVid);
   if (nativeVid !== undefined && trunk?.includes(nativeVid)) throw new ArgumentError('--native-vlan', 'a VLAN not also tagged on the trunk', nativeVid);
@@ -217,15 +221,7 @@ export function parseMemifAdd(raw: unknown): MemifAddArgs {
   if (a.secret !== undefined && (typeof a.secret !== 'string' || a.secret.length === 0 || Buffer.byteLength(a.secret) > 24 || [...a.secret].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))) {
     throw new ArgumentError('--secret', '1..24 bytes without control characters', a.secret === undefined ? a.secret : '(hidden)');
   }
-  const vlan = a.vlan === undefined ? undefined : vid('--vlan', a.vlan);
-  let trunk: number[] | undefined;
-  if (a.trunk !== undefined) {
-    if (vlan !== undefined) throw new ArgumentError('--vlan', 'one VLAN (access) or a trunk, not both', a.trunk);
-    if (!Array.isArray(a.trunk) || a.trunk.length === 0) throw new ArgumentError('--vlan', 'a trunk of VLAN ids', a.trunk);
-    trunk = a.trunk.map((v) => vid('--vlan', v));
-    const dup = trunk.find((v, i) => trunk!.indexOf(v) !== i);
-    if (dup !== undefined) throw new ArgumentError('--vlan', 'each VLAN id once', dup);
-  }
+  const { vlan, trunk } = accessOrTrunk(a.vlan, a.trunk);
   return {
     name, socket, ...(a.id === undefined ? {} : { id: a.id as number }), ...(a.secret === undefined ? {} : { secret: a.secret as string }),
     ...(vlan === undefined ? {} : { vlan }), ...(trunk ? { trunk } : {}),

@@ -14,7 +14,12 @@
 // Cases: "64 1to1", "1500 1to1", "64 1to2" (frames alternate between two
 // sinks: the per-round lookup cache misses on every frame), "64 1to-group4"
 // (64 UDP flows to one MAC served by a group of 4 ports: the flow hash and
-// member choice per frame). Prints one line per case: cycles per packet of
+// member choice per frame); "1500 csum 1to1" (a checksum-partial TCP frame,
+// offload word on the slot, to a sink that negotiated offloads: the chain /
+// offload path), "1500 csum push-ofl" (the same to a trunk sink with offloads:
+// tag pushed, csum_start shifted), "1500 csum push-fill" (to a trunk sink
+// without offloads: tag pushed, checksum completed by the switch). A case the
+// switch does not deliver prints "nothing delivered". Prints one line per case: cycles per packet of
 // the median round, of the 10th-percentile round and over all rounds
 // (ROUNDS rounds after as many for warm-up; the median and the percentile
 // are what a busy shared machine disturbs least: a preempted round is an
@@ -47,8 +52,10 @@ static void die(const char *what, int rc)
 	exit(1);
 }
 
+static const uint16_t trunk_vid1[] = { 1 };
+
 static void lport_open(struct lport *p, struct vsw *sw, uint8_t mac_last, uint32_t flags, uint32_t extra_flags,
-		       uint32_t group)
+		       uint32_t group, uint32_t features, int trunk)
 {
 	struct vring_be be;
 	uint64_t rb = vring_ring_bytes(SLOTS);
@@ -60,8 +67,8 @@ static void lport_open(struct lport *p, struct vsw *sw, uint8_t mac_last, uint32
 	p->pool = aligned_alloc(4096, (uint64_t)NR_BUFS * BUF);
 	if (!p->tx_mem || !p->rx_mem || !p->pool)
 		die("alloc", -12);
-	if ((rc = vring_be_init(&be, p->tx_mem, (uint32_t)rb, p->pool, VRING_KIND_TX, SLOTS, BUF, NR_BUFS, 0, 0)) ||
-	    (rc = vring_be_init(&be, p->rx_mem, (uint32_t)rb, p->pool, VRING_KIND_RX, SLOTS, BUF, NR_BUFS, SLOTS, 0)) ||
+	if ((rc = vring_be_init(&be, p->tx_mem, (uint32_t)rb, p->pool, VRING_KIND_TX, SLOTS, BUF, NR_BUFS, 0, features)) ||
+	    (rc = vring_be_init(&be, p->rx_mem, (uint32_t)rb, p->pool, VRING_KIND_RX, SLOTS, BUF, NR_BUFS, SLOTS, features)) ||
 	    (rc = vring_fe_attach(&p->tx, p->tx_mem, rb, p->pool, (uint64_t)NR_BUFS * BUF, VRING_KIND_TX)) ||
 	    (rc = vring_fe_attach(&p->rx, p->rx_mem, rb, p->pool, (uint64_t)NR_BUFS * BUF, VRING_KIND_RX)))
 		die("ring init", rc);
@@ -73,6 +80,12 @@ static void lport_open(struct lport *p, struct vsw *sw, uint8_t mac_last, uint32
 		.access_vid = 1, .tx_wait_fd = -1, .tx_notify_fd = -1, .rx_wait_fd = -1, .rx_notify_fd = -1, .worker = -1,
 	};
 	p->cfg.group = group;
+	p->cfg.features = features;
+	if (trunk) {
+		p->cfg.vlan_mode = VSW_VLAN_TRUNK;
+		p->cfg.trunk_vids = trunk_vid1;
+		p->cfg.n_trunk_vids = 1;
+	}
 	if ((rc = vsw_port_add(sw, &p->cfg, &p->id)))
 		die("vsw_port_add", rc);
 }
@@ -115,7 +128,8 @@ static int cmp_d(const void *a, const void *b)
 }
 
 /* One case: cycles per packet per round (median, 10th percentile, over all) and packets per round. */
-static struct result run_case(uint32_t len, uint32_t nsinks, int group, uint32_t rounds)
+static struct result run_case(uint32_t len, uint32_t nsinks, int group, int csum, int trunk, uint32_t sink_feat,
+			      uint32_t rounds)
 {
 	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL };
 	struct vsw *sw;
@@ -132,11 +146,11 @@ static struct result run_case(uint32_t len, uint32_t nsinks, int group, uint32_t
 
 	if ((rc = vsw_create(&c, &sw)))
 		die("vsw_create", rc);
-	lport_open(&gen, sw, 1, VSW_PORT_MAC_LOCK, 0, 0);
+	lport_open(&gen, sw, 1, VSW_PORT_MAC_LOCK, 0, 0, csum ? VRING_FEAT_OFFLOAD : 0, 0);
 	for (i = 0; i < nsinks; i++) {
 		/* a group's members share their MAC (a multi-queue vif) and join the first one's group */
 		lport_open(&sink[i], sw, (uint8_t)(group ? 0x10 : 0x10 + i), VSW_PORT_MAC_LOCK | VSW_PORT_LOSSLESS,
-			   group && i > 0 ? VSW_PORT_GROUP : 0, i > 0 ? sink[0].id : 0);
+			   group && i > 0 ? VSW_PORT_GROUP : 0, i > 0 ? sink[0].id : 0, sink_feat, trunk);
 		memcpy(dst[i], sink[i].cfg.mac, 6);
 	}
 	for (i = 0; i < SLOTS; i++) {
@@ -145,6 +159,17 @@ static struct result run_case(uint32_t len, uint32_t nsinks, int group, uint32_t
 		fill(vring_fe_buf(&gen.tx, s->buf_idx), len, dst[group ? 0 : i % nsinks], gen.cfg.mac, i % 64);
 		s->len = (uint16_t)len;
 		s->flags = 0;
+		if (csum) { /* TCP, checksum-partial: the pseudo-header sum in the field, as Linux sends it */
+			uint8_t *b = vring_fe_buf(&gen.tx, s->buf_idx);
+
+			b[23] = 6;
+			b[34 + 12] = 0x50;
+			b[34 + 16] = 0x12;
+			b[34 + 17] = 0x34;
+			s->flags = VRING_F_OFFLOAD;
+			s->u.offload = (struct vring_offload){ .csum_start = 34, .csum_offset = 16,
+							       .oflags = VRING_OFL_NEEDS_CSUM };
+		}
 	}
 	for (k = 0; k < 2; k++) { /* pass 0 warms up */
 		for (r = 0; r < rounds; r++) {
@@ -173,10 +198,13 @@ static struct result run_case(uint32_t len, uint32_t nsinks, int group, uint32_t
 			}
 		}
 	}
-	if (!nr)
-		die("nothing delivered", 0);
+	if (!nr) {
+		res = (struct result){ 0, 0, 0, 0 };
+		goto out;
+	}
 	qsort(cpp, nr, sizeof(cpp[0]), cmp_d);
 	res = (struct result){ cpp[nr / 2], cpp[nr / 10], (double)cyc_all / (double)pkts_all, (double)pkts_all / rounds };
+out:
 	free(cpp);
 	vsw_destroy(sw);
 	lport_free(&gen);
@@ -190,12 +218,16 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		uint32_t len, nsinks;
-		int group;
+		int group, csum, trunk;
+		uint32_t sink_feat;
 	} cases[] = {
-		{ "64 1to1", 64, 1, 0 },
-		{ "1500 1to1", 1500, 1, 0 },
-		{ "64 1to2", 64, 2, 0 },
-		{ "64 1to-group4", 64, 4, 1 },
+		{ "64 1to1", 64, 1, 0, 0, 0, 0 },
+		{ "1500 1to1", 1500, 1, 0, 0, 0, 0 },
+		{ "64 1to2", 64, 2, 0, 0, 0, 0 },
+		{ "64 1to-group4", 64, 4, 1, 0, 0, 0 },
+		{ "1500 csum 1to1", 1500, 1, 0, 1, 0, VRING_FEAT_OFFLOAD },
+		{ "1500 csum push-ofl", 1500, 1, 0, 1, 1, VRING_FEAT_OFFLOAD },
+		{ "1500 csum push-fill", 1500, 1, 0, 1, 1, 0 },
 	};
 	uint32_t rounds = argc > 1 ? (uint32_t)atoi(argv[1]) : 2000, i;
 	int a;
@@ -208,8 +240,13 @@ int main(int argc, char **argv)
 			want |= strcmp(argv[a], cases[i].name) == 0;
 		if (!want)
 			continue;
-		res = run_case(cases[i].len, cases[i].nsinks, cases[i].group, rounds);
-		printf("%-16s cycles/packet: median %6.1f  p10 %6.1f  all %6.1f   %6.1f packets/round\n", cases[i].name,
+		res = run_case(cases[i].len, cases[i].nsinks, cases[i].group, cases[i].csum, cases[i].trunk,
+			       cases[i].sink_feat, rounds);
+		if (!res.per_round) {
+			printf("%-20s nothing delivered\n", cases[i].name);
+			continue;
+		}
+		printf("%-20s cycles/packet: median %6.1f  p10 %6.1f  all %6.1f   %6.1f packets/round\n", cases[i].name,
 		       res.median, res.p10, res.mean, res.per_round);
 		fflush(stdout);
 	}

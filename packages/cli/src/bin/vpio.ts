@@ -580,15 +580,37 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
+/**
+ * Exits with `code` once everything written to stdout and stderr has been
+ * handed to the OS. process.exit() alone drops what a pipe has not taken
+ * yet: a pipe holds 64 KiB, node queues the rest in the process, and
+ * `vpio console --json | wc -c` would count 65536. A write's callback runs
+ * after every earlier write on that stream was flushed (or failed: a reader
+ * that went away must not keep us waiting, nor turn into an uncaught EPIPE).
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  const streams = [process.stdout, process.stderr].filter((s) => s.writableLength > 0 && !s.destroyed);
+  let pending = streams.length;
+  if (pending === 0) process.exit(code);
+  for (const s of streams) {
+    s.on('error', () => undefined); // the write's callback sees it
+    s.write('', () => {
+      if (--pending === 0) process.exit(code);
+    });
+  }
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (e: unknown) => {
     const cmd = process.argv[2] && process.argv[2] in HELP ? ` ${process.argv[2]}` : '';
     if (e instanceof VpioError && e.code === 'ERR_ARGUMENT') {
       process.stderr.write(`vpio${cmd}: ${e.message}\n(see \`vpio${cmd} --help\`)\n`);
-      process.exit(2);
+      exitWhenFlushed(2);
+      return;
     }
     process.stderr.write(`vpio${cmd}: ${(e as Error).message}\n`);
-    process.exit(1);
+    exitWhenFlushed(1);
   },
 );

@@ -46,7 +46,7 @@ export interface DomainTapOptions {
 /**
  * An uplink tenant's wire: vpio-launch's monitor (root, in vpiod's network
  * namespace, before the domain gets its own) creates the socket and hands it
- * to the guest as fd 4 (VPIO_WIRE_FD, VPIO_WIRE_KIND packet|udp|memif,
+ * to the guest as fd 4 (VPIO_WIRE_FD, VPIO_WIRE_KIND packet|udp|memif|xdp,
  * VPIO_WIRE_NAME). The guest keeps its own empty namespace, uid, no-new-privs
  * and seccomp (which also denies it bind()): that one socket, as bound, is
  * all it reaches outside.
@@ -58,17 +58,37 @@ export interface DomainTapOptions {
  *    most 107 bytes; its directory must exist, be root's and not be
  *    group/other-writable), file mode `mode` (default 0o600; owner rw, no x
  *    bits). A stale socket file is replaced, a live one refused; the monitor
- *    unlinks it when the domain is gone.
+ *    unlinks it when the domain is gone;
+ *  - `xdp`: an AF_XDP socket bound to rx/tx queue `queue` (default 0) of
+ *    `ifname` (which must exist, be up and have one active rx queue). The
+ *    monitor loads vpio's XDP program from `obj` (absolute path of
+ *    kernel/build/xdp_vpio.bpf.o), attaches it (`attach`: native or generic,
+ *    default auto: native, else generic), binds the socket (`bind`: zerocopy
+ *    or copy, default auto: zerocopy, else copy) on a sealed memfd UMEM,
+ *    puts it in the program's XSKMAP and hands the socket over as fd 4 and
+ *    the UMEM's memfd as fd 5; it detaches the program when the domain ends.
  */
 export type DomainWireOptions =
   | { readonly kind: 'packet'; readonly ifname: string }
   | { readonly kind: 'udp'; readonly bind: string }
-  | { readonly kind: 'memif'; readonly path: string; readonly mode?: number };
+  | { readonly kind: 'memif'; readonly path: string; readonly mode?: number }
+  | { readonly kind: 'xdp'; readonly ifname: string; readonly obj: string; readonly queue?: number; readonly bind?: XdpBindMode; readonly attach?: XdpAttachMode };
+
+/** How an AF_XDP socket is bound: `auto` tries zero-copy, then copy. */
+export type XdpBindMode = 'auto' | 'zerocopy' | 'copy';
+/** How vpio's XDP program is attached: `auto` tries native (driver) mode, then generic (SKB). */
+export type XdpAttachMode = 'auto' | 'native' | 'generic';
 
 export type ResolvedWireOptions =
   | { readonly kind: 'packet'; readonly ifname: string }
   | { readonly kind: 'udp'; readonly bind: string }
-  | { readonly kind: 'memif'; readonly path: string; readonly mode: number };
+  | { readonly kind: 'memif'; readonly path: string; readonly mode: number }
+  | { readonly kind: 'xdp'; readonly ifname: string; readonly obj: string; readonly queue: number; readonly bind: XdpBindMode; readonly attach: XdpAttachMode };
+
+/** Rx queues vpio's XDP program can steer to a socket: 0 .. XDP_MAX_QUEUES - 1 (VPIO_XDP_MAX_QUEUES, kernel/include/vpio/xdp_vpio.h). */
+export const XDP_MAX_QUEUES = 64;
+/** The longest path vpio-launch --wire-xdp-obj takes (PATH_MAX less its NUL). */
+export const XDP_OBJ_PATH_MAX_BYTES = 4095;
 
 /** The longest socket path vpio-launch --wire-memif takes (sun_path less its NUL). */
 export const MEMIF_PATH_MAX_BYTES = 107;
@@ -219,7 +239,7 @@ export function parseUdpEndpoint(text: unknown): { readonly address: string; rea
 }
 
 export function resolveWireOptions(wire: DomainWireOptions): ResolvedWireOptions {
-  if (typeof wire !== 'object' || wire === null) throw new ArgumentError('wire', "an object { kind: 'packet', ifname }, { kind: 'udp', bind } or { kind: 'memif', path }", wire);
+  if (typeof wire !== 'object' || wire === null) throw new ArgumentError('wire', "an object { kind: 'packet', ifname }, { kind: 'udp', bind }, { kind: 'memif', path } or { kind: 'xdp', ifname, obj }", wire);
   const keys = Object.keys(wire);
   if (wire.kind === 'packet') {
     for (const key of keys) if (key !== 'kind' && key !== 'ifname') throw new ArgumentError(`wire.${key}`, "one of kind, ifname (kind 'packet')", key);
@@ -240,7 +260,22 @@ export function resolveWireOptions(wire: DomainWireOptions): ResolvedWireOptions
     }
     return { kind: 'memif', path: wire.path, mode };
   }
-  throw new ArgumentError('wire.kind', "'packet', 'udp' or 'memif'", (wire as { kind?: unknown }).kind);
+  if (wire.kind === 'xdp') {
+    const known = ['kind', 'ifname', 'obj', 'queue', 'bind', 'attach'];
+    for (const key of keys) if (!known.includes(key)) throw new ArgumentError(`wire.${key}`, "one of kind, ifname, obj, queue, bind, attach (kind 'xdp')", key);
+    if (!isInterfaceName(wire.ifname)) throw new ArgumentError('wire.ifname', 'an interface name: 1..15 characters of [A-Za-z0-9_.-]', wire.ifname);
+    const obj: unknown = wire.obj;
+    if (typeof obj !== 'string' || !obj.startsWith('/') || obj.includes('\0') || Buffer.byteLength(obj) > XDP_OBJ_PATH_MAX_BYTES) {
+      throw new ArgumentError('wire.obj', `the absolute path of vpio's XDP object (xdp_vpio.bpf.o), at most ${XDP_OBJ_PATH_MAX_BYTES} bytes`, obj);
+    }
+    const queue = wire.queue === undefined ? 0 : expectInteger('wire.queue', wire.queue, 0, XDP_MAX_QUEUES - 1);
+    const bind = wire.bind ?? 'auto';
+    if (bind !== 'auto' && bind !== 'zerocopy' && bind !== 'copy') throw new ArgumentError('wire.bind', "'auto', 'zerocopy' or 'copy'", bind);
+    const attach = wire.attach ?? 'auto';
+    if (attach !== 'auto' && attach !== 'native' && attach !== 'generic') throw new ArgumentError('wire.attach', "'auto', 'native' or 'generic'", attach);
+    return { kind: 'xdp', ifname: wire.ifname, obj, queue, bind, attach };
+  }
+  throw new ArgumentError('wire.kind', "'packet', 'udp', 'memif' or 'xdp'", (wire as { kind?: unknown }).kind);
 }
 
 /** vpio-launch's --wire-* arguments. */
@@ -249,6 +284,12 @@ export function wireLauncherArgs(wire: ResolvedWireOptions): string[] {
     case 'packet': return ['--wire-packet', wire.ifname];
     case 'udp': return ['--wire-udp', wire.bind];
     case 'memif': return ['--wire-memif', wire.path, ...(wire.mode !== 0o600 ? ['--wire-memif-mode', wire.mode.toString(8).padStart(4, '0')] : [])];
+    case 'xdp': return [
+      '--wire-xdp', wire.ifname, '--wire-xdp-obj', wire.obj,
+      ...(wire.queue !== 0 ? ['--wire-xdp-queue', String(wire.queue)] : []),
+      ...(wire.bind !== 'auto' ? ['--wire-xdp-bind', wire.bind] : []),
+      ...(wire.attach !== 'auto' ? ['--wire-xdp-attach', wire.attach] : []),
+    ];
   }
 }
 

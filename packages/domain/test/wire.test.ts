@@ -166,7 +166,7 @@ describe('an uplink tenant\'s wire socket', () => {
       [{ kind: 'udp', bind: '10.0.0.1:65536' }, /wire\.bind/],
       [{ kind: 'udp', bind: '::1:4789' }, /wire\.bind/],
       [{ kind: 'udp', bind: '[10.0.0.1]:4789' }, /wire\.bind/],
-      [{ kind: 'xdp', ifname: 'eth0' }, /wire\.kind/],
+      [{ kind: 'xdp', ifname: 'eth0' }, /wire\.obj/],
       ['eth0', /wire/],
     ];
     for (const [wire, re] of bad) expect(() => resolveDomainOptions({ ...base, wire: wire as never }), JSON.stringify(wire)).toThrow(re);

@@ -12,6 +12,8 @@
  *
  * Per packet: no allocation, no lock, no syscall. Per burst: one acquire
  * load of head, one release store of tail, and at most one eventfd access.
+ * vmif_rx_arm/vmif_rx_disarm write our C2S MASK_INT only when the caller
+ * goes idle (the adaptive interrupt scheme) and touch the eventfd once.
  */
 #include <errno.h>
 #include <poll.h>
@@ -58,6 +60,20 @@ static inline uint8_t *buffer_of(struct vmif_if *ifp, const struct desc *d, uint
 	return r->base + d->offset;
 }
 
+/* Consumes a pending kick on a C2S ring's eventfd: 1 consumed, 0 none.
+ * RWF_NOWAIT never blocks, whatever O_NONBLOCK the client left on the
+ * shared file description. */
+static int consume_kick(struct vmif_if *ifp, struct vmif_queue *q)
+{
+	uint64_t v;
+	struct iovec iov = { .iov_base = &v, .iov_len = sizeof(v) };
+
+	if (preadv2(q->fd, &iov, 1, -1, RWF_NOWAIT) != (ssize_t)sizeof(v))
+		return 0;
+	ifp->c.rx_kick_reads++;
+	return 1;
+}
+
 int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n)
 {
 	struct vmif_queue *q;
@@ -72,15 +88,8 @@ int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsi
 	q = &ifp->rxq[qid];
 	ring = q->ring;
 
-	if (!ifp->rx_poll) {
-		/* Consume the kick; RWF_NOWAIT never blocks, whatever O_NONBLOCK
-		 * the client left on the shared file description. */
-		uint64_t v;
-		struct iovec iov = { .iov_base = &v, .iov_len = sizeof(v) };
-
-		if (preadv2(q->fd, &iov, 1, -1, RWF_NOWAIT) == (ssize_t)sizeof(v))
-			ifp->c.rx_kick_reads++;
-	}
+	if (!ifp->rx_poll)
+		(void)consume_kick(ifp, q);
 
 	/* pairs with the client's release store of head after filling descriptors */
 	head = vp_load_acquire(&ring->head);
@@ -247,4 +256,41 @@ int vmif_tx_burst(struct vmif_if *ifp, unsigned qid, const struct vmif_buf *bufs
 			kick(ifp, q);
 	}
 	return (int)sent;
+}
+
+int vmif_rx_arm(struct vmif_if *ifp, unsigned qid)
+{
+	struct vmif_queue *q;
+
+	if (!ifp->connected)
+		return -ENOTCONN;
+	if (qid >= ifp->n_rx)
+		return -EINVAL;
+	q = &ifp->rxq[qid];
+	VP_WRITE_ONCE(q->ring->flags, (uint16_t)0);
+	/* Clear MASK_INT before reading head: pairs with the barrier a client
+	 * issues between publishing head and reading MASK_INT (as vmif_tx_burst
+	 * does on S2C), so either it sees the clear and kicks, or we see its
+	 * head here. */
+	vp_mb();
+	if (VP_READ_ONCE(q->ring->head) != q->next) {
+		VP_WRITE_ONCE(q->ring->flags, (uint16_t)VMIF_RING_FLAG_MASK_INT);
+		ifp->c.rx_arm_races++;
+		return 0;
+	}
+	ifp->c.rx_arms++;
+	return 1;
+}
+
+int vmif_rx_disarm(struct vmif_if *ifp, unsigned qid)
+{
+	struct vmif_queue *q;
+
+	if (!ifp->connected)
+		return -ENOTCONN;
+	if (qid >= ifp->n_rx)
+		return -EINVAL;
+	q = &ifp->rxq[qid];
+	VP_WRITE_ONCE(q->ring->flags, (uint16_t)VMIF_RING_FLAG_MASK_INT);
+	return consume_kick(ifp, q);
 }

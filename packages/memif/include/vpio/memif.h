@@ -108,7 +108,9 @@ struct vmif_if_counters {
 	uint64_t tx_too_big;          /* packets larger than the whole S2C ring offered: dropped */
 	uint64_t tx_kicks;            /* eventfd writes (one per burst at most) */
 	uint64_t tx_kicks_skipped;    /* client eventfd was full: not written (never block) */
-	uint64_t rx_kick_reads;       /* eventfd reads that consumed a kick */
+	uint64_t rx_kick_reads;       /* eventfd reads that consumed a kick (interrupts received) */
+	uint64_t rx_arms;             /* vmif_rx_arm calls that cleared MASK_INT (the caller then slept) */
+	uint64_t rx_arm_races;        /* vmif_rx_arm calls that found packets after clearing it (no sleep) */
 };
 
 struct vmif_server_config {
@@ -185,7 +187,14 @@ struct vmif_if_config {
 	uint32_t id;                  /* INIT.id that selects this interface */
 	const char *name;             /* sent in CONNECTED; default "vpio" */
 	const char *secret;           /* optional, up to 24 bytes */
-	int rx_poll;                  /* 1: set MASK_INT on C2S rings (client never writes our eventfd) */
+	/*
+	 * 1: MASK_INT set on the C2S rings at connect (the client writes our
+	 * eventfd only while a caller has them armed with vmif_rx_arm: polling,
+	 * or the adaptive scheme below). 0: MASK_INT clear for the whole
+	 * connection, the client writes our eventfd after every burst, and
+	 * every vmif_rx_burst reads it (one syscall per burst).
+	 */
+	int rx_poll;
 };
 
 /* Returns 0, -EINVAL, -EEXIST (id taken) or -ENOMEM. */
@@ -231,6 +240,34 @@ int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsi
  * (qid) otherwise.
  */
 int vmif_tx_burst(struct vmif_if *ifp, unsigned qid, const struct vmif_buf *bufs, unsigned n);
+
+/*
+ * Interrupts on C2S ring `qid` in the adaptive scheme (an interface created
+ * with rx_poll = 1): poll while busy with MASK_INT set, ask for an
+ * interrupt only before sleeping.
+ *
+ *   if (vmif_rx_arm(ifp, 0) == 1) {       // MASK_INT clear, ring re-checked
+ *       poll vmif_if_rx_fd(ifp, 0) (and whatever else) ...;
+ *       vmif_rx_disarm(ifp, 0);            // MASK_INT set, the kick consumed
+ *   }                                      // 0: packets arrived: no sleep
+ *   vmif_rx_burst(...);
+ *
+ * vmif_rx_arm clears MASK_INT, issues a full barrier and reads head again:
+ * returns 1 when the ring is empty (sleep: the client writes the eventfd
+ * after its next publish), 0 when packets arrived in between (MASK_INT is
+ * set again; do not sleep), -ENOTCONN or -EINVAL (qid). The barrier pairs
+ * with the one a client must issue between publishing head and reading
+ * MASK_INT; a client with only a release store there (DPDK's net_memif)
+ * can, rarely, miss the clear and not kick for that burst: a sleeper should
+ * bound its sleep.
+ *
+ * vmif_rx_disarm sets MASK_INT again and consumes a pending kick (one
+ * non-blocking eventfd read, counted in rx_kick_reads): returns 1 when a
+ * kick was consumed, 0 when none was pending, -ENOTCONN or -EINVAL.
+ * Never call either per packet: they are for the moment a poller goes idle.
+ */
+int vmif_rx_arm(struct vmif_if *ifp, unsigned qid);
+int vmif_rx_disarm(struct vmif_if *ifp, unsigned qid);
 
 #ifdef __cplusplus
 }

@@ -192,6 +192,16 @@ int tc_tx(struct tc *t, const void *data, uint32_t len)
 	return 0;
 }
 
+int tc_kick(struct tc *t)
+{
+	uint64_t one = 1;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the barrier in vmif_rx_arm */
+	if (__atomic_load_n(&t->c2s->flags, __ATOMIC_RELAXED) & VMIF_RING_FLAG_MASK_INT)
+		return 0;
+	return write(t->c2s_efd, &one, sizeof(one)) == (ssize_t)sizeof(one) ? 1 : -errno;
+}
+
 void tc_refill(struct tc *t)
 {
 	uint16_t head = t->s2c->head;

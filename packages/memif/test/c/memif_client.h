@@ -52,6 +52,10 @@ void tc_fini(struct tc *t);
 /* Client data path over the connected rings. */
 /* Queues one packet on C2S; 0 or -ENOSPC. */
 int tc_tx(struct tc *t, const void *data, uint32_t len);
+/* Ends a C2S burst as a client respecting MASK_INT does: full barrier
+ * after the head publish, then one eventfd write if the server's C2S
+ * MASK_INT is clear. 1 when it wrote the eventfd, 0 when masked, -errno. */
+int tc_kick(struct tc *t);
 /* Offers every free S2C slot to the server (length = buf_size). */
 void tc_refill(struct tc *t);
 /* Reads one packet from S2C (gathering a NEXT chain); its length, or -EAGAIN. */

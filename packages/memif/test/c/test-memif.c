@@ -674,6 +674,72 @@ static void t_interrupts(void)
 	vmif_server_step(srv);
 }
 
+/* Interface 9 with rx_poll: MASK_INT on C2S from connect; the adaptive scheme arms it only around a sleep. */
+static void t_rx_poll_and_arm(void)
+{
+	struct vmif_if *ifp;
+	struct tc t;
+	uint8_t pkt[64] = { 7 }, buf[2048];
+	struct vmif_buf rx = { .data = buf, .cap = sizeof(buf) };
+	struct vmif_if_counters c0, c;
+	struct pollfd p;
+
+	CHECK_EQ(vmif_if_create(srv, &(struct vmif_if_config){ .id = 9, .rx_poll = 1 }, &ifp), 0);
+	CHECK_EQ(vmif_rx_arm(ifp, 0), -ENOTCONN);
+	CHECK_EQ(vmif_rx_disarm(ifp, 0), -ENOTCONN);
+	CHECK_EQ(tc_init(&t, "vmif-test-rxpoll", 4, 2048), 0);
+	CHECK_EQ(honest_connect(&t, 9, NULL), 0);
+	CHECK_EQ(vmif_if_connected(ifp), 1);
+	vmif_if_counters(ifp, &c0);
+	p = (struct pollfd){ .fd = vmif_if_rx_fd(ifp, 0), .events = POLLIN };
+
+	/* polling: every C2S burst of a client that respects MASK_INT writes no eventfd */
+	CHECK_EQ(t.c2s->flags & VMIF_RING_FLAG_MASK_INT, VMIF_RING_FLAG_MASK_INT);
+	for (int i = 0; i < 40; i++) {
+		CHECK_EQ(tc_tx(&t, pkt, 64), 0);
+		CHECK_EQ(tc_kick(&t), 0);
+		CHECK_EQ(vmif_rx_burst(ifp, 0, &rx, 1), 1);
+		CHECK_EQ(rx.len, 64);
+	}
+	CHECK_EQ(poll(&p, 1, 0), 0);
+	CHECK_EQ(t.c2s->flags & VMIF_RING_FLAG_MASK_INT, VMIF_RING_FLAG_MASK_INT);
+
+	/* armed on an empty ring: MASK_INT clear; the client's next burst kicks once */
+	CHECK_EQ(vmif_rx_arm(ifp, 0), 1);
+	CHECK_EQ(t.c2s->flags & VMIF_RING_FLAG_MASK_INT, 0);
+	CHECK_EQ(poll(&p, 1, 0), 0);
+	CHECK_EQ(tc_tx(&t, pkt, 64), 0);
+	CHECK_EQ(tc_kick(&t), 1);
+	CHECK_EQ(poll(&p, 1, 1000), 1);
+	CHECK_EQ(vmif_rx_disarm(ifp, 0), 1); /* masked again, the kick consumed */
+	CHECK_EQ(t.c2s->flags & VMIF_RING_FLAG_MASK_INT, VMIF_RING_FLAG_MASK_INT);
+	CHECK_EQ(poll(&p, 1, 0), 0);
+	CHECK_EQ(vmif_rx_burst(ifp, 0, &rx, 1), 1);
+	CHECK_EQ(buf[0], 7);
+
+	/* armed while a packet waits (the race): not armed, still masked, nothing to read */
+	CHECK_EQ(tc_tx(&t, pkt, 64), 0);
+	CHECK_EQ(vmif_rx_arm(ifp, 0), 0);
+	CHECK_EQ(t.c2s->flags & VMIF_RING_FLAG_MASK_INT, VMIF_RING_FLAG_MASK_INT);
+	CHECK_EQ(tc_kick(&t), 0);
+	CHECK_EQ(vmif_rx_burst(ifp, 0, &rx, 1), 1);
+	/* a wake-up without a kick (a timeout): disarm reads nothing, never blocks */
+	CHECK_EQ(vmif_rx_arm(ifp, 0), 1);
+	CHECK_EQ(fcntl(t.c2s_efd, F_SETFL, 0), 0);
+	CHECK_EQ(vmif_rx_disarm(ifp, 0), 0);
+	CHECK_EQ(vmif_rx_arm(ifp, 1), -EINVAL);
+
+	vmif_if_counters(ifp, &c);
+	CHECK_EQ(c.rx_pkts - c0.rx_pkts, 42);
+	CHECK_EQ(c.rx_kick_reads - c0.rx_kick_reads, 1);
+	CHECK_EQ(c.rx_arms - c0.rx_arms, 2);
+	CHECK_EQ(c.rx_arm_races - c0.rx_arm_races, 1);
+	tc_fini(&t);
+	vmif_server_step(srv);
+	CHECK_EQ(vmif_if_connected(ifp), 0);
+	vmif_if_destroy(ifp, "test over");
+}
+
 static void t_client_disconnect(void)
 {
 	struct tc t;
@@ -828,6 +894,8 @@ int main(void)
 	tap_run("drops and counts bad descriptors, racing heads and endless chains", t_bad_descriptors);
 	tap_run("interrupts: consumes rx kicks, one tx kick per burst, never blocks on a hostile eventfd",
 		t_interrupts);
+	tap_run("rx_poll: MASK_INT on C2S, no client kick; vmif_rx_arm/disarm: one kick wakes a sleeper, a race is caught",
+		t_rx_poll_and_arm);
 	tap_run("a client's DISCONNECT unmaps and reports the interface down", t_client_disconnect);
 	tap_run("refuses a handshake that stalls past its deadline (injected clock), never a connected one",
 		t_handshake_timeout);

@@ -22,8 +22,9 @@ import type { ConsoleResult, DestroyResult, DomainRow, LsResult, PlatformInfo, P
 import { linuxNetfrontPath, planLinuxGuest } from './linux-guest.js';
 import { miniosPaths } from './minios-paths.js';
 import { defaultMac } from './vif-spec.js';
-import { planMemif, planUplink, planVxlan, type MemifAddArgs, type PortPlan, type PortWireInfo, type UplinkAddArgs, type VxlanAddArgs } from './uplink-spec.js';
-import { uplinkBinaryPath } from './uplink-path.js';
+import { planMemif, planUplink, planVxlan, xdpWireNow, type MemifAddArgs, type PortPlan, type PortWireInfo, type UplinkAddArgs, type VxlanAddArgs } from './uplink-spec.js';
+import { probeXdp } from './uplink-doctor.js';
+import { uplinkBinaryPath, xdpObjectPath } from './uplink-path.js';
 
 export interface PlatformOptions {
   /** vpiod's directory (0700): xenstored.sock, and the CLI's vpio.sock beside it. */
@@ -291,12 +292,18 @@ export class Platform implements AsyncDisposable {
     return this.#run(args, undefined, undefined);
   }
 
-  /** `vpio uplink add`: a vpio-uplink domain on an AF_PACKET socket bound to the interface (host mode). */
+  /**
+   * `vpio uplink add`: a vpio-uplink domain on an AF_XDP or AF_PACKET socket
+   * bound to the interface (host mode). --mode auto and xdp first ask
+   * vpio-xdp-probe here, in vpiod's network namespace with the platform's
+   * privileges (those of vpio-launch's monitor).
+   */
   async addUplink(a: UplinkAddArgs): Promise<DomainRow> {
     this.#hostOnly('uplink add');
     const taken = [...this.#wires.entries()].find(([, w]) => w.kind === 'uplink' && w.ifname === a.ifname);
     if (taken) throw new CliError('CLI_UPLINK', `interface ${a.ifname} already has an uplink ("${this.#domainName(taken[0]) ?? taken[0]}"); \`vpio uplink rm ${a.ifname}\` first`);
-    return this.#startPort(planUplink(a, uplinkBinaryPath));
+    const xdp = (a.mode ?? 'auto') === 'packet' ? undefined : { probe: await probeXdp(a.ifname), obj: xdpObjectPath };
+    return this.#startPort(planUplink(a, uplinkBinaryPath, xdp));
   }
 
   /** `vpio vxlan add`: a vpio-uplink domain on a UDP socket bound to the local address (host mode). */
@@ -730,13 +737,25 @@ export class Platform implements AsyncDisposable {
     return { domid: d.domid, name: d.name, pid: d.pid, state: d.state, argv: this.#argv.get(d.domid) ?? [], vifs, ...(wire ? { wire } : {}) };
   }
 
-  /** A memif port's wire text with its state, from vpio-uplink's latest stats line ("connected": 0 or 1). */
+  /**
+   * A port's wire as it is now, from vpio-uplink's latest stats line: a
+   * memif port's state ("connected": 0 or 1), an AF_XDP uplink's bind and
+   * attach modes (xdpWireNow).
+   */
   #wireNow(name: string, wire: PortWireInfo | undefined): PortWireInfo | undefined {
+    if (wire?.kind === 'uplink') return wire.mode === 'xdp' ? xdpWireNow(wire, this.#statsLine(name)) : wire;
     if (wire?.kind !== 'memif') return wire;
+    const m = /"connected":([01])\b/.exec(this.#statsLine(name) ?? '');
+    return { ...wire, text: `${wire.text} (${m?.[1] === '1' ? 'connected' : 'listening'})` };
+  }
+
+  /** The latest `{"event":"stats"...}` line a port's vpio-uplink printed, or undefined. */
+  #statsLine(name: string): string | undefined {
     const entry = this.#consoles.find(name);
     const text = entry ? entry.buffer.read(0).data.toString('utf8') : '';
     const at = text.lastIndexOf('{"event":"stats"');
-    const m = at < 0 ? null : /"connected":([01])\b/.exec(text.slice(at, text.indexOf('\n', at) < 0 ? undefined : text.indexOf('\n', at)));
-    return { ...wire, text: `${wire.text} (${m?.[1] === '1' ? 'connected' : 'listening'})` };
+    if (at < 0) return undefined;
+    const end = text.indexOf('\n', at);
+    return text.slice(at, end < 0 ? undefined : end);
   }
 }

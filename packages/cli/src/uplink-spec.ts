@@ -5,9 +5,13 @@
  * way out is the wire socket vpio-launch makes in vpiod's network namespace
  * (@vpio/domain's `wire` option):
  *
- *   uplink IFNAME  domain uplink-IFNAME, wire { kind: 'packet', ifname }, vif
- *                  untagged (or --vlan: an access VLAN, or a trunk 10+20
- *                  whose tags cross the wire as they are);
+ *   uplink IFNAME  domain uplink-IFNAME, wire { kind: 'xdp', ifname, obj }
+ *                  (AF_XDP: --mode xdp, or --mode auto when vpio-xdp-probe
+ *                  says it is possible) or { kind: 'packet', ifname }
+ *                  (AF_PACKET: --mode packet, or auto's fallback, the
+ *                  probe's reason kept in the port's info), vif untagged
+ *                  (or --vlan: an access VLAN, or a trunk 10+20 whose tags
+ *                  cross the wire as they are);
  *   vxlan NAME     domain vxlan-NAME, wire { kind: 'udp', bind: LOCAL }, vif
  *                  a trunk of the mapped VIDs (VID v <-> VNI n on the wire);
  *   memif NAME     domain memif-NAME, wire { kind: 'memif', path: SOCKET }, a
@@ -20,6 +24,7 @@
 import { isInterfaceName, isMemifSocketPath, MEMIF_PATH_MAX_BYTES, parseUdpEndpoint, type DomainWireOptions } from '@vpio/domain';
 import { ArgumentError } from '@vpio/errors';
 import { CliError } from './cli-error.js';
+import type { XdpProbe } from './uplink-doctor.js';
 import type { VifSpec } from './vif-spec.js';
 
 /** VXLAN's IANA UDP port (vpio-uplink's --dst-port default). */
@@ -33,7 +38,11 @@ const UPLINK_SLOTS = 1024;
 
 export type UplinkMode = 'auto' | 'packet' | 'xdp';
 
-/** Why `--mode xdp` is refused (host mode). */
+/**
+ * @deprecated `--mode xdp` runs now (planUplink). Kept only while
+ * bin/vpio.ts still refuses `--mode xdp` on the client side with it; that
+ * check and this constant go together.
+ */
 export const XDP_UNAVAILABLE = 'not available yet: an AF_XDP socket needs its XDP program loaded and the socket bound with CAP_NET_ADMIN/CAP_BPF, which vpio-launch does not do for a tenant yet (it hands over AF_PACKET and UDP sockets only); use --mode packet';
 
 /** `uplink-add` request (the control socket's args). */
@@ -79,9 +88,23 @@ export interface MemifAddArgs {
   readonly trunk?: readonly number[];
 }
 
-/** What `vpio ls` shows of an uplink, VXLAN or memif port's domain (memif: `text` gains "(connected|listening)" there). */
+/**
+ * What `vpio ls` shows of an uplink, VXLAN or memif port's domain. memif:
+ * `text` gains "(connected|listening)" there; an AF_XDP uplink's text is
+ * "uplink IF (xdp copy native)" (bind and attach from vpio-uplink's stats
+ * line, also in `bind` and `attach`) once the tenant said, "uplink IF (xdp)"
+ * before; an uplink that --mode auto put on AF_PACKET keeps the probe's
+ * reason in `fallback`.
+ */
 export type PortWireInfo =
-  | { readonly kind: 'uplink'; readonly ifname: string; readonly mode: 'packet'; readonly text: string }
+  | {
+    readonly kind: 'uplink'; readonly ifname: string; readonly mode: 'packet' | 'xdp'; readonly text: string;
+    /** --mode auto chose packet: why not xdp (vpio-xdp-probe's reason). */
+    readonly fallback?: string;
+    /** xdp: how the socket was bound and the program attached (vpio-uplink's stats line). */
+    readonly bind?: 'zerocopy' | 'copy';
+    readonly attach?: 'native' | 'generic';
+  }
   | { readonly kind: 'memif'; readonly name: string; readonly socket: string; readonly id: number; readonly secret: boolean; readonly text: string }
   | { readonly kind: 'vxlan'; readonly name: string; readonly local: string; readonly remotes: readonly string[]; readonly vnis: readonly VniMapping[]; readonly learn: boolean; readonly text: string };
 
@@ -247,22 +270,80 @@ export function planMemif(a: MemifAddArgs, uplinkBinary: () => string): PortPlan
   };
 }
 
-/** The domain an uplink becomes (`uplinkBinary` is called only for a valid request). */
-export function planUplink(a: UplinkAddArgs, uplinkBinary: () => string): PortPlan {
+/** What --mode auto and xdp decide on: vpio-xdp-probe's verdict on the interface, and vpio's XDP object (called only when AF_XDP is chosen). */
+export interface UplinkXdpFacts {
+  readonly probe: XdpProbe;
+  readonly obj: () => string;
+}
+
+/** The AF_XDP wire for this uplink, or why it cannot have one. */
+function xdpWire(ifname: string, xdp: UplinkXdpFacts | undefined): { wire: DomainWireOptions } | { why: string } {
+  if (!xdp) return { why: 'AF_XDP was not probed' };
+  if (!xdp.probe.possible) return { why: xdp.probe.why };
+  try {
+    return { wire: { kind: 'xdp', ifname, obj: xdp.obj() } };
+  } catch (e) {
+    if (e instanceof CliError) return { why: e.message }; // the XDP object is not built
+    throw e;
+  }
+}
+
+/**
+ * The domain an uplink becomes (`uplinkBinary` is called only for a valid
+ * request). --mode packet: AF_PACKET. --mode xdp: AF_XDP when `xdp.probe`
+ * says it is possible, else a CliError with the probe's reason (no domain is
+ * started). --mode auto (the default): AF_XDP when possible, else AF_PACKET
+ * with the reason in `info.fallback` and `info.text`.
+ */
+export function planUplink(a: UplinkAddArgs, uplinkBinary: () => string, xdp?: UplinkXdpFacts): PortPlan {
   const mode = a.mode ?? 'auto';
-  if (mode === 'xdp') throw new CliError('CLI_UPLINK', `uplink ${a.ifname} --mode xdp: ${XDP_UNAVAILABLE}`);
+  const chosen = mode === 'packet' ? undefined : xdpWire(a.ifname, xdp);
+  if (mode === 'xdp' && chosen && 'why' in chosen) {
+    const hint = /--mode packet/.test(chosen.why) ? '' : '; --mode packet (or auto) uses AF_PACKET';
+    throw new CliError('CLI_UPLINK', `uplink ${a.ifname} --mode xdp: ${chosen.why}${hint}`);
+  }
   const vif: VifSpec = {
     txSlots: UPLINK_SLOTS, rxSlots: UPLINK_SLOTS,
     ...(a.vlan === undefined ? {} : { vlan: a.vlan }),
     policy: { macLock: false, ...(a.trunk ? { trunk: { vids: [...a.trunk], ...(a.nativeVid === undefined ? {} : { nativeVid: a.nativeVid }) } } : {}) },
   };
+  const domainName = a.name ?? `uplink-${a.ifname}`;
+  if (chosen && 'wire' in chosen) {
+    return {
+      domainName,
+      args: [uplinkBinary(), '--wire', 'xdp', '--stats-interval', String(UPLINK_STATS_INTERVAL_MS)],
+      vif,
+      wire: chosen.wire,
+      info: { kind: 'uplink', ifname: a.ifname, mode: 'xdp', text: `uplink ${a.ifname} (xdp)` },
+    };
+  }
+  const fallback = chosen?.why;
   return {
-    domainName: a.name ?? `uplink-${a.ifname}`,
+    domainName,
     args: [uplinkBinary(), '--wire', 'packet', '--stats-interval', String(UPLINK_STATS_INTERVAL_MS)],
     vif,
     wire: { kind: 'packet', ifname: a.ifname },
-    info: { kind: 'uplink', ifname: a.ifname, mode: 'packet', text: `uplink ${a.ifname} (packet)` },
+    info: {
+      kind: 'uplink', ifname: a.ifname, mode: 'packet',
+      text: `uplink ${a.ifname} (packet${fallback === undefined ? '' : `, auto: ${fallback}`})`,
+      ...(fallback === undefined ? {} : { fallback }),
+    },
   };
+}
+
+/**
+ * An AF_XDP uplink's wire text from vpio-uplink's stats line ("zerocopy" and
+ * "attach_native", 0 or 1): "uplink IF (xdp copy native)"; the info as it
+ * was when the line does not say.
+ */
+export function xdpWireNow(info: PortWireInfo, statsLine: string | undefined): PortWireInfo {
+  if (info.kind !== 'uplink' || info.mode !== 'xdp' || statsLine === undefined) return info;
+  const zc = /"zerocopy":([01])\b/.exec(statsLine);
+  const native = /"attach_native":([01])\b/.exec(statsLine);
+  if (!zc || !native) return info;
+  const bind = zc[1] === '1' ? 'zerocopy' : 'copy';
+  const attach = native[1] === '1' ? 'native' : 'generic';
+  return { ...info, bind, attach, text: `uplink ${info.ifname} (xdp ${bind} ${attach})` };
 }
 
 /** The domain a VXLAN port becomes. */

@@ -1,13 +1,17 @@
 /**
  * Scenario 8 (`vpio uplink` / `vpio vxlan` planning and the command line,
  * pure and without traffic): objective: an uplink port becomes a domain
- * uplink-IFNAME running vpio-uplink --wire packet on an AF_PACKET wire, a
+ * uplink-IFNAME running vpio-uplink --wire xdp on an AF_XDP wire when
+ * vpio-xdp-probe says the interface can carry one (--mode auto, the
+ * default, or xdp), else --wire packet on an AF_PACKET wire (--mode packet,
+ * or auto's fallback, which keeps the probe's reason); --mode xdp on an
+ * interface the probe rejects fails with its reason and starts nothing; a
  * VXLAN port a domain vxlan-NAME on a UDP wire whose vif is a trunk of the
  * mapped VIDs, both with mac-lock off; bad requests (interface names, VIDs
  * outside [1, 4094], VNIs outside [1, 2^24-1], duplicates, mixed address
  * families) fail at the boundary naming the part, from the command line
  * (exit 2, before any daemon is asked) and from the control socket alike;
- * `--mode xdp` says why it is not available; `vpio ls` shows the kind and
+ * `vpio ls` shows the kind and
  * wire in a WIRE column; `vpio doctor` says whether AF_PACKET and AF_XDP
  * uplinks are possible and why. The server side runs on a real Platform
  * (no vpio-uplink needed: these requests are refused before it would start).
@@ -18,26 +22,98 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlServer, Platform } from '../src/index.js';
 import { formatDoctor, formatLs } from '../src/format.js';
+import { CliError } from '../src/cli-error.js';
 import type { LsResult } from '../src/protocol.js';
-import { kernelOption, uplinkChecks } from '../src/uplink-doctor.js';
-import { VNI_MAX, normaliseEndpoint, parseMemifAdd, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, planMemif, planUplink, planVxlan } from '../src/uplink-spec.js';
+import { kernelOption, parseXdpProbe, probeXdp, uplinkChecks, type XdpProbe } from '../src/uplink-doctor.js';
+import { VNI_MAX, normaliseEndpoint, parseMemifAdd, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, planMemif, planUplink, planVxlan, xdpWireNow } from '../src/uplink-spec.js';
 import { tempBase, vpio } from './helpers.js';
 
 const BIN = (): string => '/x/vpio-uplink';
+const OBJ = (): string => '/x/kernel/build/xdp_vpio.bpf.o';
+/** vpio-xdp-probe's verdicts, as it prints them. */
+const VETH = parseXdpProbe('{"packet":true,"xdp":{"possible":true,"mode":"copy","attach":"native","driver":"veth","features":7,"rx_queues":1,"why":"driver veth has native XDP but no AF_XDP zero-copy: copy mode"}}');
+const TWO_QUEUES = parseXdpProbe('{"packet":true,"xdp":{"possible":false,"mode":"none","attach":"none","driver":"veth","features":7,"rx_queues":2,"why":"up1 has 2 rx queues; the AF_XDP wire serves one queue: ethtool -L up1 rx 1 (or combined 1), or --mode packet"}}');
+const NO_BPF = parseXdpProbe('{"packet":true,"xdp":{"possible":false,"mode":"none","attach":"none","driver":"veth","features":null,"why":"no CAP_BPF: cannot load the XDP program"}}');
+const facts = (probe: XdpProbe, obj: () => string = OBJ): { probe: XdpProbe; obj: () => string } => ({ probe, obj });
 
 describe('uplink and vxlan requests', () => {
   it('8.1 an uplink is domain uplink-IFNAME: vpio-uplink --wire packet, the packet wire, an untagged vif with mac-lock off', () => {
-    const p = planUplink(parseUplinkAdd({ ifname: 'eth1' }), BIN);
+    const p = planUplink(parseUplinkAdd({ ifname: 'eth1', mode: 'packet' }), BIN);
     expect(p.domainName).toBe('uplink-eth1');
     expect(p.args).toEqual(['/x/vpio-uplink', '--wire', 'packet', '--stats-interval', '1000']);
     expect(p.wire).toEqual({ kind: 'packet', ifname: 'eth1' });
     expect(p.vif).toEqual({ txSlots: 1024, rxSlots: 1024, policy: { macLock: false } });
-    expect(p.info.text).toBe('uplink eth1 (packet)');
-    expect(planUplink(parseUplinkAdd({ ifname: 'eth1', ...parseVlanText('10') }), BIN).vif.vlan).toBe(10);
-    expect(planUplink(parseUplinkAdd({ ifname: 'eth1', ...parseVlanText('10+20'), nativeVid: 30, name: 'up0' }), BIN)).toMatchObject({
+    expect(p.info).toEqual({ kind: 'uplink', ifname: 'eth1', mode: 'packet', text: 'uplink eth1 (packet)' });
+    expect(planUplink(parseUplinkAdd({ ifname: 'eth1', ...parseVlanText('10') }), BIN, facts(VETH)).vif.vlan).toBe(10);
+    expect(planUplink(parseUplinkAdd({ ifname: 'eth1', ...parseVlanText('10+20'), nativeVid: 30, name: 'up0' }), BIN, facts(VETH))).toMatchObject({
       domainName: 'up0', vif: { policy: { macLock: false, trunk: { vids: [10, 20], nativeVid: 30 } } },
     });
-    expect(planUplink(parseUplinkAdd({ ifname: 'eth1', mode: 'packet' }), BIN).wire.kind).toBe('packet');
+    // packet never asks for the probe's verdict
+    expect(planUplink(parseUplinkAdd({ ifname: 'eth1', mode: 'packet' }), BIN, facts(VETH)).wire.kind).toBe('packet');
+  });
+
+  it('8.1b --mode xdp and auto on an interface the probe accepts: vpio-uplink --wire xdp on the AF_XDP wire with vpio\'s XDP object', () => {
+    for (const mode of ['xdp', 'auto', undefined] as const) {
+      const p = planUplink(parseUplinkAdd({ ifname: 'eth1', ...(mode ? { mode } : {}) }), BIN, facts(VETH));
+      expect(p.domainName).toBe('uplink-eth1');
+      expect(p.args).toEqual(['/x/vpio-uplink', '--wire', 'xdp', '--stats-interval', '1000']);
+      expect(p.wire).toEqual({ kind: 'xdp', ifname: 'eth1', obj: '/x/kernel/build/xdp_vpio.bpf.o' });
+      expect(p.vif).toEqual({ txSlots: 1024, rxSlots: 1024, policy: { macLock: false } });
+      expect(p.info).toEqual({ kind: 'uplink', ifname: 'eth1', mode: 'xdp', text: 'uplink eth1 (xdp)' });
+    }
+    // the tenant's stats line says how it was bound and attached
+    const info = planUplink(parseUplinkAdd({ ifname: 'eth1' }), BIN, facts(VETH)).info;
+    const line = (zc: number, native: number): string => `{"event":"stats","why":"interval","wire":{"kind":"xdp","name":"eth1","rx_packets":5,"zerocopy":${zc},"attach_native":${native},"queue":0},"vif":{}}`;
+    expect(xdpWireNow(info, line(0, 1))).toMatchObject({ mode: 'xdp', bind: 'copy', attach: 'native', text: 'uplink eth1 (xdp copy native)' });
+    expect(xdpWireNow(info, line(1, 0))).toMatchObject({ bind: 'zerocopy', attach: 'generic', text: 'uplink eth1 (xdp zerocopy generic)' });
+    expect(xdpWireNow(info, undefined)).toBe(info);
+    expect(xdpWireNow(info, '{"event":"stats","wire":{"kind":"xdp"}}')).toBe(info);
+    const packet = planUplink(parseUplinkAdd({ ifname: 'eth1', mode: 'packet' }), BIN).info;
+    expect(xdpWireNow(packet, line(1, 1))).toBe(packet);
+  });
+
+  it('8.1c --mode auto falls back to packet with the probe\'s reason; --mode xdp refuses with it, before any domain', () => {
+    const p = planUplink(parseUplinkAdd({ ifname: 'up1' }), BIN, facts(TWO_QUEUES));
+    expect(p.args).toEqual(['/x/vpio-uplink', '--wire', 'packet', '--stats-interval', '1000']);
+    expect(p.wire).toEqual({ kind: 'packet', ifname: 'up1' });
+    expect(p.info).toEqual({
+      kind: 'uplink', ifname: 'up1', mode: 'packet', fallback: TWO_QUEUES.why,
+      text: `uplink up1 (packet, auto: ${TWO_QUEUES.why})`,
+    });
+    expect(() => planUplink(parseUplinkAdd({ ifname: 'up1', mode: 'xdp' }), BIN, facts(TWO_QUEUES))).toThrow(
+      'uplink up1 --mode xdp: up1 has 2 rx queues; the AF_XDP wire serves one queue: ethtool -L up1 rx 1 (or combined 1), or --mode packet',
+    );
+    expect(() => planUplink(parseUplinkAdd({ ifname: 'up1', mode: 'xdp' }), BIN, facts(NO_BPF))).toThrow(
+      'uplink up1 --mode xdp: no CAP_BPF: cannot load the XDP program; --mode packet (or auto) uses AF_PACKET',
+    );
+    // the XDP object not built: auto falls back saying so, xdp refuses
+    const unbuilt = (): string => {
+      throw new CliError('CLI_UPLINK', 'kernel/build/xdp_vpio.bpf.o is not built: run `npx turbo run build --filter=@vpio/kernel` (or set VPIO_XDP_OBJ)');
+    };
+    expect(planUplink(parseUplinkAdd({ ifname: 'up1' }), BIN, facts(VETH, unbuilt)).info).toMatchObject({ mode: 'packet', fallback: expect.stringMatching(/xdp_vpio\.bpf\.o is not built/) });
+    expect(() => planUplink(parseUplinkAdd({ ifname: 'up1', mode: 'xdp' }), BIN, facts(VETH, unbuilt))).toThrow(/--mode xdp: kernel\/build\/xdp_vpio\.bpf\.o is not built/);
+    // no verdict at all
+    expect(planUplink(parseUplinkAdd({ ifname: 'up1' }), BIN).info).toMatchObject({ mode: 'packet', fallback: 'AF_XDP was not probed' });
+    expect(() => planUplink(parseUplinkAdd({ ifname: 'up1', mode: 'xdp' }), BIN)).toThrow(/uplink up1 --mode xdp: AF_XDP was not probed/);
+  });
+
+  it('8.1d vpio-xdp-probe\'s line: read field by field; nonsense, an unknown mode or a failed probe is "not possible" with the reason', async () => {
+    expect(VETH).toEqual({ packet: true, possible: true, mode: 'copy', attach: 'native', driver: 'veth', rxQueues: 1, why: 'driver veth has native XDP but no AF_XDP zero-copy: copy mode' });
+    expect(TWO_QUEUES).toMatchObject({ possible: false, rxQueues: 2 });
+    expect(parseXdpProbe('{"packet":false,"possible":true,"mode":"zerocopy","attach":"generic","driver":"x","rx_queues":1,"why":"w"}')).toMatchObject({ possible: true, mode: 'zerocopy', attach: 'generic', rxQueues: 1 });
+    expect(parseXdpProbe('{"packet":true,"xdp":{"possible":true,"mode":"turbo","attach":"native","why":""}}')).toMatchObject({ possible: false, mode: 'none' });
+    expect(parseXdpProbe('Segmentation fault')).toMatchObject({ possible: false, why: expect.stringMatching(/^vpio-xdp-probe printed no JSON line/) });
+    expect(parseXdpProbe('null')).toMatchObject({ possible: false });
+    fc.assert(fc.property(fc.jsonValue(), (v) => {
+      const p = parseXdpProbe(JSON.stringify(v));
+      expect(typeof p.why).toBe('string');
+      expect(p.why.length).toBeGreaterThan(0);
+      if (p.possible) expect(p.mode).not.toBe('none');
+    }), { numRuns: 500 });
+    expect(await probeXdp('eth1', () => '/nonexistent/vpio-xdp-probe')).toMatchObject({ possible: false, why: expect.stringMatching(/^vpio-xdp-probe eth1 failed: /) });
+    expect(await probeXdp('eth1', () => {
+      throw new CliError('CLI_UPLINK', 'vpio-xdp-probe is not built: run `npx turbo run build --filter=@vpio/uplink` (or set VPIO_XDP_PROBE)');
+    })).toMatchObject({ possible: false, why: expect.stringMatching(/^vpio-xdp-probe is not built/) });
   });
 
   it('8.2 a vxlan port is domain vxlan-NAME: the UDP wire on LOCAL:4789, a trunk of the mapped VIDs, remotes flooded', () => {
@@ -109,7 +185,6 @@ describe('uplink and vxlan requests', () => {
       [() => parseVxlanAdd({ name: 'a/b', local: '10.99.0.1', vnis: [{ vid: 1, vni: 1 }] }), 'NAME: expected 1..58 characters'],
     ];
     for (const [f, message] of bad) expect(f, message).toThrow(message);
-    expect(() => planUplink(parseUplinkAdd({ ifname: 'eth1', mode: 'xdp' }), BIN)).toThrow(/uplink eth1 --mode xdp: not available yet: an AF_XDP socket needs/);
   });
 
   it('8.4 never throws anything but ArgumentError on arbitrary requests', () => {
@@ -149,17 +224,21 @@ describe('uplink and vxlan requests', () => {
     expect(kernelOption(undefined, 'CONFIG_PACKET')).toBeUndefined();
     const root = uplinkChecks({ capEff: (1n << 40n) - 1n, config: cfg, configSource: '/proc/config.gz' });
     expect(root[0]).toMatchObject({ name: 'uplink-packet', ok: true, reason: 'CAP_NET_RAW, CONFIG_PACKET=y (/proc/config.gz)' });
-    expect(root[1]).toMatchObject({ name: 'uplink-xdp', ok: false });
+    expect(root[1]).toMatchObject({ name: 'uplink-xdp', ok: true });
     expect(root[1]!.reason).toContain('the kernel has XDP sockets (CONFIG_XDP_SOCKETS=y');
-    expect(root[1]!.reason).toContain('vpio: not available yet');
+    expect(root[1]!.reason).toContain('CAP_NET_ADMIN and CAP_BPF present; each interface is probed by `vpio uplink add IFNAME`');
     const user = uplinkChecks({ capEff: 0n, config: undefined, configSource: undefined });
     expect(user[0]).toMatchObject({ ok: false, fix: 'run `vpio up` as root' });
+    expect(user[1]).toMatchObject({ ok: false, fix: 'run `vpio up` as root' });
     expect(user[1]!.reason).toContain('XDP socket support unknown (no kernel config found');
-    expect(user[1]!.reason).toContain('CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN) missing');
+    expect(user[1]!.reason).toContain('with CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN), which this user lacks');
+    // no kernel config: assumed, as AF_PACKET is
+    expect(uplinkChecks({ capEff: (1n << 40n) - 1n, config: undefined, configSource: undefined })[1]).toMatchObject({ ok: true });
     const noPacket = uplinkChecks({ capEff: (1n << 40n) - 1n, config: '# CONFIG_PACKET is not set\n# CONFIG_XDP_SOCKETS is not set\n', configSource: '/boot/config-x' });
     expect(noPacket[0]).toMatchObject({ ok: false, reason: 'the kernel has no AF_PACKET (CONFIG_PACKET is not set, /boot/config-x)' });
+    expect(noPacket[1]).toMatchObject({ ok: false, fix: expect.stringContaining('CONFIG_XDP_SOCKETS=y') });
     expect(noPacket[1]!.reason).toContain('the kernel lacks XDP sockets (CONFIG_XDP_SOCKETS=n');
-    const text = formatDoctor({ ok: true, mode: 'root', checks: [], optional: root });
+    const text = formatDoctor({ ok: true, mode: 'root', checks: [], optional: [root[0]!, user[1]!] });
     expect(text).toMatch(/^ok {7}uplink-packet \(optional\): CAP_NET_RAW/m);
     expect(text).toMatch(/^no {7}uplink-xdp \(optional\): /m);
     expect(text).toContain('everything vpio needs is here');
@@ -244,7 +323,7 @@ describe('uplink and vxlan requests on the control socket', () => {
       { id: 4, cmd: 'vxlan-add', args: { name: 'b', local: '10.99.0.1', vnis: [{ vid: 10, vni: 1 }, { vid: 10, vni: 2 }] } },
       { id: 5, cmd: 'uplink-rm', args: { ifname: 'eth1' } },
       { id: 6, cmd: 'vxlan-rm', args: {} },
-      { id: 7, cmd: 'uplink-add', args: { ifname: 'eth1', mode: 'xdp' } },
+      { id: 7, cmd: 'uplink-add', args: { ifname: 'vpio-nx0', mode: 'xdp' } },
       { id: 8, cmd: 'ls' },
     ]);
     expect(r.map((x) => [x.id, x.ok, x.error?.code, x.error?.parameter])).toEqual([
@@ -253,5 +332,8 @@ describe('uplink and vxlan requests on the control socket', () => {
       [7, false, 'CLI_UPLINK', undefined], [8, true, undefined, undefined],
     ]);
     expect(r[4]!.error!.message).toBe('no uplink on "eth1" (none is running); see `vpio ls`');
+    // --mode xdp asks vpio-xdp-probe first and refuses with its reason: no domain was started
+    expect(r[6]!.error!.message).toMatch(/^uplink vpio-nx0 --mode xdp: (no interface vpio-nx0|vpio-xdp-probe)/);
+    expect((r[7] as unknown as { result: LsResult }).result.domains).toEqual([]);
   });
 });

@@ -10,7 +10,10 @@
 // Nothing here blocks but the one poll() of an idle round, entered only
 // with the vif's RX ring armed (and its TX ring armed when it was full),
 // re-checked after the arm's full barrier (vpio/ring.h "Kicks"), so a
-// packet or a freed slot published meanwhile is never slept through.
+// packet or a freed slot published meanwhile is never slept through. A
+// wire whose peer must be asked to signal (memif: wire.h rx_arm) is armed
+// the same way, first: it re-checks its ring after its own barrier, or
+// asks to be polled (timeout 0: a spin round, the vif left unarmed).
 
 #include <errno.h>
 #include <poll.h>
@@ -149,8 +152,8 @@ int upl_loop(struct upl *u)
 
 	while (!u->stop) {
 		struct pollfd fds[6];
-		int nfds = 0, rc, moved = 0, rx_armed = 0, tx_armed = 0, i_rx = -1, i_tx = -1, i_wire = -1;
-		int i_timer = -1;
+		int nfds = 0, rc, moved = 0, rx_armed = 0, tx_armed = 0, wire_armed = 0, i_rx = -1, i_tx = -1;
+		int i_wire = -1, i_timer = -1, timeout;
 
 		if ((rc = vif_to_wire(u, &wire_full)) < 0)
 			return rc;
@@ -169,27 +172,42 @@ int upl_loop(struct upl *u)
 			continue;
 		}
 
-		/* Idle: arm what we wait for, re-check, and sleep in one poll(). */
+		/* Idle: arm what we wait for, re-check, and sleep in one poll(). The wire first: one that
+		 * must be polled (timeout 0) makes this a spin round with nothing armed on the vif. */
+		timeout = !event ? 0 : wire_full ? UPL_WIRE_FULL_MS : -1;
+		if (event && !vif_full && u->w->ops->rx_arm) {
+			rc = u->w->ops->rx_arm(u->w, &timeout);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				continue; /* frames arrived meanwhile */
+			wire_armed = 1;
+		}
 		fds[nfds++] = (struct pollfd){ .fd = u->sig_fd, .events = POLLIN };
 		if (u->timer_fd >= 0) {
 			i_timer = nfds;
 			fds[nfds++] = (struct pollfd){ .fd = u->timer_fd, .events = POLLIN };
 		}
-		if (event && !wire_full) {
+		if (event && timeout != 0 && !wire_full) {
 			rc = nf_zc_arm(u->nf, NF_ZC_RX);
-			if (rc < 0)
-				return rc;
-			if (rc == 0)
+			if (rc <= 0) {
+				if (wire_armed)
+					u->w->ops->rx_disarm(u->w);
+				if (rc < 0)
+					return rc;
 				continue; /* a packet arrived meanwhile */
+			}
 			rx_armed = 1;
 			i_rx = nfds;
 			fds[nfds++] = (struct pollfd){ .fd = u->rx_fd, .events = POLLIN };
 		}
-		if (event && vif_full) {
+		if (event && timeout != 0 && vif_full) {
 			rc = nf_zc_arm_space(u->nf, 1);
 			if (rc <= 0) {
 				if (rx_armed)
 					nf_zc_disarm(u->nf, NF_ZC_RX);
+				if (wire_armed)
+					u->w->ops->rx_disarm(u->w);
 				if (rc < 0)
 					return rc;
 				continue; /* slots were freed meanwhile */
@@ -205,11 +223,13 @@ int upl_loop(struct upl *u)
 		}
 		/* poll mode: never sleep, re-poll the rings. A full wire TX ring is looked at again after
 		 * UPL_WIRE_FULL_MS even without POLLOUT: a backend's ring may need another flush to drain */
-		rc = poll(fds, (nfds_t)nfds, !event ? 0 : wire_full ? UPL_WIRE_FULL_MS : -1);
+		rc = poll(fds, (nfds_t)nfds, timeout);
 		if (rx_armed)
 			nf_zc_disarm(u->nf, NF_ZC_RX);
 		if (tx_armed)
 			nf_zc_disarm(u->nf, NF_ZC_TX);
+		if (wire_armed)
+			u->w->ops->rx_disarm(u->w);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;

@@ -25,13 +25,13 @@
  *
  * ADDING A BACKEND: write csrc/wire_<kind>.c defining
  *     const struct wire_backend wire_<kind>_backend = { .kind = "<kind>", ... };
- * (every hook below filled in; state in a struct whose first member is a
- * struct wire, allocated once in open()), declare it at the bottom of this
- * file, add &wire_<kind>_backend to wire_backends[] in csrc/wire.c and the
- * file to WIRE_SRCS in the Makefile. main.c needs no change: --wire KIND
- * finds the backend, every option main.c does not know is offered to the
- * backend's option() hook, --help prints its usage text, the stats line
- * prints its counters() by name.
+ * (every hook below filled in, rx_arm/rx_disarm optional; state in a struct
+ * whose first member is a struct wire, allocated once in open()), declare
+ * it at the bottom of this file, add &wire_<kind>_backend to wire_backends[]
+ * in csrc/wire.c and the file to WIRE_SRCS in the Makefile. main.c needs
+ * no change: --wire KIND finds the backend, every option main.c does not
+ * know is offered to the backend's option() hook, --help prints its usage
+ * text, the stats line prints its counters() by name.
  *
  * Rules for every backend (the data path's, STYLE.md "The C hot path"):
  *   - rx_burst/rx_release/tx_reserve/tx_commit: no allocation, no lock, no
@@ -123,6 +123,21 @@ struct wire_ops {
 	int (*tx_commit)(struct wire *w, const uint32_t lens[], uint32_t n);
 	/* The descriptor to poll: POLLIN when rx_burst may find frames, POLLOUT when tx_reserve may find buffers. */
 	int (*poll_fd)(const struct wire *w);
+	/*
+	 * Optional (NULL: poll_fd()'s POLLIN alone says when frames arrive, as
+	 * a kernel socket's does). The pump found nothing to move and is about
+	 * to sleep in poll() waiting for POLLIN on poll_fd(), for at most
+	 * *timeout_ms (-1: no limit). A wire whose peer signals only on request
+	 * (memif's MASK_INT) asks for that signal here, re-checks its ring
+	 * after a full barrier, and may lower *timeout_ms (0: it must be
+	 * polled, the pump spins). Returns 1 (sleep; rx_disarm() follows the
+	 * poll()), 0 (frames arrived meanwhile: nothing stays armed, the pump
+	 * goes round again without sleeping), or -errno (the pump stops).
+	 * Called only in the pump's event mode, once per idle round.
+	 */
+	int (*rx_arm)(struct wire *w, int *timeout_ms);
+	/* After the poll() that followed rx_arm() returning 1: withdraws the request, consumes the wake-up. */
+	void (*rx_disarm)(struct wire *w);
 	/*
 	 * The backend's own counters (drop reasons first), at most max of them,
 	 * into out[]; returns how many (a backend has at most WIRE_COUNTERS_MAX).

@@ -18,14 +18,35 @@
 //       at most one eventfd write per burst). Frames the ring has no room for
 //       are dropped and counted (tx_drop_no_room): the vif keeps moving.
 //
+// RX modes (--rx-mode). The C2S ring's MASK_INT is ours: set, the client
+// never writes our eventfd; clear, it writes it after every burst (a
+// syscall per burst on its side, and a wake-up on ours).
+//   poll (default)  MASK_INT set for the whole connection; while a client is
+//       connected the pump spins (rx_arm asks for timeout 0) and sees new
+//       packets by looking at the ring, as a DPDK server does. Costs a core
+//       while connected; moves the most packets and makes the client make
+//       no syscall.
+//   interrupt       the adaptive scheme: MASK_INT set while the pump is
+//       busy; when it is about to sleep, rx_arm clears it, issues a full
+//       barrier and re-checks the ring (vmif_rx_arm), and the pump sleeps
+//       with the client's eventfd in poll_fd()'s set; rx_disarm sets it
+//       again and reads the eventfd once. One client syscall per burst
+//       only while we sleep; the sleep is bounded by MEMIF_ARMED_MS (a client
+//       without a full barrier between its head store and its MASK_INT read,
+//       as DPDK's net_memif, may rarely miss the clear).
+// Interrupts received are the library's rx_kick_reads, interrupts sent (S2C,
+// when the client's MASK_INT is clear; at most one per burst) its tx_kicks.
+//
 // Polling: poll_fd() is this backend's own epoll set over the server's fd
 // (listening socket and control connection), the connected client's C2S
-// interrupt eventfd and a timerfd armed for the next handshake deadline, so
-// the pump's single poll() sees all three. The control channel is served
-// (vmif_server_step) in rx_burst when the wire is down, when the previous
-// burst found nothing, and every MEMIF_STEP_EVERY bursts otherwise: under
-// load a hangup is noticed within that many bursts (the client's region
-// stays mapped by us until then, so nothing reads freed memory).
+// interrupt eventfd (interrupt mode only) and a timerfd armed for the next
+// handshake deadline, so the pump's single poll() sees all three. The
+// control channel is served (vmif_server_step) in rx_burst when the wire is
+// down, when the previous burst found nothing (in poll mode: every
+// MEMIF_STEP_EVERY such bursts, as the pump spins), and every
+// MEMIF_STEP_EVERY bursts otherwise: under load a hangup is noticed within
+// that many bursts (the client's region stays mapped by us until then, so
+// nothing reads freed memory).
 //
 // Concurrency: one thread (the pump's) owns everything; nothing is shared
 // but the client's rings, which @vpio/memif reads once into locals and
@@ -44,14 +65,18 @@
 #include "wire.h"
 
 #define MEMIF_STEP_EVERY 256u
+#define MEMIF_ARMED_MS 10
 #define TAG_SERVER 1u
 #define TAG_RX 2u
 #define TAG_TIMER 3u
+
+enum memif_rx_mode { MEMIF_RX_POLL, MEMIF_RX_INTERRUPT };
 
 struct memif_opts {
 	uint32_t id;
 	char secret[25];
 	int have_secret;
+	enum memif_rx_mode rx_mode;
 };
 
 struct memif_wire {
@@ -63,7 +88,9 @@ struct memif_wire {
 	int rx_watched;          /* the rx eventfd is in ep */
 	int timer_armed;
 	int idle;                /* the last rx_burst found nothing */
-	uint32_t bursts;
+	int armed;               /* rx_arm cleared MASK_INT; rx_disarm sets it */
+	enum memif_rx_mode rx_mode;
+	uint32_t bursts, idle_bursts;
 	uint32_t frame_max;
 	uint8_t *rx_buf, *tx_buf;
 	uint64_t refused_seen;   /* refusals already reported on stderr */
@@ -86,13 +113,16 @@ static void on_state(struct vmif_if *ifp, int connected, void *user)
 	int fd = vmif_if_rx_fd(ifp, 0);
 
 	m->link_changes++;
-	if (connected && fd >= 0) {
+	m->armed = 0;
+	if (connected && fd >= 0 && m->rx_mode == MEMIF_RX_INTERRUPT) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_RX };
 
 		m->rx_watched = epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) == 0;
-		fprintf(stderr, "vpio-uplink: memif %s: client \"%s\" connected (id %u)\n", m->name,
-			vmif_if_peer_name(ifp), (unsigned)m->id);
-	} else if (!connected) {
+	}
+	if (connected) {
+		fprintf(stderr, "vpio-uplink: memif %s: client \"%s\" connected (id %u, rx %s)\n", m->name,
+			vmif_if_peer_name(ifp), (unsigned)m->id, m->rx_mode == MEMIF_RX_INTERRUPT ? "interrupt" : "poll");
+	} else {
 		if (m->rx_watched && fd >= 0)
 			(void)epoll_ctl(m->ep, EPOLL_CTL_DEL, fd, NULL);
 		m->rx_watched = 0;
@@ -158,7 +188,8 @@ static int memif_rx_burst(struct wire *w, struct wire_frame f[], uint32_t n)
 	uint64_t bytes = 0;
 	int got, rc;
 
-	if (!vmif_if_connected(m->ifp) || m->idle || ++m->bursts % MEMIF_STEP_EVERY == 0) {
+	if (!vmif_if_connected(m->ifp) || ++m->bursts % MEMIF_STEP_EVERY == 0 ||
+	    (m->idle && (m->rx_mode == MEMIF_RX_INTERRUPT || ++m->idle_bursts % MEMIF_STEP_EVERY == 0))) {
 		if ((rc = memif_step(m)) < 0)
 			return rc;
 	}
@@ -233,6 +264,37 @@ static int memif_tx_commit(struct wire *w, const uint32_t lens[], uint32_t n)
 	return k;
 }
 
+/* The pump is about to sleep (wire.h rx_arm). */
+static int memif_rx_arm(struct wire *w, int *timeout_ms)
+{
+	struct memif_wire *m = mw(w);
+	int rc;
+
+	if (!vmif_if_connected(m->ifp))
+		return 1; /* poll_fd() wakes us for the next client */
+	if (m->rx_mode == MEMIF_RX_POLL) {
+		*timeout_ms = 0; /* MASK_INT stays set: look at the ring again */
+		return 1;
+	}
+	rc = vmif_rx_arm(m->ifp, 0); /* MASK_INT clear, full barrier, head re-read */
+	if (rc <= 0)
+		return rc == 0 ? 0 : 1; /* 0: packets arrived meanwhile; < 0 cannot be while connected */
+	m->armed = 1;
+	if (*timeout_ms < 0 || *timeout_ms > MEMIF_ARMED_MS)
+		*timeout_ms = MEMIF_ARMED_MS;
+	return 1;
+}
+
+static void memif_rx_disarm(struct wire *w)
+{
+	struct memif_wire *m = mw(w);
+
+	if (!m->armed)
+		return;
+	m->armed = 0;
+	(void)vmif_rx_disarm(m->ifp, 0); /* MASK_INT set, the kick (if any) read and counted */
+}
+
 static int memif_poll_fd(const struct wire *w)
 {
 	return ((const struct memif_wire *)w)->ep;
@@ -275,6 +337,9 @@ static uint32_t memif_counters(const struct wire *w, struct wire_counter out[], 
 	PUT("tx_kicks", c.tx_kicks);
 	PUT("tx_kicks_skipped", c.tx_kicks_skipped);
 	PUT("rx_kick_reads", c.rx_kick_reads);
+	PUT("rx_interrupt_mode", (uint64_t)(m->rx_mode == MEMIF_RX_INTERRUPT));
+	PUT("rx_arms", c.rx_arms);
+	PUT("rx_arm_races", c.rx_arm_races);
 	PUT("accepted", s.accepted);
 	PUT("connects", s.connected);
 	PUT("client_disconnects", s.client_disconnects);
@@ -319,6 +384,8 @@ static const struct wire_ops memif_ops = {
 	.tx_reserve = memif_tx_reserve,
 	.tx_commit = memif_tx_commit,
 	.poll_fd = memif_poll_fd,
+	.rx_arm = memif_rx_arm,
+	.rx_disarm = memif_rx_disarm,
 	.counters = memif_counters,
 	.close = memif_close,
 };
@@ -337,7 +404,7 @@ static int memif_option(struct wire_opts *o, const char *name, const char *value
 {
 	struct memif_opts *mo;
 
-	if (strcmp(name, "--id") && strcmp(name, "--secret"))
+	if (strcmp(name, "--id") && strcmp(name, "--secret") && strcmp(name, "--rx-mode"))
 		return 0;
 	if (!value) {
 		snprintf(err, WIRE_ERR_LEN, "%s expects a value", name);
@@ -345,6 +412,14 @@ static int memif_option(struct wire_opts *o, const char *name, const char *value
 	}
 	if (!(mo = opts_of(o, err)))
 		return -1;
+	if (!strcmp(name, "--rx-mode")) {
+		if (strcmp(value, "poll") && strcmp(value, "interrupt")) {
+			snprintf(err, WIRE_ERR_LEN, "--rx-mode expects poll or interrupt, got \"%s\"", value);
+			return -1;
+		}
+		mo->rx_mode = strcmp(value, "poll") ? MEMIF_RX_INTERRUPT : MEMIF_RX_POLL;
+		return 2;
+	}
 	if (!strcmp(name, "--id")) {
 		char *end;
 		unsigned long long v;
@@ -408,6 +483,7 @@ static int memif_open(const struct wire_opts *o, struct wire **out, char err[WIR
 	m->name = o->name ? o->name : "wire";
 	m->frame_max = o->frame_max;
 	m->id = mo ? mo->id : 0;
+	m->rx_mode = mo ? mo->rx_mode : MEMIF_RX_POLL;
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
 	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	m->rx_buf = malloc((size_t)m->frame_max * WIRE_BURST_MAX);
@@ -424,8 +500,10 @@ static int memif_open(const struct wire_opts *o, struct wire **out, char err[WIR
 		snprintf(err, WIRE_ERR_LEN, "--wire memif: adopting descriptor %d: %s", o->fd, strerror(-rc));
 		goto fail;
 	}
+	/* rx_poll: MASK_INT set from connect in both modes; interrupt mode clears it only around a sleep */
 	rc = vmif_if_create(m->srv, &(struct vmif_if_config){ .id = mo ? mo->id : 0, .name = "vpio-uplink",
-							      .secret = mo && mo->have_secret ? mo->secret : NULL },
+							      .secret = mo && mo->have_secret ? mo->secret : NULL,
+							      .rx_poll = 1 },
 			    &m->ifp);
 	if (rc < 0) {
 		snprintf(err, WIRE_ERR_LEN, "--wire memif: interface: %s", strerror(-rc));
@@ -438,8 +516,8 @@ static int memif_open(const struct wire_opts *o, struct wire **out, char err[WIR
 		snprintf(err, WIRE_ERR_LEN, "--wire memif: epoll: %s", strerror(-rc));
 		goto fail;
 	}
-	fprintf(stderr, "vpio-uplink: memif %s: listening (id %u%s)\n", m->name, mo ? mo->id : 0,
-		mo && mo->have_secret ? ", with a secret" : "");
+	fprintf(stderr, "vpio-uplink: memif %s: listening (id %u%s, rx %s)\n", m->name, mo ? mo->id : 0,
+		mo && mo->have_secret ? ", with a secret" : "", m->rx_mode == MEMIF_RX_INTERRUPT ? "interrupt" : "poll");
 	*out = &m->w;
 	return 0;
 fail:
@@ -459,7 +537,14 @@ const struct wire_backend wire_memif_backend = {
 	.kind = "memif",
 	.launch_kind = "memif",
 	.usage = "  --id N                 memif: the interface id a client asks for (0)\n"
-		 "  --secret S             memif: the secret a client must send (1..24 bytes; none by default)\n",
+		 "  --secret S             memif: the secret a client must send (1..24 bytes; none by default)\n"
+		 "  --rx-mode poll|interrupt\n"
+		 "                         memif: how packets from the client are noticed (poll). poll: the client\n"
+		 "                         never writes our eventfd (MASK_INT set) and the pump spins while a client\n"
+		 "                         is connected (a core; no client syscall per burst, as between two DPDK\n"
+		 "                         ports); interrupt: the pump polls while busy and asks for one eventfd\n"
+		 "                         write only before it sleeps (an idle port costs no CPU; a wake-up costs\n"
+		 "                         a syscall on each side)\n",
 	.option = memif_option,
 	.check_opts = memif_check_opts,
 	.check_fd = memif_check_fd,

@@ -112,9 +112,13 @@ int tap_parse_prefix(int family, const char *s, void *addr, uint8_t *prefix);
 
 #include <sys/socket.h>
 
-enum wire_kind { WIRE_NONE = 0, WIRE_PACKET, WIRE_UDP, WIRE_MEMIF };
+enum wire_kind { WIRE_NONE = 0, WIRE_PACKET, WIRE_UDP, WIRE_MEMIF, WIRE_XDP };
 
-/* An uplink tenant's wire (--wire-packet IFNAME, --wire-udp ADDR:PORT or --wire-memif PATH). */
+#ifndef VPIO_NO_XDP
+#include "vpio/xsk_handoff.h" /* @vpio/kernel: the privileged half of an AF_XDP wire */
+#endif
+
+/* An uplink tenant's wire (--wire-packet IFNAME, --wire-udp ADDR:PORT, --wire-memif PATH or --wire-xdp IFNAME). */
 struct launch_wire {
 	enum wire_kind kind;
 	const char *name;               /* packet: the interface; udp: the ADDR:PORT text; memif: the path ($VPIO_WIRE_NAME) */
@@ -127,9 +131,21 @@ struct launch_wire {
 	int dir_fd;
 	const char *base;
 	unsigned long ino;
+	/* xdp: the request (--wire-xdp-queue, -bind, -attach, -obj, -frame-size) as the
+	 * enum vpio_xsk_pref values 0 auto, 1 zerocopy/native, 2 copy/generic */
+	unsigned xdp_queue, xdp_bind, xdp_attach, xdp_frame;
+	const char *xdp_obj;
+	/* xdp, set by wire_open(): the UMEM memfd (above 9, O_CLOEXEC; the socket is
+	 * wire_open()'s result, also above 9), the attach mode, and the program,
+	 * which the monitor keeps until wire_close() detaches it */
+	int umem_fd;
+	int xdp_native, xdp_zerocopy;
+#ifndef VPIO_NO_XDP
+	struct vpio_xsk xsk;
+#endif
 };
 
-/* "the kind's word" as $VPIO_WIRE_KIND and --wire-KIND say it: packet, udp, memif. */
+/* "the kind's word" as $VPIO_WIRE_KIND and --wire-KIND say it: packet, udp, memif, xdp. */
 const char *wire_kind_name(enum wire_kind k);
 
 /* "a.b.c.d:PORT" or "[ipv6]:PORT", PORT 1..65535: 0 or -EINVAL. */
@@ -140,7 +156,9 @@ int wire_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *len);
  * created, bound and (packet) made promiscuous, O_CLOEXEC. Returns the
  * descriptor, or -errno with a one-line reason in `why` (-ENODEV: no such
  * interface; -ENETDOWN: it is down; -EPERM: not root; -EADDRINUSE,
- * -EADDRNOTAVAIL: the UDP address).
+ * -EADDRNOTAVAIL: the UDP address). xdp: the bound AF_XDP socket, moved
+ * above 9 (the monitor's libbpf descriptors may sit at 4 and 5, where the
+ * guest's wire and UMEM go: run_init() moves them there), and w->umem_fd.
  */
 int wire_open(struct launch_wire *w, char *why, size_t why_bytes);
 
@@ -149,7 +167,9 @@ int wire_open(struct launch_wire *w, char *why, size_t why_bytes);
  * wire_open() made, if it is still that inode, through the directory fd (so
  * the monitor's own mount namespace does not matter) and closes that fd.
  * A monitor killed by SIGKILL leaves the file; the next wire_open() at the
- * same path replaces it as stale. Other kinds: nothing.
+ * same path replaces it as stale. xdp: detaches the program if it is still
+ * the one attached (a killed monitor leaves it; the next --wire-xdp on that
+ * interface replaces it). Other kinds: nothing.
  */
 void wire_close(struct launch_wire *w);
 

@@ -75,6 +75,7 @@
 #define CTRL_FD 3
 #define TAP_FD 4 /* --tap: the TAP device's descriptor (queue 0's), announced in $VPIO_TAP_FD; queue q's at TAP_FD + q ($VPIO_TAP_QUEUES) */
 #define WIRE_FD 4 /* --wire-*: the wire socket, announced in $VPIO_WIRE_FD ($VPIO_WIRE_KIND, $VPIO_WIRE_NAME); never beside a TAP */
+#define UMEM_FD 5 /* --wire-xdp: the UMEM memfd, announced in $VPIO_WIRE_UMEM_FD */
 
 /* Exit statuses, one per step. A guest's own status passes through
  * unchanged, so vpiod tells them apart by the "vpio-launch:" line too. */
@@ -110,6 +111,7 @@ struct config {
 	struct launch_limits lim;
 	struct launch_tap tap;
 	struct launch_wire wire;
+	int xdp_fd;              /* --wire-xdp: the bound socket, above 9 in the monitor (run_init moves it to 4) */
 	unsigned skip;           /* bit (step - ST_CTRL_FD) set: skip that step (vpiod --insecure) */
 	char **argv;
 };
@@ -202,7 +204,13 @@ static void run_init(const struct config *c)
 		fail(ST_MOUNT_PRIVATE, "mount-private", err, NULL);
 	if (!skipped(c, ST_PROC) && (err = ns_mount_proc()) < 0)
 		fail(ST_PROC, "proc", err, NULL);
-	if ((err = close_extra_fds(c->wire.kind ? WIRE_FD : CTRL_FD)) < 0)
+	if (c->wire.kind == WIRE_XDP) {
+		/* the socket and the UMEM, from above 9 to 4 and 5 (over whatever of libbpf's sat there in this copy) */
+		if (dup2(c->xdp_fd, WIRE_FD) < 0 || dup2(c->wire.umem_fd, UMEM_FD) < 0 || fcntl(WIRE_FD, F_SETFD, 0) < 0 ||
+		    fcntl(UMEM_FD, F_SETFD, 0) < 0)
+			fail(ST_WIRE, "wire", -errno, "dup2");
+	}
+	if ((err = close_extra_fds(c->wire.kind == WIRE_XDP ? UMEM_FD : c->wire.kind ? WIRE_FD : CTRL_FD)) < 0)
 		fail(ST_CLOSE_FDS, "close-fds", err, NULL);
 	if (c->tap.name) {
 		int fds[TAP_MAX_QUEUES];
@@ -253,6 +261,12 @@ static void run_init(const struct config *c)
 			if (setenv("VPIO_WIRE_KIND", wire_kind_name(c->wire.kind), 1) < 0 || setenv("VPIO_WIRE_NAME", c->wire.name, 1) < 0)
 				fail(ST_ENVIRONMENT, "environment", -errno, "VPIO_WIRE_KIND");
 		}
+		if (c->wire.kind == WIRE_XDP) {
+			set_env_num("VPIO_WIRE_UMEM_FD", UMEM_FD);
+			set_env_num("VPIO_XDP_QUEUE", (long)c->wire.xdp_queue);
+			if (setenv("VPIO_XDP_ATTACH", c->wire.xdp_native ? "native" : "generic", 1) < 0)
+				fail(ST_ENVIRONMENT, "environment", -errno, "VPIO_XDP_ATTACH");
+		}
 		execvp(c->argv[0], c->argv);
 		fail(ST_EXEC, "exec", -errno, "%s", c->argv[0]);
 	}
@@ -261,6 +275,8 @@ static void run_init(const struct config *c)
 		close(TAP_FD + (int)q); /* the device lives as long as the guest's descriptors */
 	if (c->wire.kind)
 		close(WIRE_FD); /* the guest holds the only other descriptor */
+	if (c->wire.kind == WIRE_XDP)
+		close(UMEM_FD);
 	_exit(wait_forwarding(guest));
 }
 
@@ -309,9 +325,11 @@ static void run(struct config *c)
 		int fd = wire_open(&c->wire, why, sizeof(why));
 		if (fd < 0)
 			fail(ST_WIRE, "wire", 0, "%s", why);
-		if (fd != WIRE_FD && (dup2(fd, WIRE_FD) < 0 || close(fd) < 0))
+		if (c->wire.kind == WIRE_XDP)
+			c->xdp_fd = fd; /* stays above 9 here: run_init moves it (libbpf's descriptors may be at 4 and 5) */
+		else if (fd != WIRE_FD && (dup2(fd, WIRE_FD) < 0 || close(fd) < 0))
 			fail(ST_WIRE, "wire", -errno, "dup2");
-		if (fcntl(WIRE_FD, F_SETFD, 0) < 0) /* inherited by init and the guest */
+		if (c->wire.kind != WIRE_XDP && fcntl(WIRE_FD, F_SETFD, 0) < 0) /* inherited by init and the guest */
 			fail(ST_WIRE, "wire", -errno, "F_SETFD");
 	}
 
@@ -328,8 +346,12 @@ static void run(struct config *c)
 	if (init == 0)
 		run_init(c);
 	close(CTRL_FD);
-	if (c->wire.kind)
+	if (c->wire.kind == WIRE_XDP) {
+		close(c->xdp_fd); /* the monitor keeps only the program (and its maps), for wire_close */
+		close(c->wire.umem_fd);
+	} else if (c->wire.kind) {
 		close(WIRE_FD); /* the monitor holds nothing (memif: but the socket file's directory, for wire_close) */
+	}
 	err = wait_forwarding(init);
 	wire_close(&c->wire);
 	_exit(err);
@@ -491,7 +513,9 @@ static void usage(FILE *f)
 		"                   [--tap NAME [--tap-mac MAC] [--tap-mtu N] [--tap-addr A.B.C.D/P] [--tap-addr6 X::Y/P]\n"
 		"                    [--tap-vnet-hdr] [--tap-queues N]]\n"
 		"                   [--wire-packet IFNAME | --wire-udp A.B.C.D:PORT|[X::Y]:PORT\n"
-		"                    | --wire-memif PATH [--wire-memif-mode MODE]]\n"
+		"                    | --wire-memif PATH [--wire-memif-mode MODE]\n"
+		"                    | --wire-xdp IFNAME [--wire-xdp-obj PATH] [--wire-xdp-queue N] [--wire-xdp-bind auto|zerocopy|copy]\n"
+		"                      [--wire-xdp-attach auto|native|generic] [--wire-xdp-frame-size 2048|4096]]\n"
 		"                   -- GUEST [ARGS...]\n"
 		"       vpio-launch --check\n"
 		"Steps --skip accepts (vpiod --insecure only): cgroup namespaces mount-private proc\n"
@@ -507,7 +531,12 @@ static void usage(FILE *f)
 		"--wire-memif makes a SOCK_SEQPACKET Unix socket listening at PATH (absolute; its directory must\n"
 		"be root's and not group/other-writable; a stale socket file is replaced, a live one refused;\n"
 		"mode 0600 or --wire-memif-mode, octal) for a memif server tenant ($VPIO_WIRE_KIND memif); the\n"
-		"file is unlinked when the domain exits.\n");
+		"file is unlinked when the domain exits.\n"
+		"--wire-xdp attaches vpio's XDP program (--wire-xdp-obj, default $VPIO_XDP_OBJ) to IFNAME (native,\n"
+		"else generic), binds an AF_XDP socket with a sealed memfd UMEM to its queue (zero-copy, else copy;\n"
+		"IFNAME must have one active rx queue) and puts it in the program's XSKMAP; the guest gets the\n"
+		"socket as fd 4 and the UMEM as fd 5 ($VPIO_WIRE_KIND xdp, $VPIO_WIRE_UMEM_FD, $VPIO_XDP_QUEUE,\n"
+		"$VPIO_XDP_ATTACH) and cannot bind(); the program is detached when the domain exits.\n");
 }
 
 static long num_arg(const char *opt, const char *s, long min, long max)
@@ -525,7 +554,8 @@ static long num_arg(const char *opt, const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	enum { O_CHECK = 1000, O_DOMID, O_UID, O_GID, O_CGROUP, O_MEM, O_SHARES, O_QUOTA, O_PERIOD, O_PIDS, O_CTRL, O_USERNS, O_SKIP, O_HELP,
-	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR, O_TAP_QUEUES, O_WIRE_PACKET, O_WIRE_UDP, O_WIRE_MEMIF, O_WIRE_MEMIF_MODE };
+	       O_TAP, O_TAP_MAC, O_TAP_MTU, O_TAP_ADDR, O_TAP_ADDR6, O_TAP_VNET_HDR, O_TAP_QUEUES, O_WIRE_PACKET, O_WIRE_UDP, O_WIRE_MEMIF, O_WIRE_MEMIF_MODE,
+	       O_WIRE_XDP, O_WIRE_XDP_OBJ, O_WIRE_XDP_QUEUE, O_WIRE_XDP_BIND, O_WIRE_XDP_ATTACH, O_WIRE_XDP_FRAME };
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, O_CHECK },      { "domid", required_argument, NULL, O_DOMID },
 		{ "uid", required_argument, NULL, O_UID },      { "gid", required_argument, NULL, O_GID },
@@ -540,10 +570,13 @@ int main(int argc, char **argv)
 		{ "tap-queues", required_argument, NULL, O_TAP_QUEUES },
 		{ "wire-packet", required_argument, NULL, O_WIRE_PACKET }, { "wire-udp", required_argument, NULL, O_WIRE_UDP },
 		{ "wire-memif", required_argument, NULL, O_WIRE_MEMIF }, { "wire-memif-mode", required_argument, NULL, O_WIRE_MEMIF_MODE },
+		{ "wire-xdp", required_argument, NULL, O_WIRE_XDP }, { "wire-xdp-obj", required_argument, NULL, O_WIRE_XDP_OBJ },
+		{ "wire-xdp-queue", required_argument, NULL, O_WIRE_XDP_QUEUE }, { "wire-xdp-bind", required_argument, NULL, O_WIRE_XDP_BIND },
+		{ "wire-xdp-attach", required_argument, NULL, O_WIRE_XDP_ATTACH }, { "wire-xdp-frame-size", required_argument, NULL, O_WIRE_XDP_FRAME },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD, .tap = { .queues = 1 } };
-	int opt, tap_opts = 0, memif_mode = 0;
+	struct config c = { .domid = -1, .uid = -1, .gid = -1, .ctrl_fd = CTRL_FD, .xdp_fd = -1, .tap = { .queues = 1 } };
+	int opt, tap_opts = 0, memif_mode = 0, xdp_opts = 0;
 
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (opt) {
@@ -606,22 +639,45 @@ int main(int argc, char **argv)
 			}
 			c.tap.have_addr6 = 1, tap_opts = 1;
 			break;
-		case O_WIRE_PACKET: {
+		case O_WIRE_PACKET:
+		case O_WIRE_XDP: {
 			size_t n = strlen(optarg);
+			const char *flag = opt == O_WIRE_XDP ? "--wire-xdp" : "--wire-packet";
 			if (c.wire.kind) {
-				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp or --wire-memif\n");
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp, --wire-memif or --wire-xdp\n");
 				return ST_USAGE;
 			}
 			if (n == 0 || n >= IFNAMSIZ_ || strspn(optarg, TAP_NAME_CHARS) != n || strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0) {
-				fprintf(stderr, "vpio-launch: usage: --wire-packet expects an interface name of 1..15 characters of [A-Za-z0-9_.-], got \"%s\"\n", optarg);
+				fprintf(stderr, "vpio-launch: usage: %s expects an interface name of 1..15 characters of [A-Za-z0-9_.-], got \"%s\"\n", flag, optarg);
 				return ST_USAGE;
 			}
-			c.wire.kind = WIRE_PACKET, c.wire.name = optarg;
+			c.wire.kind = opt == O_WIRE_XDP ? WIRE_XDP : WIRE_PACKET, c.wire.name = optarg;
 			break;
 		}
+		case O_WIRE_XDP_OBJ: c.wire.xdp_obj = optarg, xdp_opts = 1; break;
+		case O_WIRE_XDP_QUEUE: c.wire.xdp_queue = (unsigned)num_arg("--wire-xdp-queue", optarg, 0, 63), xdp_opts = 1; break;
+		case O_WIRE_XDP_BIND:
+		case O_WIRE_XDP_ATTACH: {
+			const char *first = opt == O_WIRE_XDP_BIND ? "zerocopy" : "native", *second = opt == O_WIRE_XDP_BIND ? "copy" : "generic";
+			unsigned v = !strcmp(optarg, "auto") ? 0 : !strcmp(optarg, first) ? 1 : !strcmp(optarg, second) ? 2 : 3;
+			if (v == 3) {
+				fprintf(stderr, "vpio-launch: usage: --wire-xdp-%s expects auto, %s or %s, got \"%s\"\n",
+					opt == O_WIRE_XDP_BIND ? "bind" : "attach", first, second, optarg);
+				return ST_USAGE;
+			}
+			*(opt == O_WIRE_XDP_BIND ? &c.wire.xdp_bind : &c.wire.xdp_attach) = v, xdp_opts = 1;
+			break;
+		}
+		case O_WIRE_XDP_FRAME:
+			c.wire.xdp_frame = (unsigned)num_arg("--wire-xdp-frame-size", optarg, 2048, 4096), xdp_opts = 1;
+			if (c.wire.xdp_frame != 2048 && c.wire.xdp_frame != 4096) {
+				fprintf(stderr, "vpio-launch: usage: --wire-xdp-frame-size expects 2048 or 4096, got \"%s\"\n", optarg);
+				return ST_USAGE;
+			}
+			break;
 		case O_WIRE_UDP:
 			if (c.wire.kind) {
-				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp or --wire-memif\n");
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp, --wire-memif or --wire-xdp\n");
 				return ST_USAGE;
 			}
 			if (wire_parse_udp(optarg, &c.wire.addr, &c.wire.addrlen) < 0) {
@@ -632,7 +688,7 @@ int main(int argc, char **argv)
 			break;
 		case O_WIRE_MEMIF:
 			if (c.wire.kind) {
-				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp or --wire-memif\n");
+				fprintf(stderr, "vpio-launch: usage: one --wire-packet, --wire-udp, --wire-memif or --wire-xdp\n");
 				return ST_USAGE;
 			}
 			if (optarg[0] != '/' || strlen(optarg) >= 108 || optarg[strlen(optarg) - 1] == '/') {
@@ -657,6 +713,14 @@ int main(int argc, char **argv)
 	}
 	if (c.wire.kind && c.tap.name) {
 		fprintf(stderr, "vpio-launch: usage: --tap and --wire-%s exclude each other (both would be fd 4)\n", wire_kind_name(c.wire.kind));
+		return ST_USAGE;
+	}
+	if (xdp_opts && c.wire.kind != WIRE_XDP) {
+		fprintf(stderr, "vpio-launch: usage: --wire-xdp-obj, -queue, -bind, -attach and -frame-size need --wire-xdp IFNAME\n");
+		return ST_USAGE;
+	}
+	if (c.wire.kind == WIRE_XDP && !c.wire.xdp_obj && !(c.wire.xdp_obj = getenv("VPIO_XDP_OBJ"))) {
+		fprintf(stderr, "vpio-launch: usage: --wire-xdp needs the XDP program: --wire-xdp-obj PATH or $VPIO_XDP_OBJ (kernel/build/xdp_vpio.bpf.o)\n");
 		return ST_USAGE;
 	}
 	if (memif_mode && c.wire.kind != WIRE_MEMIF) {

@@ -28,6 +28,14 @@
 //           (0600 by default). A stale socket file (nobody listening) is
 //           replaced; a live one, or anything that is not a socket, is
 //           refused. wire_close() unlinks it when the domain is gone.
+//   xdp     the privileged half of an AF_XDP wire (@vpio/kernel's
+//           xsk_handoff.c): vpio's XDP program attached to IFNAME, a sealed
+//           memfd UMEM, an AF_XDP socket bound to (IFNAME, queue) and put
+//           into the program's XSKMAP. The guest gets the socket at fd 4 and
+//           the memfd at fd 5 ($VPIO_WIRE_UMEM_FD); the monitor keeps the
+//           program and detaches it in wire_close(). An interface with more
+//           than one active rx queue is refused (frames on the others would
+//           bypass the wire).
 //
 // Errors come back as -errno with a one-line reason ("no interface eth9",
 // "10.99.0.1:4789: address in use"); nothing is left open on failure.
@@ -320,12 +328,63 @@ fail:
 	return err;
 }
 
+/* fd moved to the lowest free number above 9, O_CLOEXEC; the old one closed. -errno on failure (fd closed too). */
+static int move_high(int fd)
+{
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 10), err = hi < 0 ? -errno : 0;
+
+	close(fd);
+	return hi < 0 ? err : hi;
+}
+
+static int open_xdp(struct launch_wire *w, char *why, size_t why_bytes)
+{
+#ifdef VPIO_NO_XDP
+	(void)w;
+	snprintf(why, why_bytes, "this vpio-launch was built without libbpf: install libbpf-dev and rebuild (npm run build)");
+	return -EOPNOTSUPP;
+#else
+	struct vpio_xsk_req r = {
+		.ifname = w->name,
+		.obj = w->xdp_obj,
+		.queue = w->xdp_queue,
+		.bind = (enum vpio_xsk_pref)w->xdp_bind,
+		.attach = (enum vpio_xsk_pref)w->xdp_attach,
+		.frame_size = w->xdp_frame ? w->xdp_frame : 2048,
+	};
+	int err = vpio_xsk_setup(&r, &w->xsk, why, why_bytes), s;
+
+	if (err < 0)
+		return err;
+	/* above 9: libbpf's descriptors sit right after fd 3, where the guest's 4 and 5 go */
+	s = move_high(w->xsk.sock);
+	w->xsk.sock = -1;
+	w->umem_fd = move_high(w->xsk.umem);
+	w->xsk.umem = -1;
+	if (s < 0 || w->umem_fd < 0) {
+		err = s < 0 ? s : w->umem_fd;
+		if (s >= 0)
+			close(s);
+		if (w->umem_fd >= 0)
+			close(w->umem_fd);
+		w->umem_fd = -1;
+		vpio_xsk_detach(&w->xsk);
+		snprintf(why, why_bytes, "%s: F_DUPFD: %s", w->name, strerror(-err));
+		return err;
+	}
+	w->xdp_native = w->xsk.native;
+	w->xdp_zerocopy = w->xsk.zerocopy;
+	return s;
+#endif
+}
+
 const char *wire_kind_name(enum wire_kind k)
 {
 	switch (k) {
 	case WIRE_PACKET: return "packet";
 	case WIRE_UDP: return "udp";
 	case WIRE_MEMIF: return "memif";
+	case WIRE_XDP: return "xdp";
 	default: return "none";
 	}
 }
@@ -333,10 +392,12 @@ const char *wire_kind_name(enum wire_kind k)
 int wire_open(struct launch_wire *w, char *why, size_t why_bytes)
 {
 	w->dir_fd = -1;
+	w->umem_fd = -1;
 	switch (w->kind) {
 	case WIRE_PACKET: return open_packet(w, why, why_bytes);
 	case WIRE_UDP: return open_udp(w, why, why_bytes);
 	case WIRE_MEMIF: return open_memif(w, why, why_bytes);
+	case WIRE_XDP: return open_xdp(w, why, why_bytes);
 	default: snprintf(why, why_bytes, "no wire asked for"); return -EINVAL;
 	}
 }
@@ -345,6 +406,12 @@ void wire_close(struct launch_wire *w)
 {
 	struct stat st;
 
+#ifndef VPIO_NO_XDP
+	if (w->kind == WIRE_XDP) {
+		vpio_xsk_detach(&w->xsk);
+		return;
+	}
+#endif
 	if (w->kind != WIRE_MEMIF || w->dir_fd < 0)
 		return;
 	if (fstatat(w->dir_fd, w->base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode) &&

@@ -195,8 +195,8 @@ describe('an uplink tenant\'s wire socket', () => {
       }
     };
     expect(run(['--tap', 'eth0', '--wire-udp', '127.0.0.1:4789'])).toMatch(/--tap and --wire-udp exclude each other/);
-    expect(run(['--wire-packet', 'eth0', '--wire-udp', '127.0.0.1:4789'])).toMatch(/one --wire-packet, --wire-udp or --wire-memif/);
-    expect(run(['--wire-memif', '/tmp/x.sock', '--wire-udp', '127.0.0.1:4789'])).toMatch(/one --wire-packet, --wire-udp or --wire-memif/);
+    expect(run(['--wire-packet', 'eth0', '--wire-udp', '127.0.0.1:4789'])).toMatch(/one --wire-packet, --wire-udp, --wire-memif or --wire-xdp/);
+    expect(run(['--wire-memif', '/tmp/x.sock', '--wire-udp', '127.0.0.1:4789'])).toMatch(/one --wire-packet, --wire-udp, --wire-memif or --wire-xdp/);
     expect(run(['--wire-memif', 'rel.sock'])).toMatch(/--wire-memif expects an absolute file path/);
     expect(run(['--wire-memif', '/tmp/x.sock', '--wire-memif-mode', '0400'])).toMatch(/--wire-memif-mode expects/);
     expect(run(['--wire-udp', '127.0.0.1:4789', '--wire-memif-mode', '0600'])).toMatch(/--wire-memif-mode needs --wire-memif/);

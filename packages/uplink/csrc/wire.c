@@ -10,11 +10,17 @@
 #include <sys/stat.h>
 
 #include "wire.h"
+#ifndef VPIO_NO_XDP
+#include "wire_xdp.h"
+#endif
 
 const struct wire_backend *const wire_backends[] = {
 	&wire_packet_backend,
 	&wire_vxlan_backend,
 	&wire_memif_backend,
+#ifndef VPIO_NO_XDP
+	&wire_xdp_backend, /* csrc/wire_xdp*.c: built when libxdp's headers are present (Makefile) */
+#endif
 	NULL,
 };
 

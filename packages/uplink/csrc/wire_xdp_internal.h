@@ -13,6 +13,7 @@
 #include <xdp/libxdp.h>
 #include <linux/bpf.h>
 #include <xdp/xsk.h>
+#include "vpio/xsk_handoff.h"
 #include "wire_xdp.h"
 
 #ifndef XDP_MAX_TX_SKB_BUDGET
@@ -24,11 +25,13 @@
  * (a descheduled pump at 1 Mpps needs 1000 per ms): past it the kernel
  * finds the fill ring empty and drops (xsk_rx_fill_ring_empty).
  */
-#define RX_FRAMES 8192u          /* frames lent to the kernel for receiving */
-#define RX_RING_SIZE RX_FRAMES   /* the rx ring can hold every RX frame */
-#define TX_FRAMES 2048u          /* frames we send from */
-#define RING_SIZE 2048u          /* tx and completion rings */
-#define FILL_SIZE (2 * RX_FRAMES) /* room for every RX frame: rx_release never finds it full */
+/* The sizes are vpio/xsk_handoff.h's: a wire handed over by vpio-launch has them too. */
+#define RX_FRAMES VPIO_XSK_RX_FRAMES      /* frames lent to the kernel for receiving */
+#define RX_RING_SIZE VPIO_XSK_RX_RING     /* the rx ring can hold every RX frame */
+#define TX_FRAMES VPIO_XSK_TX_FRAMES      /* frames we send from */
+#define RING_SIZE VPIO_XSK_TX_RING        /* tx and completion rings */
+#define FILL_SIZE VPIO_XSK_FILL_RING      /* room for every RX frame: rx_release never finds it full */
+_Static_assert(VPIO_XSK_COMP_RING == VPIO_XSK_TX_RING, "one RING_SIZE for tx and completion");
 #define COMP_BATCH 256u          /* completions reaped at once */
 /* copy-mode sendto() sends at most 32 frames per call before Linux 6.17: bound the EAGAIN retries */
 #define KICK_RETRIES (RING_SIZE / 32u)
@@ -52,6 +55,10 @@ struct wire_xdp {
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
 	struct xdp_program *prog;
+	/* a wire vpio-launch handed over (fd 4 + the UMEM memfd): the rings we mapped ourselves */
+	bool adopted;
+	void *ring_map[4];
+	size_t ring_len[4];
 	enum xdp_attach_mode attach_mode;
 	bool attached; /* prog is on the interface: close() detaches it */
 	int ifindex;

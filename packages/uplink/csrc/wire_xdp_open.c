@@ -7,6 +7,8 @@
  * make syscalls.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
@@ -106,6 +108,11 @@ void wire_xdp_close(struct wire *w)
 
 	if (!x)
 		return;
+	for (int i = 0; i < 4; i++)
+		if (x->ring_map[i])
+			munmap(x->ring_map[i], x->ring_len[i]);
+	if (x->adopted && x->fd >= 0)
+		close(x->fd); /* vpio-launch's monitor detaches the program */
 	if (x->xsk)
 		xsk_socket__delete(x->xsk); /* closing the socket empties its XSKMAP slot */
 	if (x->umem)
@@ -280,6 +287,133 @@ static int make_socket(struct wire_xdp *x, const char *ifname, uint16_t bind_fla
 	return 0;
 }
 
+/* A non-negative decimal environment variable, or -1. */
+static long env_num(const char *name, long max)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno || *end || n < 0 || n > max ? -1 : n;
+}
+
+/* Maps one of the socket's rings (len bytes at pgoff) into x->ring_map[i]. */
+static void *map_ring(struct wire_xdp *x, int i, size_t len, off_t pgoff)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, x->fd, pgoff);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	x->ring_map[i] = p;
+	x->ring_len[i] = len;
+	return p;
+}
+
+#define RING_INIT(r, map, off, n, prod)                                                   \
+	do {                                                                               \
+		(r)->producer = (uint32_t *)((uint8_t *)(map) + (off).producer);            \
+		(r)->consumer = (uint32_t *)((uint8_t *)(map) + (off).consumer);            \
+		(r)->flags = (uint32_t *)((uint8_t *)(map) + (off).flags);                  \
+		(r)->ring = (uint8_t *)(map) + (off).desc;                                  \
+		(r)->mask = (n) - 1;                                                        \
+		(r)->size = (n);                                                            \
+		(r)->cached_prod = __atomic_load_n((r)->producer, __ATOMIC_ACQUIRE);        \
+		(r)->cached_cons = __atomic_load_n((r)->consumer, __ATOMIC_ACQUIRE) + ((prod) ? (n) : 0); \
+	} while (0)
+
+/*
+ * The wire vpio-launch made (vpio/xsk_handoff.h): o->fd is the bound AF_XDP
+ * socket, $VPIO_WIRE_UMEM_FD the sealed UMEM memfd, the ring sizes are the
+ * header's. We map the four rings and the UMEM; nothing else is possible
+ * here (no capability, bind() refused by the sandbox), nor needed.
+ */
+static int xdp_adopt(const struct wire_opts *o, struct wire_xdp *x, char err[WIRE_ERR_LEN])
+{
+	struct xdp_mmap_offsets off;
+	struct xdp_options xo = { 0 };
+	socklen_t len = sizeof(off);
+	struct stat st;
+	long umem = env_num("VPIO_WIRE_UMEM_FD", 1 << 20), q = env_num("VPIO_XDP_QUEUE", VPIO_XDP_MAX_QUEUES - 1);
+	const char *attach = getenv("VPIO_XDP_ATTACH");
+	int rc, seals;
+
+	x->adopted = true;
+	x->fd = o->fd;
+	x->queue = q < 0 ? 0 : (uint32_t)q;
+	x->attach_mode = attach && !strcmp(attach, "generic") ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	if (umem < 0 || fstat((int)umem, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, WIRE_ERR_LEN, "no UMEM: $VPIO_WIRE_UMEM_FD must name the memfd vpio-launch --wire-xdp passed");
+		return -EBADF;
+	}
+	seals = fcntl((int)umem, F_GET_SEALS);
+	x->frame_size = (uint32_t)((uint64_t)st.st_size / VPIO_XSK_FRAMES);
+	x->area_len = (uint64_t)st.st_size;
+	if ((x->frame_size != 2048 && x->frame_size != 4096) || x->area_len != (uint64_t)VPIO_XSK_FRAMES * x->frame_size ||
+	    seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		snprintf(err, WIRE_ERR_LEN, "the UMEM memfd (%lld bytes, seals %#x) is not %u frames of 2048 or 4096 bytes, sealed",
+			 (long long)st.st_size, seals < 0 ? 0 : (unsigned)seals, VPIO_XSK_FRAMES);
+		close((int)umem);
+		return -EINVAL;
+	}
+	if (o->frame_max + XDP_PACKET_HEADROOM > x->frame_size) {
+		snprintf(err, WIRE_ERR_LEN, "frames of %u bytes do not fit the %u-byte UMEM frames vpio-launch made (--wire-xdp-frame-size 4096)",
+			 o->frame_max, x->frame_size);
+		close((int)umem);
+		return -EMSGSIZE;
+	}
+	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, (int)umem, 0);
+	rc = x->area == MAP_FAILED ? -errno : 0;
+	close((int)umem);
+	if (rc) {
+		x->area = NULL;
+		snprintf(err, WIRE_ERR_LEN, "map the UMEM: %s", strerror(-rc));
+		return rc;
+	}
+	if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) < 0 || len != sizeof(off)) {
+		rc = -errno ? -errno : -EPROTO;
+		snprintf(err, WIRE_ERR_LEN, "XDP_MMAP_OFFSETS: %s", strerror(-rc));
+		return rc;
+	}
+	void *fr = map_ring(x, 0, off.fr.desc + FILL_SIZE * sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING);
+	void *cr = fr ? map_ring(x, 1, off.cr.desc + RING_SIZE * sizeof(uint64_t), XDP_UMEM_PGOFF_COMPLETION_RING) : NULL;
+	void *rx = cr ? map_ring(x, 2, off.rx.desc + RX_RING_SIZE * sizeof(struct xdp_desc), XDP_PGOFF_RX_RING) : NULL;
+	void *tx = rx ? map_ring(x, 3, off.tx.desc + RING_SIZE * sizeof(struct xdp_desc), XDP_PGOFF_TX_RING) : NULL;
+	if (!tx) {
+		rc = -errno;
+		snprintf(err, WIRE_ERR_LEN, "map the AF_XDP rings: %s", strerror(-rc));
+		return rc;
+	}
+	RING_INIT(&x->fill, fr, off.fr, FILL_SIZE, 1);
+	RING_INIT(&x->comp, cr, off.cr, RING_SIZE, 0);
+	RING_INIT(&x->rx, rx, off.rx, RX_RING_SIZE, 0);
+	RING_INIT(&x->tx, tx, off.tx, RING_SIZE, 1);
+	len = sizeof(xo);
+	if (getsockopt(x->fd, SOL_XDP, XDP_OPTIONS, &xo, &len) == 0)
+		x->zerocopy = (xo.flags & XDP_OPTIONS_ZEROCOPY) != 0;
+	return 0;
+}
+
+/* Every RX frame to the fill ring, every TX frame onto the free stack. */
+static int prime_frames(struct wire_xdp *x, char err[WIRE_ERR_LEN])
+{
+	uint32_t idx;
+
+	if (xsk_ring_prod__reserve(&x->fill, RX_FRAMES, &idx) != RX_FRAMES) {
+		snprintf(err, WIRE_ERR_LEN, "fill ring: no room for %u frames", RX_FRAMES);
+		return -ENOSPC;
+	}
+	for (uint32_t i = 0; i < RX_FRAMES; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = (uint64_t)i * x->frame_size;
+	xsk_ring_prod__submit(&x->fill, RX_FRAMES);
+	for (uint32_t i = 0; i < TX_FRAMES; i++)
+		x->tx_free[x->tx_nfree++] = (uint64_t)(RX_FRAMES + TX_FRAMES - 1 - i) * x->frame_size;
+	return 0;
+}
+
 static int xdp_open(const struct wire_opts *o, struct wire **out, char err[WIRE_ERR_LEN])
 {
 	const struct xdp_opts *op = o->priv;
@@ -287,8 +421,28 @@ static int xdp_open(const struct wire_opts *o, struct wire **out, char err[WIRE_
 	int rc;
 
 	*out = NULL;
-	if (o->fd >= 0)
-		close(o->fd); /* ours from now on; see xdp_check_fd for why it is never given */
+	if (o->fd >= 0) {
+		struct wire_xdp *a = calloc(1, sizeof(*a));
+		if (!a) {
+			close(o->fd);
+			snprintf(err, WIRE_ERR_LEN, "allocate the AF_XDP wire: %s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		a->w.ops = &wire_xdp_ops;
+		a->w.backend = &wire_xdp_backend;
+		a->stats_map_fd = -1;
+		a->frame_max = o->frame_max;
+		a->ifindex = o->name ? (int)if_nametoindex(o->name) : 0; /* 0 in the sandbox's own namespace: messages only */
+		rc = xdp_adopt(o, a, err);
+		if (rc == 0)
+			rc = prime_frames(a, err);
+		if (rc) {
+			wire_xdp_close(&a->w);
+			return rc;
+		}
+		*out = &a->w;
+		return 0;
+	}
 	if (!op) {
 		default_obj(defaults.obj, sizeof(defaults.obj));
 		op = &defaults;
@@ -363,17 +517,8 @@ static int xdp_open(const struct wire_opts *o, struct wire **out, char err[WIRE_
 	(void)setsockopt(x->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget));
 
 	/* the fill ring gets every RX frame; the TX frames start free */
-	uint32_t idx;
-	if (xsk_ring_prod__reserve(&x->fill, RX_FRAMES, &idx) != RX_FRAMES) {
-		rc = -ENOSPC;
-		snprintf(err, WIRE_ERR_LEN, "fill ring: no room for %u frames", RX_FRAMES);
+	if ((rc = prime_frames(x, err)) != 0)
 		goto fail;
-	}
-	for (uint32_t i = 0; i < RX_FRAMES; i++)
-		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = (uint64_t)i * x->frame_size;
-	xsk_ring_prod__submit(&x->fill, RX_FRAMES);
-	for (uint32_t i = 0; i < TX_FRAMES; i++)
-		x->tx_free[x->tx_nfree++] = (uint64_t)(RX_FRAMES + TX_FRAMES - 1 - i) * x->frame_size;
 
 	/* 4. the socket into our XSKMAP at its queue: the queue's frames come here from now on */
 	int map_fd = bpf_object__find_map_fd_by_name(xdp_program__bpf_obj(x->prog), VPIO_XDP_XSKMAP_NAME);
@@ -490,17 +635,22 @@ static int xdp_check_opts(const struct wire_opts *o, char err[WIRE_ERR_LEN])
 }
 
 /*
- * libxdp 1.3.1 (Debian 12) creates the AF_XDP socket itself in
- * xsk_umem__create(); adopting one a privileged parent made needs
- * xsk_umem__create_with_fd() (libxdp >= 1.4). So: no descriptor (-1).
+ * Two ways to get the wire: a descriptor (the bound AF_XDP socket vpio-launch
+ * --wire-xdp made, with the UMEM memfd in $VPIO_WIRE_UMEM_FD: xdp_adopt) or
+ * none (-1: this process does every step itself; root, tests).
  */
 static int xdp_check_fd(int fd, char err[WIRE_ERR_LEN])
 {
+	int domain = -1;
+	socklen_t len = sizeof(domain);
+
 	if (fd < 0)
 		return 0;
-	snprintf(err, WIRE_ERR_LEN,
-		 "--wire xdp opens its own AF_XDP socket (this libxdp cannot adopt descriptor %d); pass none", fd);
-	return -EOPNOTSUPP;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP)
+		return 0;
+	snprintf(err, WIRE_ERR_LEN, "--wire xdp needs an AF_XDP socket (vpio-launch --wire-xdp); descriptor %d is %s", fd,
+		 domain >= 0 ? "another kind of socket" : errno == ENOTSOCK ? "not a socket" : strerror(errno));
+	return -EPROTOTYPE;
 }
 
 static void xdp_free_opts(struct wire_opts *o)

@@ -20,6 +20,13 @@
 //           test connects (test/c/memif-peer): accept4(), recvmsg() of a
 //           message carrying a memfd (SCM_RIGHTS), mmap() of it, sendmsg()
 //           of a reply carrying an eventfd.
+//   xdp:    fd 4 is AF_XDP, fd 5 ($VPIO_WIRE_UMEM_FD) the UMEM memfd, sealed
+//           (ftruncate refused); XDP_MMAP_OFFSETS and an mmap of all four
+//           rings and the UMEM after the monitor's bind; one frame sent
+//           through the TX ring and a sendto() kick (the test counts it on
+//           the peer), frames received through fill + RX rings (the test
+//           makes the peer send); and what it must not: XDP_UMEM_REG again,
+//           socket(AF_XDP).
 //   all:    what it must not do: bind() the wire or any socket, open an
 //           AF_PACKET socket, SO_BINDTODEVICE; its namespace's interfaces.
 
@@ -38,6 +45,13 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <linux/if_xdp.h>
+#include <sys/stat.h>
+#include "vpio/xsk_handoff.h"
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -56,6 +70,7 @@ static const char *ename(int e)
 	case ENODEV: return "ENODEV";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case EAGAIN: return "EAGAIN";
+	case EBUSY: return "EBUSY";
 	default: return strerror(e);
 	}
 }
@@ -305,6 +320,69 @@ static void memif(int fd)
 	printf("rebind_wire=%s\n", bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) < 0 ? ename(errno) : "OK");
 }
 
+/* The AF_XDP wire vpio-launch --wire-xdp hands over (vpio/xsk_handoff.h sizes). */
+static void xdp(int fd)
+{
+	const char *u = getenv("VPIO_WIRE_UMEM_FD");
+	int umem = u ? atoi(u) : -1;
+	struct stat st;
+	struct xdp_mmap_offsets off;
+	socklen_t len = sizeof(off);
+
+	printf("umem_fd=%s\n", u ? u : "");
+	if (umem < 0 || fstat(umem, &st) < 0)
+		return;
+	uint32_t fsz = (uint32_t)(st.st_size / VPIO_XSK_FRAMES);
+	int seals = fcntl(umem, F_GET_SEALS);
+	printf("umem_bytes=%lld\numem_sealed=%d\n", (long long)st.st_size,
+	       seals >= 0 && (seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) == (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL));
+	printf("umem_truncate=%s\n", ftruncate(umem, 4096) < 0 ? ename(errno) : "OK");
+	uint8_t *area = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, umem, 0);
+	printf("umem_mmap=%s\n", area == MAP_FAILED ? ename(errno) : "OK");
+	printf("mmap_offsets=%s\n", getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) < 0 ? ename(errno) : "OK");
+	if (area == MAP_FAILED)
+		return;
+	uint8_t *fr = mmap(NULL, off.fr.desc + VPIO_XSK_FILL_RING * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, XDP_UMEM_PGOFF_FILL_RING);
+	uint8_t *cr = mmap(NULL, off.cr.desc + VPIO_XSK_COMP_RING * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, XDP_UMEM_PGOFF_COMPLETION_RING);
+	uint8_t *rx = mmap(NULL, off.rx.desc + VPIO_XSK_RX_RING * sizeof(struct xdp_desc), PROT_READ | PROT_WRITE, MAP_SHARED, fd, XDP_PGOFF_RX_RING);
+	uint8_t *tx = mmap(NULL, off.tx.desc + VPIO_XSK_TX_RING * sizeof(struct xdp_desc), PROT_READ | PROT_WRITE, MAP_SHARED, fd, XDP_PGOFF_TX_RING);
+	int ok = fr != MAP_FAILED && cr != MAP_FAILED && rx != MAP_FAILED && tx != MAP_FAILED;
+	printf("rings_mmap=%s\n", ok ? "OK" : ename(errno));
+	if (!ok)
+		return;
+	/* TX: one probe frame from the first TX frame, then the kick */
+	uint64_t addr = (uint64_t)VPIO_XSK_RX_FRAMES * fsz;
+	frame(area + addr);
+	uint32_t *tprod = (uint32_t *)(tx + off.tx.producer);
+	struct xdp_desc *td = (struct xdp_desc *)(tx + off.tx.desc);
+	uint32_t tp = *tprod;
+	td[tp & (VPIO_XSK_TX_RING - 1)] = (struct xdp_desc){ .addr = addr, .len = 60 };
+	__atomic_store_n(tprod, tp + 1, __ATOMIC_RELEASE);
+	printf("tx_kick=%s\n", sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN && errno != EBUSY ? ename(errno) : "OK");
+	/* RX: 64 frames to the fill ring, then wait for the peer's */
+	uint32_t *fprod = (uint32_t *)(fr + off.fr.producer);
+	uint64_t *fd_ring = (uint64_t *)(fr + off.fr.desc);
+	uint32_t fp = *fprod;
+	for (uint32_t i = 0; i < 64; i++)
+		fd_ring[(fp + i) & (VPIO_XSK_FILL_RING - 1)] = (uint64_t)i * fsz;
+	__atomic_store_n(fprod, fp + 64, __ATOMIC_RELEASE);
+	uint32_t *rprod = (uint32_t *)(rx + off.rx.producer), *rcons = (uint32_t *)(rx + off.rx.consumer);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int got = 0;
+	for (int i = 0; i < 50 && !got; i++) {
+		(void)poll(&p, 1, 100);
+		got = (int)(__atomic_load_n(rprod, __ATOMIC_ACQUIRE) - *rcons);
+	}
+	printf("rx_frames=%s\n", got > 0 ? "OK" : "0");
+	/* what it must not */
+	struct xdp_umem_reg reg = { .addr = (uint64_t)(uintptr_t)area, .len = (uint64_t)st.st_size, .chunk_size = fsz };
+	printf("umem_reg_again=%s\n", setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) < 0 ? ename(errno) : "OK");
+	int s = socket(AF_XDP, SOCK_RAW, 0);
+	printf("xdp_socket=%s\n", s < 0 ? ename(errno) : "OK");
+	struct sockaddr_xdp sx = { .sxdp_family = AF_XDP, .sxdp_ifindex = 1 };
+	printf("rebind_wire=%s\n", bind(fd, (struct sockaddr *)&sx, sizeof(sx)) < 0 ? ename(errno) : "OK");
+}
+
 int main(void)
 {
 	const char *fd_text = getenv("VPIO_WIRE_FD"), *kind = getenv("VPIO_WIRE_KIND"), *name = getenv("VPIO_WIRE_NAME");
@@ -315,13 +393,15 @@ int main(void)
 	printf("wire_fd=%s\nwire_kind=%s\nwire_name=%s\n", fd_text ? fd_text : "", kind ? kind : "", name ? name : "");
 	fds();
 	own_ifaces();
-	printf("so_domain=%s\n", getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 ? ename(errno) : v == AF_PACKET ? "packet" : v == AF_INET ? "inet" : v == AF_INET6 ? "inet6" : v == AF_UNIX ? "unix" : "other");
+	printf("so_domain=%s\n", getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 ? ename(errno) : v == AF_PACKET ? "packet" : v == AF_INET ? "inet" : v == AF_INET6 ? "inet6" : v == AF_UNIX ? "unix" : v == AF_XDP ? "xdp" : "other");
 	if (kind && strcmp(kind, "packet") == 0)
 		packet(fd);
 	else if (kind && strcmp(kind, "udp") == 0)
 		udp(fd);
 	else if (kind && strcmp(kind, "memif") == 0)
 		memif(fd);
+	else if (kind && strcmp(kind, "xdp") == 0)
+		xdp(fd);
 
 	int s = socket(AF_PACKET, SOCK_RAW, 0);
 	printf("packet_socket=%s\n", s < 0 ? ename(errno) : "OK");

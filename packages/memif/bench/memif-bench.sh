@@ -26,7 +26,9 @@
 #
 # Every figure: median of ROUNDS windows of SECONDS_PER s, after WARMUP_S s.
 # Knobs (environment): SECONDS_PER (4), ROUNDS (3), WARMUP_S (1), SIZES ("64 1500"),
-# CASES ("rx tx"), BASELINE (1; 0: ours only, no ratio). Arguments: --json (records
+# CASES ("rx tx"), BASELINE (1; 0: ours only, no ratio), RX_MODE (empty: vpio-uplink's
+# default, poll; poll|interrupt: the port's vpio-uplink gets --rx-mode RX_MODE, through a
+# wrapper script given to vpiod as $VPIO_UPLINK, since `vpio memif add` has no such option). Arguments: --json (records
 # {case, value, unit, baseline, baseline_value, ratio}), --seconds N, --rounds N.
 # Everything made (namespace vmb-<pid>, /tmp/vpio-memif-bench.*, the platform, testpmd's
 # /var/run/dpdk/vmb-<pid>-*, and the baseline's mfsrv/mfcli once its testpmds are gone)
@@ -34,7 +36,7 @@
 set -u
 JSON=0
 SECS=${SECONDS_PER:-4} ROUNDS=${ROUNDS:-3} WARM=${WARMUP_S:-1} SIZES=${SIZES:-64 1500} CASES=${CASES:-rx tx}
-BASELINE=${BASELINE:-1}
+BASELINE=${BASELINE:-1} RX_MODE=${RX_MODE:-}
 die() { echo "memif-bench: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -54,6 +56,7 @@ for l in $SIZES; do
 	if ! [[ $l =~ ^[0-9]+$ ]] || [ "$l" -lt 64 ] || [ "$l" -gt 1514 ]; then die "SIZES: $l is not a frame length in 64..1514"; fi
 done
 for c in $CASES; do [ "$c" = rx ] || [ "$c" = tx ] || die "CASES: unknown case '$c' (rx, tx)"; done
+[ -z "$RX_MODE" ] || [ "$RX_MODE" = poll ] || [ "$RX_MODE" = interrupt ] || die "RX_MODE: poll or interrupt, got '$RX_MODE'"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
@@ -238,6 +241,12 @@ rec() { REC+=("$1|$2|$3|${4:-}|${5:-}"); }
 gbps() { awk -v m="$1" -v l="$2" 'BEGIN{printf "%.2f", m*l*8/1000}'; }
 
 # ---------------------------------------------------------------- setup
+if [ -n "$RX_MODE" ]; then # the tenant runs as another user: the wrapper's directory must be traversable
+	chmod 711 "$WD" && mkdir -m 755 "$WD/bin" || die "mkdir $WD/bin"
+	printf '#!/bin/sh\nexec %s "$@" --rx-mode %s\n' "$ROOT/packages/uplink/build/vpio-uplink" "$RX_MODE" >"$WD/bin/vpio-uplink"
+	chmod 755 "$WD/bin/vpio-uplink"
+	export VPIO_UPLINK=$WD/bin/vpio-uplink
+fi
 ip netns add "$NS" || die "ip netns add $NS"
 NSMADE=1
 ip -n "$NS" link set lo up || die "ip -n $NS link set lo up"
@@ -254,9 +263,11 @@ for l in $SIZES; do
 		'gen -> ToNetfront(0);' 'FromNetfront(0) -> Sink;' >"$WD/gen-$l.click"
 done
 for _ in $(seq 50); do [ "$(J get "$(wstats)" wire.kind)" = memif ] && break; sleep 0.1; done
+RXM=poll # what the port says it runs (its stats line), not what was asked
+[ "$(J get "$(wstats)" wire.rx_interrupt_mode)" = 1 ] && RXM=interrupt
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')
-log "memif-bench: ${SECS} s windows after ${WARM} s, ${ROUNDS} rounds, sizes $SIZES, cases $CASES; 1-min load $LOAD0; baselines from $BASEL"
+log "memif-bench: ${SECS} s windows after ${WARM} s, ${ROUNDS} rounds, sizes $SIZES, cases $CASES; memif rx mode $RXM; 1-min load $LOAD0; baselines from $BASEL"
 
 # ---------------------------------------------------------------- rx: testpmd txonly -> memif -> switch -> sink
 # round_rx LEN R: appends to RX_OURS, RX_OFFER
@@ -378,7 +389,7 @@ if [ $JSON = 1 ]; then
 	done
 else
 	echo "@vpio/memif bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; commit $COMMIT; $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "${SECS} s windows after ${WARM} s warm-up, median of ${ROUNDS}; 1-minute load average before $LOAD0, after $(cut -d' ' -f1 /proc/loadavg)"
+	echo "${SECS} s windows after ${WARM} s warm-up, median of ${ROUNDS}; memif port's rx mode $RXM; 1-minute load average before $LOAD0, after $(cut -d' ' -f1 /proc/loadavg)"
 	for x in "${REC[@]}"; do
 		IFS='|' read -r c v u b bv <<<"$x"
 		l=$(echo "$c" | awk '{print $2}')

@@ -293,7 +293,7 @@ function xdpWire(ifname: string, xdp: UplinkXdpFacts | undefined): { wire: Domai
  * request). --mode packet: AF_PACKET. --mode xdp: AF_XDP when `xdp.probe`
  * says it is possible, else a CliError with the probe's reason (no domain is
  * started). --mode auto (the default): AF_XDP when possible, else AF_PACKET
- * with the reason in `info.fallback` and `info.text`.
+ * with the reason in `info.fallback` (`info.text` stays "uplink IF (packet)").
  */
 export function planUplink(a: UplinkAddArgs, uplinkBinary: () => string, xdp?: UplinkXdpFacts): PortPlan {
   const mode = a.mode ?? 'auto';
@@ -325,7 +325,7 @@ export function planUplink(a: UplinkAddArgs, uplinkBinary: () => string, xdp?: U
     wire: { kind: 'packet', ifname: a.ifname },
     info: {
       kind: 'uplink', ifname: a.ifname, mode: 'packet',
-      text: `uplink ${a.ifname} (packet${fallback === undefined ? '' : `, auto: ${fallback}`})`,
+      text: `uplink ${a.ifname} (packet)`,
       ...(fallback === undefined ? {} : { fallback }),
     },
   };

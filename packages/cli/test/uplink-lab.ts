@@ -129,3 +129,19 @@ export async function freshWireStats(dir: string, name: string): Promise<Record<
 
 export const ping = (ns: string, addr: string, count = 2): Promise<Out> => run('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-W', '1', '-i', '0.3', addr]);
 
+
+/** `ip -d link show DEV` in `ns`: the XDP program attached to it ("xdp"/"xdpgeneric" mode and its id), or undefined. */
+export function xdpOnLink(ns: string, dev: string): { mode: string; id: number } | undefined {
+  const text = ip('-n', ns, '-d', 'link', 'show', 'dev', dev);
+  const id = /prog\/xdp id (\d+)/.exec(text);
+  const mode = /> mtu \d+ (xdp\w*) /.exec(text);
+  return id || mode ? { mode: mode?.[1] ?? 'xdp', id: Number(id?.[1] ?? 0) } : undefined;
+}
+
+/** Active rx queues of DEV in `ns` (`ethtool -l`: Current hardware settings, RX or Combined, whichever is more). */
+export function rxQueues(ns: string, dev: string): number {
+  const text = execFileSync('ip', ['netns', 'exec', ns, 'ethtool', '-l', dev], { encoding: 'utf8' });
+  const current = text.slice(text.indexOf('Current hardware settings'));
+  const n = (key: string): number => Number(new RegExp(`^${key}:\\s*(\\d+)`, 'm').exec(current)?.[1] ?? 0);
+  return Math.max(n('RX'), n('Combined'));
+}

@@ -6,10 +6,12 @@
 // vpio's shared formats.
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vpio/domain_ctrl.h"
@@ -114,4 +116,37 @@ int vpio_ctrl_hello(int fd, struct vpio_ctrl_hello *hello, int *xs_fd)
 	memcpy(hello, payload, sizeof(*hello));
 	*xs_fd = fds[0];
 	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vpio_ctrl_hello_wait(int fd, struct vpio_ctrl_hello *hello, int *xs_fd, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		int left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+		int n;
+
+		if (timeout_ms >= 0 && left < 0)
+			left = 0;
+		n = poll(&p, 1, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (p.revents & POLLNVAL)
+			return -EBADF;
+		/* readable, or hung up / failed: recvmsg reports which */
+		return vpio_ctrl_hello(fd, hello, xs_fd);
+	}
 }

@@ -1,18 +1,46 @@
 // SPDX-License-Identifier: MIT
 //
-// guest_call.c - the guest library's session (vpio/guest.h): HELLO, and the
-// request/reply round trip every broker call is built on. libc only.
+// guest_call.c - the guest library's session (vpio/guest.h): HELLO (a
+// bounded wait: VPIO_GUEST_HELLO_TIMEOUT_MS or $VPIO_HELLO_TIMEOUT_MS), and
+// the request/reply round trip every broker call is built on. libc only.
 //
 // Concurrency: one thread per struct vpio_guest; replies are matched by seq
 // and stale ones (an abandoned earlier call) are skipped, their fds closed.
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vpio/guest.h"
 
+int vpio_guest_hello_timeout_ms(void)
+{
+	const char *s = getenv(VPIO_GUEST_HELLO_TIMEOUT_ENV);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return VPIO_GUEST_HELLO_TIMEOUT_MS;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return (*end || errno || v < 1 || v > 86400000) ? -EINVAL : (int)v;
+}
+
 int vpio_guest_open(struct vpio_guest *g)
+{
+	int timeout_ms = vpio_guest_hello_timeout_ms();
+
+	g->ctrl_fd = -1;
+	g->xs_fd = -1;
+	g->domid = 0;
+	g->seq = 0;
+	if (timeout_ms < 0)
+		return timeout_ms;
+	return vpio_guest_open_timeout(g, timeout_ms);
+}
+
+int vpio_guest_open_timeout(struct vpio_guest *g, int timeout_ms)
 {
 	struct vpio_ctrl_hello hello;
 	int fd = vpio_ctrl_fd(), xs, rc;
@@ -23,13 +51,37 @@ int vpio_guest_open(struct vpio_guest *g)
 	g->seq = 0;
 	if (fd < 0)
 		return fd;
-	rc = vpio_ctrl_hello(fd, &hello, &xs);
+	rc = vpio_ctrl_hello_wait(fd, &hello, &xs, timeout_ms < 0 ? -1 : timeout_ms);
 	if (rc < 0)
 		return rc;
 	g->ctrl_fd = fd;
 	g->xs_fd = xs;
 	g->domid = hello.domid;
 	return 0;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *vpio_guest_open_strerror(int rc)
+{
+	switch (rc) {
+	case -ETIMEDOUT:
+		return "timed out waiting for HELLO from vpiod on the control socket ($VPIO_CTRL_FD, default fd 3): "
+		       "nothing arrived within $VPIO_HELLO_TIMEOUT_MS (default " STR(VPIO_GUEST_HELLO_TIMEOUT_MS) " ms); "
+		       "was this started by `vpio run`?";
+	case -EINVAL:
+		return "bad $VPIO_CTRL_FD (a descriptor number) or $VPIO_HELLO_TIMEOUT_MS (milliseconds, 1..86400000)";
+	case -EBADF:
+	case -ENOTSOCK:
+		return "no control socket on $VPIO_CTRL_FD (default fd 3); was this started by `vpio run`?";
+	case -ECONNRESET:
+		return "the control socket closed before HELLO (vpiod gone)";
+	case -EPROTO:
+		return "the first message on the control socket is not a HELLO with one descriptor";
+	default:
+		return strerror(-rc);
+	}
 }
 
 void vpio_guest_close(struct vpio_guest *g)

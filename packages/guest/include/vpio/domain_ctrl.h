@@ -144,7 +144,12 @@ int vpio_ctrl_recv(int fd, struct vpio_ctrl_hdr *hdr, void *payload, uint32_t pa
 int vpio_ctrl_send(int fd, uint16_t type, uint16_t flags, uint32_t seq, const void *payload, uint32_t len, const int *fds,
 		   unsigned nfds);
 
-/* Waits for HELLO and returns the xenstore connection fd in *xs_fd. */
+/* Waits for HELLO and returns the xenstore connection fd in *xs_fd.
+ * Blocks until a message arrives (vpio_ctrl_hello_wait bounds the wait). */
 int vpio_ctrl_hello(int fd, struct vpio_ctrl_hello *hello, int *xs_fd);
+
+/* vpio_ctrl_hello waiting at most timeout_ms (-1: for ever) for the first
+ * message: -ETIMEDOUT when none arrived in time (nothing was read). */
+int vpio_ctrl_hello_wait(int fd, struct vpio_ctrl_hello *hello, int *xs_fd, int timeout_ms);
 
 #endif

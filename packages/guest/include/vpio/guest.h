@@ -44,9 +44,36 @@ struct vpio_guest {
 	uint32_t seq;   /* last request's seq */
 };
 
-/* Opens the session: the control fd from $VPIO_CTRL_FD, then waits for HELLO.
- * 0, -EINVAL (bad $VPIO_CTRL_FD), -EPROTO, -ECONNRESET, -errno. */
+/*
+ * How long vpio_guest_open waits for HELLO, in milliseconds, unless
+ * $VPIO_HELLO_TIMEOUT_MS says otherwise. vpiod sends HELLO right after it
+ * spawned the guest, so a silent control fd means it is not vpiod's (the
+ * program was not started by `vpio run`, or fd 3 is something else) or
+ * vpiod is stuck: the guest says so and ends instead of hanging.
+ */
+#define VPIO_GUEST_HELLO_TIMEOUT_MS 10000
+/* The variable that overrides it: milliseconds, 1..86400000. */
+#define VPIO_GUEST_HELLO_TIMEOUT_ENV "VPIO_HELLO_TIMEOUT_MS"
+
+/* The HELLO wait: $VPIO_HELLO_TIMEOUT_MS, or VPIO_GUEST_HELLO_TIMEOUT_MS
+ * when unset or empty; -EINVAL when it is not an integer in 1..86400000. */
+int vpio_guest_hello_timeout_ms(void);
+
+/* Opens the session: the control fd from $VPIO_CTRL_FD, then waits for HELLO
+ * at most vpio_guest_hello_timeout_ms(). 0, -EINVAL (bad $VPIO_CTRL_FD or
+ * $VPIO_HELLO_TIMEOUT_MS), -ETIMEDOUT (no HELLO in time), -EBADF/-ENOTSOCK
+ * (no control socket there), -EPROTO, -ECONNRESET, -errno.
+ * vpio_guest_open_strerror(rc) says which in a sentence. */
 int vpio_guest_open(struct vpio_guest *g);
+
+/* vpio_guest_open with the HELLO wait given: timeout_ms >= 0, or -1 to wait
+ * for ever ($VPIO_HELLO_TIMEOUT_MS is not read). */
+int vpio_guest_open_timeout(struct vpio_guest *g, int timeout_ms);
+
+/* What a failed vpio_guest_open (or nf_session_open) means, for a guest to
+ * print before it exits: names the control socket and the wait for
+ * -ETIMEDOUT, the variables for -EINVAL; strerror for the rest. Static. */
+const char *vpio_guest_open_strerror(int rc);
 
 /* Closes the xenstore fd (the control socket stays: it is the identity). */
 void vpio_guest_close(struct vpio_guest *g);

@@ -8,8 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vpio/guest.h"
@@ -109,10 +112,101 @@ static void t_call_matches_seq(void)
 	CHECK_EQ(tap_open_fds(), before);
 }
 
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void set_ctrl_fd(int fd)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", fd);
+	setenv("VPIO_CTRL_FD", v, 1);
+}
+
+/* A control socket whose other end never says HELLO: vpio_guest_open gives
+ * up after $VPIO_HELLO_TIMEOUT_MS with -ETIMEDOUT and a message naming the
+ * wait; it read nothing, so a HELLO that comes later still opens. */
+static void t_hello_times_out(void)
+{
+	int sv[2], pfd[2], before = tap_open_fds();
+	struct vpio_guest g;
+	struct vpio_ctrl_hello hello = { .abi = VPIO_CTRL_ABI, .domid = 7 };
+	struct timespec t0;
+	long ms;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	set_ctrl_fd(sv[0]);
+	setenv("VPIO_HELLO_TIMEOUT_MS", "300", 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(vpio_guest_open(&g), -ETIMEDOUT);
+	ms = elapsed_ms(&t0);
+	CHECK(ms >= 290 && ms < 3000);
+	CHECK_EQ(g.ctrl_fd, -1);
+	CHECK_EQ(g.xs_fd, -1);
+	CHECK(strstr(vpio_guest_open_strerror(-ETIMEDOUT), "timed out waiting for HELLO") != NULL);
+	CHECK(strstr(vpio_guest_open_strerror(-ETIMEDOUT), "VPIO_HELLO_TIMEOUT_MS (default 10000 ms)") != NULL);
+	/* an explicit wait of 0: at once */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(vpio_guest_open_timeout(&g, 0), -ETIMEDOUT);
+	CHECK(elapsed_ms(&t0) < 200);
+	/* HELLO arrives: the session opens with its domid and xenstore fd */
+	CHECK_EQ(pipe(pfd), 0);
+	CHECK_EQ(vpio_ctrl_send(sv[1], VPIO_CTRL_HELLO, 0, 0, &hello, sizeof(hello), &pfd[1], 1), 0);
+	close(pfd[1]);
+	CHECK_EQ(vpio_guest_open(&g), 0);
+	CHECK_EQ(g.ctrl_fd, sv[0]);
+	CHECK_EQ(g.domid, 7u);
+	CHECK(g.xs_fd >= 0);
+	vpio_guest_close(&g);
+	CHECK_EQ(g.xs_fd, -1);
+	close(pfd[0]);
+	/* vpiod gone before HELLO: -ECONNRESET at once, not the whole wait */
+	close(sv[1]);
+	setenv("VPIO_HELLO_TIMEOUT_MS", "5000", 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(vpio_guest_open(&g), -ECONNRESET);
+	CHECK(elapsed_ms(&t0) < 2000);
+	close(sv[0]);
+	unsetenv("VPIO_HELLO_TIMEOUT_MS");
+	unsetenv("VPIO_CTRL_FD");
+	CHECK_EQ(tap_open_fds(), before);
+}
+
+/* The wait: 10 s unless $VPIO_HELLO_TIMEOUT_MS is a number of ms in range;
+ * a bad value is refused before anything is read. */
+static void t_hello_timeout_setting(void)
+{
+	struct vpio_guest g;
+
+	unsetenv("VPIO_HELLO_TIMEOUT_MS");
+	CHECK_EQ(vpio_guest_hello_timeout_ms(), VPIO_GUEST_HELLO_TIMEOUT_MS);
+	CHECK_EQ(VPIO_GUEST_HELLO_TIMEOUT_MS, 10000);
+	setenv("VPIO_HELLO_TIMEOUT_MS", "", 1);
+	CHECK_EQ(vpio_guest_hello_timeout_ms(), 10000);
+	setenv("VPIO_HELLO_TIMEOUT_MS", "2500", 1);
+	CHECK_EQ(vpio_guest_hello_timeout_ms(), 2500);
+	const char *bad[] = { "0", "-1", "10s", "86400001", "99999999999999999999" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("VPIO_HELLO_TIMEOUT_MS", bad[i], 1);
+		CHECK_EQ(vpio_guest_hello_timeout_ms(), -EINVAL);
+	}
+	CHECK_EQ(vpio_guest_open(&g), -EINVAL);
+	CHECK_EQ(g.ctrl_fd, -1);
+	CHECK(strstr(vpio_guest_open_strerror(-EINVAL), "$VPIO_HELLO_TIMEOUT_MS") != NULL);
+	unsetenv("VPIO_HELLO_TIMEOUT_MS");
+}
+
 int main(void)
 {
 	tap_run("control framing: a message and its fd arrive intact, fd is O_CLOEXEC", t_ctrl_roundtrip);
 	tap_run("control framing: short, lying and oversized datagrams are refused", t_ctrl_malformed);
 	tap_run("vpio_guest_call skips stale and unsolicited messages (closing their fds) and returns the ERROR's errno", t_call_matches_seq);
+	tap_run("vpio_guest_open gives up on a silent control socket after $VPIO_HELLO_TIMEOUT_MS with -ETIMEDOUT", t_hello_times_out);
+	tap_run("the HELLO wait is 10 s unless $VPIO_HELLO_TIMEOUT_MS says otherwise; a bad value is -EINVAL", t_hello_timeout_setting);
 	return tap_done();
 }

@@ -96,10 +96,12 @@ struct nf_session {
 };
 
 /*
- * vpio_guest_open() (control fd from $VPIO_CTRL_FD, waits for HELLO), the
+ * vpio_guest_open() (control fd from $VPIO_CTRL_FD, waits for HELLO at most
+ * VPIO_GUEST_HELLO_TIMEOUT_MS, 10 s, or $VPIO_HELLO_TIMEOUT_MS), the
  * xenstore client over HELLO's g.xs_fd (owned by the session), the broker
- * ops. 0 or -errno (vpio_guest_open's, xs_open's); on failure nothing is
- * left open.
+ * ops. 0 or -errno (vpio_guest_open's, xs_open's): -ETIMEDOUT when no HELLO
+ * came in time; vpio_guest_open_strerror(rc) says what failed in a
+ * sentence. On failure nothing is left open.
  */
 int nf_session_open(struct nf_session *s);
 

@@ -61,18 +61,32 @@
  * before the first packet that does not fit). A destination that
  * negotiated the features gets the chain re-cut to its own buf_size with
  * the offload word on its first slot; one without VRING_FEAT_OFFLOAD gets
- * single-slot packets with the checksum filled in by the switch
- * (csum_fill()), and a TCP segmentation-offload (TSO) super-frame cut into
- * gso_size segments (software GSO, below); a chain it cannot take, UDP GSO
- * or a super-frame it cannot segment is dropped and counted with reason
- * VSW_DROP_OFFLOAD on the source. Offload packets never cross a VLAN tag
- * change (same reason).
+ * the packet without the word, the checksum filled in by the switch over
+ * the bytes as written (build_chain(), across its slots when it negotiated
+ * VRING_FEAT_CHAIN alone), and a TCP segmentation-offload (TSO) super-frame
+ * cut into gso_size segments (software GSO, below); a chain it cannot take,
+ * UDP GSO or a super-frame it cannot segment is dropped and counted with
+ * reason VSW_DROP_OFFLOAD on the source.
  *
- * Software GSO: classify() copies a TCP super-frame's whole Ethernet + IP +
- * TCP header once into the worker's scratch (w->gso_hdr, allocated with the
- * worker) and checks it there (gso_prepare(): IPv4 IHL and protocol agree
- * with csum_start, not a fragment; IPv6 without extension headers; a TCP
- * data offset within the frame). For a destination without
+ * VLAN tag changes (p->tag_in != tag_out, or a tag written anew): chains
+ * and offload packets get the change applied to the bytes the destination
+ * receives, 12 bytes of MACs then the tag (put_l2()) then the source's
+ * bytes after its own tag; csum_start moves by tag_out - tag_in (+4 push,
+ * -4 pop). The moved offload word is guest input like the original:
+ * ofl_retag() checks it again whole (vring_check_offload(), check_gso() with
+ * the destination's Ethernet header length) for every (packet, destination)
+ * in dst_slots(), and refuses a csum_start inside the header that moves, a
+ * frame whose own Ethernet header disagrees with p->tag_in, and a frame a
+ * pushed tag takes past VSW_FRAME_MAX; a refusal is VSW_DROP_OFFLOAD for
+ * that destination only. Software GSO writes each segment's header the same
+ * way (gso_hlen + tag change + gso_size must fit the destination's buffer).
+ * Plain single-slot frames keep their own path (build_frame()).
+ *
+ * Software GSO: classify() copies a TCP super-frame's whole Ethernet (14 or
+ * 18 bytes) + IP + TCP header once into the worker's scratch (w->gso_hdr,
+ * allocated with the worker) and checks it there (gso_prepare(): IPv4 IHL
+ * and protocol agree with csum_start, not a fragment; IPv6 without
+ * extension headers; a TCP data offset within the frame). For a destination without
  * VRING_FEAT_OFFLOAD, dst_slots() counts one RX slot per segment (refused
  * when header + gso_size exceeds its buf_size or the segments exceed half
  * its ring), so the segments are reserved all-or-nothing like a chain: a
@@ -111,6 +125,106 @@ static inline int mnext(const struct vsw_worker *w, struct mcur *c, uint32_t nfl
 	return -1;
 }
 
+static inline uint32_t get16(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 8 | b[1];
+}
+
+static inline uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static inline void put16(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+/*
+ * The Ethernet header length of the frame whose header copy is
+ * hdr[0, hdr_len): 18 with one 802.1Q tag, else 14; *type the EtherType
+ * after it (0 when the copy is too short to hold it).
+ */
+static inline uint32_t l2_len(const uint8_t *hdr, uint32_t hdr_len, uint32_t *type)
+{
+	uint32_t t = hdr_len >= 14 ? get16(hdr + 12) : 0;
+
+	if (t == 0x8100 && hdr_len >= 18) {
+		*type = get16(hdr + 16);
+		return 18;
+	}
+	*type = t;
+	return 14;
+}
+
+/*
+ * The segmentation shape of an offload word that vring_check_offload()
+ * accepted, on a frame of len bytes whose Ethernet header is l2 bytes (14,
+ * or 18 tagged) followed by EtherType type: 0 or VSW_DROP_OFFLOAD. Checked
+ * at the source, and again on the shifted word for a destination across a
+ * tag change (ofl_retag()), so a destination that takes the word as it is
+ * (a Linux guest's TAP) gets only sane values: TCP has its checksum at 16
+ * past csum_start, after an IPv4 (20..60 bytes) or IPv6 header of the
+ * frame's EtherType, and one segment fits VSW_FRAME_MAX.
+ */
+static uint8_t check_gso(const struct vring_offload *o, uint32_t len, uint32_t l2, uint32_t type)
+{
+	if (o->gso_type == VRING_GSO_NONE)
+		return 0;
+	if (o->gso_type == VRING_GSO_UDP_L4)
+		return o->csum_offset == 6 && o->csum_start >= l2 + 20 && o->csum_start + 8u + o->gso_size <= VSW_FRAME_MAX
+			       ? 0 : VSW_DROP_OFFLOAD;
+	if (o->csum_offset != 16 || o->csum_start + 20u + o->gso_size > VSW_FRAME_MAX || o->csum_start + 20u > len)
+		return VSW_DROP_OFFLOAD;
+	if (o->gso_type == VRING_GSO_TCPV4 && (type != 0x0800 || o->csum_start < l2 + 20 || o->csum_start > l2 + 60))
+		return VSW_DROP_OFFLOAD;
+	if (o->gso_type == VRING_GSO_TCPV6 && (type != 0x86dd || o->csum_start < l2 + 40))
+		return VSW_DROP_OFFLOAD;
+	return 0;
+}
+
+/*
+ * The offload word of packet p as a destination whose tag is tag_out gets
+ * it (called when p->tag_in or tag_out is set; the frame is then olen =
+ * p->len - p->tag_in + tag_out bytes): csum_start moved by the tag change
+ * (+4 push, -4 pop, 0 a tag rewritten in place), then checked again whole
+ * against the new frame: vring_check_offload() and check_gso() with the new
+ * Ethernet header length. The word is the guest's (copied once into
+ * p->ofl), so the shift is checked, not assumed. Returns 0 with *o set, or
+ * -1: the word does not survive the change (the frame's own Ethernet header
+ * disagrees with p->tag_in; csum_start points into the MACs, the tag or the
+ * EtherType that move; the result leaves 16 bits or the frame; the frame
+ * would exceed VSW_FRAME_MAX).
+ */
+static int ofl_retag(const struct vsw_pkt *p, uint16_t tag_out, uint32_t olen, struct vring_offload *o)
+{
+	uint32_t type, l2 = l2_len(p->hdr, p->hdr_len, &type), cs;
+
+	*o = p->ofl;
+	if (l2 != 14u + p->tag_in || olen > VSW_FRAME_MAX)
+		return -1;
+	if (o->oflags & VRING_OFL_NEEDS_CSUM) {
+		if (o->csum_start < l2)
+			return -1; /* the checksummed range would start inside the header that changes */
+		cs = (uint32_t)o->csum_start - p->tag_in + tag_out;
+		if (cs > 0xffffu)
+			return -1;
+		o->csum_start = (uint16_t)cs;
+	}
+	if (vring_check_offload(o, olen) != VRING_OK || check_gso(o, olen, 14u + tag_out, type))
+		return -1;
+	return 0;
+}
+
 /* Segments of TCP super-frame p (gso_hlen set): one per gso_size bytes of payload, at least one. */
 static inline uint32_t gso_nseg(const struct vsw_pkt *p)
 {
@@ -122,33 +236,40 @@ static inline uint32_t gso_nseg(const struct vsw_pkt *p)
 /*
  * RX slots packet p takes in dst once its VLAN tag is tag_out, or 0 when
  * dst cannot take it: too big for one buffer without a negotiated chain,
- * an offload form dst did not negotiate and the switch cannot emulate
- * (then p->ofl_bad is set), or more slots than half dst's RX ring (a
- * lossless ring must be able to take it). A TCP super-frame for a dst
- * without offloads takes one slot per segment (gso_segment()).
+ * an offload form dst did not negotiate and the switch cannot emulate, an
+ * offload word that does not survive the tag change (ofl_retag()), a frame
+ * beyond VSW_FRAME_MAX once tagged (then p->ofl_bad is set), or more slots
+ * than half dst's RX ring (a lossless ring must be able to take it). A TCP
+ * super-frame for a dst without offloads takes one slot per segment
+ * (gso_segment()), each with the tag change applied.
  */
 static inline uint32_t dst_slots(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
 {
-	uint32_t feat = dst->cfg.features, bs = dst->cfg.buf_size, n;
+	uint32_t feat = dst->cfg.features, bs = dst->cfg.buf_size, olen = (uint32_t)p->len - p->tag_in + tag_out, n;
+	struct vring_offload o;
 
 	if (vp_likely(p->nfrag == 1 && !(p->flags & VRING_F_OFFLOAD)))
 		return (uint32_t)p->len - p->tag_in + tag_out <= bs;
-	if (p->tag_in || tag_out)
-		goto refuse; /* offload offsets and chains never cross a tag change */
-	if ((p->flags & VRING_F_OFFLOAD) && p->ofl.gso_type != VRING_GSO_NONE && !(feat & VRING_FEAT_OFFLOAD)) {
-		/* software segmentation (gso_segment()): one single-slot TCP segment per gso_size of payload */
-		if (!p->gso_hlen || (uint32_t)p->gso_hlen + p->ofl.gso_size > bs)
-			goto refuse; /* not segmentable (UDP, IPv6 extension headers, ...) or a segment would not fit */
-		n = gso_nseg(p);
-		if (n > dst->cfg.rx_slots / 2)
-			goto refuse;
-		return n;
+	if (p->flags & VRING_F_OFFLOAD) {
+		if ((p->tag_in | tag_out) && ofl_retag(p, tag_out, olen, &o))
+			goto refuse; /* the offload word does not survive the tag change */
+		if (p->ofl.gso_type != VRING_GSO_NONE && !(feat & VRING_FEAT_OFFLOAD)) {
+			/* software segmentation (gso_segment()): one single-slot TCP segment per gso_size of payload */
+			if (!p->gso_hlen || (uint32_t)p->gso_hlen - p->tag_in + tag_out + p->ofl.gso_size > bs)
+				goto refuse; /* not segmentable (UDP, IPv6 extension headers, ...) or a segment would not fit */
+			n = gso_nseg(p);
+			if (n > dst->cfg.rx_slots / 2)
+				goto refuse;
+			return n;
+		}
 	}
-	if (p->len <= bs)
+	if (olen > VSW_FRAME_MAX)
+		goto refuse; /* a chain at the maximum that a pushed tag would make longer */
+	if (olen <= bs)
 		return 1;
 	if (!(feat & VRING_FEAT_CHAIN))
 		goto refuse;
-	n = (p->len + bs - 1) / bs;
+	n = (olen + bs - 1) / bs;
 	if (n > dst->cfg.rx_slots / 2)
 		goto refuse;
 	return n;
@@ -211,76 +332,6 @@ static uint64_t csum_add(uint64_t sum, const uint8_t *b, uint32_t n)
 	if (n & 1)
 		sum += (uint32_t)b[n - 1] << 8;
 	return sum;
-}
-
-/*
- * VRING_OFL_NEEDS_CSUM for a destination that did not negotiate offloads:
- * the checksum over [csum_start, len) of the frame at f (the field holds
- * the pseudo-header sum, virtio-net semantics), stored at csum_start +
- * csum_offset. The offsets were validated against len in classify().
- */
-static void csum_fill(uint8_t *f, uint32_t len, const struct vring_offload *o)
-{
-	uint64_t sum = csum_add(0, f + o->csum_start, len - o->csum_start);
-	uint16_t c;
-
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	c = (uint16_t)~sum;
-	if (c == 0 && o->csum_offset == 6)
-		c = 0xffff; /* UDP: 0 means "no checksum" */
-	f[o->csum_start + o->csum_offset] = (uint8_t)(c >> 8);
-	f[o->csum_start + o->csum_offset + 1] = (uint8_t)c;
-}
-
-/*
- * The segmentation shape of an offload word that vring_check_offload()
- * accepted, on a frame of len bytes whose header copy is hdr[0, hdr_len):
- * 0 or VSW_DROP_OFFLOAD. Checked at the source, so a destination that takes
- * the word as it is (a Linux guest's TAP) gets only sane values: TCP has
- * its checksum at 16 past csum_start, after an IPv4 (20..60 bytes) or IPv6
- * header of the frame's EtherType, and one segment fits VSW_FRAME_MAX.
- */
-static uint8_t check_gso(const struct vring_offload *o, uint32_t len, const uint8_t *hdr, uint32_t hdr_len)
-{
-	uint32_t type = hdr_len >= 14 ? (uint32_t)hdr[12] << 8 | hdr[13] : 0;
-
-	if (o->gso_type == VRING_GSO_NONE)
-		return 0;
-	if (o->gso_type == VRING_GSO_UDP_L4)
-		return o->csum_offset == 6 && o->csum_start >= 14 + 20 && o->csum_start + 8u + o->gso_size <= VSW_FRAME_MAX
-			       ? 0 : VSW_DROP_OFFLOAD;
-	if (o->csum_offset != 16 || o->csum_start + 20u + o->gso_size > VSW_FRAME_MAX || o->csum_start + 20u > len)
-		return VSW_DROP_OFFLOAD;
-	if (o->gso_type == VRING_GSO_TCPV4 && (type != 0x0800 || o->csum_start < 14 + 20 || o->csum_start > 14 + 60))
-		return VSW_DROP_OFFLOAD;
-	if (o->gso_type == VRING_GSO_TCPV6 && (type != 0x86dd || o->csum_start < 14 + 40))
-		return VSW_DROP_OFFLOAD;
-	return 0;
-}
-
-static inline uint32_t get16(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 8 | b[1];
-}
-
-static inline uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static inline void put16(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
 }
 
 /* An unfolded ones' complement sum folded to 16 bits. */
@@ -355,7 +406,7 @@ static void pkt_copy(const struct vsw_worker *w, const struct vring_be *tx, cons
 
 /*
  * For a TCP GSO packet that check_gso() accepted: copies its whole
- * Ethernet + IP + TCP header once into h (VSW_GSO_HDR_MAX bytes of the
+ * Ethernet (14 bytes, or 18 with an 802.1Q tag) + IP + TCP header once into h (VSW_GSO_HDR_MAX bytes of the
  * worker's scratch) and checks that the switch can segment it for a
  * destination without offloads. Returns the header length (what the
  * segments repeat), or 0: not segmentable (UDP GSO, an IPv4 header whose
@@ -365,13 +416,13 @@ static void pkt_copy(const struct vsw_worker *w, const struct vring_be *tx, cons
  */
 static uint8_t gso_prepare(const struct vsw_worker *w, const struct vring_be *tx, const struct vsw_pkt *p, uint8_t *h)
 {
-	uint32_t l4 = p->ofl.csum_start, hl;
+	uint32_t l4 = p->ofl.csum_start, hl, type, l2 = l2_len(p->hdr, p->hdr_len, &type);
 
 	if (p->ofl.gso_type == VRING_GSO_TCPV4) {
-		if (l4 > 14 + 60)
+		if (l4 > l2 + 60)
 			return 0; /* (check_gso() refused it already) */
 	} else if (p->ofl.gso_type == VRING_GSO_TCPV6) {
-		if (l4 != 14 + 40)
+		if (l4 != l2 + 40)
 			return 0; /* extension headers: not segmented */
 	} else {
 		return 0;
@@ -382,45 +433,71 @@ static uint8_t gso_prepare(const struct vsw_worker *w, const struct vring_be *tx
 		return 0;
 	pkt_copy(w, tx, p, h + l4 + 20, l4 + 20, hl - (l4 + 20));
 	if (p->ofl.gso_type == VRING_GSO_TCPV4) {
-		if (h[14] >> 4 != 4 || (h[14] & 15) * 4u != l4 - 14 || h[14 + 9] != 6 || (get16(h + 14 + 6) & 0x3fff))
+		if (h[l2] >> 4 != 4 || (h[l2] & 15) * 4u != l4 - l2 || h[l2 + 9] != 6 || (get16(h + l2 + 6) & 0x3fff))
 			return 0;
-	} else if (h[14] >> 4 != 6 || h[14 + 6] != 6) {
+	} else if (h[l2] >> 4 != 6 || h[l2 + 6] != 6) {
 		return 0;
 	}
 	return (uint8_t)hl;
 }
 
 /*
+ * The MACs of packet p and, when tag_out is set, the 802.1Q tag (VID p->vid,
+ * the PCP of the source's tag when it had one, as build_frame() writes it)
+ * into out. Returns the bytes written: 12 + tag_out. What follows in the
+ * frame is the source's from 12 + p->tag_in on.
+ */
+static inline uint32_t put_l2(uint8_t *out, const struct vsw_pkt *p, uint16_t tag_out)
+{
+	uint16_t tci;
+
+	vp_memcpy(out, p->hdr, 12);
+	if (!tag_out)
+		return 12;
+	tci = (uint16_t)(p->vid | (p->tag_in ? (p->hdr[14] & 0xe0) << 8 : 0));
+	out[12] = 0x81;
+	out[13] = 0x00;
+	out[14] = (uint8_t)(tci >> 8);
+	out[15] = (uint8_t)tci;
+	return 16;
+}
+
+/*
  * Software segmentation: TCP super-frame p (header h of p->gso_hlen bytes,
  * from gso_prepare()) into ns = gso_nseg(p) single-slot segments of dst
- * from lease slot *j on (dst_slots() checked gso_hlen + gso_size <=
- * buf_size). Each segment: the header, then its gso_size slice of the
- * payload from the validated source fragments; per segment IPv4 total
- * length, id + k and header checksum, or IPv6 payload length; TCP sequence
- * + k * gso_size, FIN and PSH on the last segment only, CWR on the first
- * only, and the TCP checksum computed in full over the pseudo-header and
- * the segment as written (the super-frame's partial sum is not trusted).
- * Returns the bytes written; *segs the segments written; *bad the dst
- * slots whose buf_idx the destination guest broke (left empty).
+ * from lease slot *j on, each with dst's tag tag_out (dst_slots() checked
+ * the header with the tag change + gso_size <= buf_size, and, across a tag
+ * change, that the frame's Ethernet header agrees with p->tag_in). Each
+ * segment: the header (MACs and tag from put_l2(), the rest of h after the
+ * source's tag), then its gso_size slice of the payload from the validated
+ * source fragments; per segment IPv4 total length, id + k and header
+ * checksum, or IPv6 payload length; TCP sequence + k * gso_size, FIN and
+ * PSH on the last segment only, CWR on the first only, and the TCP checksum
+ * computed in full over the pseudo-header and the segment as written (the
+ * super-frame's partial sum is not trusted). Returns the bytes written;
+ * *segs the segments written; *bad the dst slots whose buf_idx the
+ * destination guest broke (left empty).
  */
 static uint32_t gso_segment(const struct vsw_worker *w, const struct vsw_port *src, struct vsw_port *dp,
 			    const struct vsw_lease *l, uint32_t *j, const struct vsw_pkt *p, const uint8_t *h, uint32_t ns,
-			    uint32_t *segs, uint32_t *bad)
+			    uint16_t tag_out, uint32_t *segs, uint32_t *bad)
 {
 	const struct vsw_frag *fr = &w->frags[p->pos];
-	uint32_t hl = p->gso_hlen, l4 = p->ofl.csum_start, mss = p->ofl.gso_size, payload = p->len - hl;
+	/* source offsets (h, the fragments) and output offsets (the segments) differ by the tag change */
+	uint32_t hs = p->gso_hlen, l3s = 14u + p->tag_in, l4s = p->ofl.csum_start, mss = p->ofl.gso_size;
+	uint32_t hl = hs - p->tag_in + tag_out, l3 = 14u + tag_out, l4 = l4s - p->tag_in + tag_out, payload = p->len - hs;
 	int v4 = p->ofl.gso_type == VRING_GSO_TCPV4;
-	uint32_t seq0 = get32(h + l4 + 4), id0 = v4 ? get16(h + 14 + 4) : 0, fl0 = h[l4 + 13];
-	uint32_t f = 0, foff = hl, done = 0, bytes = 0, k;
+	uint32_t seq0 = get32(h + l4s + 4), id0 = v4 ? get16(h + l3s + 4) : 0, fl0 = h[l4s + 13];
+	uint32_t f = 0, foff = hs, done = 0, bytes = 0, k;
 	/* pseudo-header: source and destination address, protocol (the TCP length is added per segment) */
-	uint64_t ph = v4 ? csum_add(6, h + 14 + 12, 8) : csum_add(6, h + 14 + 8, 32);
+	uint64_t ph = v4 ? csum_add(6, h + l3s + 12, 8) : csum_add(6, h + l3s + 8, 32);
 
 	while (f < p->nfrag && foff >= fr[f].len) /* skip the header in the source: the segments take h */
 		foff -= fr[f++].len;
 	for (k = 0; k < ns; k++) {
 		struct vring_slot *s = &dp->rx.slots[(l->start + (*j)++) & dp->rx.mask];
 		uint32_t bi = VP_READ_ONCE(s->buf_idx); /* the guest's: read once, checked */
-		uint32_t plen = payload - done < mss ? payload - done : mss, o = 0, tl = hl - l4 + plen, fl = fl0;
+		uint32_t plen = payload - done < mss ? payload - done : mss, o = 0, tl = hs - l4s + plen, fl = fl0;
 		uint8_t *out = bi < dp->rx.lim.nr_bufs ? vring_be_buf(&dp->rx, bi) : NULL;
 
 		while (o < plen) { /* the payload slice, fragment by fragment (advanced also for a broken slot) */
@@ -440,14 +517,20 @@ static uint32_t gso_segment(const struct vsw_worker *w, const struct vsw_port *s
 			VP_WRITE_ONCE(s->flags, 0);
 			continue;
 		}
-		vp_memcpy(out, h, hl);
-		if (v4) {
-			put16(out + 14 + 2, hl - 14 + plen);
-			put16(out + 14 + 4, id0 + k);
-			put16(out + 14 + 10, 0);
-			put16(out + 14 + 10, ~csum_fold(csum_add(0, out + 14, l4 - 14)));
+		if (vp_likely(!(p->tag_in | tag_out))) {
+			vp_memcpy(out, h, hl);
 		} else {
-			put16(out + 14 + 4, tl);
+			uint32_t m = put_l2(out, p, tag_out);
+
+			vp_memcpy(out + m, h + 12 + p->tag_in, hs - 12 - p->tag_in);
+		}
+		if (v4) {
+			put16(out + l3 + 2, hl - l3 + plen);
+			put16(out + l3 + 4, id0 + k);
+			put16(out + l3 + 10, 0);
+			put16(out + l3 + 10, ~csum_fold(csum_add(0, out + l3, l4 - l3)));
+		} else {
+			put16(out + l3 + 4, tl);
 		}
 		put32(out + l4 + 4, seq0 + k * mss);
 		if (k + 1 < ns)
@@ -641,7 +724,9 @@ static uint32_t classify(struct vsw *sw, struct vsw_worker *w, struct vsw_port *
 			vp_memcpy(p->hdr, vring_be_buf(tx, s.buf_idx), s.len);
 		}
 		if (vp_unlikely(p->flags & VRING_F_OFFLOAD)) {
-			if ((p->drop = check_gso(&p->ofl, p->len, p->hdr, p->hdr_len)))
+			uint32_t type, l2 = l2_len(p->hdr, p->hdr_len, &type);
+
+			if ((p->drop = check_gso(&p->ofl, p->len, l2, type)))
 				continue;
 			if (p->ofl.gso_type != VRING_GSO_NONE)
 				p->gso_hlen = gso_prepare(w, tx, p, w->gso_hdr + (size_t)i * VSW_GSO_HDR_MAX);
@@ -816,58 +901,99 @@ static uint32_t want_before(const struct vsw *sw, struct vsw_worker *w, uint16_t
 
 /*
  * A chain (or a packet with its offload word) into ns RX slots of dst from
- * lease slot *j on: the bytes re-cut to dst's buf_size, the header from the
- * worker's copy, the rest from the validated source fragments; VRING_F_MORE
- * on all but the last slot, the offload word on the first when dst
- * negotiated it, else the checksum filled in (single slot only: dst_slots()
- * refused the rest). Returns the bytes written; *bad counts dst slots whose
- * buf_idx the destination guest broke (left empty, the chain still ends).
+ * lease slot *j on, with dst's tag tag_out: the frame after the tag change
+ * (the MACs and tag from put_l2(), then the source's bytes after its own
+ * tag) re-cut to dst's buf_size, the header from the worker's copy, the
+ * rest from the validated source fragments; VRING_F_MORE on all but the
+ * last slot. A dst that negotiated offloads gets the offload word on the
+ * first slot, csum_start shifted by the tag change (ofl_retag(), which
+ * dst_slots() ran and accepted). A dst without them gets a checksum-partial
+ * packet with the checksum filled in: summed over [csum_start, end) of the
+ * bytes as written, slot by slot (a slot's part that starts at an odd
+ * distance from csum_start is summed swapped, RFC 1071), stored at
+ * csum_start + csum_offset once every slot is written (UDP: 0 is sent as
+ * 0xffff). Returns the bytes written; *bad counts dst slots whose buf_idx
+ * the destination guest broke (left empty, the chain still ends).
  */
 static uint32_t build_chain(struct vsw_worker *w, const struct vsw_port *src, struct vsw_port *dp, const struct vsw_lease *l,
-			    uint32_t *j, const struct vsw_pkt *p, uint32_t ns, uint32_t *bad)
+			    uint32_t *j, const struct vsw_pkt *p, uint32_t ns, uint16_t tag_out, uint32_t *bad)
 {
 	const struct vsw_frag *fr = &w->frags[p->pos];
-	uint32_t bs = dp->cfg.buf_size, f = 0, foff = 0, done = 0, k;
+	uint8_t lead[VSW_HDR_COPY + 4]; /* the header copy after the tag change */
+	const uint8_t *hd = p->hdr;
+	uint32_t bs = dp->cfg.buf_size, hn = p->hdr_len, olen = p->len - p->tag_in + tag_out;
+	uint32_t f = 0, foff = p->hdr_len, done = 0, k, cs = 0, cf = 0;
 	int ofl = (p->flags & VRING_F_OFFLOAD) && (dp->cfg.features & VRING_FEAT_OFFLOAD);
+	int fill = !ofl && (p->flags & VRING_F_OFFLOAD) && (p->ofl.oflags & VRING_OFL_NEEDS_CSUM);
+	struct vring_offload o = { 0 };
+	uint64_t sum = 0;
+	uint8_t *cp0 = NULL, *cp1 = NULL; /* where the two checksum bytes went */
 
+	if (p->flags & VRING_F_OFFLOAD)
+		o = p->ofl;
+	if (p->tag_in | tag_out) {
+		uint32_t m = put_l2(lead, p, tag_out);
+
+		vp_memcpy(lead + m, p->hdr + 12 + p->tag_in, p->hdr_len - 12u - p->tag_in);
+		hd = lead;
+		hn = m + p->hdr_len - 12u - p->tag_in;
+		if ((p->flags & VRING_F_OFFLOAD) && ofl_retag(p, tag_out, olen, &o))
+			fill = ofl = 0; /* (dst_slots() refused it already) */
+	}
+	cs = o.csum_start;
+	cf = cs + o.csum_offset;
 	for (k = 0; k < ns; k++) {
 		struct vring_slot *s = &dp->rx.slots[(l->start + (*j)++) & dp->rx.mask];
 		uint32_t bi = VP_READ_ONCE(s->buf_idx); /* the guest's: read once, checked */
-		uint32_t want = p->len - done < bs ? p->len - done : bs, o = 0;
+		uint32_t want = olen - done < bs ? olen - done : bs, o2 = 0;
 		uint16_t flags = k + 1 < ns ? VRING_F_MORE : 0;
 		uint8_t *out = bi < dp->rx.lim.nr_bufs ? vring_be_buf(&dp->rx, bi) : NULL;
 
 		if (!out)
 			(*bad)++;
-		while (o < want) {
-			uint32_t take = fr[f].len - foff < want - o ? fr[f].len - foff : want - o;
+		if (done < hn) { /* what was checked is what is sent */
+			o2 = hn - done < want ? hn - done : want;
+			if (out)
+				vp_memcpy(out, hd + done, o2);
+		}
+		while (o2 < want) { /* the rest from the source fragments (advanced also for a broken slot) */
+			uint32_t take = fr[f].len - foff < want - o2 ? fr[f].len - foff : want - o2;
 
-			if (out) {
-				if (done + o < p->hdr_len) {
-					uint32_t h = p->hdr_len - (done + o) < take ? p->hdr_len - (done + o) : take;
-
-					vp_memcpy(out + o, p->hdr + done + o, h); /* what was checked is what is sent */
-					if (take > h)
-						vp_memcpy(out + o + h, vring_be_buf(&src->tx, fr[f].buf_idx) + foff + h, take - h);
-				} else {
-					vp_memcpy(out + o, vring_be_buf(&src->tx, fr[f].buf_idx) + foff, take);
-				}
-			}
-			o += take;
+			if (out)
+				vp_memcpy(out + o2, vring_be_buf(&src->tx, fr[f].buf_idx) + foff, take);
+			o2 += take;
 			foff += take;
 			if (foff == fr[f].len)
 				f++, foff = 0;
 		}
+		if (fill && out) {
+			uint32_t a = cs > done ? cs : done, part;
+
+			if (a < done + want) {
+				part = csum_wide(out + (a - done), done + want - a);
+				sum += (a - cs) & 1 ? (part & 0xff) << 8 | part >> 8 : part;
+			}
+			if (cf >= done && cf < done + want)
+				cp0 = out + (cf - done);
+			if (cf + 1 >= done && cf + 1 < done + want)
+				cp1 = out + (cf + 1 - done);
+		}
 		if (k == 0 && ofl) {
 			flags |= VRING_F_OFFLOAD;
 			VP_WRITE_ONCE(s->u.gref, 0);
-			s->u.offload = p->ofl;
-		} else if (k == 0 && out && ns == 1 && (p->flags & VRING_F_OFFLOAD) && (p->ofl.oflags & VRING_OFL_NEEDS_CSUM)) {
-			csum_fill(out, want, &p->ofl);
+			s->u.offload = o;
 		}
 		VP_WRITE_ONCE(s->len, (uint16_t)(out ? want : 0));
 		VP_WRITE_ONCE(s->flags, flags);
 		done += want;
+	}
+	if (fill && cp0 && cp1) {
+		uint32_t c = ~csum_fold(sum) & 0xffffu;
+
+		if (c == 0 && o.csum_offset == 6)
+			c = 0xffff; /* UDP: 0 means "no checksum" */
+		*cp0 = (uint8_t)(c >> 8);
+		*cp1 = (uint8_t)c;
 	}
 	return done;
 }
@@ -900,9 +1026,9 @@ static void deliver(struct vsw *sw, struct vsw_worker *w, struct vsw_port *src, 
 			if ((p->flags & VRING_F_OFFLOAD) && p->ofl.gso_type != VRING_GSO_NONE &&
 			    !(dp->cfg.features & VRING_FEAT_OFFLOAD)) /* dst_slots() let it through: segmentable */
 				out_bytes += gso_segment(w, src, dp, l, &j, p, w->gso_hdr + (size_t)i * VSW_GSO_HDR_MAX, ns,
-							 &segs, &bad);
+							 tag, &segs, &bad);
 			else
-				out_bytes += build_chain(w, src, dp, l, &j, p, ns, &bad);
+				out_bytes += build_chain(w, src, dp, l, &j, p, ns, tag, &bad);
 			out_pkts++;
 			continue;
 		}

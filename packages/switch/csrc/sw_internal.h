@@ -62,8 +62,8 @@
 /* buffer chains (VRING_FEAT_CHAIN): bounds on what one packet may span */
 #define VSW_CHAIN_MAX 64u      /* source slots per packet */
 #define VSW_FRAME_MAX 65554u   /* bytes per packet: 64 KiB of IP + Ethernet and VLAN headers */
-/* software segmentation (fwd.c): Ethernet + IPv4 with options (60) + TCP with options (60), rounded up */
-#define VSW_GSO_HDR_MAX 136u   /* header bytes of a TSO super-frame the switch copies per packet */
+/* software segmentation (fwd.c): Ethernet with an 802.1Q tag (18) + IPv4 with options (60) + TCP with options (60), rounded up */
+#define VSW_GSO_HDR_MAX 144u   /* header bytes of a TSO super-frame the switch copies per packet */
 
 /* relaxed counter update by the single writer; readers sum concurrently */
 #define VSW_STAT_ADD(field, v) __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)

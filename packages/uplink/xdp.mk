@@ -13,8 +13,10 @@ include $(XDP_DIR)/../devkit/c.mk
 XDP_KERNEL := $(XDP_DIR)/../../kernel
 XDP_OBJ := $(XDP_KERNEL)/build/xdp_vpio.bpf.o
 XDP_INC := -I$(XDP_DIR)/csrc -I$(XDP_KERNEL)/include
-XDP_HDRS := $(XDP_DIR)/csrc/wire.h $(wildcard $(XDP_DIR)/csrc/wire_xdp*.h) $(XDP_KERNEL)/include/vpio/xdp_vpio.h
-XDP_SRCS := $(XDP_DIR)/csrc/wire_xdp.c $(XDP_DIR)/csrc/wire_xdp_open.c $(XDP_DIR)/csrc/wire_xdp_probe.c
+XDP_HDRS := $(XDP_DIR)/csrc/wire.h $(wildcard $(XDP_DIR)/csrc/wire_xdp*.h) $(XDP_KERNEL)/include/vpio/xdp_vpio.h \
+	$(XDP_KERNEL)/include/vpio/xsk_handoff.h
+XDP_SRCS := $(XDP_DIR)/csrc/wire_xdp.c $(XDP_DIR)/csrc/wire_xdp_open.c $(XDP_DIR)/csrc/wire_xdp_probe.c \
+	$(XDP_KERNEL)/csrc/xsk_handoff.c
 XDP_LIBS := -lxdp -lbpf
 
 .PHONY: xdp-all xdp-test-bins xdp-kernel

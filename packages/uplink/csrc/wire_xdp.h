@@ -27,11 +27,13 @@
  *   data path: mmap'ed rings, sendto /    none: whoever holds the bound
  *   recvfrom / poll kicks, XDP_STATISTICS socket
  * This backend does every step itself (a root or fully capable process):
- * libxdp 1.3.1 (Debian 12) creates the socket inside xsk_umem__create() and
- * cannot adopt an inherited one (xsk_umem__create_with_fd() arrived in
- * libxdp 1.4), so wire_opts.fd must be -1. For a sandboxed uplink the
- * privileged side should do everything up to and including bind and the
- * XSKMAP insert, and hand over only the bound socket and the UMEM's memfd.
+ * when wire_opts.fd is -1 (root; the tests). A sandboxed uplink gets the
+ * wire from vpio-launch --wire-xdp instead: the monitor does every step up
+ * to and including bind and the XSKMAP insert (@vpio/kernel's
+ * xsk_handoff.c) and hands over only the bound socket (wire_opts.fd) and
+ * the UMEM's sealed memfd ($VPIO_WIRE_UMEM_FD); the backend then maps the
+ * four rings and the UMEM itself (libxdp 1.3.1 cannot adopt a socket:
+ * xsk_umem__create_with_fd() arrived in 1.4).
  */
 #ifndef VPIO_UPLINK_WIRE_XDP_H
 #define VPIO_UPLINK_WIRE_XDP_H
@@ -73,6 +75,7 @@ struct wire_xdp_probe {
 	char driver[32];    /* ethtool's driver name, "" when unknown */
 	uint64_t xdp_features; /* NETDEV_XDP_ACT_* bits from the netdev netlink family; 0 unknown */
 	bool features_known;
+	uint32_t rx_queues;  /* active rx queues (ETHTOOL_GCHANNELS); 0 unknown */
 	char why[256];      /* one line: why not possible, or what limits it (copy, generic) */
 };
 

@@ -29,6 +29,8 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "wire_xdp_internal.h"
+#include "vpio/xsk_handoff.h"
+#include "vpio/xdp_vpio.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -200,12 +202,19 @@ int wire_xdp_probe(const char *ifname, struct wire_xdp_probe *out)
 		snprintf(out->why, sizeof(out->why), "no CAP_NET_ADMIN: cannot attach the XDP program");
 		return 0;
 	}
-	/* A program attached without libxdp's dispatcher cannot share the interface with ours. */
+	/* One socket serves one queue: with more, the other queues' frames would bypass the wire. */
+	if (vpio_xsk_rx_queues(ifname, &out->rx_queues) == 0 && out->rx_queues > 1) {
+		snprintf(out->why, sizeof(out->why),
+			 "%.32s has %u rx queues; the AF_XDP wire serves one queue: ethtool -L %.32s rx 1 (or combined 1), or --mode packet",
+			 ifname, out->rx_queues, ifname);
+		return 0;
+	}
+	/* Someone else's program stays (vpio's own, attached the old way by netlink, is replaced). */
 	char other[BPF_OBJ_NAME_LEN];
 	uint32_t other_id = 0;
-	if (wire_xdp_foreign_program(ifindex, &other_id, other) == 1) {
+	if (wire_xdp_foreign_program(ifindex, &other_id, other) == 1 && strcmp(other, VPIO_XDP_PROG_NAME) != 0) {
 		snprintf(out->why, sizeof(out->why),
-			 "XDP program %.16s (id %u) is attached to %.32s without libxdp's dispatcher: it would have to go first",
+			 "XDP program %.16s (id %u) is attached to %.32s: vpio does not replace it",
 			 other, other_id, ifname);
 		return 0;
 	}
@@ -248,8 +257,8 @@ int wire_xdp_probe_json(const struct wire_xdp_probe *p, char *buf, size_t len)
 		snprintf(feat, sizeof(feat), "%llu", (unsigned long long)p->xdp_features);
 	return snprintf(buf, len,
 			"{\"packet\":%s,\"xdp\":{\"possible\":%s,\"mode\":\"%s\",\"attach\":\"%s\",\"driver\":\"%s\","
-			"\"features\":%s,\"why\":\"%s\"}}",
-			p->packet ? "true" : "false", p->possible ? "true" : "false", p->mode, p->attach, drv, feat, why);
+			"\"features\":%s,\"rx_queues\":%u,\"why\":\"%s\"}}",
+			p->packet ? "true" : "false", p->possible ? "true" : "false", p->mode, p->attach, drv, feat, p->rx_queues, why);
 }
 
 int wire_xdp_foreign_program(int ifindex, uint32_t *id, char name[BPF_OBJ_NAME_LEN])

@@ -16,7 +16,11 @@
 #      vxlan + bridge (ns B) -> veth -> the receiving namespace's rx_packets.
 #
 # Every figure: median of ROUNDS windows of SECONDS s each, after WARMUP_S s.
-# Knobs (environment): SECONDS_PER (4), ROUNDS (3), WARMUP_S (1), CASES ("rx tx vxlan").
+# Cases 1 and 2 run once per uplink mode in UPLINK_MODES ("xdp packet": `vpio uplink add
+# --mode xdp`, the AF_XDP wire, and `--mode packet`, the AF_PACKET one), each
+# with its baselines again beside it.
+# Knobs (environment): SECONDS_PER (4), ROUNDS (3), WARMUP_S (1), CASES ("rx tx vxlan"),
+# UPLINK_MODES ("xdp packet").
 # --json prints {case, value, unit, baseline, baseline_value, ratio} records.
 #
 # Trafgen frames come from ../shared/baselines/veth_mkcfg.sh (unmodified) and
@@ -27,7 +31,7 @@
 set -u
 JSON=0
 [ "${1:-}" = --json ] && JSON=1
-SECS=${SECONDS_PER:-4} ROUNDS=${ROUNDS:-3} WARM=${WARMUP_S:-1} CASES=${CASES:-rx tx vxlan}
+SECS=${SECONDS_PER:-4} ROUNDS=${ROUNDS:-3} WARM=${WARMUP_S:-1} CASES=${CASES:-rx tx vxlan} MODES=${UPLINK_MODES:-xdp packet}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 VPIO_JS=$ROOT/packages/cli/dist/bin/vpio.js
@@ -162,12 +166,12 @@ LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 
 # ---------------------------------------------------------------- 1. uplink RX
 case1() {
-	local G H D cfg ours=() upl=() base=() kern=() r m
+	local MODE=$1 G H D cfg ours=() upl=() base=() kern=() r m
 	mkns G g; mkns H h
 	pair "$G" vb "$H" va || die "veth"
 	up D "$H"
 	V run --dir "$D" --minios "$WD/sink.click" --name sink --vif "mac=$SINK_MAC" >/dev/null || die "run sink"
-	UPL=$(V uplink add va --dir "$D" --json) || die "uplink add va"
+	UPL=$(V uplink add va --mode "$MODE" --dir "$D" --json) || die "uplink add va --mode $MODE"
 	ip -n "$G" addr add 198.18.0.1/24 dev vb
 	# the frame: vb's MAC -> the sink's MAC (the switch floods it until it learns; the sink is the only other port)
 	cfg=$WD/rx.cfg
@@ -183,7 +187,7 @@ case1() {
 		trafgen_stop
 		ours+=("$m")
 		upl+=("$(awk -v a="$u0" -v b="$u1" -v s="$SECS" 'BEGIN{printf "%.4f", (b-a)/s/1e6}')")
-		log "1. uplink RX round $r: sink got $m Mpps; uplink -> switch ${upl[-1]} Mpps; veth va rx $(awk -v a=$a0 -v b=$a1 -v s=$SECS 'BEGIN{printf "%.3f", (b-a)/s/1e6}') Mpps"
+		log "1. uplink RX ($MODE) round $r: sink got $m Mpps; uplink -> switch ${upl[-1]} Mpps; veth va rx $(awk -v a=$a0 -v b=$a1 -v s=$SECS 'BEGIN{printf "%.3f", (b-a)/s/1e6}') Mpps"
 	done
 	log "   switch drops: $(drops "$D")"
 	log "   uplink stats: $(uplstats "$D" uplink-va "$UPL")"
@@ -216,21 +220,21 @@ case1() {
 		log "   baseline round $r: veth, nothing attached (kernel only) rx $m Mpps"
 	done
 	ip netns del "$G"; ip netns del "$H"; ip netns del "$C"; ip netns del "$R"
-	rec "1. uplink RX 64 B: trafgen -> veth -> uplink -> switch -> minios sink" "$(median "${ours[@]}")" Mpps \
+	rec "1. uplink RX 64 B ($MODE): trafgen -> veth -> uplink -> switch -> minios sink" "$(median "${ours[@]}")" Mpps \
 		"trafgen -> veth -> netsniff-ng (AF_PACKET)" "$(median "${base[@]}")"
-	rec "1. uplink RX 64 B: trafgen -> veth -> uplink -> switch -> minios sink" "$(median "${ours[@]}")" Mpps \
+	rec "1. uplink RX 64 B ($MODE): trafgen -> veth -> uplink -> switch -> minios sink" "$(median "${ours[@]}")" Mpps \
 		"trafgen -> veth, nothing attached (kernel only)" "$(median "${kern[@]}")"
-	rec "1. uplink RX 64 B: trafgen -> veth -> uplink -> switch (uplink port in, sink or not)" "$(median "${upl[@]}")" Mpps \
+	rec "1. uplink RX 64 B ($MODE): trafgen -> veth -> uplink -> switch (uplink port in, sink or not)" "$(median "${upl[@]}")" Mpps \
 		"trafgen -> veth -> netsniff-ng (AF_PACKET)" "$(median "${base[@]}")"
 }
 
 # ---------------------------------------------------------------- 2. uplink TX
 case2() {
-	local G H D ours=() base=() r m
+	local MODE=$1 G H D ours=() base=() r m
 	mkns G g2; mkns H h2
 	pair "$G" vb "$H" va || die "veth"
 	up D "$H"
-	UPL=$(V uplink add va --dir "$D" --json) || die "uplink add va"
+	UPL=$(V uplink add va --mode "$MODE" --dir "$D" --json) || die "uplink add va --mode $MODE"
 	for r in $(seq "$ROUNDS"); do
 		V run --dir "$D" --minios "$WD/gen.click" --name "gen$r" --vif "mac=$GEN_MAC" >/dev/null || die "run pktgen"
 		sleep "$WARM"
@@ -239,7 +243,7 @@ case2() {
 		m=$(win_sys "$G" vb rx_packets)
 		g1=$(port "$D" "gen$r" inPackets | cut -d' ' -f1)
 		ours+=("$m")
-		log "2. uplink TX round $r: veth peer rx $m Mpps (pktgen offered $(awk -v a=$g0 -v b=$g1 -v s=$SECS 'BEGIN{printf "%.3f", (b-a)/s/1e6}') Mpps into the switch)"
+		log "2. uplink TX ($MODE) round $r: veth peer rx $m Mpps (pktgen offered $(awk -v a=$g0 -v b=$g1 -v s=$SECS 'BEGIN{printf "%.3f", (b-a)/s/1e6}') Mpps into the switch)"
 		V destroy "gen$r" --dir "$D" >/dev/null 2>&1
 	done
 	log "   switch drops: $(drops "$D")"
@@ -260,7 +264,7 @@ case2() {
 		log "   baseline round $r: trafgen -> veth pair, peer rx $m Mpps"
 	done
 	ip netns del "$G"; ip netns del "$H"; ip netns del "$C"; ip netns del "$R"
-	rec "2. uplink TX 64 B: minios pktgen -> switch -> uplink -> veth (peer rx)" "$(median "${ours[@]}")" Mpps \
+	rec "2. uplink TX 64 B ($MODE): minios pktgen -> switch -> uplink -> veth (peer rx)" "$(median "${ours[@]}")" Mpps \
 		"trafgen -> veth pair (peer rx), as run_veth.sh dir" "$(median "${base[@]}")"
 }
 
@@ -319,8 +323,8 @@ case3() {
 
 for c in $CASES; do
 	case $c in
-	rx) case1 ;;
-	tx) case2 ;;
+	rx) for m in $MODES; do case1 "$m"; done ;;
+	tx) for m in $MODES; do case2 "$m"; done ;;
 	vxlan) case3 ;;
 	*) die "unknown case $c (rx, tx, vxlan)" ;;
 	esac

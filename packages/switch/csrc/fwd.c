@@ -243,13 +243,22 @@ static inline uint32_t gso_nseg(const struct vsw_pkt *p)
  * super-frame for a dst without offloads takes one slot per segment
  * (gso_segment()), each with the tag change applied.
  */
+static __attribute__((noinline)) uint32_t dst_slots_slow(const struct vsw_port *dst, struct vsw_pkt *p,
+							  uint16_t tag_out);
+
 static inline uint32_t dst_slots(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
+{
+	if (vp_likely(p->nfrag == 1 && !(p->flags & VRING_F_OFFLOAD)))
+		return (uint32_t)p->len - p->tag_in + tag_out <= dst->cfg.buf_size;
+	return dst_slots_slow(dst, p, tag_out);
+}
+
+/* dst_slots() for a chain or an offload packet: out of line, so the loops that call it stay small. */
+static uint32_t dst_slots_slow(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
 {
 	uint32_t feat = dst->cfg.features, bs = dst->cfg.buf_size, olen = (uint32_t)p->len - p->tag_in + tag_out, n;
 	struct vring_offload o;
 
-	if (vp_likely(p->nfrag == 1 && !(p->flags & VRING_F_OFFLOAD)))
-		return (uint32_t)p->len - p->tag_in + tag_out <= bs;
 	if (p->flags & VRING_F_OFFLOAD) {
 		if ((p->tag_in | tag_out) && ofl_retag(p, tag_out, olen, &o))
 			goto refuse; /* the offload word does not survive the tag change */
@@ -478,9 +487,10 @@ static inline uint32_t put_l2(uint8_t *out, const struct vsw_pkt *p, uint16_t ta
  * *segs the segments written; *bad the dst slots whose buf_idx the
  * destination guest broke (left empty).
  */
-static uint32_t gso_segment(const struct vsw_worker *w, const struct vsw_port *src, struct vsw_port *dp,
-			    const struct vsw_lease *l, uint32_t *j, const struct vsw_pkt *p, const uint8_t *h, uint32_t ns,
-			    uint16_t tag_out, uint32_t *segs, uint32_t *bad)
+static __attribute__((noinline)) uint32_t gso_segment(const struct vsw_worker *w, const struct vsw_port *src,
+						       struct vsw_port *dp, const struct vsw_lease *l, uint32_t *j,
+						       const struct vsw_pkt *p, const uint8_t *h, uint32_t ns, uint16_t tag_out,
+						       uint32_t *segs, uint32_t *bad)
 {
 	const struct vsw_frag *fr = &w->frags[p->pos];
 	/* source offsets (h, the fragments) and output offsets (the segments) differ by the tag change */
@@ -915,8 +925,9 @@ static uint32_t want_before(const struct vsw *sw, struct vsw_worker *w, uint16_t
  * 0xffff). Returns the bytes written; *bad counts dst slots whose buf_idx
  * the destination guest broke (left empty, the chain still ends).
  */
-static uint32_t build_chain(struct vsw_worker *w, const struct vsw_port *src, struct vsw_port *dp, const struct vsw_lease *l,
-			    uint32_t *j, const struct vsw_pkt *p, uint32_t ns, uint16_t tag_out, uint32_t *bad)
+static __attribute__((noinline)) uint32_t build_chain(struct vsw_worker *w, const struct vsw_port *src,
+						       struct vsw_port *dp, const struct vsw_lease *l, uint32_t *j,
+						       const struct vsw_pkt *p, uint32_t ns, uint16_t tag_out, uint32_t *bad)
 {
 	const struct vsw_frag *fr = &w->frags[p->pos];
 	uint8_t lead[VSW_HDR_COPY + 4]; /* the header copy after the tag change */

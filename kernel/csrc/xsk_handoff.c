@@ -73,8 +73,7 @@ int vpio_xsk_rx_queues(const char *ifname, uint32_t *n)
 	return err;
 }
 
-/* The object's program and maps against vpio/xdp_vpio.h, before anything touches the interface. */
-static int check_contract(struct bpf_object *obj, char *why, size_t len)
+int vpio_xdp_check_object(struct bpf_object *obj, char *why, size_t len)
 {
 	struct bpf_map *xsks = bpf_object__find_map_by_name(obj, VPIO_XDP_XSKMAP_NAME);
 	struct bpf_map *stats = bpf_object__find_map_by_name(obj, VPIO_XDP_STATS_NAME);
@@ -138,7 +137,7 @@ static int attach_program(const struct vpio_xsk_req *r, struct vpio_xsk *x, char
 		say(why, len, "XDP program %.160s: %s (make -C kernel builds it)", r->obj, strerror(-rc));
 		return rc;
 	}
-	if ((rc = check_contract(x->obj, why, len)) != 0)
+	if ((rc = vpio_xdp_check_object(x->obj, why, len)) != 0)
 		return rc;
 	if ((rc = bpf_object__load(x->obj)) != 0) {
 		say(why, len, "load the XDP program %.160s: %s%s", r->obj, strerror(-rc),

@@ -80,6 +80,15 @@ struct vpio_xsk {
 	uint32_t attach_flags;
 };
 
+struct bpf_object;
+
+/*
+ * The object's program and maps against vpio/xdp_vpio.h (names, types,
+ * sizes), before anything touches an interface: 0, or -EPROTO with a
+ * one-line reason ("... rebuild it (make -C kernel)").
+ */
+int vpio_xdp_check_object(struct bpf_object *obj, char *why, size_t why_len);
+
 /*
  * The interface's active rx queues (ETHTOOL_GCHANNELS: rx + combined; a
  * driver without channels has one). 0 with *n set, or -errno.

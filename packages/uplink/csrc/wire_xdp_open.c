@@ -173,22 +173,6 @@ static void default_obj(char *buf, size_t len)
 	}
 }
 
-/* Checks the object's maps against vpio/xdp_vpio.h before anything touches the interface. */
-static int check_contract(struct bpf_object *obj, char err[WIRE_ERR_LEN])
-{
-	struct bpf_map *xsks = bpf_object__find_map_by_name(obj, VPIO_XDP_XSKMAP_NAME);
-	struct bpf_map *stats = bpf_object__find_map_by_name(obj, VPIO_XDP_STATS_NAME);
-
-	if (!bpf_object__find_program_by_name(obj, VPIO_XDP_PROG_NAME) || !xsks || !stats ||
-	    bpf_map__type(xsks) != BPF_MAP_TYPE_XSKMAP || bpf_map__max_entries(xsks) != VPIO_XDP_MAX_QUEUES ||
-	    bpf_map__type(stats) != BPF_MAP_TYPE_PERCPU_ARRAY || bpf_map__max_entries(stats) != VPIO_XDP_STAT_COUNT) {
-		snprintf(err, WIRE_ERR_LEN, "%s does not match vpio/xdp_vpio.h (ABI %d): rebuild it (make -C kernel)",
-			 bpf_object__name(obj), VPIO_XDP_ABI_VERSION);
-		return -EPROTO;
-	}
-	return 0;
-}
-
 static int attach_program(struct wire_xdp *x, const struct xdp_opts *op, char err[WIRE_ERR_LEN])
 {
 	static const enum xdp_attach_mode order[2] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
@@ -201,7 +185,7 @@ static int attach_program(struct wire_xdp *x, const struct xdp_opts *op, char er
 		snprintf(err, WIRE_ERR_LEN, "open XDP program %.160s: %s", op->obj, strerror(-rc));
 		return rc;
 	}
-	rc = check_contract(xdp_program__bpf_obj(x->prog), err);
+	rc = vpio_xdp_check_object(xdp_program__bpf_obj(x->prog), err, WIRE_ERR_LEN); /* @vpio/kernel's */
 	if (rc)
 		return rc;
 	/*

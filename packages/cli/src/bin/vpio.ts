@@ -20,8 +20,7 @@ import { MINIOS_CONFIG_MAX, type ConsoleResult, type DestroyResult, type DomainR
 import { describeTopology, loadTopology } from '../topology.js';
 import { applyOverSocket, cleanupLine, down, guestLine, upBackground, upForeground } from '../up.js';
 import { MAX_QUEUES, parseVifSpec } from '../vif-spec.js';
-import { CliError } from '../cli-error.js';
-import { XDP_UNAVAILABLE, parseMemifAdd, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, type MemifAddArgs, type UplinkAddArgs, type VxlanAddArgs } from '../uplink-spec.js';
+import { parseMemifAdd, parseUplinkAdd, parseVlanText, parseVniText, parseVxlanAdd, type MemifAddArgs, type UplinkAddArgs, type VxlanAddArgs } from '../uplink-spec.js';
 
 const DIR_HELP = '  --dir DIR        the platform directory (default $VPIO_DIR, /run/vpio as root, else $XDG_RUNTIME_DIR/vpio)';
 
@@ -167,15 +166,20 @@ ${DIR_HELP}
 
 add: bridges the host interface IFNAME (in the platform's network namespace;
 it must exist and be up) onto the switch. The port is a domain (uplink-IFNAME)
-running vpio-uplink, whose one way out is an AF_PACKET socket bound to IFNAME
-that vpio-launch makes before sandboxing it (IFNAME is promiscuous while it
-runs). Its vif carries other hosts' MACs (mac-lock off). Answers once the
-vif is connected, or with the reason it is not (no interface, down, ...).
+running vpio-uplink, whose one way out is the wire vpio-launch makes before
+sandboxing it: an AF_XDP socket bound to IFNAME's rx queue with vpio's XDP
+program attached (xdp), or an AF_PACKET socket bound to IFNAME, promiscuous
+while it runs (packet). Its vif carries other hosts' MACs (mac-lock off).
+Answers once the vif is connected, or with the reason it is not (no
+interface, down, several rx queues for xdp, ...).
   --vlan VID       the port is an access port of VLAN VID (frames on the wire untagged)
   --vlan A+B...    a trunk: VLANs A, B, ... cross the wire 802.1Q-tagged
   --native-vlan V  (trunk) untagged wire frames belong to VLAN V (default: dropped)
-  --mode MODE      auto (default: packet), packet (AF_PACKET, TPACKET_V3 rings), xdp
-                   (AF_XDP: not available yet; vpio doctor says what this host supports)
+  --mode MODE      auto (default): xdp where vpio-xdp-probe says it works (one rx queue,
+                   XDP and AF_XDP in the kernel, no foreign XDP program), else packet, with
+                   the reason in the port's wire info; xdp (AF_XDP, zero-copy where the
+                   driver allows, else copy; refused with the probe's reason); packet
+                   (AF_PACKET, TPACKET_V3 rings). vpio ls shows which; vpio doctor why
   --name N         the domain's name (default uplink-IFNAME)
 rm: destroys the uplink on IFNAME (its domain and vif); traffic stops.
 ${DIR_HELP}
@@ -346,7 +350,6 @@ async function portCommand(cmd: 'uplink' | 'vxlan' | 'memif', rest: string[], ou
     const vlan = v.vlan === undefined ? {} : parseVlanText(v.vlan as string);
     const nativeVid = v['native-vlan'] === undefined ? undefined : intFlag('--native-vlan', v['native-vlan'], 1, 4094);
     req = parseUplinkAdd({ ifname: key, ...vlan, ...(nativeVid === undefined ? {} : { nativeVid }), ...(v.mode === undefined ? {} : { mode: v.mode }), ...(v.name === undefined ? {} : { name: v.name }) });
-    if (req.mode === 'xdp') throw new CliError('CLI_UPLINK', `uplink ${key} --mode xdp: ${XDP_UNAVAILABLE}`);
   } else {
     if (v.local === undefined) throw new ArgumentError('--local', 'the local VTEP address, ADDR[:PORT]', undefined);
     if (v.vni === undefined) throw new ArgumentError('--vni', 'VID:VNI[,VID:VNI...]', undefined);

@@ -35,13 +35,19 @@ export const VNI_MAX = 2 ** 24 - 1;
 export const UPLINK_STATS_INTERVAL_MS = 1000;
 /** Ring sizes of an uplink's vif (a wire's bursts; the Linux guest's size). */
 const UPLINK_SLOTS = 1024;
+/**
+ * An AF_XDP uplink's UMEM frame (vpio-launch --wire-xdp-frame-size):
+ * vpio-uplink puts XDP's 256-byte headroom and a whole vif buffer (2048
+ * bytes at the uplink vif's MTU 1500) in one UMEM frame, so the launcher's
+ * default 2048 is too small and it refuses to start.
+ */
+const UPLINK_XDP_FRAME_BYTES = 4096;
 
 export type UplinkMode = 'auto' | 'packet' | 'xdp';
 
 /**
- * @deprecated `--mode xdp` runs now (planUplink). Kept only while
- * bin/vpio.ts still refuses `--mode xdp` on the client side with it; that
- * check and this constant go together.
+ * @deprecated `--mode xdp` runs now (planUplink) and nothing refuses it with
+ * this text; kept only because index.ts still re-exports it.
  */
 export const XDP_UNAVAILABLE = 'not available yet: an AF_XDP socket needs its XDP program loaded and the socket bound with CAP_NET_ADMIN/CAP_BPF, which vpio-launch does not do for a tenant yet (it hands over AF_PACKET and UDP sockets only); use --mode packet';
 
@@ -281,7 +287,7 @@ function xdpWire(ifname: string, xdp: UplinkXdpFacts | undefined): { wire: Domai
   if (!xdp) return { why: 'AF_XDP was not probed' };
   if (!xdp.probe.possible) return { why: xdp.probe.why };
   try {
-    return { wire: { kind: 'xdp', ifname, obj: xdp.obj() } };
+    return { wire: { kind: 'xdp', ifname, obj: xdp.obj(), frameSize: UPLINK_XDP_FRAME_BYTES } };
   } catch (e) {
     if (e instanceof CliError) return { why: e.message }; // the XDP object is not built
     throw e;

@@ -67,23 +67,28 @@ export interface DomainTapOptions {
  *    or copy, default auto: zerocopy, else copy) on a sealed memfd UMEM,
  *    puts it in the program's XSKMAP and hands the socket over as fd 4 and
  *    the UMEM's memfd as fd 5; it detaches the program when the domain ends.
+ *    `frameSize` (2048 or 4096, default the launcher's 2048) is the UMEM
+ *    frame: it must hold XDP's 256-byte headroom plus the largest frame the
+ *    tenant moves.
  */
 export type DomainWireOptions =
   | { readonly kind: 'packet'; readonly ifname: string }
   | { readonly kind: 'udp'; readonly bind: string }
   | { readonly kind: 'memif'; readonly path: string; readonly mode?: number }
-  | { readonly kind: 'xdp'; readonly ifname: string; readonly obj: string; readonly queue?: number; readonly bind?: XdpBindMode; readonly attach?: XdpAttachMode };
+  | { readonly kind: 'xdp'; readonly ifname: string; readonly obj: string; readonly queue?: number; readonly bind?: XdpBindMode; readonly attach?: XdpAttachMode; readonly frameSize?: XdpFrameSize };
 
 /** How an AF_XDP socket is bound: `auto` tries zero-copy, then copy. */
 export type XdpBindMode = 'auto' | 'zerocopy' | 'copy';
 /** How vpio's XDP program is attached: `auto` tries native (driver) mode, then generic (SKB). */
 export type XdpAttachMode = 'auto' | 'native' | 'generic';
+/** An AF_XDP UMEM frame's size (bytes): 2048 (the launcher's default) or 4096. */
+export type XdpFrameSize = 2048 | 4096;
 
 export type ResolvedWireOptions =
   | { readonly kind: 'packet'; readonly ifname: string }
   | { readonly kind: 'udp'; readonly bind: string }
   | { readonly kind: 'memif'; readonly path: string; readonly mode: number }
-  | { readonly kind: 'xdp'; readonly ifname: string; readonly obj: string; readonly queue: number; readonly bind: XdpBindMode; readonly attach: XdpAttachMode };
+  | { readonly kind: 'xdp'; readonly ifname: string; readonly obj: string; readonly queue: number; readonly bind: XdpBindMode; readonly attach: XdpAttachMode; readonly frameSize: XdpFrameSize };
 
 /** Rx queues vpio's XDP program can steer to a socket: 0 .. XDP_MAX_QUEUES - 1 (VPIO_XDP_MAX_QUEUES, kernel/include/vpio/xdp_vpio.h). */
 export const XDP_MAX_QUEUES = 64;
@@ -261,8 +266,8 @@ export function resolveWireOptions(wire: DomainWireOptions): ResolvedWireOptions
     return { kind: 'memif', path: wire.path, mode };
   }
   if (wire.kind === 'xdp') {
-    const known = ['kind', 'ifname', 'obj', 'queue', 'bind', 'attach'];
-    for (const key of keys) if (!known.includes(key)) throw new ArgumentError(`wire.${key}`, "one of kind, ifname, obj, queue, bind, attach (kind 'xdp')", key);
+    const known = ['kind', 'ifname', 'obj', 'queue', 'bind', 'attach', 'frameSize'];
+    for (const key of keys) if (!known.includes(key)) throw new ArgumentError(`wire.${key}`, "one of kind, ifname, obj, queue, bind, attach, frameSize (kind 'xdp')", key);
     if (!isInterfaceName(wire.ifname)) throw new ArgumentError('wire.ifname', 'an interface name: 1..15 characters of [A-Za-z0-9_.-]', wire.ifname);
     const obj: unknown = wire.obj;
     if (typeof obj !== 'string' || !obj.startsWith('/') || obj.includes('\0') || Buffer.byteLength(obj) > XDP_OBJ_PATH_MAX_BYTES) {
@@ -273,7 +278,9 @@ export function resolveWireOptions(wire: DomainWireOptions): ResolvedWireOptions
     if (bind !== 'auto' && bind !== 'zerocopy' && bind !== 'copy') throw new ArgumentError('wire.bind', "'auto', 'zerocopy' or 'copy'", bind);
     const attach = wire.attach ?? 'auto';
     if (attach !== 'auto' && attach !== 'native' && attach !== 'generic') throw new ArgumentError('wire.attach', "'auto', 'native' or 'generic'", attach);
-    return { kind: 'xdp', ifname: wire.ifname, obj, queue, bind, attach };
+    const frameSize = wire.frameSize ?? 2048;
+    if (frameSize !== 2048 && frameSize !== 4096) throw new ArgumentError('wire.frameSize', '2048 or 4096', frameSize);
+    return { kind: 'xdp', ifname: wire.ifname, obj, queue, bind, attach, frameSize };
   }
   throw new ArgumentError('wire.kind', "'packet', 'udp', 'memif' or 'xdp'", (wire as { kind?: unknown }).kind);
 }
@@ -289,6 +296,7 @@ export function wireLauncherArgs(wire: ResolvedWireOptions): string[] {
       ...(wire.queue !== 0 ? ['--wire-xdp-queue', String(wire.queue)] : []),
       ...(wire.bind !== 'auto' ? ['--wire-xdp-bind', wire.bind] : []),
       ...(wire.attach !== 'auto' ? ['--wire-xdp-attach', wire.attach] : []),
+      ...(wire.frameSize !== 2048 ? ['--wire-xdp-frame-size', String(wire.frameSize)] : []),
     ];
   }
 }

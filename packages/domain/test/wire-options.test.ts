@@ -1,9 +1,10 @@
 /**
  * Scenario 10 (the wire's options, pure): objective: an AF_XDP wire
- * { kind: 'xdp', ifname, obj, queue?, bind?, attach? } becomes vpio-launch's
- * --wire-xdp IFNAME --wire-xdp-obj PATH, with --wire-xdp-queue,
- * --wire-xdp-bind and --wire-xdp-attach only when they differ from the
- * launcher's defaults (0, auto, auto); a bad part fails at the boundary
+ * { kind: 'xdp', ifname, obj, queue?, bind?, attach?, frameSize? } becomes
+ * vpio-launch's --wire-xdp IFNAME --wire-xdp-obj PATH, with
+ * --wire-xdp-queue, --wire-xdp-bind, --wire-xdp-attach and
+ * --wire-xdp-frame-size only when they differ from the launcher's defaults
+ * (0, auto, auto, 2048); a bad part fails at the boundary
  * naming it (wire.ifname, wire.obj, wire.queue, ...). No process, no root:
  * scenario 10 in wire.test.ts runs the launcher itself.
  */
@@ -16,9 +17,10 @@ const args = (wire: unknown): string[] => wireLauncherArgs(resolveWireOptions(wi
 
 describe('an AF_XDP wire\'s options', () => {
   it('10.11 xdp: --wire-xdp IFNAME --wire-xdp-obj PATH; queue, bind and attach only when not the defaults', () => {
-    expect(resolveWireOptions({ kind: 'xdp', ifname: 'eth1', obj: OBJ })).toEqual({ kind: 'xdp', ifname: 'eth1', obj: OBJ, queue: 0, bind: 'auto', attach: 'auto' });
+    expect(resolveWireOptions({ kind: 'xdp', ifname: 'eth1', obj: OBJ })).toEqual({ kind: 'xdp', ifname: 'eth1', obj: OBJ, queue: 0, bind: 'auto', attach: 'auto', frameSize: 2048 });
     expect(args({ kind: 'xdp', ifname: 'eth1', obj: OBJ })).toEqual(['--wire-xdp', 'eth1', '--wire-xdp-obj', OBJ]);
-    expect(args({ kind: 'xdp', ifname: 'eth1', obj: OBJ, queue: 0, bind: 'auto', attach: 'auto' })).toEqual(['--wire-xdp', 'eth1', '--wire-xdp-obj', OBJ]);
+    expect(args({ kind: 'xdp', ifname: 'eth1', obj: OBJ, queue: 0, bind: 'auto', attach: 'auto', frameSize: 2048 })).toEqual(['--wire-xdp', 'eth1', '--wire-xdp-obj', OBJ]);
+    expect(args({ kind: 'xdp', ifname: 'eth1', obj: OBJ, frameSize: 4096 })).toEqual(['--wire-xdp', 'eth1', '--wire-xdp-obj', OBJ, '--wire-xdp-frame-size', '4096']);
     expect(args({ kind: 'xdp', ifname: 'enp3s0f1', obj: OBJ, queue: 3, bind: 'zerocopy', attach: 'native' })).toEqual([
       '--wire-xdp', 'enp3s0f1', '--wire-xdp-obj', OBJ, '--wire-xdp-queue', '3', '--wire-xdp-bind', 'zerocopy', '--wire-xdp-attach', 'native',
     ]);
@@ -44,7 +46,9 @@ describe('an AF_XDP wire\'s options', () => {
       [{ kind: 'xdp', ifname: 'eth0', obj: OBJ, queue: '1' }, /wire\.queue/],
       [{ kind: 'xdp', ifname: 'eth0', obj: OBJ, bind: 'zero-copy' }, /wire\.bind: expected 'auto', 'zerocopy' or 'copy'/],
       [{ kind: 'xdp', ifname: 'eth0', obj: OBJ, attach: 'skb' }, /wire\.attach: expected 'auto', 'native' or 'generic'/],
-      [{ kind: 'xdp', ifname: 'eth0', obj: OBJ, path: '/run/x.sock' }, /wire\.path: expected one of kind, ifname, obj, queue, bind, attach/],
+      [{ kind: 'xdp', ifname: 'eth0', obj: OBJ, frameSize: 3000 }, /wire\.frameSize: expected 2048 or 4096/],
+      [{ kind: 'xdp', ifname: 'eth0', obj: OBJ, frameSize: '4096' }, /wire\.frameSize/],
+      [{ kind: 'xdp', ifname: 'eth0', obj: OBJ, path: '/run/x.sock' }, /wire\.path: expected one of kind, ifname, obj, queue, bind, attach, frameSize/],
       [{ kind: 'af_xdp', ifname: 'eth0', obj: OBJ }, /wire\.kind: expected 'packet', 'udp', 'memif' or 'xdp'/],
     ];
     for (const [wire, re] of bad) expect(() => resolveWireOptions(wire as DomainWireOptions), JSON.stringify(wire)).toThrow(re);
@@ -58,6 +62,7 @@ describe('an AF_XDP wire\'s options', () => {
       queue: fc.oneof(fc.integer({ min: -2, max: 70 }), fc.double(), fc.string()),
       bind: fc.oneof(fc.constantFrom('auto', 'zerocopy', 'copy'), fc.string()),
       attach: fc.oneof(fc.constantFrom('auto', 'native', 'generic'), fc.string()),
+      frameSize: fc.oneof(fc.constantFrom(2048, 4096), fc.integer()),
     }, { requiredKeys: ['kind'] });
     fc.assert(fc.property(wire, (w) => {
       let r;
@@ -73,6 +78,7 @@ describe('an AF_XDP wire\'s options', () => {
       expect(a.includes('--wire-xdp-queue')).toBe((w.queue ?? 0) !== 0);
       expect(a.includes('--wire-xdp-bind')).toBe((w.bind ?? 'auto') !== 'auto');
       expect(a.includes('--wire-xdp-attach')).toBe((w.attach ?? 'auto') !== 'auto');
+      expect(a.includes('--wire-xdp-frame-size')).toBe((w.frameSize ?? 2048) !== 2048);
     }), { numRuns: 2000 });
   });
 });

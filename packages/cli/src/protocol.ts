@@ -25,7 +25,9 @@ export const COMMANDS: readonly Command[] = ['ping', 'ls', 'run', 'stats', 'dest
 /**
  * `uplink-add` (args UplinkAddArgs), `vxlan-add` (VxlanAddArgs): answer with
  * the port's DomainRow once its vif is connected (or an error naming what
- * failed: the launcher's `wire` line, a taken name). `uplink-rm` {ifname},
+ * failed: the launcher's `wire` line, a taken name; `uplink-add` with mode
+ * xdp: vpio-xdp-probe's reason when the interface cannot carry AF_XDP, mode
+ * auto: the packet wire with that reason in `wire.fallback`). `uplink-rm` {ifname},
  * `vxlan-rm` {name}: answer with a DestroyResult. Validated by
  * uplink-spec.ts (parseUplinkAdd, parseVxlanAdd).
  */

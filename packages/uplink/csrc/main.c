@@ -276,6 +276,9 @@ int main(int argc, char **argv)
 		}
 		i += used - 1;
 	}
+	/* the wire's name before check_opts: a backend may need it there (xdp: the interface) */
+	wire_name = opt_fd >= 0 ? NULL : getenv("VPIO_WIRE_NAME");
+	wo.name = wire_name;
 	if (backend->check_opts(&wo, err) < 0) {
 		say("usage: %s", err);
 		backend->free_opts(&wo);
@@ -294,8 +297,6 @@ int main(int argc, char **argv)
 			return EX_NOWIRE;
 		}
 	}
-	wire_name = opt_fd >= 0 ? NULL : getenv("VPIO_WIRE_NAME");
-	wo.name = wire_name;
 	if (backend->check_fd(wo.fd, err) < 0) {
 		say("%s", err);
 		backend->free_opts(&wo);

@@ -233,28 +233,8 @@ static inline uint32_t gso_nseg(const struct vsw_pkt *p)
 	return payload ? (payload + p->ofl.gso_size - 1) / p->ofl.gso_size : 1;
 }
 
-/*
- * RX slots packet p takes in dst once its VLAN tag is tag_out, or 0 when
- * dst cannot take it: too big for one buffer without a negotiated chain,
- * an offload form dst did not negotiate and the switch cannot emulate, an
- * offload word that does not survive the tag change (ofl_retag()), a frame
- * beyond VSW_FRAME_MAX once tagged (then p->ofl_bad is set), or more slots
- * than half dst's RX ring (a lossless ring must be able to take it). A TCP
- * super-frame for a dst without offloads takes one slot per segment
- * (gso_segment()), each with the tag change applied.
- */
-static __attribute__((noinline)) uint32_t dst_slots_slow(const struct vsw_port *dst, struct vsw_pkt *p,
-							  uint16_t tag_out);
-
-static inline uint32_t dst_slots(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
-{
-	if (vp_likely(p->nfrag == 1 && !(p->flags & VRING_F_OFFLOAD)))
-		return (uint32_t)p->len - p->tag_in + tag_out <= dst->cfg.buf_size;
-	return dst_slots_slow(dst, p, tag_out);
-}
-
-/* dst_slots() for a chain or an offload packet: out of line, so the loops that call it stay small. */
-static uint32_t dst_slots_slow(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
+/* dst_slots() for a chain or an offload packet (the plain single-slot frame stays in dst_slots()). */
+static inline uint32_t dst_slots_slow(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
 {
 	uint32_t feat = dst->cfg.features, bs = dst->cfg.buf_size, olen = (uint32_t)p->len - p->tag_in + tag_out, n;
 	struct vring_offload o;
@@ -285,6 +265,23 @@ static uint32_t dst_slots_slow(const struct vsw_port *dst, struct vsw_pkt *p, ui
 refuse:
 	p->ofl_bad = 1;
 	return 0;
+}
+
+/*
+ * RX slots packet p takes in dst once its VLAN tag is tag_out, or 0 when
+ * dst cannot take it: too big for one buffer without a negotiated chain,
+ * an offload form dst did not negotiate and the switch cannot emulate, an
+ * offload word that does not survive the tag change (ofl_retag()), a frame
+ * beyond VSW_FRAME_MAX once tagged (then p->ofl_bad is set), or more slots
+ * than half dst's RX ring (a lossless ring must be able to take it). A TCP
+ * super-frame for a dst without offloads takes one slot per segment
+ * (gso_segment()), each with the tag change applied.
+ */
+static inline uint32_t dst_slots(const struct vsw_port *dst, struct vsw_pkt *p, uint16_t tag_out)
+{
+	if (vp_likely(p->nfrag == 1 && !(p->flags & VRING_F_OFFLOAD)))
+		return (uint32_t)p->len - p->tag_in + tag_out <= dst->cfg.buf_size;
+	return dst_slots_slow(dst, p, tag_out);
 }
 
 /* May packet p go to dst? Its RX slot count in dst with *tag_out, or 0 (not in its VLAN / cannot take it). */
@@ -935,9 +932,9 @@ static uint32_t want_before(const struct vsw *sw, struct vsw_worker *w, uint16_t
  * 0xffff). Returns the bytes written; *bad counts dst slots whose buf_idx
  * the destination guest broke (left empty, the chain still ends).
  */
-static __attribute__((noinline)) uint32_t build_chain(struct vsw_worker *w, const struct vsw_port *src,
-						       struct vsw_port *dp, const struct vsw_lease *l, uint32_t *j,
-						       const struct vsw_pkt *p, uint32_t ns, uint16_t tag_out, uint32_t *bad)
+static uint32_t build_chain(struct vsw_worker *w, const struct vsw_port *src, struct vsw_port *dp,
+			    const struct vsw_lease *l, uint32_t *j, const struct vsw_pkt *p, uint32_t ns, uint16_t tag_out,
+			    uint32_t *bad)
 {
 	const struct vsw_frag *fr = &w->frags[p->pos];
 	uint8_t lead[VSW_HDR_COPY + 4]; /* the header copy after the tag change */

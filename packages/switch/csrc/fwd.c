@@ -77,8 +77,9 @@
  * the destination's Ethernet header length) for every (packet, destination)
  * in dst_slots(), and refuses a csum_start inside the header that moves, a
  * frame whose own Ethernet header disagrees with p->tag_in, and a frame a
- * pushed tag takes past VSW_FRAME_MAX; a refusal is VSW_DROP_OFFLOAD for
- * that destination only. Software GSO writes each segment's header the same
+ * pushed tag takes past VSW_FRAME_MAX: that destination does not get the
+ * packet (p->ofl_bad; VSW_DROP_OFFLOAD on the source when no destination
+ * got it). Software GSO writes each segment's header the same
  * way (gso_hlen + tag change + gso_size must fit the destination's buffer).
  * Plain single-slot frames keep their own path (build_frame()).
  *
@@ -86,8 +87,8 @@
  * 18 bytes) + IP + TCP header once into the worker's scratch (w->gso_hdr,
  * allocated with the worker) and checks it there (gso_prepare(): IPv4 IHL
  * and protocol agree with csum_start, not a fragment; IPv6 without
- * extension headers; a TCP data offset within the frame). For a destination without
- * VRING_FEAT_OFFLOAD, dst_slots() counts one RX slot per segment (refused
+ * extension headers; a TCP data offset within the frame). For a
+ * destination without VRING_FEAT_OFFLOAD, dst_slots() counts one RX slot per segment (refused
  * when header + gso_size exceeds its buf_size or the segments exceed half
  * its ring), so the segments are reserved all-or-nothing like a chain: a
  * lossy destination drops the whole super-frame (ring_full, once), a
@@ -422,8 +423,8 @@ static void pkt_copy(const struct vsw_worker *w, const struct vring_be *tx, cons
 
 /*
  * For a TCP GSO packet that check_gso() accepted: copies its whole
- * Ethernet (14 bytes, or 18 with an 802.1Q tag) + IP + TCP header once into h (VSW_GSO_HDR_MAX bytes of the
- * worker's scratch) and checks that the switch can segment it for a
+ * Ethernet (14 bytes, or 18 with an 802.1Q tag) + IP + TCP header once
+ * into h (VSW_GSO_HDR_MAX bytes of the worker's scratch) and checks that the switch can segment it for a
  * destination without offloads. Returns the header length (what the
  * segments repeat), or 0: not segmentable (UDP GSO, an IPv4 header whose
  * IHL or protocol disagree with csum_start, IPv4 fragments, IPv6 extension

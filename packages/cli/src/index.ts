@@ -11,7 +11,7 @@ export { PcapWriter, pcapHeader, pcapRecord, readPcap, PCAP_LINKTYPE_ETHERNET, P
 export { resolveCaptureTarget, type CaptureTarget, type CaptureVif } from './capture-target.js';
 export { formatFrameLine, runCaptureCommand, type CaptureCommandOptions, type CaptureSummary } from './capture-command.js';
 export { VIF_KEYS, defaultMac, formatVifSpec, parseVifSpec, type VifKey, type VifSpec } from './vif-spec.js';
-export { VNI_MAX, VXLAN_PORT, XDP_UNAVAILABLE, parseMemifAdd, parseUplinkAdd, parseVlanText, planMemif, parseVniText, parseVxlanAdd, planUplink, planVxlan, type MemifAddArgs, type PortPlan, type UplinkMode } from './uplink-spec.js';
+export { VNI_MAX, VXLAN_PORT, parseMemifAdd, parseUplinkAdd, parseVlanText, planMemif, parseVniText, parseVxlanAdd, planUplink, planVxlan, type MemifAddArgs, type PortPlan, type UplinkMode } from './uplink-spec.js';
 export { uplinkChecks, readUplinkHostFacts, type UplinkDoctorCheck, type UplinkDoctorCheckName, type UplinkHostFacts } from './uplink-doctor.js';
 export { uplinkBinaryPath } from './uplink-path.js';
 export {

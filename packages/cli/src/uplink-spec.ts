@@ -45,11 +45,6 @@ const UPLINK_XDP_FRAME_BYTES = 4096;
 
 export type UplinkMode = 'auto' | 'packet' | 'xdp';
 
-/**
- * @deprecated `--mode xdp` runs now (planUplink) and nothing refuses it with
- * this text; kept only because index.ts still re-exports it.
- */
-export const XDP_UNAVAILABLE = 'not available yet: an AF_XDP socket needs its XDP program loaded and the socket bound with CAP_NET_ADMIN/CAP_BPF, which vpio-launch does not do for a tenant yet (it hands over AF_PACKET and UDP sockets only); use --mode packet';
 
 /** `uplink-add` request (the control socket's args). */
 export interface UplinkAddArgs {

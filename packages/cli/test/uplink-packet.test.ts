@@ -37,7 +37,7 @@ describe.skipIf(process.getuid?.() !== 0)('packet uplink under load', () => {
     // (TP_STATUS_CSUMNOTREADY, which vpio-uplink counts but forwards as is)
     execFileSync('ip', ['netns', 'exec', o, 'ethtool', '-K', 'out0', 'tx', 'off'], { stdio: 'ignore' });
     const dir = await l.up(h);
-    expect((await vpio(dir, 'uplink', 'add', 'up0')).code).toBe(0);
+    expect((await vpio(dir, 'uplink', 'add', 'up0', '--mode', 'packet')).code).toBe(0);
     l.spawnIn(o, ['iperf3', '-s', '-B', '10.99.1.1']);
     const g = await vpio(dir, 'run', '--name', 'g', '--linux', '--ip', '10.99.1.2/24', '--vif', 'mtu=1500', '--', 'sh', '-c',
       'ping -c 2 -W 2 10.99.1.1 && iperf3 -c 10.99.1.1 -t 1 && iperf3 -c 10.99.1.1 -t 1 -R && echo XFER-DONE; sleep 60');

@@ -359,6 +359,7 @@ async function portCommand(cmd: 'uplink' | 'vxlan' | 'memif', rest: string[], ou
   if (v.json) out(JSON.stringify(d));
   else {
     out(`vpio: ${d.wire?.text ?? `${cmd} ${key}`} is domain ${d.domid} "${d.name}" (pid ${d.pid})`);
+    if (d.wire?.kind === 'uplink' && d.wire.fallback) out(`  not AF_XDP: ${d.wire.fallback}`);
     for (const f of d.vifs) {
       const vlan = vlanText(f);
       out(`  vif ${f.devid}: ${f.mac}${vlan === '-' ? '' : vlan.startsWith('trunk') ? ` ${vlan}` : ` vlan ${vlan}`}, switch port ${f.port ?? '-'}, backend ${f.backendStateName}, frontend ${f.frontendStateName}`);

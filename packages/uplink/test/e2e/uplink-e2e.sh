@@ -46,7 +46,7 @@ fi
 V up --dir "$D" >/dev/null || { cat "$D/platform.log"; exit 1; }
 V run --dir "$D" --minios "$CONFIG" --name pr --vif "$VIF" >/dev/null || exit 1
 if [ "$MODE" = packet ]; then
-	ADD=$(V uplink add va --dir "$D" --json) || exit 1
+	ADD=$(V uplink add va --mode packet --dir "$D" --json) || exit 1
 else
 	ADD=$(V vxlan add t1 --local 10.9.0.1 --vni 10:1000 --remote 10.9.0.2 --dir "$D" --json) || exit 1
 fi

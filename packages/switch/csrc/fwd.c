@@ -424,9 +424,9 @@ static void pkt_copy(const struct vsw_worker *w, const struct vring_be *tx, cons
 /*
  * For a TCP GSO packet that check_gso() accepted: copies its whole
  * Ethernet (14 bytes, or 18 with an 802.1Q tag) + IP + TCP header once
- * into h (VSW_GSO_HDR_MAX bytes of the worker's scratch) and checks that the switch can segment it for a
- * destination without offloads. Returns the header length (what the
- * segments repeat), or 0: not segmentable (UDP GSO, an IPv4 header whose
+ * into h (VSW_GSO_HDR_MAX bytes of the worker's scratch) and checks that
+ * the switch can segment it for a destination without offloads. Returns
+ * the header length (what the segments repeat), or 0: not segmentable (UDP GSO, an IPv4 header whose
  * IHL or protocol disagree with csum_start, IPv4 fragments, IPv6 extension
  * headers, a TCP data offset below 5 or beyond the frame); such a packet
  * still reaches destinations that negotiated offloads.

@@ -3,12 +3,13 @@
  * with every domain, also when a test fails), the guest-probe tenant, and
  * readers for what tenants print.
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
-import { packageRoot } from '../src/native.js';
+import { defaultLauncherPath, packageRoot } from '../src/native.js';
 import { Vpiod, type CreateDomainOptions, type Domain, type VpiodOptions } from '../src/index.js';
 
 export const root = packageRoot();
@@ -157,4 +158,28 @@ export async function startWaiting(vpiod: Vpiod, name: string, limits?: CreateDo
       process.kill(t.domain.pid, 'SIGHUP');
     },
   };
+}
+
+/**
+ * A network namespace NAME with lo up, deleted after the file's tests, and a
+ * launcher wrapper that runs vpio-launch in it (vpiod spawns it as usual,
+ * fd 3 and all; nsenter only switches the network namespace): give
+ * `launcherPath` to startVpiod.
+ */
+export function netnsWithLauncher(name: string): { launcherPath: string } {
+  execFileSync('ip', ['netns', 'add', name]);
+  const wrapDir = mkdtempSync(join(tmpdir(), 'vpio-netns-launch-'));
+  afterAll(() => {
+    try {
+      execFileSync('ip', ['netns', 'del', name]);
+    } catch {
+      // already gone
+    }
+    rmSync(wrapDir, { recursive: true, force: true });
+  });
+  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  const launcherPath = join(wrapDir, 'vpio-launch-in-ns');
+  writeFileSync(launcherPath, `#!/bin/sh\nexec nsenter --net=/run/netns/${name} -- ${defaultLauncherPath()} "$@"\n`);
+  chmodSync(launcherPath, 0o755);
+  return { launcherPath };
 }

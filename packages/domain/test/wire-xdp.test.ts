@@ -12,13 +12,12 @@
  * this file makes, through a launcher wrapper that enters it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseLaunchError, type Vpiod } from '../src/index.js';
-import { defaultLauncherPath } from '../src/native.js';
-import { parseFacts, readAll, root, startVpiod } from './helpers.js';
+import { netnsWithLauncher, parseFacts, readAll, root, startVpiod } from './helpers.js';
 
 const runnable = process.getuid?.() === 0;
 const GUEST_WIRE = join(root, 'build', 'test', 'guest-wire');
@@ -33,15 +32,7 @@ function xdpAttached(dev: string): boolean {
 
 describe.skipIf(!runnable)('an uplink tenant\'s AF_XDP wire (vpio-launch --wire-xdp)', async () => {
   // xa <-> xb (one queue each), xm <-> xn (two rx queues on xm), xd <-> xe (xd down), xf <-> xg (a foreign XDP program on xf)
-  ip('netns', 'add', NS);
-  afterAll(() => {
-    try {
-      ip('netns', 'del', NS);
-    } catch {
-      // already gone
-    }
-  });
-  ip('-n', NS, 'link', 'set', 'lo', 'up');
+  const { launcherPath } = netnsWithLauncher(NS);
   ip('-n', NS, 'link', 'add', 'xa', 'type', 'veth', 'peer', 'name', 'xb');
   ip('-n', NS, 'link', 'add', 'xm', 'numtxqueues', '2', 'numrxqueues', '2', 'type', 'veth', 'peer', 'name', 'xn', 'numtxqueues', '2', 'numrxqueues', '2');
   ip('-n', NS, 'link', 'add', 'xd', 'type', 'veth', 'peer', 'name', 'xe');
@@ -61,10 +52,7 @@ describe.skipIf(!runnable)('an uplink tenant\'s AF_XDP wire (vpio-launch --wire-
   ip('-n', NS, 'link', 'set', 'dev', 'xf', 'xdpgeneric', 'obj', join(wrapDir, 'other.bpf.o'), 'sec', 'xdp');
   // vpio's own program left on xg (as a killed monitor leaves it): replaced, then detached with the domain
   ip('-n', NS, 'link', 'set', 'dev', 'xg', 'xdpgeneric', 'obj', XDP_OBJ, 'sec', 'xdp');
-  const wrapper = join(wrapDir, 'vpio-launch-in-ns');
-  writeFileSync(wrapper, `#!/bin/sh\nexec nsenter --net=/run/netns/${NS} -- ${defaultLauncherPath()} "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  const { vpiod } = await startVpiod({ launcherPath: wrapper });
+  const { vpiod } = await startVpiod({ launcherPath });
 
   async function probe(v: Vpiod, name: string, ifname: string): Promise<{ facts: Record<string, string>; code: number | null | undefined; stderr: string }> {
     const d = await v.createDomain({ name, argv: [GUEST_WIRE], stdout: 'pipe', wire: { kind: 'xdp', ifname, obj: XDP_OBJ } });

@@ -17,10 +17,10 @@ import { createSocket } from 'node:dgram';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseLaunchError, resolveDomainOptions, wireLauncherArgs, type Vpiod } from '../src/index.js';
 import { defaultLauncherPath } from '../src/native.js';
-import { parseFacts, readAll, root, startVpiod } from './helpers.js';
+import { netnsWithLauncher, parseFacts, readAll, root, startVpiod } from './helpers.js';
 
 const GUEST_WIRE = join(root, 'build', 'test', 'guest-wire');
 const MEMIF_PEER = join(root, 'build', 'test', 'memif-peer');
@@ -28,15 +28,7 @@ const NS = `vpio-t-${process.pid}-w`;
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
 
 // the namespace with a veth pair wa <-> wb, both up, IPv6 off (no stray frames), and wc down
-ip('netns', 'add', NS);
-afterAll(() => {
-  try {
-    ip('netns', 'del', NS);
-  } catch {
-    // already gone
-  }
-});
-ip('-n', NS, 'link', 'set', 'lo', 'up');
+const { launcherPath: wrapper } = netnsWithLauncher(NS);
 ip('-n', NS, 'link', 'add', 'wa', 'type', 'veth', 'peer', 'name', 'wb');
 ip('-n', NS, 'link', 'add', 'wc', 'type', 'veth', 'peer', 'name', 'wd');
 for (const dev of ['wa', 'wb']) {
@@ -54,13 +46,6 @@ async function withPeerTraffic<T>(fn: () => Promise<T>): Promise<T> {
     pinger.kill('SIGKILL');
   }
 }
-
-// a launcher that runs in NS: vpiod spawns it as usual (fd 3 and all), nsenter only switches the network namespace
-const wrapDir = mkdtempSync(join(tmpdir(), 'vpio-wire-'));
-afterAll(() => rmSync(wrapDir, { recursive: true, force: true }));
-const wrapper = join(wrapDir, 'vpio-launch-in-ns');
-writeFileSync(wrapper, `#!/bin/sh\nexec nsenter --net=/run/netns/${NS} -- ${defaultLauncherPath()} "$@"\n`);
-chmodSync(wrapper, 0o755);
 
 const { vpiod } = await startVpiod();
 const { vpiod: vpiodNs } = await startVpiod({ launcherPath: wrapper });

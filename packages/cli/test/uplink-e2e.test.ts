@@ -58,7 +58,8 @@ describe.skipIf(process.getuid?.() !== 0)('uplink and VXLAN ports end to end', (
     ip('-n', o, 'addr', 'add', '10.99.1.1/24', 'dev', 'out0');
     const dir = await l.up(h);
 
-    const add = await vpio(dir, 'uplink', 'add', 'up0');
+    // --mode packet: the AF_PACKET wire (auto picks AF_XDP on this one-queue veth: uplink-xdp.test.ts)
+    const add = await vpio(dir, 'uplink', 'add', 'up0', '--mode', 'packet');
     expect(add.code, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/uplink up0 \(packet\) is domain \d+ "uplink-up0"/);
     expect(add.stdout).toMatch(/backend Connected, frontend Connected/);
@@ -76,11 +77,11 @@ describe.skipIf(process.getuid?.() !== 0)('uplink and VXLAN ports end to end', (
     expect((await vpio(dir, 'ls')).stdout).toMatch(/WIRE\n(.|\n)*uplink up0 \(packet\)/);
 
     // refused in one line: the same interface again, a missing one, a down one
-    const again = await vpio(dir, 'uplink', 'add', 'up0');
+    const again = await vpio(dir, 'uplink', 'add', 'up0', '--mode', 'packet');
     expect([again.code, again.stderr.trim()]).toEqual([1, expect.stringMatching(/^vpio uplink: interface up0 already has an uplink \("uplink-up0"\)/)]);
-    const missing = await vpio(dir, 'uplink', 'add', 'eth9');
+    const missing = await vpio(dir, 'uplink', 'add', 'eth9', '--mode', 'packet');
     expect([missing.code, missing.stderr.trim()]).toEqual([1, 'vpio uplink: cannot add uplink eth9 (packet): vpio-launch: wire: no interface eth9']);
-    const down = await vpio(dir, 'uplink', 'add', 'dn0');
+    const down = await vpio(dir, 'uplink', 'add', 'dn0', '--mode', 'packet');
     expect([down.code, down.stderr.trim()]).toEqual([1, expect.stringMatching(/^vpio uplink: cannot add uplink dn0 \(packet\): vpio-launch: wire: interface dn0 is down/)]);
 
     // the outside reaches the guest; after rm it does not
@@ -117,9 +118,9 @@ describe.skipIf(process.getuid?.() !== 0)('uplink and VXLAN ports end to end', (
     expect([taken.code, taken.stderr.trim()]).toEqual([1, 'vpio vxlan: cannot add vxlan 10.99.0.1:4789: vpio-launch: wire: 10.99.0.1:4789: address in use']);
 
     // B: the server side on VLAN 10, iperf3 on 5201 and 5202. MACs explicit: the default
-    // (02:76:70:<domid>:<vif>) is the same on both hosts. --offload off: the switch does not
-    // send offload (checksum-partial, TSO) frames out of a trunk port (drop reason `offload`)
-    const srv = await vpio(dirB, 'run', '--name', 'srv', '--linux', '--ip', '10.99.10.2/24', '--vif', 'vlan=10,mac=02:00:00:99:0b:02', '--offload', 'off', '--', 'sh', '-c',
+    // (02:76:70:<domid>:<vif>) is the same on both hosts. Offloads stay on: the switch tags
+    // checksum-partial and TSO frames for the trunk (and fills/segments for a port without offloads)
+    const srv = await vpio(dirB, 'run', '--name', 'srv', '--linux', '--ip', '10.99.10.2/24', '--vif', 'vlan=10,mac=02:00:00:99:0b:02', '--', 'sh', '-c',
       'iperf3 -s -1 -p 5201 & iperf3 -s -p 5202 & echo SERVING; sleep 60');
     expect(srv.code, srv.stderr).toBe(0);
     // A: the firewall between VLAN 20 (clients) and VLAN 10 (the tunnel), and a client on VLAN 20
@@ -127,7 +128,7 @@ describe.skipIf(process.getuid?.() !== 0)('uplink and VXLAN ports end to end', (
       '--vif', 'vlan=20,mac-lock=0,lossless=1,tx-slots=1024', '--vif', 'vlan=10,mac-lock=0,lossless=1,tx-slots=1024');
     expect(fw.code, fw.stderr).toBe(0);
     await waitConsole(dirB, 'srv', /SERVING/);
-    const cli = await vpio(dirA, 'run', '--name', 'cli', '--linux', '--ip', '10.99.10.1/24', '--vif', 'vlan=20,mac=02:00:00:99:0a:01', '--offload', 'off', '--', 'sh', '-c',
+    const cli = await vpio(dirA, 'run', '--name', 'cli', '--linux', '--ip', '10.99.10.1/24', '--vif', 'vlan=20,mac=02:00:00:99:0a:01', '--', 'sh', '-c',
       'ping -c 3 -W 2 10.99.10.2 && iperf3 -c 10.99.10.2 -p 5201 -t 2 && echo ALLOWED-DONE; timeout 3 iperf3 -c 10.99.10.2 -p 5202 -t 1; echo DENIED-RC=$?; sleep 30');
     expect(cli.code, cli.stderr).toBe(0);
     const text = await waitConsole(dirA, 'cli', /DENIED-RC=\d+/, 25_000);

@@ -9,6 +9,7 @@
  * domains). A step that fails on start undoes the steps before it and the
  * error names the step.
  */
+import { randomInt } from 'node:crypto';
 import { basename } from 'node:path';
 import { DEFAULT_BROKER_LIMITS, Vpiod, XenDom0, parseLaunchError, type Domain, type DomainWireOptions, type VpiodLogEntry, type XenDomainInfo } from '@vpio/domain';
 import { ArgumentError, VpioError, expectInteger } from '@vpio/errors';
@@ -47,6 +48,13 @@ export interface PlatformOptions {
   readonly platformMode?: 'host' | 'xen';
   /** xen: the xl binary (default `xl`). */
   readonly xl?: string;
+  /**
+   * The third byte of default vif MACs (02:76:HH:<domid>:<vif>), 0..255.
+   * Default: random per platform, so the default MACs of two platforms
+   * joined by an uplink or a VXLAN tunnel collide only 1 time in 256; give
+   * each joined platform its own to rule it out.
+   */
+  readonly macByte?: number;
   readonly log?: (entry: PlatformLogEntry) => void;
 }
 
@@ -108,6 +116,7 @@ export function xenPagesPerDomain(): number {
 
 export class Platform implements AsyncDisposable {
   readonly #options: PlatformOptions;
+  readonly #macByte: number;
   readonly #log: (entry: PlatformLogEntry) => void;
   #vpiod: Vpiod | undefined;
   /** xen mode's parts (no vpiod then). */
@@ -135,6 +144,8 @@ export class Platform implements AsyncDisposable {
     if (typeof options !== 'object' || options === null) throw new ArgumentError('options', 'an object', options);
     if (typeof options.dir !== 'string' || !options.dir.startsWith('/')) throw new ArgumentError('dir', 'an absolute path', options.dir);
     if (!Array.isArray(options.cores)) throw new ArgumentError('cores', 'an array of core numbers', options.cores);
+    if (options.macByte !== undefined && (!Number.isInteger(options.macByte) || options.macByte < 0 || options.macByte > 255)) throw new ArgumentError('macByte', 'an integer 0..255', options.macByte);
+    this.#macByte = options.macByte ?? randomInt(256);
     this.#options = options;
     this.#log = options.log ?? (() => undefined);
   }
@@ -268,6 +279,7 @@ export class Platform implements AsyncDisposable {
         mode: this.#options.mode ?? 'event',
         platformMode: 'xen',
         skippedSteps: [],
+        macByte: this.#macByte,
         recovered: undefined,
       };
     }
@@ -280,6 +292,7 @@ export class Platform implements AsyncDisposable {
       cores: [...this.#options.cores],
       mode: this.#options.mode ?? 'event',
       skippedSteps: [...vpiod.skippedSteps],
+      macByte: this.#macByte,
       recovered: vpiod.recovered && { pid: vpiod.recovered.pid, cgroups: [...vpiod.recovered.cgroups], processesKilled: vpiod.recovered.processesKilled, failed: [...vpiod.recovered.failed] },
     };
   }
@@ -409,7 +422,7 @@ export class Platform implements AsyncDisposable {
               for (const [i, spec] of args.vifs.entries()) {
                 const g = geometry[i]!;
                 await netback.createVif(domid, {
-                  mac: spec.mac ?? defaultMac(domid, i),
+                  mac: spec.mac ?? defaultMac(domid, i, this.#macByte),
                   vlan: spec.vlan,
                   mtu: spec.mtu ?? 1500,
                   txSlots: g.txSlots,
@@ -420,7 +433,7 @@ export class Platform implements AsyncDisposable {
                 });
                 madeVifs++;
               }
-              return linux ? { tapMac: args.vifs[0]?.mac ?? defaultMac(domid, 0) } : undefined;
+              return linux ? { tapMac: args.vifs[0]?.mac ?? defaultMac(domid, 0, this.#macByte) } : undefined;
             } catch (e) {
               await netback.releaseDomain(domid).catch(() => undefined);
               throw new CliError('CLI_RUN', `vif ${madeVifs} (--vif #${madeVifs + 1}): ${(e as Error).message}`, { cause: e });
@@ -489,7 +502,7 @@ export class Platform implements AsyncDisposable {
               for (const [i, spec] of args.vifs.entries()) {
                 const mtu = spec.mtu ?? 1500;
                 await netback.createVif(domid, {
-                  mac: spec.mac ?? defaultMac(domid, i),
+                  mac: spec.mac ?? defaultMac(domid, i, this.#macByte),
                   vlan: spec.vlan,
                   mtu,
                   txSlots: spec.txSlots ?? DEFAULT_SLOTS,

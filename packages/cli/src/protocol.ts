@@ -155,6 +155,8 @@ export interface PlatformInfo {
   /** host: vpiod's own xenstored and brokers; xen: Xen's xenstored, grant tables and event channels. */
   readonly platformMode: 'host' | 'xen';
   readonly skippedSteps: readonly string[];
+  /** The third byte of default vif MACs, 02:76:HH:<domid>:<vif> (`vpio up --mac-byte`, random by default). */
+  readonly macByte: number;
   /** What vpiod removed at start of a dead platform that ran on the same directory (its domains' cgroups, processes left in them). */
   readonly recovered?: RecoveredLeftovers | undefined;
 }

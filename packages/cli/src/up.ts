@@ -26,6 +26,8 @@ export interface UpOptions {
   readonly maxDomains?: number;
   /** Most grants vpiod holds per domain (default 64); with maxDomains it sizes the fd limit. */
   readonly maxGrants?: number;
+  /** The third byte of default vif MACs (default random): --mac-byte. */
+  readonly macByte?: number;
   /** `-f FILE`, checked: its guests start once the platform is up (the switch settings are already in cores/mode). */
   readonly topology?: Topology;
 }
@@ -115,7 +117,7 @@ export async function upForeground(o: UpOptions, out: (line: string) => void): P
     process.once('SIGTERM', resolve);
     stopNow = resolve;
   });
-  const platform = new Platform({ dir: o.dir, cores: o.cores, mode: o.mode, platformMode: o.platformMode ?? 'host', insecure: o.insecure, log, ...(o.maxDomains === undefined ? {} : { maxDomains: o.maxDomains }), ...(o.maxGrants === undefined ? {} : { maxGrantsPerDomain: o.maxGrants }) });
+  const platform = new Platform({ dir: o.dir, cores: o.cores, mode: o.mode, platformMode: o.platformMode ?? 'host', insecure: o.insecure, log, ...(o.maxDomains === undefined ? {} : { maxDomains: o.maxDomains }), ...(o.maxGrants === undefined ? {} : { maxGrantsPerDomain: o.maxGrants }), ...(o.macByte === undefined ? {} : { macByte: o.macByte }) });
   let server: ControlServer | undefined;
   try {
     await platform.start();
@@ -149,7 +151,7 @@ export async function upBackground(o: UpOptions, self: readonly string[], timeou
   const logFd = openSync(logPath(o.dir), 'a', 0o600);
   const args = [...self, 'up', '--foreground', '--dir', o.dir, `--cores=${o.cores.join(',')}`, '--switch-mode', o.mode, '--mode', o.platformMode ?? 'host',
     ...(o.insecure ? ['--insecure'] : []), ...(o.verbose ? ['--verbose'] : []), ...(o.maxDomains === undefined ? [] : ['--max-domains', String(o.maxDomains)]),
-    ...(o.maxGrants === undefined ? [] : ['--max-grants', String(o.maxGrants)])];
+    ...(o.maxGrants === undefined ? [] : ['--max-grants', String(o.maxGrants)]), ...(o.macByte === undefined ? [] : ['--mac-byte', String(o.macByte)])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   let exited: number | null | undefined;

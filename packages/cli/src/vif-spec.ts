@@ -158,8 +158,13 @@ export function formatVifSpec(s: VifSpec): string {
   return parts.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`).join(',');
 }
 
-/** A locally administered MAC for vif `index` of `domid` when none was given. */
-export function defaultMac(domid: number, index: number): string {
-  const b = [0x02, 0x76, 0x70, (domid >> 8) & 0xff, domid & 0xff, index & 0xff];
+/**
+ * A locally administered MAC for vif `index` of `domid` when none was given:
+ * 02:76:HH:<domid>:<index>, HH the platform's MAC byte (`vpio up --mac-byte`,
+ * random by default: two platforms joined by an uplink or a tunnel then
+ * rarely share default MACs; 0x70 when not given here).
+ */
+export function defaultMac(domid: number, index: number, macByte = 0x70): string {
+  const b = [0x02, 0x76, macByte & 0xff, (domid >> 8) & 0xff, domid & 0xff, index & 0xff];
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }

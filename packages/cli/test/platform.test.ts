@@ -16,7 +16,8 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
   let pid = 0;
 
   beforeAll(async () => {
-    const up = await vpio(['up', '--dir', t.dir, '--cores=-1']);
+    // --mac-byte 171: default vif MACs are 02:76:ab:<domid>:<vif> (random byte without it)
+    const up = await vpio(['up', '--dir', t.dir, '--cores=-1', '--mac-byte', '171']);
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     pid = Number(/pid (\d+)/.exec(up.stdout)?.[1]);
@@ -38,6 +39,8 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
     const r = await vpio(['up', '--dir', t.dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`a vpio platform (pid ${pid}) already runs on ${t.dir}`);
+    const bad = await vpio(['up', '--dir', t.dir, '--mac-byte', '256']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--mac-byte')]);
     const f = await vpio(['up', '--foreground', '--dir', t.dir]);
     expect(f.code).toBe(1);
     expect(f.stderr).toContain('already runs');
@@ -58,7 +61,7 @@ describe('vpio up / run / ls / stats / destroy / down', () => {
     expect(ls.domains[0]).toMatchObject({ domid: made.domid, name: 'g1', state: 'running', argv: ['/bin/sleep', '30'] });
     expect(ls.domains[0].vifs).toEqual([
       { devid: 0, mac: '02:00:00:00:00:11', vlan: 10, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', queues: 1, queuePorts: [], policy: { macLock: true, lossless: false } },
-      { devid: 1, mac: expect.stringMatching(/^02:76:70:/), vlan: 20, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', queues: 3, queuePorts: [], policy: { macLock: true, lossless: false } },
+      { devid: 1, mac: expect.stringMatching(/^02:76:ab:/), vlan: 20, mtu: 1500, backendState: 2, backendStateName: 'InitWait', frontendState: 1, frontendStateName: 'Initialising', queues: 3, queuePorts: [], policy: { macLock: true, lossless: false } },
     ]);
     const human = await vpio(['ls', '--dir', t.dir]);
     expect(human.stdout).toMatch(/g1\s+running.*02:00:00:00:00:11\s+10\s+InitWait\s+Initialising\s+1\s+-/);

@@ -41,7 +41,7 @@ const HELP: Record<string, string> = {
   doctor    check what this host supports, with the fix for each gap
   demo      the whole platform in one go: pktgen → firewall → sink and a ping pair, live rates, a summary
 `,
-  up: `usage: vpio up [-f TOPOLOGY [--check]] [--dir DIR] [--mode host|xen|auto] [--cores LIST] [--switch-mode event|poll] [--max-domains N] [--max-grants N] [--insecure] [--foreground] [--verbose]
+  up: `usage: vpio up [-f TOPOLOGY [--check]] [--dir DIR] [--mode host|xen|auto] [--cores LIST] [--switch-mode event|poll] [--max-domains N] [--max-grants N] [--mac-byte N] [--insecure] [--foreground] [--verbose]
 
 Starts the platform in the background (log: DIR/platform.log) and returns
 once its control socket DIR/vpio.sock (0600, owner only) answers.
@@ -63,6 +63,9 @@ ${DIR_HELP}
                    limit to fit and refuses to start when the hard limit is too low
   --max-grants N   most grants vpiod holds per domain (default 64, 3..4096; a vif takes 3):
                    lower it to fit more domains under the same descriptor limit
+  --mac-byte N     the third byte of default vif MACs, 02:76:N:<domid>:<vif> (0..255; default
+                   random: platforms joined by an uplink or VXLAN share default MACs 1 time
+                   in 256 unless each gets its own N)
   --insecure       start even when sandbox steps are missing (vpio doctor lists them)
   --foreground     run in this process until SIGINT/SIGTERM or \`vpio down\`
   --verbose        structured logs on stderr (also DEBUG=vpio:*)
@@ -383,7 +386,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'up': {
-      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string', multiple: true }, 'switch-mode': { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' }, file: { type: 'string', short: 'f' }, check: { type: 'boolean' }, 'max-domains': { type: 'string' }, 'max-grants': { type: 'string' } });
+      const { values: v } = parse(cmd, rest, { cores: { type: 'string' }, mode: { type: 'string', multiple: true }, 'switch-mode': { type: 'string' }, insecure: { type: 'boolean' }, foreground: { type: 'boolean' }, verbose: { type: 'boolean' }, file: { type: 'string', short: 'f' }, check: { type: 'boolean' }, 'max-domains': { type: 'string' }, 'max-grants': { type: 'string' }, 'mac-byte': { type: 'string' } });
       if (v.check && v.file === undefined) throw new ArgumentError('--check', 'a topology to check (vpio up -f FILE --check)', undefined);
       // the whole file is checked before anything starts
       const topology = v.file === undefined ? undefined : loadTopology(v.file as string);
@@ -405,7 +408,8 @@ async function main(argv: string[]): Promise<number> {
       const platformMode = resolvePlatformMode((platformModes[0] ?? 'auto') as PlatformModeRequest);
       const maxDomains = v['max-domains'] === undefined ? undefined : intFlag('--max-domains', v['max-domains'], 1, 32751);
       const maxGrants = v['max-grants'] === undefined ? undefined : intFlag('--max-grants', v['max-grants'], 3, 4096);
-      const o = { dir: platformDir(v.dir as string | undefined), cores, mode: mode as 'event' | 'poll', platformMode, insecure: v.insecure === true, verbose: v.verbose === true, ...(maxDomains === undefined ? {} : { maxDomains }), ...(maxGrants === undefined ? {} : { maxGrants }) };
+      const macByte = v['mac-byte'] === undefined ? undefined : intFlag('--mac-byte', v['mac-byte'], 0, 255);
+      const o = { dir: platformDir(v.dir as string | undefined), cores, mode: mode as 'event' | 'poll', platformMode, insecure: v.insecure === true, verbose: v.verbose === true, ...(maxDomains === undefined ? {} : { maxDomains }), ...(maxGrants === undefined ? {} : { maxGrants }), ...(macByte === undefined ? {} : { macByte }) };
       if (v.foreground) {
         await upForeground({ ...o, topology }, out);
         return 0;

@@ -28,7 +28,8 @@
 # Knobs (environment): SECONDS_PER (4), ROUNDS (3), WARMUP_S (1), SIZES ("64 1500"),
 # CASES ("rx tx"), BASELINE (1; 0: ours only, no ratio), RX_MODE (empty: vpio-uplink's
 # default, poll; poll|interrupt: the port's vpio-uplink gets --rx-mode RX_MODE, through a
-# wrapper script given to vpiod as $VPIO_UPLINK, since `vpio memif add` has no such option). Arguments: --json (records
+# wrapper script given to vpiod as $VPIO_UPLINK, since `vpio memif add` has no such option;
+# it runs $VPIO_UPLINK when set, else packages/uplink/build/vpio-uplink). Arguments: --json (records
 # {case, value, unit, baseline, baseline_value, ratio}), --seconds N, --rounds N.
 # Everything made (namespace vmb-<pid>, /tmp/vpio-memif-bench.*, the platform, testpmd's
 # /var/run/dpdk/vmb-<pid>-*, and the baseline's mfsrv/mfcli once its testpmds are gone)
@@ -243,7 +244,7 @@ gbps() { awk -v m="$1" -v l="$2" 'BEGIN{printf "%.2f", m*l*8/1000}'; }
 # ---------------------------------------------------------------- setup
 if [ -n "$RX_MODE" ]; then # the tenant runs as another user: the wrapper's directory must be traversable
 	chmod 711 "$WD" && mkdir -m 755 "$WD/bin" || die "mkdir $WD/bin"
-	printf '#!/bin/sh\nexec %s "$@" --rx-mode %s\n' "$ROOT/packages/uplink/build/vpio-uplink" "$RX_MODE" >"$WD/bin/vpio-uplink"
+	printf '#!/bin/sh\nexec %s "$@" --rx-mode %s\n' "${VPIO_UPLINK:-$ROOT/packages/uplink/build/vpio-uplink}" "$RX_MODE" >"$WD/bin/vpio-uplink"
 	chmod 755 "$WD/bin/vpio-uplink"
 	export VPIO_UPLINK=$WD/bin/vpio-uplink
 fi

@@ -241,6 +241,7 @@ static int on_connect(struct vmif_chan *ch)
 	 * on CONNECTED), and on C2S our interrupt mask. */
 	for (unsigned i = 0; i < n_rx; i++) {
 		ifp->rxq[i].next = 0;
+		ifp->rxq[i].held = 0;
 		VP_WRITE_ONCE(ifp->rxq[i].ring->flags, (uint16_t)(ifp->rx_poll ? VMIF_RING_FLAG_MASK_INT : 0));
 		vp_store_release(&ifp->rxq[i].ring->tail, (uint16_t)0);
 	}

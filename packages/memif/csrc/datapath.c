@@ -74,7 +74,10 @@ static int consume_kick(struct vmif_if *ifp, struct vmif_queue *q)
 	return 1;
 }
 
-int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n)
+/* vmif_rx_burst (inplace 0: copy every packet, publish tail) and vmif_rx_peek
+ * (inplace 1: a packet in one descriptor is handed out in place, tail waits
+ * for vmif_rx_release). */
+static int rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n, int inplace)
 {
 	struct vmif_queue *q;
 	struct vmif_ring *ring;
@@ -103,6 +106,7 @@ int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsi
 	while (avail > 0 && done < n) {
 		struct vmif_buf *b = &bufs[done];
 		uint64_t *bad = NULL;
+		uint8_t *in_place = NULL;
 		uint32_t total = 0;
 		uint16_t used = 0;
 		int too_big = 0;
@@ -124,6 +128,8 @@ int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsi
 				if (src != NULL && !too_big) {
 					if (d.length > b->cap - total)
 						too_big = 1;
+					else if (inplace && used == 1 && !(d.flags & VMIF_DESC_FLAG_NEXT))
+						in_place = src; /* validated above from the local copy */
 					else
 						memcpy((uint8_t *)b->data + total, src, d.length);
 				}
@@ -142,6 +148,8 @@ int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsi
 			(*bad)++;
 			continue;
 		}
+		if (in_place)
+			b->data = in_place; /* only for a packet handed out: bufs[done] of a dropped one stays the caller's */
 		b->len = total;
 		ifp->c.rx_pkts++;
 		ifp->c.rx_bytes += total;
@@ -151,9 +159,40 @@ out:
 	if (cur != q->next) {
 		q->next = cur;
 		/* pairs with the client's acquire load of tail before reusing slots */
-		vp_store_release(&ring->tail, cur);
+		if (inplace)
+			q->held = 1; /* published by vmif_rx_release */
+		else
+			vp_store_release(&ring->tail, cur);
 	}
 	return (int)done;
+}
+
+int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n)
+{
+	return rx_burst(ifp, qid, bufs, n, 0);
+}
+
+int vmif_rx_peek(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n)
+{
+	return rx_burst(ifp, qid, bufs, n, 1);
+}
+
+int vmif_rx_release(struct vmif_if *ifp, unsigned qid)
+{
+	struct vmif_queue *q;
+
+	if (!ifp->connected)
+		return -ENOTCONN;
+	if (qid >= ifp->n_rx)
+		return -EINVAL;
+	q = &ifp->rxq[qid];
+	/* Everything peeked is read: pairs with the client's acquire load of
+	 * tail before it reuses the slots' buffers. */
+	if (q->held) {
+		q->held = 0;
+		vp_store_release(&q->ring->tail, q->next);
+	}
+	return 0;
 }
 
 /* Writes the client's eventfd once, never blocking: POLLOUT first (a full

@@ -33,6 +33,7 @@ struct vmif_queue {
 	uint16_t next;            /* C2S: next slot to consume; S2C: next slot to fill (= our tail) */
 	uint8_t log2;
 	uint8_t added;            /* ADD_RING seen for this index */
+	uint8_t held;             /* C2S: vmif_rx_peek consumed slots whose tail is not published yet */
 };
 
 enum vmif_chan_state {

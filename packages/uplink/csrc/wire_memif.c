@@ -8,11 +8,18 @@
 // tenant keeps running, frames from the vif are dropped (tx_drop_down)
 // until the next client connects.
 //
-//   RX  rx_burst copies up to n packets out of the C2S ring 0 into
-//       WIRE_BURST_MAX backend-owned buffers of frame_max bytes (allocated
-//       once at open): one copy per frame, none per packet allocated; the
-//       pump then copies into the vif (two copies in all: a zero-copy path
-//       would hand out frames in the client's region, later).
+//   RX  rx_burst peeks at up to n packets of the C2S ring 0 (vmif_rx_peek):
+//       a packet in one descriptor is handed out in place, in the client's
+//       region (its descriptor read once into a local and validated by the
+//       library), and the pump copies it straight into a vif slot: one copy
+//       (the switch's is the second). A chained packet (NEXT) is gathered
+//       into one of WIRE_BURST_MAX backend-owned buffers of frame_max bytes
+//       (allocated once at open), then copied by the pump. rx_release
+//       publishes the C2S tail (vmif_rx_release), after the pump's copies:
+//       the client cannot reuse a buffer the pump is reading, and the region
+//       stays mapped (only vmif_server_step, at the start of the next
+//       rx_burst, unmaps). The pump reads each byte in place once, never
+//       parses it there (wire.h: frames by length from our local).
 //   TX  tx_reserve hands out WIRE_BURST_MAX fixed buffers; tx_commit copies
 //       them into the client's S2C ring 0 with vmif_tx_burst (one tail store,
 //       at most one eventfd write per burst). Frames the ring has no room for
@@ -50,7 +57,9 @@
 //
 // Concurrency: one thread (the pump's) owns everything; nothing is shared
 // but the client's rings, which @vpio/memif reads once into locals and
-// validates. Counters are the memif library's, plus the three below.
+// validates, and the packet bytes the pump copies out in place (read once,
+// by a length from our local; the client may change them meanwhile, which
+// only changes what it sent). Counters are the memif library's, plus ours.
 
 #include <errno.h>
 #include <stdio.h>
@@ -201,7 +210,7 @@ static int memif_rx_burst(struct wire *w, struct wire_frame f[], uint32_t n)
 		n = WIRE_BURST_MAX;
 	for (uint32_t i = 0; i < n; i++)
 		bufs[i] = (struct vmif_buf){ .data = m->rx_buf + (size_t)i * m->frame_max, .len = 0, .cap = m->frame_max };
-	got = vmif_rx_burst(m->ifp, 0, bufs, n);
+	got = vmif_rx_peek(m->ifp, 0, bufs, n); /* in place, or gathered into rx_buf; tail held until rx_release */
 	if (got < 0)
 		got = 0; /* disconnected under us: the next step tears down */
 	for (int i = 0; i < got; i++) {
@@ -220,7 +229,10 @@ static int memif_rx_burst(struct wire *w, struct wire_frame f[], uint32_t n)
 
 static void memif_rx_release(struct wire *w)
 {
-	(void)w; /* frames were copied out: the ring slots went back in rx_burst */
+	struct memif_wire *m = mw(w);
+
+	if (vmif_if_connected(m->ifp))
+		(void)vmif_rx_release(m->ifp, 0); /* one tail store for everything the last burst peeked */
 }
 
 static uint32_t memif_tx_reserve(struct wire *w, struct wire_frame f[], uint32_t n)
@@ -544,7 +556,8 @@ const struct wire_backend wire_memif_backend = {
 		 "                         is connected (a core; no client syscall per burst, as between two DPDK\n"
 		 "                         ports); interrupt: the pump polls while busy and asks for one eventfd\n"
 		 "                         write only before it sleeps (an idle port costs no CPU; a wake-up costs\n"
-		 "                         a syscall on each side)\n",
+		 "                         a syscall on each side). Poll wants a core of its own; where the port\n"
+		 "                         shares its cores with the switch and the client, interrupt does better\n",
 	.option = memif_option,
 	.check_opts = memif_check_opts,
 	.check_fd = memif_check_fd,

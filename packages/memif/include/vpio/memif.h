@@ -231,6 +231,23 @@ struct vmif_buf {
 int vmif_rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n);
 
 /*
+ * vmif_rx_peek: as vmif_rx_burst, with one copy fewer: a packet in a single
+ * descriptor is handed out in place (bufs[i].data is set to it, inside the
+ * client's region, and len to its length: the descriptor was read once into
+ * a local and validated, and len <= cap still holds); a chained packet is
+ * copied into the caller's bufs[i].data as before. The slots are not given
+ * back: vmif_rx_release(ifp, qid) publishes the tail past everything peeked
+ * (one store), and must come before the next vmif_server_step() (which may
+ * unmap the region) and before the next burst of either kind.
+ * The bytes in place are the client's: it can change them at any time, so
+ * the caller reads them once (copies them out) and never parses them in
+ * place. Returns as vmif_rx_burst; vmif_rx_release returns 0, -ENOTCONN or
+ * -EINVAL.
+ */
+int vmif_rx_peek(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n);
+int vmif_rx_release(struct vmif_if *ifp, unsigned qid);
+
+/*
  * Copies up to n packets into the client's free buffers on S2C ring `qid`
  * (chaining slots with NEXT when a packet exceeds a buffer), publishes them
  * with one tail store and at most one eventfd write, and returns how many

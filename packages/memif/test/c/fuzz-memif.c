@@ -222,7 +222,7 @@ static void t_data(void)
 	struct vmif_buf bufs[32];
 	struct vmif_if_counters c;
 	int s, gone = 0;
-	unsigned delivered = 0, sent = 0, bad_tail = 0;
+	unsigned delivered = 0, sent = 0, bad_tail = 0, in_place = 0, sum = 0;
 
 	CHECK_EQ(tc_init(&t, "vmif-fuzz-data", 5, 2048), 0);
 	s = tc_dial(sock_path);
@@ -246,7 +246,7 @@ static void t_data(void)
 	CHECK_EQ(vmif_if_connected(ifp), 1);
 	for (unsigned it = 0; it < iterations * 4 && vmif_if_connected(ifp); it++) {
 		uint16_t tail0 = t.c2s->tail, head;
-		int n;
+		int n, peek;
 
 		/* client: queue some honest packets, then lie a little */
 		for (unsigned k = pick(40); k > 0; k--)
@@ -258,10 +258,23 @@ static void t_data(void)
 		head = t.c2s->head;
 		for (int i = 0; i < 32; i++)
 			bufs[i] = (struct vmif_buf){ .data = mem[i], .cap = pick(8) ? 4096 : pick(128) };
-		n = vmif_rx_burst(ifp, 0, bufs, 1 + pick(32));
-		for (int i = 0; i < n; i++)
+		peek = pick(2); /* half the bursts in place (vmif_rx_peek), half copied */
+		n = peek ? vmif_rx_peek(ifp, 0, bufs, 1 + pick(32)) : vmif_rx_burst(ifp, 0, bufs, 1 + pick(32));
+		for (int i = 0; i < n; i++) {
 			if (bufs[i].len > bufs[i].cap || bufs[i].len == 0)
 				tap_case_failed = 1;
+			if (bufs[i].data != mem[i]) {
+				/* in place: read it all (outside the client's mapping this faults) */
+				for (uint32_t b = 0; b < bufs[i].len; b++)
+					sum += ((const volatile uint8_t *)bufs[i].data)[b];
+				in_place++;
+			}
+		}
+		if (peek) {
+			CHECK_EQ(vmif_rx_release(ifp, 0), 0);
+			for (int i = 0; i < 32; i++)
+				bufs[i].data = mem[i]; /* the tx below sends from our own buffers */
+		}
 		if (n > 0)
 			delivered += (unsigned)n;
 		if ((uint16_t)(t.c2s->tail - tail0) > (uint16_t)(head - tail0))
@@ -295,9 +308,9 @@ static void t_data(void)
 	}
 	CHECK_EQ(bad_tail, 0);
 	vmif_if_counters(ifp, &c);
-	printf("# data: %u delivered, %u sent; drops rx head %llu region %llu offset %llu len %llu chain %llu "
+	printf("# data: %u delivered (%u in place, byte sum %u), %u sent; drops rx head %llu region %llu offset %llu len %llu chain %llu "
 	       "too-big %llu empty %llu; tx head %llu region %llu offset %llu len %llu no-room %llu\n",
-	       delivered, sent, (unsigned long long)c.rx_bad_head, (unsigned long long)c.rx_bad_region,
+	       delivered, in_place, sum, sent, (unsigned long long)c.rx_bad_head, (unsigned long long)c.rx_bad_region,
 	       (unsigned long long)c.rx_bad_offset, (unsigned long long)c.rx_bad_len,
 	       (unsigned long long)c.rx_bad_chain, (unsigned long long)c.rx_too_big, (unsigned long long)c.rx_empty,
 	       (unsigned long long)c.tx_bad_head, (unsigned long long)c.tx_bad_region,

@@ -740,6 +740,83 @@ static void t_rx_poll_and_arm(void)
 	vmif_if_destroy(ifp, "test over");
 }
 
+/* vmif_rx_peek: single-descriptor packets in place, chains gathered, the tail held until vmif_rx_release. */
+static void t_rx_peek(void)
+{
+	struct tc t;
+	uint8_t pkt[64], bounce[4][2048];
+	struct vmif_buf vb[4];
+	struct vmif_if_counters c0, c;
+	uint16_t tail0, slot;
+
+	CHECK_EQ(tc_init(&t, "vmif-test-peek", 4, 2048), 0);
+	CHECK_EQ(honest_connect(&t, 0, NULL), 0);
+	vmif_if_counters(if0, &c0);
+	for (int round = 0; round < 6; round++) { /* 6 x 5 slots: wraps the 16-slot ring */
+		tail0 = t.c2s->tail;
+		slot = t.c2s->head;
+		for (int i = 0; i < 5; i++) {
+			memset(pkt, round * 16 + i, sizeof(pkt));
+			CHECK_EQ(tc_tx(&t, pkt, 64), 0);
+		}
+		t.c2s->desc[(slot + 2) & 15].flags = VMIF_DESC_FLAG_NEXT; /* slots 2+3: one 128-byte packet */
+		t.c2s->desc[(slot + 4) & 15].region = 9;                  /* slot 4: bad, dropped */
+		for (int i = 0; i < 4; i++)
+			vb[i] = (struct vmif_buf){ .data = bounce[i], .cap = sizeof(bounce[i]) };
+		CHECK_EQ(vmif_rx_peek(if0, 0, vb, 4), 3);
+		CHECK_EQ(t.c2s->tail, tail0); /* nothing given back yet */
+		CHECK(vb[0].data != bounce[0] && vb[1].data != bounce[1]);
+		CHECK_EQ(vb[0].len, 64);
+		CHECK_EQ(((uint8_t *)vb[0].data)[63], (uint8_t)(round * 16));
+		CHECK_EQ(((uint8_t *)vb[1].data)[0], (uint8_t)(round * 16 + 1));
+		CHECK(vb[2].data == bounce[2]); /* the chain was gathered */
+		CHECK_EQ(vb[2].len, 128);
+		CHECK_EQ(bounce[2][0], (uint8_t)(round * 16 + 2));
+		CHECK_EQ(bounce[2][127], (uint8_t)(round * 16 + 3));
+		/* in place means in the client's memory: what it writes there shows; what it writes into the
+		 * descriptor afterwards does not (the length was copied and checked once) */
+		t.mem[t.c2s->desc[slot & 15].offset] = 0xee;
+		CHECK_EQ(((uint8_t *)vb[0].data)[0], 0xee);
+		t.c2s->desc[slot & 15].length = 60000;
+		CHECK_EQ(vb[0].len, 64);
+		CHECK_EQ(vmif_rx_release(if0, 0), 0);
+		CHECK_EQ(t.c2s->tail, t.c2s->head);
+		CHECK_EQ(vmif_rx_release(if0, 0), 0); /* nothing held: no store */
+		CHECK_EQ(t.c2s->tail, t.c2s->head);
+		for (int i = 0; i < 5; i++)
+			t.c2s->desc[(slot + i) & 15] = (struct vmif_desc){ 0 };
+	}
+	/* an empty packet (dropped) then a chain in the same burst: the chain is gathered into the caller's
+	 * buffer, never into the dropped packet's buffer in the client's region */
+	slot = t.c2s->head;
+	for (int i = 0; i < 3; i++) {
+		memset(pkt, 0x30 + i, sizeof(pkt));
+		CHECK_EQ(tc_tx(&t, pkt, 64), 0);
+	}
+	t.c2s->desc[slot & 15].length = 0;
+	t.c2s->desc[(slot + 1) & 15].flags = VMIF_DESC_FLAG_NEXT;
+	for (int i = 0; i < 4; i++)
+		vb[i] = (struct vmif_buf){ .data = bounce[i], .cap = sizeof(bounce[i]) };
+	CHECK_EQ(vmif_rx_peek(if0, 0, vb, 4), 1);
+	CHECK(vb[0].data == bounce[0]);
+	CHECK_EQ(vb[0].len, 128);
+	CHECK_EQ(bounce[0][0], 0x31);
+	CHECK_EQ(bounce[0][127], 0x32);
+	CHECK_EQ(t.mem[t.c2s->desc[slot & 15].offset], 0x30); /* the empty packet's buffer untouched */
+	CHECK_EQ(vmif_rx_release(if0, 0), 0);
+	for (int i = 0; i < 3; i++)
+		t.c2s->desc[(slot + i) & 15] = (struct vmif_desc){ 0 };
+
+	vmif_if_counters(if0, &c);
+	CHECK_EQ(c.rx_pkts - c0.rx_pkts, 19);
+	CHECK_EQ(c.rx_empty - c0.rx_empty, 1);
+	CHECK_EQ(c.rx_bad_region - c0.rx_bad_region, 6);
+	CHECK_EQ(vmif_rx_release(if0, 1), -EINVAL);
+	tc_fini(&t);
+	vmif_server_step(srv);
+	CHECK_EQ(vmif_rx_release(if0, 0), -ENOTCONN);
+}
+
 static void t_client_disconnect(void)
 {
 	struct tc t;
@@ -896,6 +973,8 @@ int main(void)
 		t_interrupts);
 	tap_run("rx_poll: MASK_INT on C2S, no client kick; vmif_rx_arm/disarm: one kick wakes a sleeper, a race is caught",
 		t_rx_poll_and_arm);
+	tap_run("rx_peek: one-descriptor packets in place, chains gathered, bad ones dropped, tail held until rx_release",
+		t_rx_peek);
 	tap_run("a client's DISCONNECT unmaps and reports the interface down", t_client_disconnect);
 	tap_run("refuses a handshake that stalls past its deadline (injected clock), never a connected one",
 		t_handshake_timeout);

@@ -222,7 +222,12 @@ static void t_memif_poll(void)
 		CHECK_EQ(w->ops->rx_burst(w, f, WIRE_BURST_MAX), 3);
 		CHECK_EQ(f[0].len, 64);
 		CHECK_EQ(f[2].data[14], (uint8_t)(round * 3 + 2));
+		/* in place (the client's buffer: its write shows), the slots held until rx_release */
+		CHECK_EQ(t.c2s->tail, (uint16_t)(t.c2s->head - 3));
+		t.mem[t.c2s->desc[(uint16_t)(t.c2s->head - 1) & (t.ring_size - 1)].offset + 15] = 0x77;
+		CHECK_EQ(f[2].data[15], 0x77);
 		w->ops->rx_release(w);
+		CHECK_EQ(t.c2s->tail, t.c2s->head);
 		CHECK_EQ(w->ops->rx_burst(w, f, WIRE_BURST_MAX), 0); /* idle round */
 		timeout = -1;
 		CHECK_EQ(w->ops->rx_arm(w, &timeout), 1);
@@ -340,7 +345,7 @@ int main(void)
 	tap_run("check_fd names what a descriptor is when it is not the wire's kind", t_check_fd);
 	tap_run("memif --rx-mode takes poll or interrupt, nothing else", t_memif_rx_mode_option);
 	tap_run("memif rx poll (default): MASK_INT stays set, the client never kicks, the pump is told to spin; "
-		"one tx interrupt per burst", t_memif_poll);
+		"frames in place until rx_release; one tx interrupt per burst", t_memif_poll);
 	tap_run("memif rx interrupt: masked while busy; armed when idle, a client's eventfd write wakes the "
 		"sleeper and its packet gets through; a race is caught; counters move", t_memif_interrupt);
 	return tap_done();

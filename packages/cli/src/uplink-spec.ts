@@ -87,7 +87,16 @@ export interface MemifAddArgs {
   /** An access VLAN, or a trunk (as an uplink). */
   readonly vlan?: number;
   readonly trunk?: readonly number[];
+  /**
+   * How the port learns of the client's frames (vpio-uplink --rx-mode):
+   * interrupt (default) sleeps when idle and only then lets the client
+   * write its eventfd; poll never lets it and spins while a client is
+   * connected (for a core of its own).
+   */
+  readonly rxMode?: MemifRxMode;
 }
+
+export type MemifRxMode = 'interrupt' | 'poll';
 
 /**
  * What `vpio ls` shows of an uplink, VXLAN or memif port's domain. memif:
@@ -236,8 +245,9 @@ export function parseVxlanAdd(raw: unknown): VxlanAddArgs {
 
 /** Validates a `memif-add` request. */
 export function parseMemifAdd(raw: unknown): MemifAddArgs {
-  const a = obj(raw, 'an object { name, socket, id?, secret?, vlan?, trunk? }');
-  for (const k of Object.keys(a)) if (!['name', 'socket', 'id', 'secret', 'vlan', 'trunk'].includes(k)) throw new ArgumentError(k, 'one of name, socket, id, secret, vlan, trunk', k);
+  const a = obj(raw, 'an object { name, socket, id?, secret?, vlan?, trunk?, rxMode? }');
+  for (const k of Object.keys(a)) if (!['name', 'socket', 'id', 'secret', 'vlan', 'trunk', 'rxMode'].includes(k)) throw new ArgumentError(k, 'one of name, socket, id, secret, vlan, trunk, rxMode', k);
+  if (a.rxMode !== undefined && a.rxMode !== 'interrupt' && a.rxMode !== 'poll') throw new ArgumentError('--rx-mode', 'interrupt or poll', a.rxMode);
   const name = checkName('NAME', a.name);
   const socket = a.socket;
   if (!isMemifSocketPath(socket)) throw new ArgumentError('--socket', `an absolute socket path of at most ${MEMIF_PATH_MAX_BYTES} bytes`, socket);
@@ -248,7 +258,7 @@ export function parseMemifAdd(raw: unknown): MemifAddArgs {
   const { vlan, trunk } = accessOrTrunk(a.vlan, a.trunk);
   return {
     name, socket, ...(a.id === undefined ? {} : { id: a.id as number }), ...(a.secret === undefined ? {} : { secret: a.secret as string }),
-    ...(vlan === undefined ? {} : { vlan }), ...(trunk ? { trunk } : {}),
+    ...(vlan === undefined ? {} : { vlan }), ...(trunk ? { trunk } : {}), ...(a.rxMode === undefined ? {} : { rxMode: a.rxMode as MemifRxMode }),
   };
 }
 
@@ -259,6 +269,7 @@ export function planMemif(a: MemifAddArgs, uplinkBinary: () => string): PortPlan
     domainName: `memif-${a.name}`,
     args: [
       uplinkBinary(), '--wire', 'memif', '--id', String(id), ...(a.secret === undefined ? [] : ['--secret', a.secret]),
+      '--rx-mode', a.rxMode ?? 'interrupt',
       '--stats-interval', String(UPLINK_STATS_INTERVAL_MS),
     ],
     vif: {

@@ -135,12 +135,13 @@ describe('uplink and vxlan requests', () => {
   it('8.2b a memif port is domain memif-NAME: vpio-uplink --wire memif --id N [--secret S], the memif wire at SOCKET, a vif like an uplink\'s', () => {
     const p = planMemif(parseMemifAdd({ name: 'p0', socket: '/run/vpio/p0.sock', vlan: 10 }), BIN);
     expect(p.domainName).toBe('memif-p0');
-    expect(p.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '0', '--stats-interval', '1000']);
+    expect(p.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '0', '--rx-mode', 'interrupt', '--stats-interval', '1000']);
     expect(p.wire).toEqual({ kind: 'memif', path: '/run/vpio/p0.sock' });
     expect(p.vif).toEqual({ txSlots: 1024, rxSlots: 1024, vlan: 10, policy: { macLock: false } });
     expect(p.info).toEqual({ kind: 'memif', name: 'p0', socket: '/run/vpio/p0.sock', id: 0, secret: false, text: 'memif /run/vpio/p0.sock' });
     const s = planMemif(parseMemifAdd({ name: 'p1', socket: '/run/p1.sock', id: 7, secret: 's3cret', ...parseVlanText('10+20') }), BIN);
-    expect(s.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '7', '--secret', 's3cret', '--stats-interval', '1000']);
+    expect(s.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '7', '--secret', 's3cret', '--rx-mode', 'interrupt', '--stats-interval', '1000']);
+    expect(planMemif(parseMemifAdd({ name: 'p2', socket: '/run/p2.sock', rxMode: 'poll' }), BIN).args).toContain('poll');
     expect(s.vif.policy).toEqual({ macLock: false, trunk: { vids: [10, 20] } });
     expect(JSON.stringify(s.info)).not.toContain('s3cret');
     const bad: Array<[unknown, RegExp]> = [
@@ -154,6 +155,7 @@ describe('uplink and vxlan requests', () => {
       [{ name: 'p', socket: '/run/p.sock', vlan: 10, trunk: [20] }, /--vlan: expected one VLAN/],
       [{ name: 'a/b', socket: '/run/p.sock' }, /NAME/],
       [{ name: 'p', socket: '/run/p.sock', ifname: 'eth0' }, /ifname: expected one of name, socket/],
+      [{ name: 'p', socket: '/run/p.sock', rxMode: 'busy' }, /--rx-mode: expected interrupt or poll/],
     ];
     for (const [raw, re] of bad) expect(() => parseMemifAdd(raw), JSON.stringify(raw)).toThrow(re);
   });

@@ -206,7 +206,7 @@ rm: destroys the VXLAN port NAME.
 ${DIR_HELP}
   --json           print the port's domain (add) or { domid, name, exit } (rm) as JSON
 `,
-  memif: `usage: vpio memif add NAME --socket PATH [--id N] [--secret S] [--vlan VID|VID+VID...] [--dir DIR] [--json]
+  memif: `usage: vpio memif add NAME --socket PATH [--id N] [--secret S] [--vlan VID|VID+VID...] [--rx-mode interrupt|poll] [--dir DIR] [--json]
        vpio memif rm NAME [--dir DIR] [--json]
 
 add: a memif port named NAME: a domain (memif-NAME) running vpio-uplink as a
@@ -224,6 +224,9 @@ mapped; a refused or departed client leaves the port listening. vpio ls shows
                    in the host's process list: the socket's mode is the access control)
   --vlan VID       the port is an access port of VLAN VID (frames to the client untagged)
   --vlan A+B...    a trunk: VLANs A, B, ... cross the memif 802.1Q-tagged
+  --rx-mode M      interrupt (default): the port sleeps when idle and only then asks the
+                   client for an interrupt (an eventfd write); poll: the client never
+                   interrupts and the port spins while it is connected (a core of its own)
 rm: destroys the memif port NAME (the socket file goes with it).
 ${DIR_HELP}
   --json           print the port's domain (add) or { domid, name, exit } (rm) as JSON
@@ -331,7 +334,7 @@ async function portCommand(cmd: 'uplink' | 'vxlan' | 'memif', rest: string[], ou
   if (sub !== 'add' && sub !== 'rm') throw new ArgumentError('<subcommand>', 'add or rm', sub);
   const opts: ParseArgsConfig['options'] = sub === 'rm' ? { json: { type: 'boolean' } }
     : cmd === 'uplink' ? { json: { type: 'boolean' }, vlan: { type: 'string' }, 'native-vlan': { type: 'string' }, mode: { type: 'string' }, name: { type: 'string' } }
-      : cmd === 'memif' ? { json: { type: 'boolean' }, socket: { type: 'string' }, id: { type: 'string' }, secret: { type: 'string' }, vlan: { type: 'string' } }
+      : cmd === 'memif' ? { json: { type: 'boolean' }, socket: { type: 'string' }, id: { type: 'string' }, secret: { type: 'string' }, vlan: { type: 'string' }, 'rx-mode': { type: 'string' } }
       : { json: { type: 'boolean' }, local: { type: 'string' }, vni: { type: 'string', multiple: true }, remote: { type: 'string', multiple: true }, 'no-learn': { type: 'boolean' } };
   const { values: v, positionals } = parse(cmd, rest.slice(1), opts, true);
   const what = cmd === 'uplink' ? 'IFNAME' : 'NAME';
@@ -348,7 +351,7 @@ async function portCommand(cmd: 'uplink' | 'vxlan' | 'memif', rest: string[], ou
     if (v.socket === undefined) throw new ArgumentError('--socket', 'the socket path the memif client connects to', undefined);
     const vlan = v.vlan === undefined ? {} : parseVlanText(v.vlan as string);
     const id = v.id === undefined ? undefined : intFlag('--id', v.id, 0, 0xffffffff);
-    req = parseMemifAdd({ name: key, socket: v.socket, ...vlan, ...(id === undefined ? {} : { id }), ...(v.secret === undefined ? {} : { secret: v.secret }) });
+    req = parseMemifAdd({ name: key, socket: v.socket, ...vlan, ...(id === undefined ? {} : { id }), ...(v.secret === undefined ? {} : { secret: v.secret }), ...(v['rx-mode'] === undefined ? {} : { rxMode: v['rx-mode'] }) });
   } else if (cmd === 'uplink') {
     const vlan = v.vlan === undefined ? {} : parseVlanText(v.vlan as string);
     const nativeVid = v['native-vlan'] === undefined ? undefined : intFlag('--native-vlan', v['native-vlan'], 1, 4094);

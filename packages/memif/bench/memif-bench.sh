@@ -26,10 +26,11 @@
 #
 # Every figure: median of ROUNDS windows of SECONDS_PER s, after WARMUP_S s.
 # Knobs (environment): SECONDS_PER (4), ROUNDS (3), WARMUP_S (1), SIZES ("64 1500"),
-# CASES ("rx tx"), BASELINE (1; 0: ours only, no ratio), RX_MODE (empty: vpio-uplink's
-# default, poll; poll|interrupt: the port's vpio-uplink gets --rx-mode RX_MODE, through a
-# wrapper script given to vpiod as $VPIO_UPLINK, since `vpio memif add` has no such option;
-# it runs $VPIO_UPLINK when set, else packages/uplink/build/vpio-uplink). Arguments: --json (records
+# CASES ("rx tx"), BASELINE (1; 0: ours only, no ratio), RX_MODE (empty: whatever `vpio
+# memif add` runs vpio-uplink with; poll|interrupt: the port's vpio-uplink gets --rx-mode
+# RX_MODE last on its command line (the last one wins), through a wrapper script given to
+# vpiod as $VPIO_UPLINK, so it works whether or not the built CLI has `memif add --rx-mode`;
+# the wrapper runs $VPIO_UPLINK when set, else packages/uplink/build/vpio-uplink). Arguments: --json (records
 # {case, value, unit, baseline, baseline_value, ratio}), --seconds N, --rounds N.
 # Everything made (namespace vmb-<pid>, /tmp/vpio-memif-bench.*, the platform, testpmd's
 # /var/run/dpdk/vmb-<pid>-*, and the baseline's mfsrv/mfcli once its testpmds are gone)

@@ -105,6 +105,7 @@ export async function waitConsole(dir: string, name: string, re: RegExp, timeout
     return await until(`${name} to print ${re}`, async () => {
       last = await consoleText(dir, name);
       if (re.test(last.text)) return last.text;
+      if (re.test(last.stderr)) return `${last.text}\n${last.stderr}`; // e.g. 'iperf3: error' goes to stderr
       if (!last.alive) throw new Error(`${name} ended without ${re}: ${last.text}\n${last.stderr}`);
       return undefined;
     }, timeoutMs, 200);

@@ -57,9 +57,12 @@ describe.skipIf(process.getuid?.() !== 0)('AF_XDP uplink end to end', () => {
     expect(add.stdout).toMatch(/backend Connected, frontend Connected/);
     expect(xdpOnLink(h, 'up0'), ip('-n', h, '-d', 'link', 'show', 'dev', 'up0')).toBeDefined();
 
-    l.spawnIn(o, ['iperf3', '-s', '-B', '10.99.1.1']);
+    // one server per direction: an iperf3 server re-listens after each test, and a client right
+    // behind the first can find the port closed (CI saw 'Connection refused' on the -R run)
+    l.spawnIn(o, ['iperf3', '-s', '-B', '10.99.1.1', '-p', '5201']);
+    l.spawnIn(o, ['iperf3', '-s', '-B', '10.99.1.1', '-p', '5202']);
     const c = await vpio(dir, 'run', '--name', 'c', '--linux', '--ip', '10.99.1.3/24', '--vif', 'mtu=1500', '--', 'sh', '-c',
-      'ping -c 3 -W 2 10.99.1.1 && iperf3 -c 10.99.1.1 -t 2 && iperf3 -c 10.99.1.1 -t 2 -R && echo XFER-DONE; sleep 300');
+      'ping -c 3 -W 2 10.99.1.1 && iperf3 -c 10.99.1.1 -p 5201 -t 2 && iperf3 -c 10.99.1.1 -p 5202 -t 2 -R && echo XFER-DONE; sleep 300');
     expect(c.code, c.stderr).toBe(0);
     const text = await waitConsole(dir, 'c', /XFER-DONE|iperf3: error|packet loss/, 30_000);
     expect(text).toMatch(/3 packets transmitted, 3 received/);

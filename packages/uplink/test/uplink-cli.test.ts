@@ -37,12 +37,12 @@ describe('vpio-uplink command line', () => {
     ]) {
       expect(r.stdout).toContain(opt);
     }
-    expect(r.stdout).toContain('packet|vxlan|memif');
+    expect(r.stdout).toContain('packet|vxlan|memif|xdp'); // xdp: built with libxdp-dev (@vpio/kernel's Debian list)
   });
 
   it.each([
-    [[], '--wire packet|vxlan|memif is required'],
-    [['--wire', 'tap'], '--wire expects packet|vxlan|memif, got "tap"'],
+    [[], '--wire packet|vxlan|memif|xdp is required'],
+    [['--wire', 'tap'], '--wire expects packet|vxlan|memif|xdp, got "tap"'],
     [['--wire', 'memif', '--id', '-1'], '--id expects an integer in [0, 4294967295]'],
     [['--wire', 'memif', '--id', '4294967296'], '--id expects an integer in [0, 4294967295]'],
     [['--wire', 'memif', '--secret', 'x'.repeat(25)], '--secret expects 1..24 bytes, got 25'],

@@ -367,7 +367,7 @@ export class Platform implements AsyncDisposable {
     }
     let row: DomainRow;
     try {
-      row = await this.#run({ name: plan.domainName, argv: plan.args, vifs: [plan.vif] }, plan.wire, plan.info);
+      row = await this.#run({ name: plan.domainName, argv: plan.args, vifs: [plan.vif], ...(plan.env ? { env: plan.env } : {}) }, plan.wire, plan.info);
     } catch (e) {
       throw new CliError('CLI_UPLINK', `cannot add ${what}: ${(e as Error).message}`, { cause: e });
     }

@@ -123,6 +123,8 @@ export interface PortPlan {
   readonly domainName: string;
   /** vpio-uplink's arguments after its path. */
   readonly args: readonly string[];
+  /** Extra environment for vpio-uplink (memif: the secret, kept off the command line). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly vif: VifSpec;
   readonly wire: DomainWireOptions;
   readonly info: PortWireInfo;
@@ -268,7 +270,7 @@ export function planMemif(a: MemifAddArgs, uplinkBinary: () => string): PortPlan
   return {
     domainName: `memif-${a.name}`,
     args: [
-      uplinkBinary(), '--wire', 'memif', '--id', String(id), ...(a.secret === undefined ? [] : ['--secret', a.secret]),
+      uplinkBinary(), '--wire', 'memif', '--id', String(id),
       '--rx-mode', a.rxMode ?? 'interrupt',
       '--stats-interval', String(UPLINK_STATS_INTERVAL_MS),
     ],
@@ -277,6 +279,8 @@ export function planMemif(a: MemifAddArgs, uplinkBinary: () => string): PortPlan
       ...(a.vlan === undefined ? {} : { vlan: a.vlan }),
       policy: { macLock: false, ...(a.trunk ? { trunk: { vids: [...a.trunk] } } : {}) },
     },
+    // the secret in the environment: /proc/PID/environ is the tenant's and root's, the command line everyone's
+    ...(a.secret === undefined ? {} : { env: { VPIO_MEMIF_SECRET: a.secret } }),
     wire: { kind: 'memif', path: a.socket },
     info: { kind: 'memif', name: a.name, socket: a.socket, id, secret: a.secret !== undefined, text: `memif ${a.socket}` },
   };

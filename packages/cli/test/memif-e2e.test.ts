@@ -65,12 +65,19 @@ describe.skipIf(!isRoot)('memif ports end to end', () => {
     const dir = await l.up(l.ns('mh'));
     const p0 = join(work, 'p0.sock');
     const p1 = join(work, 'p1.sock');
+    // p1 wants a secret (testpmd sends it below); it reaches the port in its environment, never its command line
+    const secret = 'e2e-s3cret';
     for (const [name, sock, vlan] of [['p0', p0, '10'], ['p1', p1, '20']] as const) {
-      const r = await vpio(dir, 'memif', 'add', name, '--socket', sock, '--vlan', vlan);
+      const r = await vpio(dir, 'memif', 'add', name, '--socket', sock, '--vlan', vlan, ...(name === 'p1' ? ['--secret', secret] : []));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`memif ${sock} \\(listening\\) is domain \\d+ "memif-${name}"`));
     }
     expect((await vpio(dir, 'ls')).stdout).toMatch(/WIRE\n(.|\n)*memif \/.*p0\.sock \(listening\)/);
+    const p1Pid = (await vpioJson<LsResult>(dir, 'ls')).domains.find((d) => d.name === 'memif-p1')?.pid ?? 0;
+    const cmdlines = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(cmdlines).toContain('--wire memif');
+    expect(cmdlines).not.toContain(secret);
+    expect(p1Pid).toBeGreaterThan(0);
 
     const prefix = `vpio-mt-${process.pid}`;
     let pmdOut = '';
@@ -78,7 +85,7 @@ describe.skipIf(!isRoot)('memif ports end to end', () => {
       '-s', 'INT', '-k', '5', '20', 'dpdk-testpmd',
       '--no-huge', '-m', '512', '--single-file-segments', '--no-pci', '--lcores', '0@0,1@0', '--file-prefix', prefix,
       '--vdev', `net_memif0,role=client,socket=${p0},socket-abstract=no`,
-      '--vdev', `net_memif1,role=client,socket=${p1},socket-abstract=no`,
+      '--vdev', `net_memif1,role=client,socket=${p1},socket-abstract=no,secret=${secret}`,
       '--', '--forward-mode=io', '--total-num-mbufs=8192', '--stats-period', '1',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     pmd.stdout.on('data', (d: Buffer) => (pmdOut += d.toString('latin1')));

@@ -140,7 +140,8 @@ describe('uplink and vxlan requests', () => {
     expect(p.vif).toEqual({ txSlots: 1024, rxSlots: 1024, vlan: 10, policy: { macLock: false } });
     expect(p.info).toEqual({ kind: 'memif', name: 'p0', socket: '/run/vpio/p0.sock', id: 0, secret: false, text: 'memif /run/vpio/p0.sock' });
     const s = planMemif(parseMemifAdd({ name: 'p1', socket: '/run/p1.sock', id: 7, secret: 's3cret', ...parseVlanText('10+20') }), BIN);
-    expect(s.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '7', '--secret', 's3cret', '--rx-mode', 'interrupt', '--stats-interval', '1000']);
+    expect(s.args).toEqual(['/x/vpio-uplink', '--wire', 'memif', '--id', '7', '--rx-mode', 'interrupt', '--stats-interval', '1000']);
+    expect(s.env).toEqual({ VPIO_MEMIF_SECRET: 's3cret' }); // not on the command line: ps shows that to everyone
     expect(planMemif(parseMemifAdd({ name: 'p2', socket: '/run/p2.sock', rxMode: 'poll' }), BIN).args).toContain('poll');
     expect(s.vif.policy).toEqual({ macLock: false, trunk: { vids: [10, 20] } });
     expect(JSON.stringify(s.info)).not.toContain('s3cret');

@@ -168,7 +168,7 @@ const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const TAP_NAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 /** Environment names vpiod/vpio-launch set themselves. */
-const RESERVED_ENV = new Set(['VPIO_DOMID', 'VPIO_CTRL_FD', 'VPIO_TAP_FD', 'VPIO_TAP_NAME', 'VPIO_TAP_QUEUES', 'VPIO_WIRE_FD', 'VPIO_WIRE_KIND', 'VPIO_WIRE_NAME']);
+const RESERVED_ENV = new Set(['VPIO_DOMID', 'VPIO_CTRL_FD', 'VPIO_TAP_FD', 'VPIO_TAP_NAME', 'VPIO_TAP_QUEUES', 'VPIO_WIRE_FD', 'VPIO_WIRE_KIND', 'VPIO_WIRE_NAME', 'VPIO_WIRE_UMEM_FD', 'VPIO_XDP_QUEUE', 'VPIO_XDP_ATTACH']);
 /** Queues a multi-queue TAP may have (vpio-launch --tap-queues). */
 export const TAP_MAX_QUEUES = 8;
 

@@ -454,10 +454,27 @@ static int memif_option(struct wire_opts *o, const char *name, const char *value
 	return 2;
 }
 
+/*
+ * The secret may come from $VPIO_MEMIF_SECRET instead of --secret (what vpio
+ * memif add does): a process's environment is readable by its own uid and
+ * root only, its command line by everyone.
+ */
+static const char *env_secret(void)
+{
+	const char *s = getenv("VPIO_MEMIF_SECRET");
+
+	return s && s[0] ? s : NULL;
+}
+
 static int memif_check_opts(const struct wire_opts *o, char err[WIRE_ERR_LEN])
 {
+	const char *s = env_secret();
+
 	(void)o;
-	(void)err;
+	if (s && strlen(s) > 24) {
+		snprintf(err, WIRE_ERR_LEN, "$VPIO_MEMIF_SECRET expects 1..24 bytes, got %zu", strlen(s));
+		return -1;
+	}
 	return 0;
 }
 
@@ -513,8 +530,9 @@ static int memif_open(const struct wire_opts *o, struct wire **out, char err[WIR
 		goto fail;
 	}
 	/* rx_poll: MASK_INT set from connect in both modes; interrupt mode clears it only around a sleep */
+	const char *secret = mo && mo->have_secret ? mo->secret : env_secret(); /* --secret wins */
 	rc = vmif_if_create(m->srv, &(struct vmif_if_config){ .id = mo ? mo->id : 0, .name = "vpio-uplink",
-							      .secret = mo && mo->have_secret ? mo->secret : NULL,
+							      .secret = secret,
 							      .rx_poll = 1 },
 			    &m->ifp);
 	if (rc < 0) {
@@ -529,7 +547,7 @@ static int memif_open(const struct wire_opts *o, struct wire **out, char err[WIR
 		goto fail;
 	}
 	fprintf(stderr, "vpio-uplink: memif %s: listening (id %u%s, rx %s)\n", m->name, mo ? mo->id : 0,
-		mo && mo->have_secret ? ", with a secret" : "", m->rx_mode == MEMIF_RX_INTERRUPT ? "interrupt" : "poll");
+		secret ? ", with a secret" : "", m->rx_mode == MEMIF_RX_INTERRUPT ? "interrupt" : "poll");
 	*out = &m->w;
 	return 0;
 fail:
@@ -549,7 +567,8 @@ const struct wire_backend wire_memif_backend = {
 	.kind = "memif",
 	.launch_kind = "memif",
 	.usage = "  --id N                 memif: the interface id a client asks for (0)\n"
-		 "  --secret S             memif: the secret a client must send (1..24 bytes; none by default)\n"
+		 "  --secret S             memif: the secret a client must send (1..24 bytes; none by default;\n"
+		 "                         $VPIO_MEMIF_SECRET says it without showing it in the process list)\n"
 		 "  --rx-mode poll|interrupt\n"
 		 "                         memif: how packets from the client are noticed (poll). poll: the client\n"
 		 "                         never writes our eventfd (MASK_INT set) and the pump spins while a client\n"

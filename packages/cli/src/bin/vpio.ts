@@ -220,8 +220,9 @@ mapped; a refused or departed client leaves the port listening. vpio ls shows
                    exist, be root's and not be group/other-writable; a stale socket is
                    replaced, a live one refused
   --id N           the memif interface id the client asks for (0..4294967295, default 0)
-  --secret S       the secret the client must send (1..24 bytes; default none; it shows
-                   in the host's process list: the socket's mode is the access control)
+  --secret S       the secret the client must send (1..24 bytes; default none; the port
+                   gets it in its environment, not its command line; the socket's mode
+                   is the access control)
   --vlan VID       the port is an access port of VLAN VID (frames to the client untagged)
   --vlan A+B...    a trunk: VLANs A, B, ... cross the memif 802.1Q-tagged
   --rx-mode M      interrupt (default): the port sleeps when idle and only then asks the

@@ -77,18 +77,27 @@ static int consume_kick(struct vmif_if *ifp, struct vmif_queue *q)
 /* vmif_rx_burst (inplace 0: copy every packet, publish tail) and vmif_rx_peek
  * (inplace 1: a packet in one descriptor is handed out in place, tail waits
  * for vmif_rx_release). */
+/* C2S queue qid of a connected interface into *q: 0, -ENOTCONN or -EINVAL. */
+static int rx_queue(struct vmif_if *ifp, unsigned qid, struct vmif_queue **q)
+{
+	if (!ifp->connected)
+		return -ENOTCONN;
+	if (qid >= ifp->n_rx)
+		return -EINVAL;
+	*q = &ifp->rxq[qid];
+	return 0;
+}
+
 static int rx_burst(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsigned n, int inplace)
 {
 	struct vmif_queue *q;
 	struct vmif_ring *ring;
 	uint16_t head, avail, cur;
 	unsigned done = 0;
+	int rc = rx_queue(ifp, qid, &q);
 
-	if (!ifp->connected)
-		return -ENOTCONN;
-	if (qid >= ifp->n_rx)
-		return -EINVAL;
-	q = &ifp->rxq[qid];
+	if (rc)
+		return rc;
 	ring = q->ring;
 
 	if (!ifp->rx_poll)
@@ -180,12 +189,10 @@ int vmif_rx_peek(struct vmif_if *ifp, unsigned qid, struct vmif_buf *bufs, unsig
 int vmif_rx_release(struct vmif_if *ifp, unsigned qid)
 {
 	struct vmif_queue *q;
+	int rc = rx_queue(ifp, qid, &q);
 
-	if (!ifp->connected)
-		return -ENOTCONN;
-	if (qid >= ifp->n_rx)
-		return -EINVAL;
-	q = &ifp->rxq[qid];
+	if (rc)
+		return rc;
 	/* Everything peeked is read: pairs with the client's acquire load of
 	 * tail before it reuses the slots' buffers. */
 	if (q->held) {
@@ -300,12 +307,10 @@ int vmif_tx_burst(struct vmif_if *ifp, unsigned qid, const struct vmif_buf *bufs
 int vmif_rx_arm(struct vmif_if *ifp, unsigned qid)
 {
 	struct vmif_queue *q;
+	int rc = rx_queue(ifp, qid, &q);
 
-	if (!ifp->connected)
-		return -ENOTCONN;
-	if (qid >= ifp->n_rx)
-		return -EINVAL;
-	q = &ifp->rxq[qid];
+	if (rc)
+		return rc;
 	VP_WRITE_ONCE(q->ring->flags, (uint16_t)0);
 	/* Clear MASK_INT before reading head: pairs with the barrier a client
 	 * issues between publishing head and reading MASK_INT (as vmif_tx_burst
@@ -324,12 +329,10 @@ int vmif_rx_arm(struct vmif_if *ifp, unsigned qid)
 int vmif_rx_disarm(struct vmif_if *ifp, unsigned qid)
 {
 	struct vmif_queue *q;
+	int rc = rx_queue(ifp, qid, &q);
 
-	if (!ifp->connected)
-		return -ENOTCONN;
-	if (qid >= ifp->n_rx)
-		return -EINVAL;
-	q = &ifp->rxq[qid];
+	if (rc)
+		return rc;
 	VP_WRITE_ONCE(q->ring->flags, (uint16_t)VMIF_RING_FLAG_MASK_INT);
 	return consume_kick(ifp, q);
 }

@@ -8,8 +8,26 @@
 #include <unistd.h>
 
 #include "vpio/ring_be.h"
+#include "vpio/tap.h"
 
 #define PAGE 4096u
+
+struct vsw *tp_switch(uint64_t *clk, uint64_t aging_ns)
+{
+	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL, .clock = vsw_clock_manual, .clock_ctx = clk,
+				.aging_ns = aging_ns, .hash_seed = 42 };
+	struct vsw *sw = NULL;
+
+	*clk = 1000ull * 1000000000ull;
+	CHECK_EQ(vsw_create(&c, &sw), 0);
+	return sw;
+}
+
+void tp_poll_all(struct vsw *sw)
+{
+	while (vsw_poll_once(sw) > 0)
+		;
+}
 
 void tp_mac(uint8_t mac[6], uint32_t n)
 {

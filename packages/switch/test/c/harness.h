@@ -48,6 +48,15 @@ struct tport_opts {
 
 void tp_mac(uint8_t mac[6], uint32_t n);
 
+/*
+ * A switch for the deterministic cases: no workers, poll mode, the manual
+ * clock *clk (set to 1000 s), hash seed 42, MAC ageing aging_ns (0: the
+ * default). NULL (and a failed check) if vsw_create() refuses.
+ */
+struct vsw *tp_switch(uint64_t *clk, uint64_t aging_ns);
+/* Polls sw until a round moves nothing. */
+void tp_poll_all(struct vsw *sw);
+
 /* Builds memory and rings and attaches the port. Returns vsw_port_add()'s result. */
 int tport_open(struct tport *tp, struct vsw *sw, uint32_t mac_n, const struct tport_opts *o);
 /* Detaches (if attached) and unmaps. */

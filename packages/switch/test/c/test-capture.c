@@ -21,23 +21,6 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 #define NS 1000000000ull
 #define REC ((uint32_t)sizeof(struct vsw_cap_rec))
 
-static struct vsw *mk(void)
-{
-	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL, .clock = vsw_clock_manual, .clock_ctx = &clk,
-				.hash_seed = 42 };
-	struct vsw *sw = NULL;
-
-	clk = 1000 * NS;
-	CHECK_EQ(vsw_create(&c, &sw), 0);
-	return sw;
-}
-
-static void poll_all(struct vsw *sw)
-{
-	while (vsw_poll_once(sw) > 0)
-		;
-}
-
 static uint32_t rec_bytes(uint32_t cap_len)
 {
 	return REC + ((cap_len + VSW_CAP_ALIGN - 1) & ~(VSW_CAP_ALIGN - 1));
@@ -68,7 +51,7 @@ static int walk(const uint8_t *buf, uint64_t n, rec_fn fn, void *ctx)
 
 static void t_errors(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a;
 	struct vsw_capture *cap = NULL, *cap2 = NULL;
 	struct vsw_capture_config c = { .snaplen = 128, .buffer_bytes = 65536, .dirs = VSW_CAP_IN };
@@ -142,7 +125,7 @@ static void split_dir(const struct vsw_cap_rec *h, const uint8_t *data, void *ct
 
 static void t_in_out(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, b, c;
 	struct vsw_capture *cap = NULL;
 	struct vsw_capture_config cc = { .snaplen = 60, .buffer_bytes = 1 << 20, .dirs = VSW_CAP_IN | VSW_CAP_OUT };
@@ -177,7 +160,7 @@ static void t_in_out(void)
 		CHECK_EQ(tport_send(&b, f, l), 1);
 		s->len = 5; /* len_short: counted, not captured */
 	}
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(tport_recv(&b, got, glens, 64), 16);
 	for (i = 0; i < 16; i++)
 		CHECK(glens[i] == lens_a[i] && !memcmp(got + i * 2048, sent_a + i * 2048, lens_a[i]));
@@ -195,7 +178,7 @@ static void t_in_out(void)
 	CHECK_EQ(e[0].bad + e[1].bad, 0);
 	/* a buffer too small for the next record gets nothing, and loses nothing */
 	tport_send_n(&a, BCAST, 1, 1, 100);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&b);
 	CHECK_EQ(vsw_capture_read(cap, buf, REC, NULL, NULL), 0);
 	CHECK_EQ(walk(buf, vsw_capture_read(cap, buf, sizeof(buf), NULL, NULL), NULL, NULL), 1);
@@ -207,7 +190,7 @@ static void t_in_out(void)
 	CHECK_EQ(vsw_capture_start(sw, b.id, &cc, &cap), 0);
 	tport_send_n(&a, BCAST, 3, 1, 200);
 	tport_send_n(&b, BCAST, 2, 2, 200);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&b);
 	tport_drain(&c);
 	n = vsw_capture_read(cap, buf, sizeof(buf), NULL, &nrec);
@@ -230,7 +213,7 @@ static void t_in_out(void)
 
 static void t_policy_drops_captured(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport_opts locked = { .flags = VSW_PORT_MAC_LOCK };
 	struct tport a, b;
 	struct vsw_capture *cap = NULL;
@@ -246,7 +229,7 @@ static void t_policy_drops_captured(void)
 	tp_mac(other, 77);
 	CHECK_EQ(tport_send(&a, f, tp_frame(f, BCAST, other, -1, 1, 0, 100)), 1); /* MAC lock drops it */
 	CHECK_EQ(tport_send_n(&a, BCAST, 1, 1, 1), 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vsw_port_stats(sw, a.id, &s), 0);
 	CHECK_EQ(s.drops[VSW_DROP_MAC_LOCK], 1);
 	vsw_capture_read(cap, buf, sizeof(buf), NULL, &nrec);
@@ -260,7 +243,7 @@ static void t_policy_drops_captured(void)
 
 static void t_drops(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, b;
 	struct vsw_capture *cap = NULL;
 	struct vsw_capture_config cc = { .snaplen = 256, .buffer_bytes = VSW_CAP_MIN_BYTES, .dirs = VSW_CAP_OUT };
@@ -278,14 +261,14 @@ static void t_drops(void)
 		for (i = 0; i < 60; i++)
 			CHECK_EQ(tport_send(&a, f, tp_frame(f, BCAST, a.mac, -1, 1, i, 200)), 1);
 	}
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(tport_drain(&b), 60); /* the capture never holds traffic back */
 	vsw_capture_read(cap, buf, sizeof(buf), &drops, &nrec);
 	CHECK_EQ(nrec, fit);
 	CHECK_EQ(drops, 60 - fit);
 	/* drained: room again */
 	tport_send_n(&a, BCAST, 5, 1, 100);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&b);
 	vsw_capture_read(cap, buf, sizeof(buf), &drops, &nrec);
 	CHECK_EQ(nrec, 5);
@@ -299,7 +282,7 @@ static void t_drops(void)
 
 static void t_remove_port(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, b;
 	struct vsw_capture *cap = NULL;
 	struct vsw_capture_config cc = { .snaplen = 2048, .buffer_bytes = 65536, .dirs = VSW_CAP_OUT };
@@ -310,7 +293,7 @@ static void t_remove_port(void)
 	CHECK_EQ(tport_open(&b, sw, 2, NULL), 0);
 	CHECK_EQ(vsw_capture_start(sw, b.id, &cc, &cap), 0);
 	tport_send_n(&a, BCAST, 3, 1, 0);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_close(&b, 1); /* removed and unmapped while captured */
 	CHECK_EQ(vsw_capture_attached(cap), 0);
 	vsw_capture_read(cap, buf, sizeof(buf), NULL, &nrec);

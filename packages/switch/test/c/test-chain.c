@@ -17,23 +17,6 @@
 
 static uint64_t clk;
 
-static struct vsw *mk(void)
-{
-	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL, .clock = vsw_clock_manual, .clock_ctx = &clk,
-				.hash_seed = 42 };
-	struct vsw *sw = NULL;
-
-	clk = 1000 * NS;
-	CHECK_EQ(vsw_create(&c, &sw), 0);
-	return sw;
-}
-
-static void poll_all(struct vsw *sw)
-{
-	while (vsw_poll_once(sw) > 0)
-		;
-}
-
 /* One fragment as the guest writes it at TX offset off (not yet published). */
 static void put(struct tport *tp, uint32_t off, const uint8_t *data, uint16_t len, uint16_t flags,
 		const struct vring_offload *o)
@@ -116,7 +99,7 @@ static const struct vring_offload TSO = { .csum_start = 34, .csum_offset = 16, .
 
 static void t_intact(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, b;
 	struct tport_opts o = { .slots = 256, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
 	struct vsw_port_stats st;
@@ -130,12 +113,12 @@ static void t_intact(void)
 	frame(fbuf, 60, a.mac, b.mac, 1);
 	put(&b, 0, fbuf, 60, 0, NULL);
 	publish(&b, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(tport_drain(&a), 1);
 	/* a 65000-byte TSO super-frame: 32 fragments, arrives whole with its offload word */
 	frame(fbuf, 65000, b.mac, a.mac, 9);
 	CHECK_EQ(send_chain(&a, fbuf, 65000, &TSO), 32);
-	poll_all(sw);
+	tp_poll_all(sw);
 	len = recv_chain(&b, rbuf, &slots, &ff, &got);
 	CHECK_EQ(len, 65000);
 	CHECK_EQ(slots, 32);
@@ -148,7 +131,7 @@ static void t_intact(void)
 	put(&a, 1, fbuf, 0, VRING_F_MORE, NULL);
 	put(&a, 2, fbuf + 1000, 2000, 0, NULL);
 	publish(&a, 3);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(recv_chain(&b, rbuf, &slots, &ff, &got), 3000);
 	CHECK_EQ(slots, 2); /* re-cut to the destination's 2048-byte buffers */
 	CHECK(memcmp(fbuf, rbuf, 3000) == 0);
@@ -163,7 +146,7 @@ static void t_intact(void)
 
 static void t_partial_chain_waits(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, b;
 	struct tport_opts o = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
 	struct vring_offload got;
@@ -175,16 +158,16 @@ static void t_partial_chain_waits(void)
 	frame(fbuf, 60, a.mac, b.mac, 1);
 	put(&b, 0, fbuf, 60, 0, NULL);
 	publish(&b, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&a);
 	frame(fbuf, 4000, b.mac, a.mac, 5);
 	put(&a, 0, fbuf, 2048, VRING_F_MORE, NULL);
 	publish(&a, 1); /* the end is not published yet */
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&b.rx), 0);
 	put(&a, 0, fbuf + 2048, 4000 - 2048, 0, NULL);
 	publish(&a, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(recv_chain(&b, rbuf, &slots, &ff, &got), 4000);
 	CHECK(memcmp(fbuf, rbuf, 4000) == 0);
 	vsw_destroy(sw);
@@ -194,7 +177,7 @@ static void t_partial_chain_waits(void)
 
 static void t_all_or_nothing(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, b;
 	struct tport_opts o = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
 	struct vsw_port_stats sb;
@@ -207,7 +190,7 @@ static void t_all_or_nothing(void)
 	frame(fbuf, 60, a.mac, b.mac, 1);
 	put(&b, 0, fbuf, 60, 0, NULL);
 	publish(&b, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&a);
 	/* lossy b: 20 single frames wait in its RX ring (43 slots free); four 12-slot chains come in one round: three fit whole */
 	for (i = 0; i < 20; i++) {
@@ -215,12 +198,12 @@ static void t_all_or_nothing(void)
 		put(&a, i, fbuf, 100, 0, NULL);
 	}
 	publish(&a, 20);
-	poll_all(sw);
+	tp_poll_all(sw);
 	for (i = 0; i < 4; i++) {
 		frame(fbuf, 12 * 2048, b.mac, a.mac, (uint8_t)i);
 		CHECK_EQ(send_chain(&a, fbuf, 12 * 2048, NULL), 12);
 	}
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&b.rx), 20 + 36);
 	for (i = 0; i < 20; i++)
 		CHECK_EQ(recv_chain(&b, rbuf, &slots, &ff, &got), 100);
@@ -239,7 +222,7 @@ static void t_all_or_nothing(void)
 
 static void t_lossless_holds_chain(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, b;
 	struct tport_opts o = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT,
 				.flags = VSW_PORT_LOSSLESS };
@@ -253,22 +236,22 @@ static void t_lossless_holds_chain(void)
 	frame(fbuf, 60, a.mac, b.mac, 1);
 	put(&b, 0, fbuf, 60, 0, NULL);
 	publish(&b, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&a);
 	for (i = 0; i < 3; i++) {
 		frame(fbuf, 20 * 2048, b.mac, a.mac, (uint8_t)i);
 		send_chain(&a, fbuf, 20 * 2048, NULL);
 	}
-	poll_all(sw); /* 63 free: three 20-slot chains fit; a fourth waits in a's TX ring */
+	tp_poll_all(sw); /* 63 free: three 20-slot chains fit; a fourth waits in a's TX ring */
 	frame(fbuf, 20 * 2048, b.mac, a.mac, 3);
 	send_chain(&a, fbuf, 20 * 2048, NULL);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&b.rx), 60);
 	for (i = 0; i < 4; i++) {
 		frame(fbuf, 20 * 2048, b.mac, a.mac, (uint8_t)i);
 		if (recv_chain(&b, rbuf, &slots, &ff, &got) == 20 * 2048 && !memcmp(fbuf, rbuf, 20 * 2048))
 			got_n++;
-		poll_all(sw);
+		tp_poll_all(sw);
 	}
 	CHECK_EQ(got_n, 4);
 	CHECK_EQ(vsw_port_stats(sw, b.id, &sb), 0);
@@ -280,7 +263,7 @@ static void t_lossless_holds_chain(void)
 
 static void t_plain_port(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport a, p;
 	struct tport_opts oa = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
 	struct tport_opts op = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1 };
@@ -294,7 +277,7 @@ static void t_plain_port(void)
 	CHECK_EQ(tport_open(&p, sw, 2, &op), 0);
 	frame(fbuf, 60, a.mac, p.mac, 1);
 	CHECK_EQ(tport_send(&p, fbuf, 60), 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&a);
 	/* a TSO chain whose bytes are no IPv4/TCP header cannot be segmented for p: dropped, counted "offload" on a */
 	frame(fbuf, 10000, p.mac, a.mac, 2);
@@ -304,7 +287,7 @@ static void t_plain_port(void)
 	memset(fbuf + 34 + 6, 0, 2); /* the pseudo-header sum, here 0 */
 	put(&a, 0, fbuf, 100, VRING_F_OFFLOAD, &csum);
 	publish(&a, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(tport_recv(&p, f, lens, 4), 1);
 	CHECK_EQ(lens[0], 100);
 	CHECK_EQ(p.rx.slots[(p.rx.head - 1) & p.rx.mask].flags, 0);
@@ -463,14 +446,14 @@ static uint32_t check_segments(struct tport *p, const uint8_t *sf, uint32_t sfle
 /* Ports a (offloads) and p (none, opts op); p's MAC learned. */
 static struct vsw *gso_pair(struct tport *a, struct tport *p, const struct tport_opts *op)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport_opts oa = { .slots = 256, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
 
 	CHECK_EQ(tport_open(a, sw, 1, &oa), 0);
 	CHECK_EQ(tport_open(p, sw, 2, op), 0);
 	frame(fbuf, 60, a->mac, p->mac, 1);
 	CHECK_EQ(tport_send(p, fbuf, 60), 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(tport_drain(a), 1);
 	return sw;
 }
@@ -487,14 +470,14 @@ static void t_gso_segments(void)
 	for (v6 = 0; v6 < 2; v6++) {
 		len = tcp_super(fbuf, (int)v6, PAYLOAD, p.mac, a.mac, &o);
 		CHECK_EQ(send_chain(&a, fbuf, len, &o), (len + 2047) / 2048);
-		poll_all(sw);
+		tp_poll_all(sw);
 		CHECK_EQ(check_segments(&p, fbuf, len, (int)v6), nseg);
 	}
 	/* payload that fits one segment: one frame, all flags kept */
 	len = tcp_super(fbuf, 0, 999, p.mac, a.mac, &o);
 	put(&a, 0, fbuf, (uint16_t)len, VRING_F_OFFLOAD, &o);
 	publish(&a, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(check_segments(&p, fbuf, len, 0), 1);
 	CHECK_EQ(vsw_port_stats(sw, a.id, &sa), 0);
 	CHECK_EQ(vsw_port_stats(sw, p.id, &sp), 0);
@@ -517,7 +500,7 @@ static void fill_rx(struct vsw *sw, struct tport *a, struct tport *p, uint32_t n
 		put(a, i, fbuf, 100, 0, NULL);
 	}
 	publish(a, n);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&p->rx), n);
 }
 
@@ -533,7 +516,7 @@ static void t_gso_lossy_full(void)
 	fill_rx(sw, &a, &p, 55); /* 8 slots free, the super-frame needs 14 */
 	len = tcp_super(fbuf, 0, PAYLOAD, p.mac, a.mac, &o);
 	send_chain(&a, fbuf, len, &o);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&p.rx), 55); /* not one segment of it */
 	CHECK_EQ(vring_fe_avail(&a.tx), 255); /* consumed */
 	CHECK_EQ(vsw_port_stats(sw, p.id, &sp), 0);
@@ -542,7 +525,7 @@ static void t_gso_lossy_full(void)
 	CHECK_EQ(tport_drain(&p), 55);
 	/* and with room it arrives */
 	send_chain(&a, fbuf, len, &o);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(check_segments(&p, fbuf, len, 0), (PAYLOAD + MSS - 1) / MSS);
 	vsw_destroy(sw);
 	tport_close(&a, 0);
@@ -561,13 +544,13 @@ static void t_gso_lossless_holds(void)
 	fill_rx(sw, &a, &p, 55);
 	len = tcp_super(fbuf, 1, PAYLOAD, p.mac, a.mac, &o);
 	send_chain(&a, fbuf, len, &o);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&p.rx), 55);
 	CHECK(vring_fe_avail(&a.tx) < 255); /* held in a's TX ring */
 	CHECK_EQ(vsw_port_stats(sw, a.id, &sa), 0);
 	CHECK(sa.held >= 1);
 	CHECK_EQ(tport_drain(&p), 55);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(check_segments(&p, fbuf, len, 1), (PAYLOAD + MSS - 1) / MSS);
 	CHECK_EQ(vsw_port_stats(sw, p.id, &sp), 0);
 	CHECK_EQ(sp.drops[VSW_DROP_RING_FULL], 0);
@@ -593,7 +576,7 @@ static void t_gso_refused(void)
 	frame(fbuf, 60, a.mac, b.mac, 1);
 	put(&b, 0, fbuf, 60, 0, NULL);
 	publish(&b, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(tport_drain(&a), 1);
 	CHECK_EQ(tport_drain(&p), 1); /* flooded: a's MAC was not learned then */
 #define GSO_BAD(v6, stmt)                                          \
@@ -620,7 +603,7 @@ static void t_gso_refused(void)
 	put(&a, 0, fbuf, 60, VRING_F_OFFLOAD, &o);
 	publish(&a, 1);
 	cases++;
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&p.rx), 0);
 	CHECK_EQ(vsw_port_stats(sw, a.id, &sa), 0);
 	CHECK_EQ(vsw_port_stats(sw, p.id, &sp), 0);
@@ -630,7 +613,7 @@ static void t_gso_refused(void)
 	len = tcp_super(fbuf, 1, PAYLOAD, b.mac, a.mac, &o);
 	fbuf[20] = 0;
 	send_chain(&a, fbuf, len, &o);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(recv_chain(&b, rbuf, &slots, &ff, &got), len);
 	CHECK(memcmp(rbuf, fbuf, len) == 0);
 	CHECK(tport_canaries_ok(&a) && tport_canaries_ok(&p) && tport_canaries_ok(&b));
@@ -643,7 +626,7 @@ static void t_gso_refused(void)
 /* Every malformed field, each on its own packet from hostile port h: dropped whole, counted on h only. */
 static void t_malformed(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 0);
 	struct tport h, b, plain;
 	struct tport_opts o = { .slots = 256, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1, .features = FEAT };
 	struct tport_opts op = { .slots = 64, .vlan_mode = VSW_VLAN_ACCESS, .worker = -1 };
@@ -658,7 +641,7 @@ static void t_malformed(void)
 	frame(fbuf, 60, h.mac, b.mac, 1);
 	put(&b, 0, fbuf, 60, 0, NULL);
 	publish(&b, 1);
-	poll_all(sw);
+	tp_poll_all(sw);
 	tport_drain(&h);
 	frame(fbuf, 9000, b.mac, h.mac, 4);
 
@@ -699,14 +682,14 @@ static void t_malformed(void)
 	put(&h, 70, fbuf, 10, 0, NULL);
 	publish(&h, 71);
 	cases++;
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vring_fe_avail(&b.rx), 0); /* nothing malformed arrived */
 	/* a chain from a port that did not negotiate chains (its second slot then stands alone: it may flood) */
 	frame(fbuf, 4000, b.mac, plain.mac, 4);
 	put(&plain, 0, fbuf, 2048, VRING_F_MORE, NULL);
 	put(&plain, 1, fbuf + 2048, 4000 - 2048, 0, NULL);
 	publish(&plain, 2);
-	poll_all(sw);
+	tp_poll_all(sw);
 	CHECK_EQ(vsw_port_stats(sw, h.id, &sh), 0);
 	CHECK_EQ(vsw_port_stats(sw, b.id, &sb), 0);
 	for (i = 1; i < VSW_DROP_COUNT; i++) {

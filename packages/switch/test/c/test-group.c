@@ -23,17 +23,6 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 #define MAGIC 0x67727075u
 #define MAXF 256u     /* flows per case */
 
-static struct vsw *mk(void)
-{
-	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL, .clock = vsw_clock_manual, .clock_ctx = &clk,
-				.aging_ns = 300 * NS, .hash_seed = 42 };
-	struct vsw *sw = NULL;
-
-	clk = 1000 * NS;
-	CHECK_EQ(vsw_create(&c, &sw), 0);
-	return sw;
-}
-
 static struct vsw_port_stats st(struct tport *t)
 {
 	struct vsw_port_stats s;
@@ -190,7 +179,7 @@ static uint32_t poll_all(struct vsw *sw)
 
 static void t_membership(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, m[VSW_GROUP_MAX], x;
 	struct tport_opts join = { .flags = VSW_PORT_GROUP };
 	struct vsw_port_config c;
@@ -291,7 +280,7 @@ static uint32_t run_flows(struct vsw *sw, struct tport *s, struct tport *m, uint
 
 static void t_flow_hash(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport s, o, m[4];
 	struct tport_opts join = { .flags = VSW_PORT_GROUP | VSW_PORT_MAC_LOCK, .slots = 256 };
 	struct tport_opts first = { .flags = VSW_PORT_MAC_LOCK, .slots = 256 };
@@ -332,7 +321,7 @@ static void t_flow_hash(void)
 static void t_flow_hash_vlan(void)
 {
 	static const uint16_t vids[1] = { 10 };
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport s, o, m[2];
 	struct tport_opts tr = { .vlan_mode = VSW_VLAN_TRUNK, .trunk_vids = vids, .n_trunk_vids = 1 };
 	struct tport_opts trl = tr, trj = tr;
@@ -356,7 +345,7 @@ static void t_flow_hash_vlan(void)
 /* Broadcast of many flows: one copy per group (on the member the hash picks), every other port one each. */
 static void t_flood_once_per_group(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport s, o, m[3];
 	struct tport_opts join = { .flags = VSW_PORT_GROUP };
 	uint8_t f[2048];

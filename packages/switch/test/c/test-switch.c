@@ -19,17 +19,6 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t MCAST[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
 #define NS 1000000000ull
 
-static struct vsw *mk(void)
-{
-	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL, .clock = vsw_clock_manual, .clock_ctx = &clk,
-				.aging_ns = 300 * NS, .hash_seed = 42 };
-	struct vsw *sw = NULL;
-
-	clk = 1000 * NS;
-	CHECK_EQ(vsw_create(&c, &sw), 0);
-	return sw;
-}
-
 static struct vsw_port_stats st(struct tport *t)
 {
 	struct vsw_port_stats s;
@@ -70,7 +59,7 @@ static void t_create_errors(void)
 
 static void t_port_errors(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a;
 	struct vsw_port_config c;
 	uint32_t id;
@@ -109,7 +98,7 @@ static void t_port_errors(void)
 
 static void t_learning(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, b, c;
 
 	CHECK_EQ(tport_open(&a, sw, 1, NULL), 0);
@@ -143,7 +132,7 @@ static void t_learning(void)
 
 static void t_flooding(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport p[4];
 	uint8_t f[2048];
 	int i;
@@ -165,7 +154,7 @@ static void t_flooding(void)
 
 static void t_aging(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, b, c;
 
 	CHECK_EQ(tport_open(&a, sw, 1, NULL), 0);
@@ -198,7 +187,7 @@ static void t_aging(void)
 
 static void t_mac_move(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, b, c;
 	uint8_t f[2048], m[6];
 
@@ -234,7 +223,7 @@ static void t_mac_move(void)
 /* The per-round lookup caches: a MAC that moves inside one batch is followed from the next packet on. */
 static void t_mac_move_in_batch(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, b, c;
 	uint8_t f[2048], mb[6];
 
@@ -265,7 +254,7 @@ static void t_mac_move_in_batch(void)
 
 static void t_mac_cap(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, b, s;
 	struct tport_opts so = { .max_macs = 16 };
 	uint8_t f[2048], m[6];
@@ -309,7 +298,7 @@ static void t_mac_cap(void)
 
 static void t_vlan(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	static const uint16_t vids[2] = { 10, 20 };
 	struct tport_opts o10 = { .access_vid = 10 }, o20 = { .access_vid = 20 },
 			  ot = { .vlan_mode = VSW_VLAN_TRUNK, .trunk_vids = vids, .n_trunk_vids = 2 };
@@ -352,7 +341,7 @@ static void t_vlan(void)
 
 static void t_mac_lock(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport_opts lk = { .flags = VSW_PORT_MAC_LOCK };
 	struct tport a, b;
 	uint8_t f[2048], m[6];
@@ -374,7 +363,7 @@ static void t_mac_lock(void)
 
 static void t_rate_limit(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport_opts rl = { .rate_pps = 10 }, rb = { .rate_bps = 8 * 1000, .burst_bytes = 1000 };
 	struct tport a, b, c;
 	uint8_t f[2048];
@@ -405,7 +394,7 @@ static void t_rate_limit(void)
 
 static void t_flood_limit(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport_opts fl = { .flood_pps = 5 };
 	struct tport a, b;
 
@@ -429,7 +418,7 @@ static void t_flood_limit(void)
 
 static void t_ring_full_drops(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, b;
 
 	CHECK_EQ(tport_open(&a, sw, 1, NULL), 0);
@@ -452,7 +441,7 @@ static void t_ring_full_drops(void)
 
 static void t_lossless(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport_opts ll = { .flags = VSW_PORT_LOSSLESS };
 	struct tport a, l, c, d;
 	uint8_t out[64 * 2048];
@@ -517,7 +506,7 @@ static void t_lossless(void)
 
 static void t_ring_verdicts(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport a, b;
 	struct vring_slot *s;
 	uint32_t h;
@@ -557,7 +546,7 @@ static void t_ring_verdicts(void)
 /* Random mixed traffic: every packet and every (packet, destination) pair is accounted for. */
 static void t_counters_add_up(void)
 {
-	struct vsw *sw = mk();
+	struct vsw *sw = tp_switch(&clk, 300 * NS);
 	struct tport p[5];
 	struct tport_opts o[5] = { { 0 }, { .flags = VSW_PORT_MAC_LOCK, .flood_pps = 50 }, { .rate_pps = 200 },
 				   { .flags = VSW_PORT_LOSSLESS }, { .access_vid = 7 } };

@@ -28,23 +28,6 @@
 static uint64_t clk;
 static const uint16_t vids[] = { VID, 20 };
 
-static struct vsw *mk(void)
-{
-	struct vsw_config c = { .n_workers = 0, .mode = VSW_MODE_POLL, .clock = vsw_clock_manual, .clock_ctx = &clk,
-				.hash_seed = 42 };
-	struct vsw *sw = NULL;
-
-	clk = 1000 * NS;
-	CHECK_EQ(vsw_create(&c, &sw), 0);
-	return sw;
-}
-
-static void poll_all(struct vsw *sw)
-{
-	while (vsw_poll_once(sw) > 0)
-		;
-}
-
 static struct tport_opts access_opts(uint32_t features)
 {
 	return (struct tport_opts){ .slots = 256, .vlan_mode = VSW_VLAN_ACCESS, .access_vid = VID, .worker = -1,
@@ -267,7 +250,7 @@ static void lab_open(struct lab *l, const struct tport_opts *opts, uint32_t n)
 {
 	uint32_t i;
 
-	l->sw = mk();
+	l->sw = tp_switch(&clk, 0);
 	l->n = n;
 	for (i = 0; i < n; i++)
 		CHECK_EQ(tport_open(&l->p[i], l->sw, i + 1, &opts[i]), 0);
@@ -277,7 +260,7 @@ static void lab_open(struct lab *l, const struct tport_opts *opts, uint32_t n)
 					0, 0, 64);
 
 		CHECK_EQ(tport_send(&l->p[i], fbuf, (uint16_t)len), 1);
-		poll_all(l->sw);
+		tp_poll_all(l->sw);
 	}
 	for (i = 0; i < n; i++)
 		tport_drain(&l->p[i]);
@@ -440,21 +423,21 @@ static void t_push_ofl(void)
 	for (kd = TCP4; kd <= UDP6; kd++) { /* checksum-partial, one slot */
 		len = mkframe(fbuf, 0, kd, 0, 999, l.p[1].mac, l.p[0].mac, &o);
 		send_pkt(&l.p[0], fbuf, len, &o);
-		poll_all(l.sw);
+		tp_poll_all(l.sw);
 		expect_ofl(&l.p[1], fbuf, len, &o, 4);
 		npk++;
 	}
 	for (kd = TCP4; kd <= TCP6; kd++) { /* TSO chains */
 		len = mkframe(fbuf, 0, kd, 1, PAYLOAD, l.p[1].mac, l.p[0].mac, &o);
 		CHECK_EQ(send_pkt(&l.p[0], fbuf, len, &o), (len + 2047) / 2048);
-		poll_all(l.sw);
+		tp_poll_all(l.sw);
 		expect_ofl(&l.p[1], fbuf, len, &o, 4);
 		npk++;
 	}
 	/* a TSO frame of 2046 bytes: one source slot, two once tagged */
 	len = mkframe(fbuf, 0, TCP4, 1, 2046 - 66, l.p[1].mac, l.p[0].mac, &o);
 	CHECK_EQ(send_pkt(&l.p[0], fbuf, len, &o), 1);
-	poll_all(l.sw);
+	tp_poll_all(l.sw);
 	expect_ofl(&l.p[1], fbuf, len, &o, 4);
 	npk++;
 	CHECK_EQ(vring_fe_avail(&l.p[1].rx), 0);
@@ -478,13 +461,13 @@ static void t_pop_ofl(void)
 	for (kd = TCP4; kd <= UDP6; kd++) {
 		len = mkframe(fbuf, 1, kd, 0, 1200, l.p[0].mac, l.p[1].mac, &o);
 		send_pkt(&l.p[1], fbuf, len, &o);
-		poll_all(l.sw);
+		tp_poll_all(l.sw);
 		expect_ofl(&l.p[0], fbuf, len, &o, 0);
 	}
 	for (kd = TCP4; kd <= TCP6; kd++) {
 		len = mkframe(fbuf, 1, kd, 1, PAYLOAD, l.p[0].mac, l.p[1].mac, &o);
 		send_pkt(&l.p[1], fbuf, len, &o);
-		poll_all(l.sw);
+		tp_poll_all(l.sw);
 		expect_ofl(&l.p[0], fbuf, len, &o, 0);
 	}
 	CHECK_EQ(vring_fe_avail(&l.p[0].rx), 0);
@@ -516,13 +499,13 @@ static void t_fill_and_segment(void)
 		for (kd = TCP4; kd <= UDP6; kd++) {
 			len = mkframe(fbuf, (int)dir, kd, 0, kd == UDP6 ? 1401 : 1000, d->mac, s->mac, &o);
 			send_pkt(s, fbuf, len, &o);
-			poll_all(l.sw);
+			tp_poll_all(l.sw);
 			expect_filled(d, fbuf, len, &o, tag_out);
 		}
 		for (kd = TCP4; kd <= TCP6; kd++) {
 			len = mkframe(fbuf, (int)dir, kd, 1, PAYLOAD, d->mac, s->mac, &o);
 			send_pkt(s, fbuf, len, &o);
-			poll_all(l.sw);
+			tp_poll_all(l.sw);
 			CHECK_EQ(expect_segments(d, fbuf, len, tag_out), nseg);
 		}
 		stats(&l, dir ? 3 : 1, &st);
@@ -553,11 +536,11 @@ static void t_trunk_to_trunk(void)
 	lab_open(&l, opts, 4);
 	len = mkframe(fbuf, 0, TCP4, 1, PAYLOAD, l.p[1].mac, l.p[0].mac, &o);
 	send_pkt(&l.p[0], fbuf, len, &o);
-	poll_all(l.sw);
+	tp_poll_all(l.sw);
 	expect_ofl(&l.p[1], fbuf, len, &o, 4);
 	len = mkframe(fbuf, 1, TCP6, 1, PAYLOAD, l.p[2].mac, l.p[1].mac, &o);
 	send_pkt(&l.p[1], fbuf, len, &o);
-	poll_all(l.sw);
+	tp_poll_all(l.sw);
 	expect_ofl(&l.p[2], fbuf, len, &o, 4);
 	/* UDP over IPv4 as 5000 bytes, checksum from byte 35 (odd) of the untagged frame: 39 once tagged */
 	len = mkframe(fbuf, 0, UDP4, 0, 5000 - 42, l.p[3].mac, l.p[0].mac, &o);
@@ -566,7 +549,7 @@ static void t_trunk_to_trunk(void)
 	/* the same with the checksum field across the first slot boundary: 2043 + 4 + 1 = 2048 */
 	o.csum_start = 2043 - 6;
 	send_pkt(&l.p[0], fbuf, len, &o);
-	poll_all(l.sw);
+	tp_poll_all(l.sw);
 	o.csum_start = 35;
 	expect_filled(&l.p[3], fbuf, len, &o, 4);
 	o.csum_start = 2043 - 6;
@@ -611,7 +594,7 @@ static void t_hostile_shift(void)
 	len = mkframe(fbuf, 0, TCP4, 0, 65554 - 66, l.p[1].mac, l.p[0].mac, &o);
 	fbuf[14 + 2] = fbuf[14 + 3] = 0xff; /* (the IPv4 length cannot say it: only the frame's length counts) */
 	send_pkt(&l.p[0], fbuf, len, &o), ca++;
-	poll_all(l.sw);
+	tp_poll_all(l.sw);
 	/* T -> A: a tagged frame whose checksum range starts in the tag (16) or at the EtherType (16 + 1) */
 	len = mkframe(fbuf, 1, TCP4, 0, 500, l.p[0].mac, l.p[1].mac, &o);
 	o.csum_start = 16;
@@ -622,7 +605,7 @@ static void t_hostile_shift(void)
 	memcpy(fbuf, l.p[3].mac, 6);
 	o.csum_start = 14;
 	send_pkt(&l.p[1], fbuf, len, &o), ct++;
-	poll_all(l.sw);
+	tp_poll_all(l.sw);
 	for (i = 0; i < 4; i++)
 		CHECK_EQ(vring_fe_avail(&l.p[i].rx), 0);
 	stats(&l, 0, &sa);
@@ -635,7 +618,7 @@ static void t_hostile_shift(void)
 	len = mkframe(fbuf, 0, UDP4, 0, 500, l.p[4].mac, l.p[0].mac, &o);
 	o.csum_start = 12;
 	send_pkt(&l.p[0], fbuf, len, &o);
-	poll_all(l.sw);
+	tp_poll_all(l.sw);
 	CHECK_EQ(recv_pkt(&l.p[4], rbuf, &slots, &ff, &ro), len);
 	CHECK(memcmp(rbuf, fbuf, len) == 0);
 	CHECK_EQ(ro.csum_start, 12);
